@@ -1,0 +1,109 @@
+/* archive.h — the raw archive: append-only ground truth of what sources delivered.
+ *
+ * Owns: files <dir>/<source>/<YYYY-MM-DD>.shjraw holding every payload a
+ * source delivered (SSE event tag + raw bytes) with its receive time and
+ * per-source sequence, so that replay re-normalizes through exactly the live
+ * code path. The format (blocks with length, checksum, optional lz4) is
+ * documented in docs/raw-archive.md.
+ *
+ * Threading: arc_append / arc_poll / arc_ready run on the event-loop thread
+ * and only copy bytes into the current block. A writer thread owned by the
+ * archive takes sealed blocks through a bounded queue, compresses, checksums,
+ * writes and fsyncs them, so disk latency never stalls the loop. When the
+ * queue is full arc_append returns SHJ_AGAIN and the source pauses.
+ *
+ * Durability promise: a record is on disk and fsynced at the latest
+ * fsync_ms after arc_append returned (plus the time to drain the queue), or
+ * after fsync_records further records, whichever comes first. arc_stats
+ * reports the highest fsynced sequence. After a crash or kill -9 every record
+ * up to that sequence is readable; a torn last block is detected, reported
+ * and cut off when the file is next opened for append.
+ *
+ * Trading day: a record goes to the file of the Taipei calendar date of its
+ * receive time, rolled at 15:00 local (TAIFEX's after-hours session belongs
+ * to the next trading day).
+ */
+#ifndef SHJ_ARCHIVE_H
+#define SHJ_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct arc_writer arc_writer;
+typedef struct arc_reader arc_reader;
+
+typedef enum { ARC_COMPRESS_NONE = 0, ARC_COMPRESS_LZ4 = 1 } arc_compress;
+
+typedef struct arc_opts {
+    const char *dir;        /* archive root; created if missing */
+    const char *source;     /* source name: one sub-directory per source */
+    int fsync_ms;           /* max age of an unsynced record (default 100; 0 = every block) */
+    int fsync_records;      /* fsync after this many records (0 = no count limit) */
+    int compress;           /* arc_compress (default ARC_COMPRESS_LZ4) */
+    size_t block_bytes;     /* raw bytes per block before sealing (default 256 KiB) */
+    size_t queue_blocks;    /* blocks in flight to the writer thread (default 64) */
+} arc_opts;
+
+typedef struct arc_stats {
+    uint64_t records;        /* appended */
+    uint64_t durable_records;/* written and fsynced */
+    uint64_t durable_seq;    /* highest sequence fsynced (0 = none yet) */
+    uint64_t bytes_raw;      /* payload + framing bytes before compression */
+    uint64_t bytes_written;  /* bytes on disk */
+    uint64_t blocks;         /* blocks written */
+    uint64_t stalls;         /* times arc_append returned SHJ_AGAIN */
+    int failed;              /* sticky: a write/fsync failed; see arc_error */
+} arc_stats;
+
+typedef struct arc_record {
+    uint64_t seq;
+    int64_t recv_ns;
+    uint8_t tag;             /* psr_tag */
+    uint32_t len;
+    const char *data;        /* valid until the next arc_reader_next */
+} arc_record;
+
+/* Writer ------------------------------------------------------------------ */
+arc_writer *arc_open(const arc_opts *opts, char *err, size_t errlen);
+/* Non-zero when one more record of len bytes can be appended without SHJ_AGAIN. */
+int arc_ready(const arc_writer *w, size_t len);
+/* SHJ_OK, SHJ_AGAIN (queue full: retry later), SHJ_ERR (writer failed: arc_error). */
+int arc_append(arc_writer *w, uint8_t tag, const void *data, uint32_t len, int64_t recv_ns,
+               uint64_t seq);
+/* Called by the loop (e.g. every few ms): seals the current block when it is
+ * older than fsync_ms so the writer thread can persist it. */
+void arc_poll(arc_writer *w, int64_t now_mono_ns);
+/* Seal, hand off, wait until everything is written and fsynced. */
+int arc_flush(arc_writer *w, char *err, size_t errlen);
+/* Flush, stop the thread, close files, free. SHJ_OK or SHJ_ERR (err says why). */
+int arc_close(arc_writer *w, char *err, size_t errlen);
+void arc_get_stats(const arc_writer *w, arc_stats *out);
+/* The sticky error text, "" when none. */
+const char *arc_error(const arc_writer *w);
+/* Path of the file currently written ("" before the first record). */
+const char *arc_current_path(const arc_writer *w);
+
+/* Reader ------------------------------------------------------------------ */
+arc_reader *arc_reader_open(const char *path, char *err, size_t errlen);
+/* 1 = a record, 0 = clean end of file, -1 = corrupt or torn data: the reader
+ * stops; arc_reader_error says what and at which byte offset. */
+int arc_reader_next(arc_reader *r, arc_record *rec);
+const char *arc_reader_error(const arc_reader *r);
+/* Byte offset just after the last good block (where a torn tail starts). */
+uint64_t arc_reader_good_offset(const arc_reader *r);
+void arc_reader_close(arc_reader *r);
+
+/* Check a file: counts records, finds the end of the last good block.
+ * Used on open for append (to cut a torn tail) and by `shijim dump --check`. */
+typedef struct arc_scan {
+    uint64_t records;
+    uint64_t blocks;
+    uint64_t good_bytes;    /* file offset after the last good block */
+    uint64_t file_bytes;
+    uint64_t first_seq, last_seq;
+    int torn;               /* non-zero: bytes after good_bytes are damaged */
+    char detail[160];       /* what was wrong, with the offset */
+} arc_scan;
+int arc_scan_file(const char *path, arc_scan *out, char *err, size_t errlen);
+
+#endif

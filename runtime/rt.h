@@ -1,0 +1,65 @@
+/* rt.h — the process runtime: one libev loop, one bus, sources and writers.
+ *
+ * Owns: the default ev_loop, the bus, the list of sources and writers, the
+ * 1-second status line, SIGINT/SIGTERM handling and the orderly shutdown:
+ *   stop sources -> drain the bus -> flush + fsync writers -> return.
+ * Threading: everything here runs on the loop thread. Writers may own
+ * threads of their own (the raw archive does) but are driven from here.
+ *
+ * Writers (raw archive, ClickHouse, JSONL ...) register a small ops table so
+ * that rt can poll them (timers), print their part of the status line and
+ * flush them on shutdown, without knowing what they are.
+ */
+#ifndef SHJ_RT_H
+#define SHJ_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ev_loop;
+typedef struct bus bus;
+typedef struct src_source src_source;
+
+typedef struct rt_writer_ops {
+    const char *type;                                         /* "raw", "clickhouse", ... */
+    void (*poll)(void *w, int64_t now_mono_ns);               /* every ~5 ms: time-based batching */
+    size_t (*status)(void *w, char *buf, size_t cap);         /* short text for the status line */
+    int (*close)(void *w, char *err, size_t errlen);          /* flush, fsync, free: on shutdown */
+} rt_writer_ops;
+
+/* Create the runtime (idempotent). bus_capacity 0 = default. */
+int rt_init(size_t bus_capacity);
+struct ev_loop *rt_loop(void);
+bus *rt_bus(void);
+
+/* Sources: rt assigns source_id, loop and bus; starts them in rt_run. */
+int rt_add_source(src_source *s, char *err, size_t errlen);
+size_t rt_source_count(void);
+src_source *rt_source_at(size_t i);
+
+/* Writers: polled, shown in the status line, closed in reverse order on stop. */
+int rt_add_writer(const char *name, const rt_writer_ops *ops, void *w);
+
+/* Status line every interval_ms to stderr (0 disables). Default 1000. */
+void rt_set_status_interval(int interval_ms);
+/* Stop automatically after this many seconds / events (0 = never). */
+void rt_set_limits(double duration_s, uint64_t max_events);
+
+/* Run the loop until stop (signal, rt_stop, limits, or every source done),
+ * then shut down in order. SHJ_OK on a clean stop, SHJ_ERR with err. */
+int rt_run(char *err, size_t errlen);
+/* Request an orderly stop (safe from any callback on the loop thread). */
+void rt_stop(const char *reason);
+int rt_stopping(void);
+/* Called by a source whose data ended (replay at EOF). When all are done, rt stops. */
+void rt_source_done(src_source *s);
+/* Ask rt to retry paused sources soon (a writer freed room). */
+void rt_kick(void);
+
+/* Total events published on the bus since rt_init. */
+uint64_t rt_events_published(void);
+
+/* Free everything (tests; the CLI just exits). */
+void rt_shutdown(void);
+
+#endif

@@ -1,0 +1,58 @@
+/* sim.h — the simulated Taiwan market (a pure generator, no event loop).
+ *
+ * Produces exactly the payloads of Shioaji's SSE feed — event name + JSON data
+ * with decimal strings, Taipei date/time, simtrade, 5-level arrays — so that
+ * everything downstream (archive, parser, bus) runs the real code path.
+ * Deterministic: the same seed, date and instruments give the same bytes.
+ *
+ * Realism: TWSE tick-size ladder (stocks and ETFs), lots of 1000 shares
+ * (volumes in lots), TAIFEX TXF/MXF index futures with the near-month code
+ * (e.g. TXFL6 for December 2026; aliases TXFR1/TXFR2/MXFR1 resolve), trades at
+ * the touch of a 5-level book that the next bid/ask snapshot reflects, a few
+ * pre-open simtrade ticks, session hours (TWSE 09:00-13:30, TAIFEX 08:45-13:45).
+ * Exchange time advances by 1/nominal_rate seconds per event.
+ *
+ * Used by the simulated source (src_sim.c) and the Shioaji stand-in server.
+ */
+#ifndef SHJ_SIM_H
+#define SHJ_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sim_market sim_market;
+
+/* date: Taipei trading date "YYYY-MM-DD" (NULL = today in Taipei).
+ * nominal_rate: events per simulated second (default 2000 when <= 0). */
+sim_market *sim_new(uint64_t seed, const char *date, double nominal_rate);
+void sim_free(sim_market *m);
+
+/* Kinds to generate for an instrument: bits 1u << SHJ_KIND_TICK / _BIDASK. */
+/* Add an instrument. code may be an alias (TXFR1). Resolved real code goes to
+ * resolved[16]. exchange/sec_type are shj_* values; 0 = infer from code.
+ * SHJ_OK, or SHJ_ERR with err naming the code. */
+int sim_add(sim_market *m, const char *code, int exchange, int sec_type, uint32_t kind_mask,
+            int odd_lot, char resolved[16], char *err, size_t errlen);
+int sim_remove(sim_market *m, const char *code);
+size_t sim_count(const sim_market *m);
+
+/* Resolve a continuous-futures alias (TXFR1, MXFR2) for date; copies code
+ * unchanged when it is not an alias. */
+void sim_resolve_alias(const char *date, const char *code, char out[16]);
+
+/* Generate the next payload into buf[cap] (JSON, not NUL-terminated), its SSE
+ * tag (psr_tag) in *tag, and the exchange time in *exch_ns. Returns the length,
+ * 0 when no instrument is configured. cap >= 1024 is always enough. */
+size_t sim_next(sim_market *m, int *tag, char *buf, size_t cap, int64_t *exch_ns);
+
+/* Instrument info for the stand-in server (contracts lookup). Index 0..count-1. */
+typedef struct sim_contract {
+    char code[16];
+    char alias[16];        /* "TXFR1" when added by alias, else "" */
+    int exchange, sec_type;
+    int64_t reference;     /* reference price × SHJ_PRICE_SCALE */
+    int64_t limit_up, limit_down;
+} sim_contract;
+int sim_contract_at(const sim_market *m, size_t i, sim_contract *out);
+
+#endif
