@@ -1,0 +1,56 @@
+/* ch_schema.h — the ClickHouse tables Shijim writes, as SQL text.
+ *
+ * Owns: table names, column lists (in RowBinary order), CREATE TABLE text
+ * for a given server version, and which event kinds go to which table.
+ * Rationale for the layout is in docs/clickhouse.md.
+ *
+ * Two tables:
+ *   ticks   — SHJ_KIND_TICK and SHJ_KIND_QUOTE (a kind column tells them apart)
+ *   bidasks — SHJ_KIND_BIDASK (5-level arrays)
+ * Stocks and futures/options share both tables (exchange + sec_type columns).
+ * ReplacingMergeTree ORDER BY (code, ts, source, seq): an event inserted twice
+ * (fallback restore, retried batch) collapses onto the original.
+ *
+ * Version-dependent text: the column *wire types* (what RowBinary carries) are
+ * the same on every version, so one encoder serves all servers. Newer servers
+ * only get storage refinements: LowCardinality(String) code, column codecs,
+ * and an ALIAS DateTime64(9) column that costs nothing on insert.
+ */
+#ifndef SHJ_CH_SCHEMA_H
+#define SHJ_CH_SCHEMA_H
+
+#include <stddef.h>
+
+typedef enum { CHS_TICKS = 0, CHS_BIDASKS = 1, CHS_NTABLES = 2 } chs_table;
+
+typedef struct chs_version {
+    int major, minor, patch;
+} chs_version;
+
+typedef struct chs_features {
+    int low_cardinality;   /* code LowCardinality(String)        (>= 20.1) */
+    int codecs;            /* column CODEC(...)                   (>= 20.1) */
+    int datetime64_alias;  /* time DateTime64(9) ALIAS of ts      (>= 20.5) */
+} chs_features;
+
+/* "18.16.1", "23.8.2.7" -> version. SHJ_OK or SHJ_ERR (not a version). */
+int chs_version_parse(const char *text, chs_version *out);
+void chs_features_for(const chs_version *v, chs_features *out);
+
+/* "ticks" / "bidasks" (also the fallback sub-directory names). */
+const char *chs_table_name(chs_table t);
+/* Table for an event kind, or -1 when the kind is not stored. */
+int chs_table_for_kind(int kind);
+/* Table named name, or -1. */
+int chs_table_from_name(const char *name);
+
+/* Comma-separated insert column list in RowBinary order. */
+const char *chs_columns(chs_table t);
+
+/* CREATE TABLE IF NOT EXISTS db.table ... into buf; returns the length (the
+ * text is truncated and the return value >= cap when buf is too small). */
+size_t chs_create_sql(chs_table t, const char *db, const chs_features *f, char *buf, size_t cap);
+/* "INSERT INTO db.table (cols) FORMAT <format>". */
+size_t chs_insert_sql(chs_table t, const char *db, const char *format, char *buf, size_t cap);
+
+#endif
