@@ -52,14 +52,16 @@ static int setup_easy(CURL *e, const chd_dsn *dsn, const chh_opts *o, req_io *io
                       const void *body, size_t len, int gzip, char *err, size_t errlen) {
     char *q = curl_easy_escape(e, sql, 0);
     if (!q) return shj_fail(err, errlen, "clickhouse: out of memory escaping a query");
-    size_t ulen = strlen(dsn->base_url) + strlen(dsn->database) + strlen(q) + 32;
+    size_t ulen = strlen(dsn->base_url) + strlen(q) + 16;
     free(io->url);
     io->url = malloc(ulen);
     if (!io->url) {
         curl_free(q);
         return shj_fail(err, errlen, "clickhouse: out of memory");
     }
-    snprintf(io->url, ulen, "%s?database=%s&query=%s", dsn->base_url, dsn->database, q);
+    /* No database= parameter: every statement names its database, so that
+     * CREATE DATABASE works before the database exists. */
+    snprintf(io->url, ulen, "%s?query=%s", dsn->base_url, q);
     curl_free(q);
 
     io->resp.len = 0;
