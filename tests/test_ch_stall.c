@@ -1,0 +1,97 @@
+/* test_ch_stall.c — a server that accepts connections but never answers
+ * (SIGSTOP): the writer holds at most max_mem_bytes (+ the batches in flight
+ * and open), spills the oldest waiting batches to the fallback, never pushes
+ * back on the bus, times the stuck inserts out, probes, and resumes when the
+ * server thaws. Afterwards ClickHouse + fallback hold every event once. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ch_feed.h"
+#include "ch_harness.h"
+#include "ch_restore_run.h"
+#include "ch_writer.h"
+#include "shj_common.h"
+#include "t.h"
+
+static int settled(void *ctx) {
+    ch_feeder *f = ctx;
+    chw_stats st;
+    chw_get_stats(f->w, &st);
+    return ch_feed_done(f) && st.inflight == 0 && st.queued == 0 && st.rows_held == 0;
+}
+
+static int is_up(void *ctx) {
+    chw_stats st;
+    chw_get_stats(ctx, &st);
+    return st.state == CHW_UP;
+}
+
+int main(void) {
+    struct ev_loop *loop = ev_default_loop(0);
+    chx_server s;
+    char err[600], dsn[200], tmp[] = "/tmp/shj-chs.XXXXXX";
+    if (chx_start(&s, err, sizeof err) != 0 || !mkdtemp(tmp)) {
+        fprintf(stderr, "%s\n", err);
+        CHECK(0);
+        T_DONE();
+    }
+    char fb[300];
+    snprintf(fb, sizeof fb, "%s/fallback", tmp);
+    snprintf(dsn, sizeof dsn, "clickhouse://127.0.0.1:%d/stall", s.http_port);
+    chw_opts o;
+    chw_opts_default(&o);
+    o.dsn = dsn;
+    o.fallback_dir = fb;
+    o.batch_rows = 2000;
+    o.batch_ms = 50;
+    o.max_mem_bytes = 4 << 20;
+    o.timeout_ms = 1500;
+    o.probe_min_ms = 100;
+    o.probe_max_ms = 400;
+    chw_writer *w = chw_open(loop, &o, err, sizeof err);
+    CHECK(w != NULL);
+    if (!w) T_DONE();
+    static ch_feeder feed;
+    const uint64_t N1 = 150000, N2 = 20000;
+
+    chx_pause(&s);
+    ch_feed_start(&feed, loop, w, 0, N1, 3000, 1);
+    CHECK(ch_run_until(loop, settled, &feed, 30));
+    chw_stats st;
+    chw_get_stats(w, &st);
+    fprintf(stderr, "stalled: peak %.2f MiB held, %llu batches spilled, %llu failed (timeouts), %llu rows to fallback\n",
+            (double)st.mem_peak / 1048576.0, (unsigned long long)st.batches_spilled,
+            (unsigned long long)st.batches_failed, (unsigned long long)st.rows_fallback);
+    CHECK_EQ_I64(feed.refused_ticks, 0);       /* the bus was never blocked */
+    CHECK(st.batches_spilled > 0);             /* memory limit reached: oldest waiting spilled */
+    CHECK(st.batches_failed >= 1);             /* stuck inserts timed out */
+    /* bounded: the limit plus the in-flight and open batches (512 KiB each here) */
+    CHECK(st.mem_peak <= o.max_mem_bytes + (o.max_inflight + 2) * (512 << 10));
+    CHECK_EQ_I64(st.rows_inserted, 0);
+    CHECK_EQ_I64(st.state, CHW_DOWN);
+
+    chx_resume(&s);
+    CHECK(ch_run_until(loop, is_up, w, 15));
+    ch_feed_start(&feed, loop, w, N1, N2, 100, 1); /* a pace 2 inserts in flight keep up with */
+    CHECK(ch_run_until(loop, settled, &feed, 30));
+    ch_feed_stop(&feed, loop);
+    chw_get_stats(w, &st);
+    CHECK(st.rows_inserted >= N2);
+    CHECK_EQ_I64(st.rows_in, st.rows_inserted + st.rows_fallback);
+    CHECK_EQ_I64(chw_close(w, err, sizeof err), SHJ_OK);
+
+    chrr_result rr;
+    CHECK_EQ_I64(chrr_run(fb, dsn, CHR_APPLY, NULL, 10000, &rr), 0);
+    CHECK_EQ_I64(rr.rejected, 0);
+    chg_digest ch = {0};
+    CHECK_EQ_I64(chg_from_server(&s, "stall", CHS_TICKS, 1, &ch), 0);
+    CHECK_EQ_I64(chg_from_server(&s, "stall", CHS_BIDASKS, 1, &ch), 0);
+    CHECK_EQ_I64(chg_total(&ch), N1 + N2);
+    CHECK(chg_equal(&feed.taken, &ch, "after stall"));
+
+    chx_stop(&s);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    CHECK_EQ_I64(system(cmd), 0);
+    T_DONE();
+}
