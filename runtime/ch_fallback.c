@@ -167,7 +167,7 @@ static int append_file(chf_dir *f, chs_table t, const char *date, const uint8_t 
             snprintf(path, sizeof path, "%s/%s.%d.jsonl", sub, date, k);
         struct stat before;
         int existed = stat(path, &before) == 0;
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644); /* read: the torn-tail check */
         if (fd < 0) {
             shj_fail(err, errlen, "fallback: cannot open %s: %s", path, strerror(errno));
             goto fail;

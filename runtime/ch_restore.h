@@ -67,7 +67,8 @@ int chr_batch_rows(const chr_file *f);
 const void *chr_batch_event(const chr_file *f, int i);
 uint64_t chr_batch_line_no(const chr_file *f, int i);
 const char *chr_batch_text(const chr_file *f, int i, size_t *len);
-/* Malformed lines met while reading the current batch. */
+/* Malformed lines met by the last chr_next_batch call (also when it
+ * returned 0: read them before stopping). */
 int chr_reject_count(const chr_file *f);
 uint64_t chr_reject_line_no(const chr_file *f, int i);
 const char *chr_reject_reason(const chr_file *f, int i);
