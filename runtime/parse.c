@@ -624,8 +624,10 @@ static int read_field(scan *s, int f, shj_event *ev, parsed_extra *x, int *prese
             unsigned char ch = (unsigned char)str[i];
             if (ch <= 0x20 || ch >= 0x7f) return bad_value(s, "code (not printable ASCII)", str, n);
         }
+        /* Zero the whole array: a repeated longer "code" must leave no tail,
+         * so equal payloads always give byte-identical events (replay digests). */
+        memset(ev->code, 0, sizeof ev->code);
         memcpy(ev->code, str, n);
-        ev->code[n] = '\0'; /* the event may hold a longer earlier duplicate */
         x->code_len = n;
         return 0;
     }

@@ -70,6 +70,18 @@ int main(void) {
     CHECK_STR(date, "1970-01-01");
     CHECK_STR(tm, "07:59:59.999999");
 
+    /* the ends of the int64 ns range format without overflow (UBSan watches) */
+    clk_utc_iso(INT64_MAX, iso);
+    CHECK_STR(iso, "2262-04-11T23:47:16.854775807Z");
+    clk_utc_iso(INT64_MIN, iso);
+    CHECK_STR(iso, "1677-09-21T00:12:43.145224192Z");
+    clk_taipei_date(INT64_MAX, date);
+    clk_taipei_time(INT64_MAX, tm);
+    CHECK_STR(date, "2262-04-12");
+    CHECK_STR(tm, "07:47:16.854775");
+    clk_taipei_time(INT64_MIN, tm);
+    CHECK_STR(tm, "08:12:43.145224");
+
     /* round trip Taipei text -> ns -> Taipei text for a spread of instants */
     int rt_bad = 0;
     for (int64_t s = -86400LL * 400; s < 86400LL * 365 * 250; s += 86400LL * 7 + 3601 * 5 + 17) {
