@@ -176,32 +176,28 @@ static int trades_in(int cls, int seg) {
     return seg == SEG_ALL;
 }
 
-static void rebuild_active(sim_market *m, int seg) {
+static int rebuild_active(sim_market *m, int seg) {
     uint32_t total = 0;
-    size_t k = 0, pre = 0;
+    size_t pre = 0;
     for (size_t i = 0; i < m->n; i++) {
         pre += m->inst[i].cls == SIM_CLS_STK;
-        if (!trades_in(m->inst[i].cls, seg)) continue;
-        total += m->inst[i].weight;
-        m->act_idx[k] = (uint32_t)i;
-        m->act_cum[k] = total;
-        k++;
+        if (trades_in(m->inst[i].cls, seg)) total += m->inst[i].weight;
     }
-    m->act_n = k;
+    if (total > m->act_cap) {
+        uint32_t *slot = realloc(m->act_slot, total * sizeof *slot);
+        if (!slot) return SHJ_ERR;
+        m->act_slot = slot;
+        m->act_cap = total;
+    }
+    uint32_t k = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (!trades_in(m->inst[i].cls, seg)) continue;
+        for (uint32_t w = 0; w < m->inst[i].weight; w++) m->act_slot[k++] = (uint32_t)i;
+    }
     m->act_total = total;
     m->pre_n = pre;
     m->seg = seg;
-}
-
-static size_t pick_active(const sim_market *m, uint32_t bits32) {
-    uint32_t x = sim_below(bits32, m->act_total);
-    size_t lo = 0, hi = m->act_n - 1;
-    while (lo < hi) { /* first cumulative weight above x */
-        size_t mid = (lo + hi) / 2;
-        if (m->act_cum[mid] > x) hi = mid;
-        else lo = mid + 1;
-    }
-    return m->act_idx[lo];
+    return SHJ_OK;
 }
 
 /* ---- payloads ---- */
@@ -334,7 +330,10 @@ size_t sim_next(sim_market *m, int *tag, char *buf, size_t cap, int64_t *exch_ns
             continue;
         }
         int seg = seg_of(t);
-        if (seg != m->seg) rebuild_active(m, seg);
+        if (seg != m->seg && rebuild_active(m, seg) != SHJ_OK) {
+            shj_log(SHJ_LOG_ERROR, "sim_next: out of memory");
+            return 0;
+        }
         int pre = t < SIM_T_STK_OPEN && m->pre_next_us < SIM_T_STK_OPEN && m->pre_n > 0;
         if (pre && m->pre_next_us <= t) {
             size_t len = emit_preopen(m, tag, buf);
@@ -346,7 +345,7 @@ size_t sim_next(sim_market *m, int *tag, char *buf, size_t cap, int64_t *exch_ns
         }
         if (m->act_total) {
             uint64_t r = sim_rng_next(&m->rng);
-            sim_inst *in = &m->inst[pick_active(m, (uint32_t)r)];
+            sim_inst *in = &m->inst[m->act_slot[sim_below((uint32_t)r, m->act_total)]];
             int tick;
             if ((in->kind_mask & (KIND_TICK_BIT | KIND_BIDASK_BIT)) ==
                 (KIND_TICK_BIT | KIND_BIDASK_BIT))
@@ -395,8 +394,7 @@ sim_market *sim_new(uint64_t seed, const char *date, double nominal_rate) {
 void sim_free(sim_market *m) {
     if (!m) return;
     free(m->inst);
-    free(m->act_idx);
-    free(m->act_cum);
+    free(m->act_slot);
     free(m);
 }
 
@@ -481,11 +479,6 @@ int sim_add(sim_market *m, const char *code, int exchange, int sec_type, uint32_
         sim_inst *inst = realloc(m->inst, cap * sizeof *inst);
         if (!inst) return shj_fail(err, errlen, "sim: %s: out of memory", code);
         m->inst = inst;
-        uint32_t *idx = realloc(m->act_idx, cap * sizeof *idx);
-        if (idx) m->act_idx = idx;
-        uint32_t *cum = idx ? realloc(m->act_cum, cap * sizeof *cum) : NULL;
-        if (cum) m->act_cum = cum;
-        if (!idx || !cum) return shj_fail(err, errlen, "sim: %s: out of memory", code);
         m->cap = cap;
     }
     sim_inst *in = &m->inst[m->n];

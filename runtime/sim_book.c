@@ -233,7 +233,9 @@ void sim_book_flow(sim_inst *in, sim_rng *rng) {
         int lvl = (int)(((bits >> 1) & 0xff) * SIM_LEVELS >> 8);
         int32_t delta = (int32_t)(((bits >> 9) & 0x7fff) * span >> 15) - in->vm->flow_max;
         int32_t v = vol[lvl] + delta;
-        vol[lvl] = v < 1 ? 1 : v;
+        /* Reflect at 1 and at 8x a fresh level, so volumes stay book-like
+         * however long the market runs. */
+        vol[lvl] = v < 1 ? 1 : v > 8 * in->vm->level_max ? 8 * in->vm->level_max : v;
     }
     if ((r >> 58) == 0) { /* 1 in 64 */
         /* Fresh bits for the new levels: reusing the direction's bits would

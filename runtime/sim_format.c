@@ -22,9 +22,26 @@ static const char dig2[201] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
+static inline int digits_u64(uint64_t v) {
+    int n = 1;
+    while (v >= 10000) {
+        v /= 10000;
+        n += 4;
+    }
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* Written back to front straight into p: no temporary, no variable memcpy. */
 char *sim_fmt_u64(char *p, uint64_t v) {
-    char tmp[20];
-    char *e = tmp + sizeof tmp, *q = e;
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    if (v < 100) {
+        memcpy(p, dig2 + 2 * v, 2);
+        return p + 2;
+    }
+    char *e = p + digits_u64(v), *q = e;
     while (v >= 100) {
         uint64_t d = v / 100;
         unsigned r = (unsigned)(v - d * 100);
@@ -32,15 +49,9 @@ char *sim_fmt_u64(char *p, uint64_t v) {
         q -= 2;
         memcpy(q, dig2 + 2 * r, 2);
     }
-    if (v >= 10) {
-        q -= 2;
-        memcpy(q, dig2 + 2 * v, 2);
-    } else {
-        *--q = (char)('0' + v);
-    }
-    size_t n = (size_t)(e - q);
-    memcpy(p, q, n);
-    return p + n;
+    if (v >= 10) memcpy(q - 2, dig2 + 2 * v, 2);
+    else q[-1] = (char)('0' + v);
+    return e;
 }
 
 char *sim_fmt_i64(char *p, int64_t v) {
@@ -51,17 +62,27 @@ char *sim_fmt_i64(char *p, int64_t v) {
     return sim_fmt_u64(p, (uint64_t)v);
 }
 
-/* Small non-negative ints (level volumes) dominate bid/ask payloads. */
-static inline char *fmt_small(char *p, int32_t v) {
-    if ((uint32_t)v < 10) {
-        *p++ = (char)('0' + v);
-        return p;
+/* Level volumes (mostly 1-4 digits) dominate bid/ask payloads. */
+static inline char *fmt_small(char *p, uint32_t v) {
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return p + 1;
     }
-    if ((uint32_t)v < 100) {
+    if (v < 100) {
         memcpy(p, dig2 + 2 * v, 2);
         return p + 2;
     }
-    return sim_fmt_i64(p, v);
+    if (v < 1000) {
+        *p = (char)('0' + v / 100);
+        memcpy(p + 1, dig2 + 2 * (v % 100), 2);
+        return p + 3;
+    }
+    if (v < 10000) {
+        memcpy(p, dig2 + 2 * (v / 100), 2);
+        memcpy(p + 2, dig2 + 2 * (v % 100), 2);
+        return p + 4;
+    }
+    return sim_fmt_u64(p, v);
 }
 
 /* c hundredths -> shortest exact decimal: 102500 -> "1025", 18050 -> "180.5". */
@@ -223,19 +244,29 @@ size_t sim_fmt_tick(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf)
     return (size_t)(p - buf);
 }
 
-/* "[v0,v1,v2,v3,v4]" */
-static char *put_vols(char *p, const int32_t *v) {
-    *p++ = '[';
-    for (int i = 0; i < SIM_LEVELS; i++) {
-        p = fmt_small(p, v[i]);
-        *p++ = ',';
+/* "...volume":[v0,..,v4],"diff_...":[d0,..,d4] for one side: the level
+ * volumes and their change since the last snapshot, which they replace. */
+static inline char *put_side(char *p, sim_book *b, int side, const char *mid, size_t midlen) {
+    const int32_t *v = side ? b->ask_vol : b->bid_vol;
+    int32_t *pub = side ? b->pub_ask_vol : b->pub_bid_vol;
+    int changed = 0;
+    for (int i = 0; i < SIM_LEVELS; i++) changed |= v[i] != pub[i];
+    char *vt = b->vol_txt[side];
+    if (changed || b->vol_len[side] == 0) {
+        char *q = vt;
+        *q++ = '[';
+        for (int i = 0; i < SIM_LEVELS; i++) {
+            q = fmt_small(q, (uint32_t)v[i]);
+            *q++ = ',';
+        }
+        q[-1] = ']';
+        b->vol_len[side] = (uint8_t)(q - vt);
     }
-    p[-1] = ']';
-    return p;
-}
-
-/* Level volume changes since the last snapshot; remembers this one. */
-static char *put_diffs(char *p, const int32_t *v, int32_t *pub) {
+    memcpy(p, vt, sizeof b->vol_txt[side]);
+    p += b->vol_len[side];
+    memcpy(p, mid, midlen);
+    p += midlen;
+    if (!changed) return PUT(p, "[0,0,0,0,0]");
     *p++ = '[';
     for (int i = 0; i < SIM_LEVELS; i++) {
         int32_t d = v[i] - pub[i];
@@ -243,10 +274,10 @@ static char *put_diffs(char *p, const int32_t *v, int32_t *pub) {
         if (d == 0) {
             *p++ = '0';
         } else if (d > 0) {
-            p = fmt_small(p, d);
+            p = fmt_small(p, (uint32_t)d);
         } else {
             *p++ = '-';
-            p = fmt_small(p, -d);
+            p = fmt_small(p, (uint32_t) - (int64_t)d);
         }
         *p++ = ',';
     }
@@ -276,16 +307,13 @@ size_t sim_fmt_bidask(sim_market *m, sim_inst *in, int simtrade, int64_t underly
     }
     p = PUT(p, ",\"bid_price\":");
     p = put_arr(p, b, 0);
+    static const char bid_mid[] = ",\"diff_bid_vol\":", ask_mid[] = ",\"diff_ask_vol\":";
     p = PUT(p, ",\"bid_volume\":");
-    p = put_vols(p, b->bid_vol);
-    p = PUT(p, ",\"diff_bid_vol\":");
-    p = put_diffs(p, b->bid_vol, b->pub_bid_vol);
+    p = put_side(p, b, 0, bid_mid, sizeof bid_mid - 1);
     p = PUT(p, ",\"ask_price\":");
     p = put_arr(p, b, 1);
     p = PUT(p, ",\"ask_volume\":");
-    p = put_vols(p, b->ask_vol);
-    p = PUT(p, ",\"diff_ask_vol\":");
-    p = put_diffs(p, b->ask_vol, b->pub_ask_vol);
+    p = put_side(p, b, 1, ask_mid, sizeof ask_mid - 1);
     if (fut) {
         p = PUT(p, ",\"first_derived_bid_price\":\"0\",\"first_derived_ask_price\":\"0\","
                    "\"first_derived_bid_vol\":0,\"first_derived_ask_vol\":0,\"underlying_price\":\"");

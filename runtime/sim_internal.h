@@ -122,6 +122,10 @@ typedef struct sim_book {
     uint8_t px_len[2][SIM_LEVELS];
     char arr_txt[2][SIM_ARR_TXT];           /* "[\"1025\",\"1020\",...]" */
     uint16_t arr_len[2];
+    /* Volume array text as last published: most snapshots leave one side
+     * untouched, and then its text and "[0,0,0,0,0]" diffs are reused. */
+    char vol_txt[2][64];
+    uint8_t vol_len[2];
 } sim_book;
 
 /* Volume model of a class: how big trades and resting orders are. */
@@ -182,10 +186,11 @@ struct sim_market {
     sim_inst *inst;
     size_t n, cap;
 
-    /* Continuous-trading candidates of the current session segment. */
+    /* Continuous-trading candidates of the current session segment: one
+     * slot per unit of weight, so a weighted pick is one table lookup. */
     int seg;               /* -1 = rebuild */
-    uint32_t *act_idx, *act_cum;
-    size_t act_n, act_cap;
+    uint32_t *act_slot;
+    size_t act_cap;
     uint32_t act_total;
 
     /* Pre-open trial-match rounds (board-lot stocks only). */
