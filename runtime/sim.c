@@ -17,6 +17,11 @@
  *  - Interleaving: continuous trading picks an instrument by weight per event
  *    (2330 and TXF busiest) and then a kind: 1 tick for 2 bid/asks when both
  *    are wanted.
+ *  - Instruments: stocks/ETFs by number (odd-lot board on request), TAIFEX
+ *    futures "TXFL6" and aliases "TXFR1"/"TXFR2", and TAIFEX index options
+ *    "TXO23000L6" (strike + month letter, A-L calls, M-X puts + year digit).
+ *    Adding a contract again widens its kinds; sim_remove takes the code or
+ *    the alias it was added by and removes every board of it.
  *
  * Futures months: the near month of a date is the current month until its
  * third Wednesday (the last trading day) and the next month after it;
@@ -83,6 +88,15 @@ static int is_alias(const char *c) {
 static int is_future_code(const char *c, size_t n) {
     return n == 5 && is_upper(c[0]) && is_upper(c[1]) && is_upper(c[2]) && c[3] >= 'A' &&
            c[3] <= 'L' && is_digit(c[4]);
+}
+
+/* "TXO23000L6": product + strike + month letter (A-L calls, M-X puts) + year digit. */
+static int is_option_code(const char *c, size_t n) {
+    if (n < 8 || n > 11 || !is_upper(c[0]) || !is_upper(c[1]) || !is_upper(c[2])) return 0;
+    for (size_t i = 3; i < n - 2; i++) {
+        if (!is_digit(c[i])) return 0;
+    }
+    return c[n - 2] >= 'A' && c[n - 2] <= 'X' && is_digit(c[n - 1]);
 }
 
 /* "2330", "0050", "00878", "00632R": 4-6 characters starting with a digit. */
@@ -172,7 +186,7 @@ static int64_t seg_end(int seg) {
 }
 
 static int trades_in(int cls, int seg) {
-    if (cls == SIM_CLS_FUT) return seg >= SEG_FUT_ONLY_AM && seg <= SEG_FUT_ONLY_PM;
+    if (sim_is_fop(cls)) return seg >= SEG_FUT_ONLY_AM && seg <= SEG_FUT_ONLY_PM;
     return seg == SEG_ALL;
 }
 
@@ -204,8 +218,10 @@ static int rebuild_active(sim_market *m, int seg) {
 
 static int64_t underlying_of(const sim_inst *in, uint32_t bits32) {
     const sim_book *b = &in->book;
+    int64_t jitter = (int64_t)sim_below(bits32, 21) - 10;
+    if (in->cls == SIM_CLS_OPT) return in->und + jitter * 100;
     int64_t mid = b->bid_px[0] + (b->ask_px[0] - b->bid_px[0]) / 2;
-    return mid - in->basis + (int64_t)sim_below(bits32, 21) - 10;
+    return mid - in->basis + jitter;
 }
 
 static int32_t trade_volume(const sim_inst *in, uint64_t r, int *block) {
@@ -221,7 +237,7 @@ static int32_t trade_volume(const sim_inst *in, uint64_t r, int *block) {
         if (u < 900) return 100 + (int32_t)(b % 400);
         return 500 + (int32_t)(b % 499);
     }
-    if (in->cls == SIM_CLS_FUT) {
+    if (sim_is_fop(in->cls)) {
         if (u < 700) return 1;
         if (u < 900) return 2 + (int32_t)(b % 4);
         return 5 + (int32_t)(b % 10);
@@ -274,7 +290,7 @@ static size_t emit_tick(sim_market *m, sim_inst *in, int simtrade, int *tag, cha
         if (buy) in->ask_side_sum += vol;
         else in->bid_side_sum += vol;
     }
-    *tag = in->cls == SIM_CLS_FUT ? PSR_TAG_TICK_FOP : PSR_TAG_TICK_STK;
+    *tag = sim_is_fop(in->cls) ? PSR_TAG_TICK_FOP : PSR_TAG_TICK_STK;
     /* Format first: the text points into the book, which the trade may move. */
     size_t len = sim_fmt_tick(m, in, &tr, buf);
     if (!simtrade) sim_book_consume(in, buy, vol, sim_rng_next(&m->rng));
@@ -284,7 +300,7 @@ static size_t emit_tick(sim_market *m, sim_inst *in, int simtrade, int *tag, cha
 static size_t emit_bidask(sim_market *m, sim_inst *in, int simtrade, int *tag, char *buf) {
     sim_book_flow(in, &m->rng);
     int64_t und = 0;
-    if (in->cls == SIM_CLS_FUT) {
+    if (sim_is_fop(in->cls)) {
         und = underlying_of(in, (uint32_t)sim_rng_next(&m->rng));
         *tag = PSR_TAG_BIDASK_FOP;
     } else {
@@ -404,47 +420,50 @@ size_t sim_count(const sim_market *m) { return m ? m->n : 0; }
 static int classify(const char *code, int exchange, int sec_type, int odd_lot, sim_inst *in,
                     char *err, size_t errlen) {
     size_t n = strlen(code);
-    if (sec_type == SHJ_SEC_OPT || sec_type == SHJ_SEC_IND)
-        return shj_fail(err, errlen, "sim: %s: options and indexes are not simulated", code);
-    if (sec_type != SHJ_SEC_UNKNOWN && sec_type != SHJ_SEC_STK && sec_type != SHJ_SEC_FUT)
+    int fut = is_future_code(code, n), opt = is_option_code(code, n), stk = is_stock_code(code, n);
+    int cls;
+    switch (sec_type) {
+    case SHJ_SEC_FUT:
+        if (!fut) return shj_fail(err, errlen, "sim: %s: not a futures code (want e.g. TXFL6 or TXFR1)", code);
+        cls = SIM_CLS_FUT;
+        break;
+    case SHJ_SEC_OPT:
+        if (!opt) return shj_fail(err, errlen, "sim: %s: not an options code (want e.g. TXO23000L6)", code);
+        cls = SIM_CLS_OPT;
+        break;
+    case SHJ_SEC_STK:
+        if (!stk) return shj_fail(err, errlen, "sim: %s: not a stock code (want e.g. 2330)", code);
+        cls = SIM_CLS_STK;
+        break;
+    case SHJ_SEC_UNKNOWN:
+        if (fut) cls = SIM_CLS_FUT;
+        else if (opt) cls = SIM_CLS_OPT;
+        else if (stk && exchange != SHJ_EX_TAIFEX) cls = SIM_CLS_STK;
+        else return shj_fail(err, errlen, "sim: %s: unknown contract", code);
+        break;
+    case SHJ_SEC_IND:
+        return shj_fail(err, errlen, "sim: %s: indexes are not simulated", code);
+    default:
         return shj_fail(err, errlen, "sim: %s: unknown security type %d", code, sec_type);
-    int fut;
-    if (sec_type == SHJ_SEC_FUT || (sec_type == SHJ_SEC_UNKNOWN && exchange == SHJ_EX_TAIFEX)) {
-        if (!is_future_code(code, n))
-            return shj_fail(err, errlen, "sim: %s: not a futures code (want e.g. TXFL6 or TXFR1)",
-                            code);
-        fut = 1;
-    } else if (sec_type == SHJ_SEC_STK) {
-        if (!is_stock_code(code, n))
-            return shj_fail(err, errlen, "sim: %s: not a stock code (want e.g. 2330)", code);
-        fut = 0;
-    } else if (is_future_code(code, n)) {
-        fut = 1;
-    } else if (is_stock_code(code, n)) {
-        fut = 0;
-    } else {
-        return shj_fail(err, errlen, "sim: %s: unknown contract", code);
     }
-    if (fut) {
+    if (sim_is_fop(cls)) {
         if (exchange != SHJ_EX_UNKNOWN && exchange != SHJ_EX_TAIFEX)
-            return shj_fail(err, errlen, "sim: %s: futures trade on TAIFEX, not exchange %d", code,
-                            exchange);
+            return shj_fail(err, errlen, "sim: %s: trades on TAIFEX, not exchange %d", code, exchange);
         if (odd_lot) return shj_fail(err, errlen, "sim: %s: odd lots exist for stocks only", code);
-        in->cls = SIM_CLS_FUT;
-        in->ladder = SIM_LADDER_FUT;
+        in->cls = (uint8_t)cls;
+        in->ladder = cls == SIM_CLS_FUT ? SIM_LADDER_FUT : SIM_LADDER_OPT;
         in->exchange = SHJ_EX_TAIFEX;
-        in->sec_type = SHJ_SEC_FUT;
-    } else {
-        if (exchange == SHJ_EX_TAIFEX)
-            return shj_fail(err, errlen, "sim: %s: stocks do not trade on TAIFEX", code);
-        if (exchange < SHJ_EX_UNKNOWN || exchange > SHJ_EX_TAIFEX)
-            return shj_fail(err, errlen, "sim: %s: unknown exchange %d", code, exchange);
-        in->cls = odd_lot ? SIM_CLS_ODD : SIM_CLS_STK;
-        in->ladder = (code[0] == '0' && code[1] == '0') ? SIM_LADDER_ETF : SIM_LADDER_STK;
-        in->exchange = (uint8_t)(exchange ? exchange : SHJ_EX_TSE);
-        in->sec_type = SHJ_SEC_STK;
-        in->odd_lot = odd_lot ? 1 : 0;
+        in->sec_type = cls == SIM_CLS_FUT ? SHJ_SEC_FUT : SHJ_SEC_OPT;
+        return SHJ_OK;
     }
+    if (exchange == SHJ_EX_TAIFEX) return shj_fail(err, errlen, "sim: %s: stocks do not trade on TAIFEX", code);
+    if (exchange < SHJ_EX_UNKNOWN || exchange > SHJ_EX_TAIFEX)
+        return shj_fail(err, errlen, "sim: %s: unknown exchange %d", code, exchange);
+    in->cls = odd_lot ? SIM_CLS_ODD : SIM_CLS_STK;
+    in->ladder = (code[0] == '0' && code[1] == '0') ? SIM_LADDER_ETF : SIM_LADDER_STK;
+    in->exchange = (uint8_t)(exchange ? exchange : SHJ_EX_TSE);
+    in->sec_type = SHJ_SEC_STK;
+    in->odd_lot = odd_lot ? 1 : 0;
     return SHJ_OK;
 }
 
@@ -489,9 +508,7 @@ int sim_add(sim_market *m, const char *code, int exchange, int sec_type, uint32_
     in->kind_mask = kind_mask;
     in->vm = sim_volmodel_of(in->cls);
     in->weight = sim_weight(in->code, in->code_len, in->cls);
-    in->base_ref = sim_ref_price(in->code, in->code_len, in->cls, in->ladder);
-    uint64_t h = sim_hash(in->code, in->code_len);
-    in->basis = in->cls == SIM_CLS_FUT ? (int64_t)(h % 6001) - 1000 : 0; /* -10 .. +50 points */
+    sim_price_inst(in);
     sim_set_reference(in, in->base_ref);
     sim_book_init(in, m->seed);
     reset_session(in);

@@ -1,7 +1,8 @@
 /* sim_book.c — prices and the 5-level book of the simulated market.
  *
  * Owns: reference prices (a table of well-known codes, a code hash for the
- * rest), daily price limits, the volume model of each instrument class, and
+ * rest; index futures ~23000 points; option premiums from strike, month and
+ * a time value), daily price limits, the volume model of each instrument class, and
  * the book itself: its layout on the tick ladder, order flow between
  * snapshots, and the volume a trade takes from the touch.
  *
@@ -53,21 +54,52 @@ static int64_t ceil_to_tick(int ladder, int64_t p) {
     return r ? p + (t - r) : p;
 }
 
-int64_t sim_ref_price(const char *code, size_t len, int cls, int ladder) {
-    if (cls == SIM_CLS_FUT) {
-        /* Index futures around 23000 points; TXF and MXF of one month share
-         * the hash of the month part so they quote alike. */
-        uint64_t h = sim_hash(code + 3, len - 3);
-        return 2300000 + ((int64_t)(h % 401) - 200) * 100;
-    }
-    const known_stock *k = find_known(code, len);
-    if (k) return k->ref;
+/* Index level of a contract month ("L6"): TXF, MXF and TXO of one month
+ * share it, so they quote alike. ~23000 points. */
+static int64_t index_level(char month_letter, char year_digit) {
+    char key[2] = {month_letter, year_digit};
+    uint64_t h = sim_hash(key, 2);
+    return 2300000 + ((int64_t)(h % 401) - 200) * 100;
+}
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+void sim_price_inst(sim_inst *in) {
+    const char *code = in->code;
+    size_t len = in->code_len;
     uint64_t h = sim_hash(code, len);
-    return floor_to_tick(ladder, 1000 + (int64_t)(h % 59000)); /* 10 .. 600 NT$ */
+    in->basis = 0;
+    in->und = 0;
+    if (in->cls == SIM_CLS_FUT) {
+        in->base_ref = index_level(code[3], code[4]);
+        in->basis = (int64_t)(h % 6001) - 1000; /* futures - index: -10 .. +50 points */
+        return;
+    }
+    if (in->cls == SIM_CLS_OPT) {
+        /* "TXO23000L6": strike, then month letter (A-L calls, M-X puts) + year. */
+        int64_t strike = 0;
+        for (size_t i = 3; i + 2 < len && is_digit(code[i]); i++) strike = strike * 10 + (code[i] - '0');
+        char letter = code[len - 2];
+        int put = letter >= 'M';
+        int64_t s = index_level((char)('A' + (letter - 'A') % 12), code[len - 1]), k = strike * 100;
+        int64_t intrinsic = put ? k - s : s - k;
+        if (intrinsic < 0) intrinsic = 0;
+        int64_t dist = s > k ? s - k : k - s;
+        /* Time value 150-300 points at the money, shrinking with distance. */
+        int64_t tv = (15000 + (int64_t)(h % 15001)) * 100000 / (100000 + dist);
+        int64_t p = intrinsic + tv;
+        if (p < 100) p = 100; /* >= 1 point keeps five bid levels above 0 */
+        in->base_ref = floor_to_tick(in->ladder, p);
+        in->und = s;
+        return;
+    }
+    const known_stock *kn = find_known(code, len);
+    in->base_ref = kn ? kn->ref : floor_to_tick(in->ladder, 1000 + (int64_t)(h % 59000)); /* 10-600 */
 }
 
 uint32_t sim_weight(const char *code, size_t len, int cls) {
     if (cls == SIM_CLS_ODD) return 1;
+    if (cls == SIM_CLS_OPT) return 2;
     if (cls == SIM_CLS_FUT) {
         if (memcmp(code, "TXF", 3) == 0) return 10;
         if (memcmp(code, "MXF", 3) == 0) return 6;
@@ -82,9 +114,11 @@ uint32_t sim_weight(const char *code, size_t len, int cls) {
 static const sim_volmodel vm_stk = {1000, 300, 20, 100, 400, 21474836u}; /* blocks 0.5% */
 static const sim_volmodel vm_odd = {1, 5000, 300, 0, 0, 0};
 static const sim_volmodel vm_fut = {1, 40, 5, 20, 30, 8589934u}; /* 20-49 lots 0.2% */
+static const sim_volmodel vm_opt = {1, 60, 8, 0, 0, 0};
 
 const sim_volmodel *sim_volmodel_of(int cls) {
-    return cls == SIM_CLS_STK ? &vm_stk : cls == SIM_CLS_ODD ? &vm_odd : &vm_fut;
+    static const sim_volmodel *const by_cls[] = {&vm_stk, &vm_odd, &vm_fut, &vm_opt};
+    return by_cls[cls];
 }
 
 /* ---- limits and mean reversion ---- */
@@ -92,14 +126,24 @@ const sim_volmodel *sim_volmodel_of(int cls) {
 void sim_set_reference(sim_inst *in, int64_t ref) {
     int L = in->ladder;
     in->ref = ref;
-    /* TWSE/TAIFEX: +-10% of the reference, rounded inward to the ladder. */
-    in->limit_up = floor_to_tick(L, ref * 11 / 10);
-    in->limit_down = ceil_to_tick(L, (ref * 9 + 9) / 10);
+    uint64_t spread_sq; /* (1 / stationary spread as a fraction of the price)^2 */
+    if (in->cls == SIM_CLS_OPT) {
+        /* TAIFEX options: the premium may move by 10% of the underlying. */
+        int64_t lo = ref - in->und / 10;
+        in->limit_up = floor_to_tick(L, ref + in->und / 10);
+        in->limit_down = lo < 10 ? 10 : ceil_to_tick(L, lo);
+        spread_sq = 400; /* premiums swing ~5% */
+    } else {
+        /* TWSE/TAIFEX: +-10% of the reference, rounded inward to the ladder. */
+        in->limit_up = floor_to_tick(L, ref * 11 / 10);
+        in->limit_down = ceil_to_tick(L, (ref * 9 + 9) / 10);
+        spread_sq = 10000; /* ~1% */
+    }
     /* Pull toward the reference: p_up = 1/2 - pos / (2 D) with D chosen so
      * the stationary spread sqrt(D/2) ticks is ~1% of the price:
      * D = 2 (ref / (100 tick))^2, so 2^31 / D = 2^30 * 10^4 * tick^2 / ref^2. */
     uint64_t tick = (uint64_t)sim_tick_at(L, ref);
-    uint64_t num = (1ULL << 30) / (uint64_t)ref * 10000ULL * tick * tick;
+    uint64_t num = (1ULL << 30) / (uint64_t)ref * spread_sq * tick * tick;
     uint64_t q = num / (uint64_t)ref;
     if (q < 1) q = 1;
     if (q > (1ULL << 30)) q = 1ULL << 30;

@@ -217,7 +217,7 @@ size_t sim_fmt_tick(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf)
     p = PUT(p, ",\"tick_type\":");
     *p++ = (char)('0' + tr->tick_type);
     const int64_t diff = tr->price - in->ref;
-    if (in->cls != SIM_CLS_FUT) {
+    if (!sim_is_fop(in->cls)) {
         p = PUT(p, ",\"chg_type\":");
         *p++ = (char)('0' + chg_type(in, tr->price));
     }
@@ -226,7 +226,7 @@ size_t sim_fmt_tick(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf)
     /* diff_rate: percent with 2 decimals = diff * 10^4 / ref hundredths. */
     p = PUT(p, "\",\"diff_rate\":\"");
     p = sim_fmt_cents(p, div_round(diff * 10000, in->ref));
-    if (in->cls == SIM_CLS_FUT) {
+    if (sim_is_fop(in->cls)) {
         p = PUT(p, "\",\"target_kind_price\":\"");
         p = sim_fmt_cents(p, tr->underlying);
     }
@@ -236,7 +236,7 @@ size_t sim_fmt_tick(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf)
     p = sim_fmt_i64(p, ask_sum);
     p = PUT(p, ",\"simtrade\":");
     p = put_bool(p, tr->simtrade);
-    if (in->cls != SIM_CLS_FUT) {
+    if (!sim_is_fop(in->cls)) {
         p = PUT(p, ",\"suspend\":false,\"intraday_odd\":");
         p = put_bool(p, in->odd_lot);
     }
@@ -293,7 +293,7 @@ static char *put_arr(char *p, const sim_book *b, int side) {
 size_t sim_fmt_bidask(sim_market *m, sim_inst *in, int simtrade, int64_t underlying, char *buf) {
     sim_book *b = &in->book;
     char *p = put_head(m, in, buf);
-    const int fut = in->cls == SIM_CLS_FUT;
+    const int fut = sim_is_fop(in->cls);
     if (fut) {
         int64_t bt = 0, at = 0;
         for (int i = 0; i < SIM_LEVELS; i++) {

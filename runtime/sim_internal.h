@@ -37,9 +37,12 @@
 #define SIM_PREOPEN_STEP_US (60 * SIM_US_PER_S) /* one trial-match round per stock per minute */
 
 /* Instrument classes: decide the tag, the session and the volume units. */
-enum { SIM_CLS_STK = 0, SIM_CLS_ODD = 1, SIM_CLS_FUT = 2 };
+enum { SIM_CLS_STK = 0, SIM_CLS_ODD = 1, SIM_CLS_FUT = 2, SIM_CLS_OPT = 3 };
 /* Tick-size ladders. */
-enum { SIM_LADDER_STK = 0, SIM_LADDER_ETF = 1, SIM_LADDER_FUT = 2 };
+enum { SIM_LADDER_STK = 0, SIM_LADDER_ETF = 1, SIM_LADDER_FUT = 2, SIM_LADDER_OPT = 3 };
+
+/* TAIFEX instruments: *_fop payloads, 08:45-13:45. */
+static inline int sim_is_fop(int cls) { return cls >= SIM_CLS_FUT; }
 
 /* ---- PRNG: xoshiro256** seeded by splitmix64 (both public domain, Vigna) ---- */
 
@@ -103,7 +106,12 @@ static inline int64_t sim_tick_at(int ladder, int64_t p) {
         return 500;                  /* >= 1000: 5 */
     }
     if (ladder == SIM_LADDER_ETF) return p < 5000 ? 1 : 5; /* < 50: 0.01, >= 50: 0.05 */
-    return 100;                                            /* index futures: 1 point */
+    if (ladder == SIM_LADDER_FUT) return 100;              /* index futures: 1 point */
+    if (p < 1000) return 10;      /* TXO premium < 10: 0.1 */
+    if (p < 5000) return 50;      /* 10-50: 0.5 */
+    if (p < 50000) return 100;    /* 50-500: 1 */
+    if (p < 100000) return 500;   /* 500-1000: 5 */
+    return 1000;                  /* >= 1000: 10 */
 }
 /* The next valid price above / below p (p itself on the ladder). The band
  * edges are multiples of both neighbouring ticks, so stepping is exact. */
@@ -152,6 +160,7 @@ typedef struct sim_inst {
     int64_t base_ref;      /* reference of the first day (cents) */
     int64_t ref, limit_up, limit_down; /* today's (cents) */
     int64_t basis;         /* futures: close - underlying index (cents) */
+    int64_t und;           /* options: the underlying index level (cents) */
     int32_t pos;           /* ticks the book moved since today's reference (mean reversion) */
     uint32_t revert_q32;   /* per-tick pull toward the reference, × 2^32 */
 
@@ -201,7 +210,7 @@ struct sim_market {
 };
 
 /* ---- sim_book.c ---- */
-SIM_HIDDEN int64_t sim_ref_price(const char *code, size_t len, int cls, int ladder);
+SIM_HIDDEN void sim_price_inst(sim_inst *in);
 SIM_HIDDEN uint32_t sim_weight(const char *code, size_t len, int cls);
 SIM_HIDDEN const sim_volmodel *sim_volmodel_of(int cls);
 SIM_HIDDEN void sim_set_reference(sim_inst *in, int64_t ref);

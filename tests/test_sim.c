@@ -31,17 +31,24 @@
 
 /* ---- an independent model of the rules the simulator must follow ---- */
 
-enum { C_STK, C_ODD, C_FUT };
-enum { L_STK, L_ETF, L_FUT };
+enum { C_STK, C_ODD, C_FUT, C_OPT }; /* C_FUT and above: TAIFEX, *_fop payloads */
+enum { L_STK, L_ETF, L_FUT, L_OPT };
 
 /* TWSE: <10 0.01, 10-50 0.05, 50-100 0.1, 100-500 0.5, 500-1000 1, >=1000 5;
- * ETF: <50 0.01, >=50 0.05; TXF/MXF: 1 point. In cents. */
+ * ETF: <50 0.01, >=50 0.05; TXF/MXF: 1 point; TXO premiums: <10 0.1,
+ * 10-50 0.5, 50-500 1, 500-1000 5, >=1000 10. In cents. */
 static int64_t tick_of(int ladder, int64_t p) {
     static const int64_t stk_edge[] = {1000, 5000, 10000, 50000, 100000};
     static const int64_t stk_tick[] = {1, 5, 10, 50, 100, 500};
+    static const int64_t opt_edge[] = {1000, 5000, 50000, 100000, INT64_MAX};
+    static const int64_t opt_tick[] = {10, 50, 100, 500, 1000};
     if (ladder == L_FUT) return 100;
     if (ladder == L_ETF) return p >= 5000 ? 5 : 1;
     int i = 0;
+    if (ladder == L_OPT) {
+        while (p >= opt_edge[i]) i++;
+        return opt_tick[i];
+    }
     while (i < 5 && p >= stk_edge[i]) i++;
     return stk_tick[i];
 }
@@ -94,6 +101,7 @@ typedef struct tinst {
     int odd, cls, ladder;
     int64_t mult;
     int64_t ref;          /* expected reference of the current day (cents) */
+    int64_t opt_span;     /* options: limit up - reference (10% of the index, from the contract) */
     char day[11];         /* current day of this instrument */
     int traded;
     int64_t last_close, open, high, low, vol_sum, amount_sum, bid_sum, ask_sum;
@@ -230,6 +238,14 @@ static void model_shift(tinst *ti, int up) {
     }
 }
 
+/* Limits: +-10% rounded inward; options: premium + 10% of the index, floor 0.1. */
+static int64_t lim_up(const tinst *ti) {
+    return ti->cls == C_OPT ? ti->ref + ti->opt_span : limit_up_of(ti->ladder, ti->ref);
+}
+static int64_t lim_down(const tinst *ti) {
+    return ti->cls == C_OPT ? 10 : limit_down_of(ti->ladder, ti->ref);
+}
+
 static int is_block(const tinst *ti, int64_t v) {
     return (ti->cls == C_STK && v >= 100) || (ti->cls == C_FUT && v >= 20);
 }
@@ -254,11 +270,11 @@ static void check_tick(tinst *ti, const cJSON *o, int simtrade, const char *buf,
         BAD("price off the ladder");
     if (close - diff != ti->ref) BAD("reference %lld, expected %lld", (long long)(close - diff),
                                      (long long)ti->ref);
-    int64_t lu = limit_up_of(L, ti->ref), ld = limit_down_of(L, ti->ref);
+    int64_t lu = lim_up(ti), ld = lim_down(ti);
     if (close > lu || close < ld) BAD("close outside limits");
     if (rate != div_round(diff * 10000, ti->ref)) BAD("diff_rate");
     if (amount != close * vol * ti->mult) BAD("amount");
-    if (ti->cls != C_FUT) {
+    if (ti->cls < C_FUT) {
         int64_t ct = int_of(o, "chg_type");
         int64_t want = close >= lu ? 1 : close > ti->ref ? 2 : close == ti->ref ? 3 : close <= ld ? 5 : 4;
         if (ct != want) BAD("chg_type %lld want %lld", (long long)ct, (long long)want);
@@ -345,12 +361,12 @@ static void check_bidask(tinst *ti, const cJSON *o, const char *buf, size_t len)
         ti->pub_b[i] = (int32_t)bv[i];
         ti->pub_a[i] = (int32_t)av[i];
     }
-    if (bp[4] < limit_down_of(L, ti->ref) || ap[4] > limit_up_of(L, ti->ref)) BAD("book outside limits");
+    if (bp[4] < lim_down(ti) || ap[4] > lim_up(ti)) BAD("book outside limits");
     /* Order flow moves the quote by at most one tick between snapshots. */
     if (ti->have_book && bp[0] != ti->bpx[0] && bp[0] != up_of(L, ti->bpx[0]) &&
         bp[0] != down_of(L, ti->bpx[0]))
         BAD("quote jumped more than a tick");
-    if (ti->cls == C_FUT) {
+    if (ti->cls >= C_FUT) {
         int64_t bt = int_of(o, "bid_total_vol"), at = int_of(o, "ask_total_vol");
         if (bt != bv[0] + bv[1] + bv[2] + bv[3] + bv[4] || at != av[0] + av[1] + av[2] + av[3] + av[4])
             BAD("total volumes");
@@ -422,7 +438,7 @@ static void check_payload(tinst *ts, size_t nts, int tag, const char *buf, size_
         cJSON_Delete(o);
         return;
     }
-    if ((ti->cls == C_FUT) != fop) BAD("tag does not fit the instrument");
+    if ((ti->cls >= C_FUT) != fop) BAD("tag does not fit the instrument");
     /* Time: equals exch_ns, never goes back, weekday, inside the session. */
     int64_t ns = clk_taipei_to_utc_ns(y, mo, d, 0, 0, 0, 0) + tod * 1000;
     if (ns != exch_ns) BAD("exch_ns differs from date+time");
@@ -432,7 +448,7 @@ static void check_payload(tinst *ts, size_t nts, int tag, const char *buf, size_
     int wd = (int)((days % 7 + 11) % 7);
     if (wd == 0 || wd == 6) BAD("weekend");
     int simtrade = bool_of(o, "simtrade");
-    if (ti->cls == C_FUT) {
+    if (ti->cls >= C_FUT) {
         if (simtrade || tod < T_US(8, 45) || tod >= T_US(13, 45)) BAD("outside TAIFEX session");
     } else if (simtrade) {
         if (ti->cls != C_STK || tod < T_US(8, 30) || tod >= T_US(9, 0)) BAD("simtrade outside pre-open");
@@ -486,12 +502,26 @@ static void run_stream(uint64_t seed, const char *date, double rate, const spec 
         tinst *ti = &ts[i];
         memcpy(ti->code, resolved, 16);
         ti->odd = sp[i].odd;
-        ti->cls = c.sec_type == SHJ_SEC_FUT ? C_FUT : sp[i].odd ? C_ODD : C_STK;
-        ti->ladder = ti->cls == C_FUT ? L_FUT : (resolved[0] == '0' && resolved[1] == '0') ? L_ETF : L_STK;
+        ti->cls = c.sec_type == SHJ_SEC_FUT   ? C_FUT
+                  : c.sec_type == SHJ_SEC_OPT ? C_OPT
+                  : sp[i].odd                 ? C_ODD
+                                              : C_STK;
+        ti->ladder = ti->cls == C_FUT   ? L_FUT
+                     : ti->cls == C_OPT ? L_OPT
+                     : (resolved[0] == '0' && resolved[1] == '0') ? L_ETF
+                                                                  : L_STK;
         ti->mult = ti->cls == C_STK ? 1000 : 1;
         ti->ref = c.reference / 100;
-        CHECK_EQ_I64(c.limit_up / 100, limit_up_of(ti->ladder, ti->ref));
-        CHECK_EQ_I64(c.limit_down / 100, limit_down_of(ti->ladder, ti->ref));
+        if (ti->cls == C_OPT) {
+            /* 10% of ~23000 points, on the ladder; the floor binds (premium < span). */
+            ti->opt_span = c.limit_up / 100 - ti->ref;
+            CHECK(ti->opt_span >= 220000 && ti->opt_span <= 240000);
+            CHECK_EQ_I64(c.limit_down, 10 * 100);
+            CHECK(ti->ref < ti->opt_span);
+        } else {
+            CHECK_EQ_I64(c.limit_up / 100, limit_up_of(ti->ladder, ti->ref));
+            CHECK_EQ_I64(c.limit_down / 100, limit_down_of(ti->ladder, ti->ref));
+        }
         CHECK(on_ladder(ti->ladder, ti->ref));
     }
     static char buf[1024];
@@ -518,8 +548,9 @@ static void run_stream(uint64_t seed, const char *date, double rate, const spec 
 
 /* ---- the tests ---- */
 
-static const spec mixed[] = {{"2330", 0}, {"2317", 0}, {"0050", 0}, {"2603", 0}, {"00878", 0},
-                             {"1234", 0}, {"2330", 1}, {"TXFR1", 0}, {"MXFR1", 0}, {"TXFR2", 0}};
+static const spec mixed[] = {{"2330", 0},  {"2317", 0},  {"0050", 0},       {"2603", 0},
+                             {"00878", 0}, {"1234", 0},  {"2330", 1},       {"TXFR1", 0},
+                             {"MXFR1", 0}, {"TXFR2", 0}, {"TXO23000L6", 0}, {"TXO22500X6", 0}};
 
 static void test_stream_multi_day(void) {
     /* 3 events/s: a TAIFEX day is ~55k payloads, so 300k cross 5 days
@@ -548,7 +579,9 @@ static void test_stream_multi_day(void) {
 
 static const spec stocks[] = {{"2330", 0}, {"2317", 0}, {"0050", 0}, {"2603", 0},
                               {"00878", 0}, {"1234", 0}, {"2330", 1}};
-static const spec futures[] = {{"TXFR1", 0}, {"MXFR1", 0}, {"TXFR2", 0}};
+static const spec futures[] = {{"TXFR1", 0},      {"MXFR1", 0},      {"TXFR2", 0},
+                               {"TXO23000L6", 0}, {"TXO23000X6", 0}, {"TXO27000L6", 0},
+                               {"TXO19000X6", 0}};
 
 static void test_stream_fast(void) {
     /* The default 2000 events/s: a minute or so of trading, many book moves. */
@@ -637,7 +670,9 @@ static void test_add_remove_contracts(void) {
     CHECK(sim_add(m, "ABCDEFGHIJKLMNOPQ", 0, 0, BOTH, 0, res, err, sizeof err) == SHJ_ERR);
     CHECK(sim_add(m, "HELLO", 0, 0, BOTH, 0, res, err, sizeof err) == SHJ_ERR);
     CHECK(strstr(err, "HELLO") != NULL);
-    CHECK(sim_add(m, "TXO23000L6", 0, SHJ_SEC_OPT, BOTH, 0, res, err, sizeof err) == SHJ_ERR);
+    CHECK(sim_add(m, "TXO23000Z6", 0, SHJ_SEC_OPT, BOTH, 0, res, err, sizeof err) == SHJ_ERR);
+    CHECK(sim_add(m, "001", 0, SHJ_SEC_IND, BOTH, 0, res, err, sizeof err) == SHJ_ERR);
+    CHECK(sim_add(m, "TXFL6", 0, SHJ_SEC_OPT, BOTH, 0, res, err, sizeof err) == SHJ_ERR);
     CHECK(sim_add(m, "2330", SHJ_EX_TAIFEX, 0, BOTH, 0, res, err, sizeof err) == SHJ_ERR);
     CHECK(sim_add(m, "TXFR1", 0, 0, BOTH, 1, res, err, sizeof err) == SHJ_ERR);
     CHECK(sim_add(m, "2330", 0, 0, 1u << SHJ_KIND_STATUS, 0, res, err, sizeof err) == SHJ_ERR);
@@ -687,6 +722,23 @@ static void test_add_remove_contracts(void) {
     CHECK(c.reference >= 228000000LL && c.reference <= 232000000LL); /* ~23000 points */
     CHECK_EQ_I64(c.reference % 10000, 0);
     CHECK(sim_contract_at(m, 6, &c) == SHJ_ERR);
+
+    /* Options: TAIFEX, premium on the TXO ladder; calls A-L, puts M-X. */
+    sim_market *mo = sim_new(3, "2026-11-25", 100);
+    CHECK(sim_add(mo, "TXO23000L6", 0, 0, BOTH, 0, res, err, sizeof err) == SHJ_OK);
+    CHECK(sim_add(mo, "TXO23000X6", SHJ_EX_TAIFEX, SHJ_SEC_OPT, BOTH, 0, res, err, sizeof err) == SHJ_OK);
+    CHECK(sim_add(mo, "TXO23000L6", 0, 0, BOTH, 1, res, err, sizeof err) == SHJ_ERR); /* no odd lots */
+    for (size_t i = 0; i < 2; i++) {
+        sim_contract oc;
+        CHECK(sim_contract_at(mo, i, &oc) == SHJ_OK);
+        CHECK_EQ_I64(oc.exchange, SHJ_EX_TAIFEX);
+        CHECK_EQ_I64(oc.sec_type, SHJ_SEC_OPT);
+        CHECK(oc.reference >= 1000000 && oc.reference <= 10000000); /* 100-1000 points near the money */
+        CHECK(on_ladder(L_OPT, oc.reference / 100));
+    }
+    size_t olen = sim_next(mo, &tag, buf, sizeof buf, &ns);
+    CHECK(olen > 0 && (tag == PSR_TAG_TICK_FOP || tag == PSR_TAG_BIDASK_FOP));
+    sim_free(mo);
 
     /* Unknown codes: a deterministic price from the code, on the ladder. */
     sim_market *m2 = sim_new(999, "2026-11-25", 100);
