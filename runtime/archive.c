@@ -339,9 +339,12 @@ static int recover_file(arc_writer *w, int fd, int64_t day, const char *path) {
         w->file_off = sc.good_bytes;
         return SHJ_OK;
     }
-    char side[ARC_PATH_MAX + 64];
-    snprintf(side, sizeof side, "%s.torn-%" PRIu64 "-%" PRId64, path, sc.good_bytes, clk_now_ns());
-    if (save_tail(fd, sc.good_bytes, size, side, w->srcdir) != SHJ_OK) {
+    char side[ARC_PATH_MAX + 64] = "(nothing to save)";
+    if (size > sc.good_bytes) {
+        snprintf(side, sizeof side, "%s.torn-%" PRIu64 "-%" PRId64, path, sc.good_bytes,
+                 clk_now_ns());
+    }
+    if (size > sc.good_bytes && save_tail(fd, sc.good_bytes, size, side, w->srcdir) != SHJ_OK) {
         /* Cutting without a copy could destroy complete blocks: stop instead. */
         set_failed(w, "%s is damaged (%s) and saving its tail to %s failed: %s", path, sc.detail,
                    side, strerror(errno));
