@@ -20,8 +20,8 @@
  *
  * The claim fast path is one compare against `limit`, a cached lower bound of
  * min(cursor) + capacity over all subscribers. It stays valid without updates
- * because cursors only move forward, and a new subscriber starts at head (its
- * own bound head + capacity is folded in at subscribe). Only when head reaches
+ * because cursors only move forward, and a new subscriber starts at head while
+ * limit, computed from an earlier head, is never above head + capacity. Only when head reaches
  * `limit` does claim walk the subscribers: a BUS_BLOCK one a full ring behind
  * makes the claim fail; a BUS_DROP one that holds the slot about to be reused
  * loses exactly that one event (counted when it matches its filter).
@@ -295,9 +295,9 @@ bus_sub *bus_subscribe(bus *b, const char *name, uint32_t kind_mask, const uint3
         sub_free(s);
         return NULL;
     }
-    /* New subscribers start at head: they never see history. */
+    /* New subscribers start at head: they never see history. `limit` needs
+     * no update: it is always <= head + capacity (see DESIGN). */
     s->cursor = b->head;
-    if (b->head + b->capacity < b->limit) b->limit = b->head + b->capacity;
     b->subs[b->n_subs++] = s;
     b->n_live++;
     return s;
