@@ -6,6 +6,7 @@
  */
 #include "ch_jsonl.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -105,6 +106,10 @@ static int scan_number(jctx *c) {
         while (q < c->e && *q >= '0' && *q <= '9') q++;
         if (q == x) return fail(c, "bad number at column %zu", col(c, c->p));
     }
+    /* "58x.5": say so, rather than "expected ','" at the x */
+    const char *r = q;
+    while (r < c->e && (isalnum((unsigned char)*r) || *r == '.' || *r == '_')) r++;
+    if (r != q) return fail(c, "bad number '%.*s' at column %zu", (int)(r - c->p > 40 ? 40 : r - c->p), c->p, col(c, c->p));
     c->p = q;
     return SHJ_OK;
 }

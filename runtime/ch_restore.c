@@ -540,6 +540,11 @@ size_t chr_schema_sql(const char *version, const char *db, char *out, size_t cap
 
 int chr_isatty(int fd) { return isatty(fd); }
 
+int64_t chr_file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
 const char *chr_taipei_text(int64_t ns, char *buf) {
     int64_t s = ns / 1000000000LL, frac = ns % 1000000000LL;
     if (frac < 0) {

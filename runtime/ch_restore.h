@@ -100,6 +100,8 @@ size_t chr_schema_sql(const char *version, const char *db, char *out, size_t cap
 
 /* Small helpers for the Lua side. */
 int chr_isatty(int fd);
+/* Size of a file in bytes, -1 if it cannot be stat()ed. */
+int64_t chr_file_size(const char *path);
 /* "YYYY-MM-DD HH:MM:SS.ffffff" Asia/Taipei of a UTC ns time; buf >= 32 bytes. */
 const char *chr_taipei_text(int64_t ns, char *buf);
 /* FFI-END */

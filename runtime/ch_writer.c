@@ -529,7 +529,9 @@ void chw_set_fatal_cb(chw_writer *w, chw_fatal_fn fn, void *ctx) {
     w->fatal_ctx = ctx;
 }
 
-int chw_close(chw_writer *w, char *err, size_t errlen) {
+int chw_close(chw_writer *w, char *err, size_t errlen) { return chw_close_stats(w, NULL, err, errlen); }
+
+int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen) {
     if (!w) return SHJ_OK;
     seal_all(w);
     pump(w);
@@ -562,6 +564,7 @@ int chw_close(chw_writer *w, char *err, size_t errlen) {
         rc = shj_fail(err, errlen, "clickhouse writer failed: %s", w->last_error);
     if (lost) shj_log(SHJ_LOG_ERROR, "%s", err);
     w->st.state = CHW_CLOSED;
+    if (final) *final = w->st;
     chh_free(w->http);
     chf_close(w->fb);
     free(w);
@@ -590,10 +593,11 @@ size_t chw_status(const chw_writer *w, char *buf, size_t cap) {
     human(w->st.rows_fallback, fb, sizeof fb);
     int n;
     if (w->st.state == CHW_FAILED)
-        n = snprintf(buf, cap, "ch FAILED (%.80s) ins %s fb %s", w->last_error, ins, fb);
+        n = snprintf(buf, cap, "FAILED (%.80s) ins %s fb %s", w->last_error, ins, fb);
     else
-        n = snprintf(buf, cap, "ch %s ins %s fb %s q %d mem %.1fMB%s", state_name(w->st.state), ins, fb,
+        n = snprintf(buf, cap, "%s ins %s fb %s q %d mem %.1fMB%s", state_name(w->st.state), ins, fb,
                      w->st.queued + w->st.inflight, (double)w->st.mem_bytes / 1048576.0,
                      w->st.blocked ? " BLOCKED(fallback failing)" : "");
-    return n < 0 ? 0 : (size_t)n;
+    if (n < 0 || !cap) return 0;
+    return (size_t)n < cap ? (size_t)n : cap - 1; /* what was written, not what was wanted */
 }

@@ -42,6 +42,7 @@
 #include "shj_event.h"
 
 struct ev_loop;
+typedef struct src_source src_source;
 
 /* FFI-BEGIN */
 typedef struct chw_writer chw_writer;
@@ -98,6 +99,16 @@ void chw_get_stats(const chw_writer *w, chw_stats *out);
 const char *chw_last_error(const chw_writer *w);
 /* The server version seen ("" until reached). */
 const char *chw_server_version(const chw_writer *w);
+
+/* Runtime glue (ch_attach.c): open a writer on rt's loop for the events of
+ * src (NULL = every source), subscribe it to rt's bus (BUS_BLOCK) and
+ * register it with rt (polled, in the status line, closed at shutdown).
+ * stop_on_fatal: a FAILED writer also stops the runtime (rt_stop); otherwise
+ * it detaches from the bus and recording continues without ClickHouse.
+ * Returns a route id >= 0, or -1 with err. */
+int chw_route(src_source *src, const chw_opts *opts, int stop_on_fatal, char *err, size_t errlen);
+/* Stats of a route (the last ones, also after the writer was closed). */
+int chw_route_stats(int route, chw_stats *out);
 /* FFI-END */
 
 typedef void (*chw_fatal_fn)(void *ctx, chw_writer *w, const char *why);
@@ -115,12 +126,15 @@ size_t chw_push(chw_writer *w, const shj_event *evs, size_t n);
 void chw_poll(chw_writer *w);
 /* Seal the open batches now (they are sent or spilled as the state allows). */
 void chw_flush(chw_writer *w);
-/* One status-line fragment: "ch UP 1.2M rows, 3 q, 0 fb". */
+/* One status-line fragment ("UP ins 1.2M fb 0 q 2 mem 3.1MB"); returns the
+ * length written (truncated to cap - 1). */
 size_t chw_status(const chw_writer *w, char *buf, size_t cap);
 /* Seal, wait up to close_timeout_ms for inserts (running the loop), spill
  * the rest, free. SHJ_OK, or SHJ_ERR when the writer FAILED or rows could not
  * be saved anywhere (err says how many and why). */
 int chw_close(chw_writer *w, char *err, size_t errlen);
+/* The same, copying the final stats (after the last insert/spill) to *final. */
+int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen);
 
 /* Test hook: the writer's fallback (e.g. to inject ENOSPC). */
 struct chf_dir *chw_fallback(chw_writer *w);

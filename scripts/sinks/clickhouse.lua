@@ -1,0 +1,99 @@
+-- sinks.clickhouse — record ticks and 5-level bid/ask into ClickHouse, with a
+-- zero-loss JSONL fallback for whatever ClickHouse cannot take.
+--
+--   shijim.route(src, require("sinks.raw"){ dir = "data/raw" })
+--   shijim.route(src, require("sinks.clickhouse"){
+--     dsn = "clickhouse://default@127.0.0.1:8123/market",
+--     fallback_dir = "data/raw/fallback",
+--   })
+--
+-- opts:
+--   dsn            clickhouse://user:pass@host:port/db or http(s)://...
+--                  (default: $SHIJIM_CLICKHOUSE_DSN). Port 9000 maps to 8123.
+--   fallback_dir   where failed batches go, as <dir>/<table>/<YYYY-MM-DD>.jsonl
+--                  (default "data/fallback"); replay with `shijim restore.lua`
+--   batch_rows     rows per INSERT (10000)      batch_ms   max batch age (200)
+--   max_inflight   concurrent INSERTs (2)       max_mem_mb memory before spilling (64)
+--   timeout_ms     one INSERT (30000)           gzip       compress bodies (false)
+--   create_schema  CREATE DATABASE/TABLE IF NOT EXISTS (true)
+--   on_fatal       "detach" (default): a writer that hit an unfixable error
+--                  (wrong password, schema mismatch) stops and recording goes
+--                  on without it; "stop": the whole run stops.
+-- The writer runs in C on the event loop (runtime/ch_writer.h); this module
+-- only configures it. sink:stats() returns its counters.
+local ffi = require "ffi"
+local sffi = require "shijim.ffi"
+
+local C, errbuf, ERRLEN = sffi.C, sffi.errbuf, sffi.ERRLEN
+
+local STATE = { [0] = "starting", "up", "down", "failed", "closed" }
+local stats_buf = ffi.new("chw_stats")
+
+local function number_opt(opts, name, default)
+  local v = opts[name]
+  if v == nil then return default end
+  if type(v) ~= "number" or v < 0 then error("sinks.clickhouse: " .. name .. " must be a number >= 0", 3) end
+  return v
+end
+
+return function(opts)
+  opts = opts or {}
+  local dsn = opts.dsn or os.getenv("SHIJIM_CLICKHOUSE_DSN")
+  if not dsn or dsn == "" then
+    error("sinks.clickhouse: dsn is required (or set SHIJIM_CLICKHOUSE_DSN)", 2)
+  end
+  if opts.on_fatal ~= nil and opts.on_fatal ~= "detach" and opts.on_fatal ~= "stop" then
+    error("sinks.clickhouse: on_fatal must be \"detach\" or \"stop\"", 2)
+  end
+  local sink = {
+    kind = "clickhouse",
+    dsn = dsn,
+    fallback_dir = opts.fallback_dir or "data/fallback",
+    batch_rows = number_opt(opts, "batch_rows", 10000),
+    batch_ms = number_opt(opts, "batch_ms", 200),
+    max_inflight = number_opt(opts, "max_inflight", 2),
+    max_mem_mb = number_opt(opts, "max_mem_mb", 64),
+    timeout_ms = number_opt(opts, "timeout_ms", 30000),
+    gzip = opts.gzip and 1 or 0,
+    create_schema = opts.create_schema == false and 0 or 1,
+    stop_on_fatal = opts.on_fatal == "stop" and 1 or 0,
+    routes = {},
+  }
+
+  function sink:attach(src)
+    local o = ffi.new("chw_opts")
+    C.chw_opts_default(o)
+    o.dsn = self.dsn
+    o.fallback_dir = self.fallback_dir
+    o.batch_rows = self.batch_rows
+    o.batch_ms = self.batch_ms
+    o.max_inflight = self.max_inflight
+    o.max_mem_bytes = self.max_mem_mb * 1048576
+    o.timeout_ms = self.timeout_ms
+    o.gzip = self.gzip
+    o.create_schema = self.create_schema
+    local id = C.chw_route(src.ptr, o, self.stop_on_fatal, errbuf, ERRLEN)
+    if id < 0 then error("sinks.clickhouse: " .. sffi.errtext(), 3) end
+    self.routes[#self.routes + 1] = id
+  end
+
+  -- Counters summed over every source routed here, as Lua numbers.
+  function sink:stats()
+    local out = { rows_in = 0, rows_inserted = 0, rows_fallback = 0, rows_held = 0,
+                  batches_failed = 0, probes = 0, states = {} }
+    for i, id in ipairs(self.routes) do
+      if C.chw_route_stats(id, stats_buf) == 0 then
+        out.rows_in = out.rows_in + tonumber(stats_buf.rows_in)
+        out.rows_inserted = out.rows_inserted + tonumber(stats_buf.rows_inserted)
+        out.rows_fallback = out.rows_fallback + tonumber(stats_buf.rows_fallback)
+        out.rows_held = out.rows_held + tonumber(stats_buf.rows_held)
+        out.batches_failed = out.batches_failed + tonumber(stats_buf.batches_failed)
+        out.probes = out.probes + tonumber(stats_buf.probes)
+        out.states[i] = STATE[stats_buf.state] or "?"
+      end
+    end
+    return out
+  end
+
+  return sink
+end
