@@ -205,7 +205,7 @@ static inline int chx_launch(chx_server *s, char *err, size_t errlen) {
         return -1;
     }
     if (chx_wait_ready(s, 20000) != 0) {
-        snprintf(err, errlen, "clickhouse-server did not answer SELECT 1 within 20 s (see %s/stdout, server.err)", s->dir);
+        snprintf(err, errlen, "clickhouse-server did not answer SELECT 1 within 20 s (see %.150s/stdout, server.err)", s->dir);
         if (s->pid > 0) {
             kill(s->pid, SIGKILL);
             waitpid(s->pid, NULL, 0);

@@ -1,0 +1,66 @@
+-- schema.lua — the ClickHouse tables Shijim writes, for a DBA.
+--
+--   shijim schema.lua --print                          DDL for the oldest supported server (18.16)
+--   shijim schema.lua --print --version 24.8 --db md   DDL for a given version and database
+--   shijim schema.lua --dsn clickhouse://.../market --print   ask the server its version, print
+--   shijim schema.lua --dsn clickhouse://.../market    create what is missing (IF NOT EXISTS)
+--
+-- Tables (rationale in docs/clickhouse.md): <db>.ticks and <db>.bidasks,
+-- ReplacingMergeTree ORDER BY (code, ts, source, seq). Newer servers get
+-- LowCardinality, codecs and a DateTime64 alias; the insert format is the
+-- same on every version.
+local ffi = require "ffi"
+local sffi = require "shijim.ffi"
+local cli = require "shijim.cli"
+
+local C, errbuf, ERRLEN = sffi.C, sffi.errbuf, sffi.ERRLEN
+
+local opts = cli.parse(arg, {
+  usage = "shijim schema.lua [--print] [--version V] [--db NAME] [--dsn DSN]",
+  description = "Print or create the ClickHouse schema (tables ticks and bidasks).",
+  { "--print", "flag", "print the DDL instead of running it" },
+  { "--version", "string", "server version to write DDL for (default: asked from --dsn, else 18.16)" },
+  { "--db", "string", "database name (default: the DSN's, else 'default')" },
+  { "--dsn", "string", "clickhouse://user:pass@host:port/db or http(s)://..." },
+})
+
+local function die(msg, code)
+  io.stderr:write("schema: ", msg, "\n")
+  os.exit(code or 1)
+end
+
+if not opts.print and not opts.dsn then die("nothing to do: give --print, or --dsn to create the tables", 2) end
+
+local client, version, db = nil, opts.version, opts.db
+if opts.dsn then
+  -- connect without creating anything: the version decides the DDL
+  client = C.chr_client_new(opts.dsn, 0, errbuf, ERRLEN)
+  if client == nil then die(sffi.errtext(), 1) end
+  client = ffi.gc(client, C.chr_client_free)
+  version = version or ffi.string(C.chr_client_version(client))
+  local redacted = ffi.string(C.chr_client_redacted(client))
+  db = db or redacted:match("/([%w_]+)$")
+end
+if db and not db:match("^[%a_][%w_]*$") then die("--db must match [A-Za-z_][A-Za-z0-9_]*", 2) end
+
+local cap = 65536
+local buf = ffi.new("char[?]", cap)
+local n = C.chr_schema_sql(version, db, buf, cap)
+local sql = ffi.string(buf, n)
+
+if opts.print then
+  io.stdout:write(string.format("-- Shijim ClickHouse schema for server %s, database %s\n\n", version or "18.16 (oldest supported)",
+    db or "default"))
+  io.stdout:write(sql)
+  os.exit(0)
+end
+
+local out = ffi.new("char[4096]")
+for stmt in sql:gmatch("(.-);\n") do
+  stmt = stmt:gsub("^%s+", "")
+  if stmt ~= "" then
+    if C.chr_client_exec(client, stmt, out, 4096, errbuf, ERRLEN) ~= 0 then die(sffi.errtext(), 1) end
+    io.stdout:write("ok: ", stmt:match("^[^\n(]*"), "\n")
+  end
+end
+os.exit(0)
