@@ -134,7 +134,7 @@ int chr_list(const char *dir, char *out, size_t cap, char *err, size_t errlen) {
     if (rc != 0) {
         result = shj_fail(err, errlen, "listing %s: %s", dir, strerror(errno));
     } else {
-        qsort(ns.v, ns.n, sizeof *ns.v, cmp_str);
+        if (ns.n) qsort(ns.v, ns.n, sizeof *ns.v, cmp_str);
         size_t o = 0;
         result = (int)ns.n;
         if (cap) out[0] = '\0';

@@ -40,7 +40,22 @@ local opts = cli.parse(arg, {
     choices = { "auto", "always", "never" } },
 })
 
+-- Everything C holds is released before exit: os.exit does not run the
+-- ffi.gc finalizers, and a leak checker would rightly complain.
+local ch, current_file
+local function cleanup()
+  if current_file ~= nil then
+    C.chr_close(current_file, errbuf, ERRLEN)
+    current_file = nil
+  end
+  if ch ~= nil then
+    C.chr_client_free(ffi.gc(ch, nil))
+    ch = nil
+  end
+end
+
 local function die(msg, code)
+  cleanup()
   io.stderr:write("restore: ", msg, "\n")
   os.exit(code or 1)
 end
@@ -80,7 +95,7 @@ end
 ------------------------------------------------------------------------------
 -- Where rows go
 ------------------------------------------------------------------------------
-local ch, client
+local client
 if apply and opts.client_factory then
   local mod, fname = opts.client_factory:match("^([%w_%.%-]+):([%w_]+)$")
   if not mod then die("--client-factory must look like module:function, got '" .. opts.client_factory .. "'", 2) end
@@ -217,6 +232,7 @@ for index, rel in ipairs(files) do
   local path = dir .. "/" .. rel
   local f = C.chr_open(path, apply and 1 or 0, errbuf, ERRLEN)
   if f == nil then die(sffi.errtext(), 1) end
+  current_file = f
   local file_inserted = 0
   while true do
     local got = C.chr_next_batch(f, batch_size, errbuf, ERRLEN)
@@ -228,11 +244,7 @@ for index, rel in ipairs(files) do
           ffi_string(C.chr_reject_reason(f, i))))
       end
     end
-    if got < 0 then
-      local msg = sffi.errtext()
-      C.chr_close(f, errbuf, ERRLEN)
-      die(msg, 1)
-    end
+    if got < 0 then die(sffi.errtext(), 1) end
     if got == 0 then break end
     if apply then
       local ok, why
@@ -243,7 +255,6 @@ for index, rel in ipairs(files) do
         ok, why = insert_with_client(f, got, rel)
       end
       if not ok then
-        C.chr_close(f, errbuf, ERRLEN)
         clear_progress()
         die(string.format("%s: insert failed: %s\nrestore stopped. Nothing is lost: files not archived yet are "
           .. "still in %s, and restoring them again is safe (rows already inserted collapse under FINAL).",
@@ -279,6 +290,7 @@ for index, rel in ipairs(files) do
     end
   end
   local close_rc = C.chr_close(f, errbuf, ERRLEN)
+  current_file = nil
   clear_progress()
   io.stdout:write(line, "\n")
   if archive_failure then die(archive_failure, 1) end
@@ -296,6 +308,7 @@ end
 progress(#files, 0, true)
 
 if client and type(client.close) == "function" then pcall(client.close, client) end
+cleanup()
 
 local elapsed = tonumber(C.shj_now_ns()) / 1e9 - started
 io.stdout:write(string.format("total: %d file(s), %d rows (ticks %d, bidasks %d; tick %d, quote %d, bidask %d), %d rejected\n",

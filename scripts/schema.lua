@@ -24,14 +24,24 @@ local opts = cli.parse(arg, {
   { "--dsn", "string", "clickhouse://user:pass@host:port/db or http(s)://..." },
 })
 
+local client
+-- os.exit skips ffi.gc finalizers: release the client by hand
+local function finish(code)
+  if client ~= nil then
+    C.chr_client_free(ffi.gc(client, nil))
+    client = nil
+  end
+  os.exit(code)
+end
+
 local function die(msg, code)
   io.stderr:write("schema: ", msg, "\n")
-  os.exit(code or 1)
+  finish(code or 1)
 end
 
 if not opts.print and not opts.dsn then die("nothing to do: give --print, or --dsn to create the tables", 2) end
 
-local client, version, db = nil, opts.version, opts.db
+local version, db = opts.version, opts.db
 if opts.dsn then
   -- connect without creating anything: the version decides the DDL
   client = C.chr_client_new(opts.dsn, 0, errbuf, ERRLEN)
@@ -52,7 +62,7 @@ if opts.print then
   io.stdout:write(string.format("-- Shijim ClickHouse schema for server %s, database %s\n\n", version or "18.16 (oldest supported)",
     db or "default"))
   io.stdout:write(sql)
-  os.exit(0)
+  finish(0)
 end
 
 local out = ffi.new("char[4096]")
@@ -63,4 +73,4 @@ for stmt in sql:gmatch("(.-);\n") do
     io.stdout:write("ok: ", stmt:match("^[^\n(]*"), "\n")
   end
 end
-os.exit(0)
+finish(0)

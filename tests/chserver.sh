@@ -8,6 +8,9 @@
 # Free loopback ports are picked at start (and kept in DIR for restarts);
 # users: default (no password) and shj / s3cret. The data lives in DIR.
 set -eu
+# Under the ASan spec run LD_PRELOAD carries the sanitizer runtimes: they are
+# for our library, not for the server or curl.
+unset LD_PRELOAD
 cmd=${1:?usage: chserver.sh start|stop|kill9 DIR}
 dir=${2:?usage: chserver.sh start|stop|kill9 DIR}
 

@@ -202,7 +202,8 @@ int main(void) {
             chx_body b = {0};
             CHECK_EQ_I64(chx_post(&s, "ALTER TABLE fatal.ticks DROP COLUMN chg_type", NULL, 0, &b), 200);
             free(b.p);
-            ch_feed_start(&feed, loop, w, 5000, 5000, 500, 1);
+            /* 100k events at 500/ms: the failed insert answers long before the end */
+            ch_feed_start(&feed, loop, w, 5000, 100000, 500, 1);
             CHECK(!ch_run_until(loop, fed_and_settled, &feed, 3)); /* it stops taking events */
             ch_feed_stop(&feed, loop);
             chw_stats st;
