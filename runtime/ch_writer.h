@@ -58,7 +58,7 @@ enum {
 typedef struct chw_opts {
     const char *dsn;            /* clickhouse://user:pass@host:port/db or http(s)://... */
     const char *fallback_dir;   /* required: <dir>/<table>/<date>.jsonl */
-    int batch_rows;             /* seal a batch at this many rows (default 10000) */
+    int batch_rows;             /* seal a batch at this many rows (default 50000) */
     int batch_ms;               /* ... or when its first row is this old (default 200) */
     int max_inflight;           /* concurrent INSERTs (default 2) */
     int64_t max_mem_bytes;      /* batches held in memory before spilling (default 64 MiB) */

@@ -12,7 +12,7 @@
 --                  (default: $SHIJIM_CLICKHOUSE_DSN). Port 9000 maps to 8123.
 --   fallback_dir   where failed batches go, as <dir>/<table>/<YYYY-MM-DD>.jsonl
 --                  (default "data/fallback"); replay with `shijim restore.lua`
---   batch_rows     rows per INSERT (10000)      batch_ms   max batch age (200)
+--   batch_rows     rows per INSERT (50000)      batch_ms   max batch age (200)
 --   max_inflight   concurrent INSERTs (2)       max_mem_mb memory before spilling (64)
 --   timeout_ms     one INSERT (30000)           gzip       compress bodies (false)
 --   create_schema  CREATE DATABASE/TABLE IF NOT EXISTS (true)
@@ -49,7 +49,7 @@ return function(opts)
     kind = "clickhouse",
     dsn = dsn,
     fallback_dir = opts.fallback_dir or "data/fallback",
-    batch_rows = number_opt(opts, "batch_rows", 10000),
+    batch_rows = number_opt(opts, "batch_rows", 50000),
     batch_ms = number_opt(opts, "batch_ms", 200),
     max_inflight = number_opt(opts, "max_inflight", 2),
     max_mem_mb = number_opt(opts, "max_mem_mb", 64),
