@@ -364,9 +364,10 @@ int main(int argc, char **argv) {
     chw_get_stats(w, &st);
     printf("\nstalled server (SIGSTOP), defaults (max_mem 64 MiB, 2 in flight), %llu rows pushed at %.0f rows/s:\n",
            (unsigned long long)N, push_rate);
-    printf("  batches held at peak %.1f MiB; RSS %.1f MiB before, %.1f MiB after (+%.1f MiB); %llu rows spilled to the fallback, bus never blocked\n",
+    printf("  batches held at peak %.1f MiB; RSS %.1f MiB before, %.1f MiB after (+%.1f MiB); %llu rows spilled to the fallback;\n"
+           "  the writer refused events %llu times (only when the fallback disk is max_mem behind)\n",
            (double)st.mem_peak / 1048576.0, rss0 / 1024.0, rss1 / 1024.0, (rss1 - rss0) / 1024.0,
-           (unsigned long long)st.rows_fallback);
+           (unsigned long long)st.rows_fallback, (unsigned long long)st.refusals);
     chx_resume(&srv);
     o.close_timeout_ms = 30000;
     chw_close(w, err, sizeof err);

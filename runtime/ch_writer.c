@@ -7,11 +7,19 @@
  * plus its encoding. All work happens in loop callbacks: chw_push (bus
  * dispatch), the writer's tick timer (batch age, fallback retries), the
  * probe timer, and HTTP completions.
+ *
+ * The fallback runs on a thread of the writer's own: decoding, formatting
+ * ~600 bytes of JSON per row, write() and fsync() take tens of ms for a big
+ * batch, and the loop (sources, raw archive, bus) must not wait for the disk.
+ * A batch handed to the thread stays counted in the writer's memory until the
+ * thread reports it durable (ev_async); one that failed comes back and is
+ * retried. Only that thread touches the chf_dir.
  */
 #include "ch_writer.h"
 
 #include <curl/curl.h>
 #include <ev.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +39,8 @@ typedef struct chw_batch {
     chb_buf data;
     double opened;       /* ev_now of the first row */
     int64_t accounted;   /* bytes counted in w->st.mem_bytes */
+    int spill_rc;        /* set by the fallback thread */
+    char spill_err[400];
 } chw_batch;
 
 struct chw_writer {
@@ -50,6 +60,17 @@ struct chw_writer {
     double down_since;
     double fb_retry_at;
     int fb_failing;
+    /* the fallback thread; fb_in/fb_out/fb_stop are guarded by fb_mu */
+    pthread_t fb_thread;
+    int fb_started;
+    pthread_mutex_t fb_mu;
+    pthread_cond_t fb_cv;
+    chw_batch *fb_in_head, *fb_in_tail;   /* to the thread */
+    chw_batch *fb_out_head, *fb_out_tail; /* back from it, durable or failed */
+    int fb_stop;
+    ev_async fb_async;
+    int fb_pending;                       /* loop side: handed over, not back yet */
+    int64_t mem_spilling;                 /* loop side: bytes of those batches */
     int closing;
     char version[32];
     chs_features feats;
@@ -127,41 +148,117 @@ static void set_error(chw_writer *w, const char *why) {
     shj_strlcpy(w->last_error, why, sizeof w->last_error);
 }
 
-/* Write b to the fallback and free it. On failure b is untouched (the
- * caller keeps it) and the writer remembers that the fallback is failing. */
-static int spill(chw_writer *w, chw_batch *b) {
-    char err[400];
-    if (chf_append_rowbinary(w->fb, b->table, b->data.data, b->data.len, b->rows, err, sizeof err) != SHJ_OK) {
-        w->st.fallback_errors++;
-        if (!w->fb_failing)
-            shj_log(SHJ_LOG_ERROR, "clickhouse: %s — %zu rows kept in memory, retrying every second", err, b->rows);
-        w->fb_failing = 1;
-        w->fb_retry_at = ev_now(w->loop) + 1.0;
-        set_error(w, err);
-        return SHJ_ERR;
-    }
-    if (w->fb_failing) shj_log(SHJ_LOG_INFO, "clickhouse: fallback dir writable again");
-    w->fb_failing = 0;
-    w->st.rows_fallback += b->rows;
-    batch_free(w, b);
-    return SHJ_OK;
+static void list_append(chw_batch **head, chw_batch **tail, chw_batch *b) {
+    b->next = NULL;
+    if (*tail) (*tail)->next = b;
+    else *head = b;
+    *tail = b;
 }
 
-/* Spill waiting batches, oldest first, until only `keep` bytes are held (0:
- * spill them all). Stops at the first fallback failure. */
-static void spill_queue(chw_writer *w, int64_t keep) {
-    while (w->q_head && (keep == 0 || w->st.mem_bytes > keep)) {
-        chw_batch *b = q_pop(w);
-        if (spill(w, b) != SHJ_OK) {
-            q_push_head(w, b);
-            break;
-        }
-        w->st.batches_spilled++;
+static void *fb_main(void *arg) {
+    chw_writer *w = arg;
+    pthread_mutex_lock(&w->fb_mu);
+    for (;;) {
+        while (!w->fb_in_head && !w->fb_stop) pthread_cond_wait(&w->fb_cv, &w->fb_mu);
+        chw_batch *b = w->fb_in_head;
+        if (!b) break; /* stopping, and nothing left to write */
+        w->fb_in_head = b->next;
+        if (!w->fb_in_head) w->fb_in_tail = NULL;
+        pthread_mutex_unlock(&w->fb_mu);
+        b->spill_rc = chf_append_rowbinary(w->fb, b->table, b->data.data, b->data.len, b->rows,
+                                           b->spill_err, sizeof b->spill_err);
+        pthread_mutex_lock(&w->fb_mu);
+        list_append(&w->fb_out_head, &w->fb_out_tail, b);
+        ev_async_send(w->loop, &w->fb_async);
     }
-    w->st.blocked = w->fb_failing && w->st.mem_bytes > w->o.max_mem_bytes;
+    pthread_mutex_unlock(&w->fb_mu);
+    return NULL;
+}
+
+/* Hand b to the fallback thread. It stays counted in memory until durable. */
+static void spill(chw_writer *w, chw_batch *b) {
+    w->fb_pending++;
+    w->mem_spilling += b->accounted;
+    pthread_mutex_lock(&w->fb_mu);
+    list_append(&w->fb_in_head, &w->fb_in_tail, b);
+    pthread_cond_signal(&w->fb_cv);
+    pthread_mutex_unlock(&w->fb_mu);
+}
+
+static void update_blocked(chw_writer *w) {
+    /* Stop taking events when memory can only come back through a disk that
+     * fails, or when the disk is a whole max_mem_bytes behind. */
+    w->st.blocked = (w->fb_failing && w->st.mem_bytes > w->o.max_mem_bytes) ||
+                    w->mem_spilling > w->o.max_mem_bytes;
+}
+
+/* Loop side: take what the thread finished. Durable batches are dropped;
+ * failed ones go back to the head of the queue for a later retry. */
+static void fb_collect(chw_writer *w) {
+    pthread_mutex_lock(&w->fb_mu);
+    chw_batch *b = w->fb_out_head;
+    w->fb_out_head = w->fb_out_tail = NULL;
+    pthread_mutex_unlock(&w->fb_mu);
+    while (b) {
+        chw_batch *next = b->next;
+        w->fb_pending--;
+        w->mem_spilling -= b->accounted;
+        if (b->spill_rc == SHJ_OK) {
+            if (w->fb_failing) shj_log(SHJ_LOG_INFO, "clickhouse: fallback dir writable again");
+            w->fb_failing = 0;
+            w->st.rows_fallback += b->rows;
+            batch_free(w, b);
+        } else {
+            w->st.fallback_errors++;
+            if (!w->fb_failing)
+                shj_log(SHJ_LOG_ERROR, "clickhouse: %s — %zu rows kept in memory, retrying every second",
+                        b->spill_err, b->rows);
+            w->fb_failing = 1;
+            w->fb_retry_at = ev_now(w->loop) + 1.0;
+            set_error(w, b->spill_err);
+            q_push_head(w, b);
+        }
+        b = next;
+    }
+    update_blocked(w);
+}
+
+/* Let the thread write what it was given, then end it. */
+static void fb_join(chw_writer *w) {
+    if (!w->fb_started) return;
+    pthread_mutex_lock(&w->fb_mu);
+    w->fb_stop = 1;
+    pthread_cond_signal(&w->fb_cv);
+    pthread_mutex_unlock(&w->fb_mu);
+    pthread_join(w->fb_thread, NULL);
+    w->fb_started = 0;
+}
+
+static void on_fb_async(struct ev_loop *loop, ev_async *a, int revents);
+
+/* Spill waiting batches, oldest first, until at most `keep` bytes are held
+ * outside the fallback's hands (0: spill them all). While the fallback is
+ * failing, only once per retry interval. */
+static void spill_queue(chw_writer *w, int64_t keep) {
+    if (w->fb_failing && ev_now(w->loop) < w->fb_retry_at) return;
+    if (w->fb_failing) w->fb_retry_at = ev_now(w->loop) + 1.0;
+    while (w->q_head && (keep == 0 || w->st.mem_bytes - w->mem_spilling > keep)) {
+        spill(w, q_pop(w));
+        w->st.batches_spilled++;
+        if (w->fb_failing) break; /* one probe batch per retry */
+    }
+    update_blocked(w);
 }
 
 /* ---- state changes ------------------------------------------------------ */
+
+static void on_fb_async(struct ev_loop *loop, ev_async *a, int revents) {
+    SHJ_UNUSED(loop);
+    SHJ_UNUSED(revents);
+    chw_writer *w = shj_container_of(a, chw_writer, fb_async);
+    fb_collect(w);
+    if (!w->closing) pump(w);
+}
 
 static void seal(chw_writer *w, int t) {
     chw_batch *b = w->open[t];
@@ -232,7 +329,7 @@ static void on_insert_done(void *ctx, const chh_result *r) {
         batch_free(w, b);
     } else {
         w->st.batches_failed++;
-        if (spill(w, b) != SHJ_OK) q_push_head(w, b);
+        spill(w, b);
         if (!w->closing) {
             if (c == CHH_FATAL) go_failed(w, why);
             else go_down(w, why);
@@ -246,7 +343,7 @@ static void send_batch(chw_writer *w, chw_batch *b) {
     if (chh_post(w->http, w->insert_sql[b->table], b->data.data, b->data.len, w->o.gzip,
                  on_insert_done, b, err, sizeof err) != SHJ_OK) {
         w->st.batches_failed++;
-        if (spill(w, b) != SHJ_OK) q_push_head(w, b);
+        spill(w, b);
         go_down(w, err);
         return;
     }
@@ -258,13 +355,11 @@ static void pump(chw_writer *w) {
         while (w->st.inflight < w->o.max_inflight && w->q_head && w->st.state == CHW_UP)
             send_batch(w, q_pop(w));
         /* slow server: past the memory limit the oldest waiting batches spill */
-        if (w->st.mem_bytes > w->o.max_mem_bytes && w->q_head) {
-            if (!w->fb_failing || ev_now(w->loop) >= w->fb_retry_at) spill_queue(w, w->o.max_mem_bytes);
-        }
+        if (w->st.mem_bytes > w->o.max_mem_bytes && w->q_head) spill_queue(w, w->o.max_mem_bytes);
     } else if (w->st.state == CHW_DOWN || w->st.state == CHW_FAILED) {
-        if (!w->fb_failing || ev_now(w->loop) >= w->fb_retry_at) spill_queue(w, 0);
+        spill_queue(w, 0);
     }
-    w->st.blocked = w->fb_failing && w->st.mem_bytes > w->o.max_mem_bytes;
+    update_blocked(w);
 }
 
 /* ---- probing and schema ------------------------------------------------- */
@@ -385,7 +480,10 @@ size_t chw_push(chw_writer *w, const shj_event *evs, size_t n) {
     if (w->st.state == CHW_FAILED || w->st.state == CHW_CLOSED) return 0;
     if (w->st.blocked) {
         pump(w);
-        if (w->st.blocked) return 0;
+        if (w->st.blocked) {
+            w->st.refusals++;
+            return 0;
+        }
     }
     for (size_t i = 0; i < n; i++) {
         const shj_event *ev = &evs[i];
@@ -412,7 +510,10 @@ size_t chw_push(chw_writer *w, const shj_event *evs, size_t n) {
         if (b->rows >= (size_t)w->o.batch_rows) {
             seal(w, t);
             pump(w);
-            if (w->st.blocked) return i + 1;
+            if (w->st.blocked && i + 1 < n) {
+                w->st.refusals++;
+                return i + 1;
+            }
         }
     }
     return n;
@@ -489,6 +590,16 @@ chw_writer *chw_open(struct ev_loop *loop, const chw_opts *opts, char *err, size
     if (chd_parse(opts->dsn, &w->dsn, err, errlen) != SHJ_OK) goto fail;
     if (w->dsn.warning[0]) shj_log(SHJ_LOG_WARN, "clickhouse: %s", w->dsn.warning);
     if (!(w->fb = chf_open(opts->fallback_dir, err, errlen))) goto fail;
+    pthread_mutex_init(&w->fb_mu, NULL);
+    pthread_cond_init(&w->fb_cv, NULL);
+    ev_async_init(&w->fb_async, on_fb_async);
+    ev_async_start(loop, &w->fb_async);
+    ev_unref(loop); /* like the tick: never the reason the loop keeps running */
+    if (pthread_create(&w->fb_thread, NULL, fb_main, w) != 0) {
+        shj_fail(err, errlen, "clickhouse: cannot start the fallback thread");
+        goto fail;
+    }
+    w->fb_started = 1;
     for (int t = 0; t < CHS_NTABLES; t++)
         chs_insert_sql((chs_table)t, w->dsn.database, "RowBinary", w->insert_sql[t], sizeof w->insert_sql[t]);
     chh_opts ho = {w->o.connect_timeout_ms, w->o.timeout_ms};
@@ -519,6 +630,13 @@ fail:
         ev_timer_stop(loop, &w->tick);
         chh_free(w->http);
     }
+    if (w->fb) {
+        fb_join(w);
+        ev_ref(loop);
+        ev_async_stop(loop, &w->fb_async);
+        pthread_mutex_destroy(&w->fb_mu);
+        pthread_cond_destroy(&w->fb_cv);
+    }
     chf_close(w->fb);
     free(w);
     return NULL;
@@ -544,12 +662,27 @@ int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen) {
     ev_ref(w->loop);
     ev_timer_stop(w->loop, &w->tick);
     chh_abort_all(w->http); /* aborted inserts spill in their callbacks */
-    /* Whatever is left goes to the fallback; retry a little if the disk
-     * hiccups, then give up loudly. */
+    /* Whatever is left goes to the fallback: the thread writes everything it
+     * was given, then stops. Failures come back; retry them here a little (a
+     * disk hiccup), then give up loudly. */
+    w->fb_failing = 0;
+    spill_queue(w, 0);
+    fb_join(w);
+    fb_collect(w);
     for (int attempt = 0; w->q_head && attempt < 3; attempt++) {
-        w->fb_retry_at = 0;
-        spill_queue(w, 0);
+        chw_batch *b = q_pop(w);
+        if (chf_append_rowbinary(w->fb, b->table, b->data.data, b->data.len, b->rows, b->spill_err,
+                                 sizeof b->spill_err) == SHJ_OK) {
+            w->st.rows_fallback += b->rows;
+            batch_free(w, b);
+            attempt = -1; /* progress: the next batch gets three tries too */
+        } else {
+            set_error(w, b->spill_err);
+            q_push_head(w, b);
+        }
     }
+    ev_ref(w->loop);
+    ev_async_stop(w->loop, &w->fb_async);
     int rc = SHJ_OK;
     uint64_t lost = 0;
     while (w->q_head) {
@@ -567,6 +700,8 @@ int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen) {
     if (final) *final = w->st;
     chh_free(w->http);
     chf_close(w->fb);
+    pthread_mutex_destroy(&w->fb_mu);
+    pthread_cond_destroy(&w->fb_cv);
     free(w);
     return rc;
 }
@@ -597,7 +732,7 @@ size_t chw_status(const chw_writer *w, char *buf, size_t cap) {
     else
         n = snprintf(buf, cap, "%s ins %s fb %s q %d mem %.1fMB%s", state_name(w->st.state), ins, fb,
                      w->st.queued + w->st.inflight, (double)w->st.mem_bytes / 1048576.0,
-                     w->st.blocked ? " BLOCKED(fallback failing)" : "");
+                     w->st.blocked ? (w->fb_failing ? " BLOCKED(fallback failing)" : " BLOCKED(fallback disk busy)") : "");
     if (n < 0 || !cap) return 0;
     return (size_t)n < cap ? (size_t)n : cap - 1; /* what was written, not what was wanted */
 }

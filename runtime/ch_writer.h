@@ -26,9 +26,15 @@
  * (HTTP 200) or the fallback fsynced it. A failed insert of a batch that
  * ClickHouse may in fact have stored (a timeout) also goes to the fallback:
  * the ReplacingMergeTree key collapses the duplicate when it is restored.
- * If the fallback itself fails (disk full), the batch stays in memory and is
- * retried; once max_mem_bytes is held, chw_push takes nothing more (the bus
- * applies back-pressure) — the only case in which the writer blocks the bus.
+ * The fallback is written by a thread of the writer's own (the loop never
+ * waits for the disk); a batch counts as held until that thread fsynced it.
+ * If the fallback fails (disk full), the batch stays in memory and is retried
+ * every second. chw_push takes nothing more (the bus applies back-pressure)
+ * when more than max_mem_bytes is held while the fallback fails, or when the
+ * fallback disk is more than max_mem_bytes behind: the only cases in which
+ * the writer holds up the bus, and never because of ClickHouse alone.
+ * Memory held is therefore at most ~2 x max_mem_bytes plus the batches open
+ * and in flight.
  *
  * Threading: the loop thread only. chw_open may block (once, before the loop
  * runs) for the initial server check: at most connect_timeout_ms + 3 s.
@@ -82,6 +88,7 @@ typedef struct chw_stats {
     uint64_t batches_failed;    /* inserts that failed (their rows went to the fallback) */
     uint64_t batches_spilled;   /* spilled without trying: down, or memory limit while slow */
     uint64_t fallback_errors;   /* fallback appends that failed (rows kept in memory) */
+    uint64_t refusals;          /* times chw_push took fewer events than offered (blocked) */
     uint64_t probes;
     uint64_t bytes_sent;        /* RowBinary bytes acknowledged */
     int64_t mem_bytes;          /* held now */
