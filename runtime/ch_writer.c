@@ -9,7 +9,7 @@
  * probe timer, and HTTP completions.
  *
  * The fallback runs on a thread of the writer's own: decoding, formatting
- * ~600 bytes of JSON per row, write() and fsync() take tens of ms for a big
+ * ~470 bytes of JSON per row, write() and fsync() take tens of ms for a big
  * batch, and the loop (sources, raw archive, bus) must not wait for the disk.
  * A batch handed to the thread stays counted in the writer's memory until the
  * thread reports it durable (ev_async); one that failed comes back and is
