@@ -35,14 +35,34 @@ static uint32_t count;         /* ids handed out */
 /* A code as two zero-padded 8-byte words: hashing and comparing it is then
  * two multiplies and two integer compares instead of byte loops and memcmp
  * (inst_intern runs once per parsed event). Records keep their code
- * zero-padded to 16 bytes, so the same words come from them. */
+ * zero-padded to 16 bytes, so the same words come from them. The byte
+ * order in the words is the machine's, the same for both sides. */
 typedef struct {
     uint64_t w[2];
 } code_key;
 
+/* Fixed-size loads only (a variable-length memcpy is a libc call): two
+ * overlapping loads cover 4..8 and 8..16 bytes, OR-ing identical bytes
+ * where they overlap. Never reads outside code[0..len). len is 1..15. */
 static code_key make_key(const char *code, size_t len) {
     code_key k = {{0, 0}};
-    memcpy(k.w, code, len);
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    memcpy(k.w, code, len); /* the shifts below assume little-endian words */
+    return k;
+#endif
+    if (len >= 8) {
+        uint64_t hi;
+        memcpy(&k.w[0], code, 8);
+        memcpy(&hi, code + len - 8, 8);
+        k.w[1] = len == 8 ? 0 : hi >> (8 * (16 - len)); /* drop bytes [len-8, 8) */
+    } else if (len >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, code, 4);
+        memcpy(&hi, code + len - 4, 4);
+        k.w[0] = (uint64_t)lo | ((uint64_t)hi << (8 * (len - 4)));
+    } else {
+        for (size_t i = 0; i < len; i++) k.w[0] |= (uint64_t)(unsigned char)code[i] << (8 * i);
+    }
     return k;
 }
 

@@ -241,33 +241,13 @@ static inline void ws(scan *s) {
     s->p = p;
 }
 
-/* First byte in [p, e) that ends a plain string run: '"', '\\' or a control
- * byte (< 0x20); e if none. Eight bytes at a time (SWAR): for each of the
- * three tests the classic "has zero byte" trick flags the lowest matching
- * byte exactly, and on a little-endian load the lowest byte is the first. */
-static inline const char *find_special(const char *p, const char *e) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    while (e - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-        uint64_t m = (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) & highs;
-        if (m) return p + (__builtin_ctzll(m) >> 3);
-        p += 8;
-    }
-#endif
-    while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20) p++;
-    return p;
-}
-
 /* p is just past an opening quote. Sets [*str, *str + *n) to the raw body and
  * p past the closing quote; *esc tells whether the body holds escapes. */
 static inline int string_body(scan *s, const char **str, size_t *n, int *esc) {
     const char *p = s->p, *e = s->end, *b = p;
     int has_esc = 0;
     for (;;) {
-        p = find_special(p, e);
+        p = js_find_special(p, e);
         if (p >= e) {
             s->p = p;
             return truncated(s);
@@ -590,8 +570,10 @@ typedef struct {
     size_t code_len;
 } parsed_extra;
 
-/* The strict path: read the value of known field f into ev; sets *present. */
-static __attribute__((noinline)) int read_field(scan *s, int f, shj_event *ev, parsed_extra *x, int *present) {
+/* The strict path: read the value of known field f into ev; sets *present.
+ * Kept out of line: the fast paths handle almost every value. */
+static __attribute__((noinline)) int read_field(scan *s, int f, shj_event *ev, parsed_extra *x,
+                                                int *present) {
     const field_def *fd = &fields[f];
     char *slot = (char *)ev + fd->off;
     int64_t v;
@@ -673,52 +655,6 @@ static inline const char *fast_ws(const char *p, const char *e) {
     return p;
 }
 
-/* Number shapes. Where SSE2 is there (every x86-64), a number's extent is
- * found from one 16-byte compare mask: where the digits end, where a '.'
- * is, where its fraction ends — all from the same mask, so the position of
- * the next token waits only on a load, a compare and a tzcnt, never on a
- * digit loop or on the digits' value (which is computed off that critical
- * path, 8 digits per multiply-shift). Elsewhere a plain loop does the same. */
-#if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#include <emmintrin.h>
-#define PSR_SSE2 1
-
-/* Bit i set where p[i] is not an ASCII digit (16 bytes readable at p). */
-static inline unsigned nondigit16(const char *p) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8('0')),
-                               _mm_cmpgt_epi8(v, _mm_set1_epi8('9')));
-    return (unsigned)_mm_movemask_epi8(bad);
-}
-
-/* Bit i set where p[i] == c, for the 16 bytes at p. */
-static inline uint64_t eq16(const char *p, char c) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    return (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
-}
-
-/* Value of the n (1..8) digits at s, known to be digits; s[0..8) readable.
- * The multiply-shift form of simdjson's parse_eight_digits_unrolled. */
-static inline uint64_t conv_n(const char *s, unsigned n) {
-    uint64_t d;
-    memcpy(&d, s, 8);
-    d = (d - 0x3030303030303030ull) << (8 * (8 - n)); /* bytes past n leave */
-    d = d * 10 + (d >> 8);
-    return (((d & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
-            (((d >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
-}
-#endif
-
-static const uint64_t pow10_u64[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
-
-/* Up to 16 digits at s (1..16, known digits; s[0..16) readable). */
-#ifdef PSR_SSE2
-static inline uint64_t conv_16(const char *s, unsigned n) {
-    if (n <= 8) return conv_n(s, n);
-    return conv_n(s, 8) * pow10_u64[n - 8] + conv_n(s + 8, n - 8);
-}
-#endif
-
 /* Loop versions, for the last bytes of a payload and non-SSE2 targets. */
 static inline const char *slow_dec(const char *p, const char *e, int64_t *dst) {
     if (e - p < 3 || *p != '"') return NULL;
@@ -740,7 +676,7 @@ static inline const char *slow_dec(const char *p, const char *e, int64_t *dst) {
         if (nf == 0 || nf > 4) return NULL;
     }
     if (q >= e || *q != '"') return NULL;
-    uint64_t mag = ip * 10000u + frac * pow10_u64[4 - nf];
+    uint64_t mag = ip * 10000u + frac * js_pow10[4 - nf];
     if (mag > (uint64_t)INT64_MAX) return NULL;
     *dst = neg ? -(int64_t)mag : (int64_t)mag;
     return q + 1;
@@ -766,7 +702,7 @@ static inline const char *slow_int(const char *p, const char *e, int64_t lo, int
 
 /* "[-]d{1,15}[.d{1,4}]" as a JSON string: the price shape. */
 static inline const char *fast_dec(const char *p, const char *e, int64_t *dst) {
-#ifdef PSR_SSE2
+#ifdef JS_SSE2
     if (e - p >= 32 && *p == '"') {
         const char *q = p + 1;
         int neg = 0;
@@ -774,7 +710,7 @@ static inline const char *fast_dec(const char *p, const char *e, int64_t *dst) {
             neg = 1;
             q++;
         }
-        unsigned m = nondigit16(q) | 0x10000u;
+        unsigned m = js_nondigit16(q) | 0x10000u;
         unsigned ni = (unsigned)__builtin_ctz(m), nf = 0;
         if (ni - 1 >= 15) return NULL; /* no digit, or 16+: strict path */
         const char *end = q + ni;
@@ -784,7 +720,8 @@ static inline const char *fast_dec(const char *p, const char *e, int64_t *dst) {
             end += nf + 1;
         }
         if (*end != '"') return NULL; /* escapes, garbage: strict path */
-        uint64_t mag = conv_16(q, ni) * 10000u + (nf ? conv_n(q + ni + 1, nf) * pow10_u64[4 - nf] : 0);
+        uint64_t frac = nf ? js_conv8(q + ni + 1, nf) * js_pow10[4 - nf] : 0;
+        uint64_t mag = js_conv16(q, ni) * 10000u + frac;
         if (mag > (uint64_t)INT64_MAX) return NULL;
         *dst = neg ? -(int64_t)mag : (int64_t)mag;
         return end + 1;
@@ -796,7 +733,7 @@ static inline const char *fast_dec(const char *p, const char *e, int64_t *dst) {
 /* A plain JSON integer of up to 16 digits followed by a delimiter. */
 static inline const char *fast_int(const char *p, const char *e, int64_t lo, int64_t hi,
                                    int64_t *dst) {
-#ifdef PSR_SSE2
+#ifdef JS_SSE2
     if (e - p >= 32) {
         const char *q = p;
         int neg = 0;
@@ -804,11 +741,11 @@ static inline const char *fast_int(const char *p, const char *e, int64_t lo, int
             neg = 1;
             q++;
         }
-        unsigned n = (unsigned)__builtin_ctz(nondigit16(q) | 0x10000u);
+        unsigned n = (unsigned)__builtin_ctz(js_nondigit16(q) | 0x10000u);
         char c = q[n]; /* n <= 16 < 32: readable, and not a digit when n < 16 */
         /* A leading zero, a fraction, an exponent or 16+ digits: strict path. */
         if (n - 1 >= 15 || c == '.' || c == 'e' || c == 'E' || (n > 1 && *q == '0')) return NULL;
-        uint64_t v = conv_16(q, n);
+        uint64_t v = js_conv16(q, n);
         int64_t x = neg ? -(int64_t)v : (int64_t)v;
         if (x < lo || x > hi) return NULL;
         *dst = x;
@@ -824,12 +761,12 @@ static inline const char *fast_int(const char *p, const char *e, int64_t lo, int
  * and the entries overlap in the pipeline. Entries: "[-]d{1,8}" integers or
  * "\"[-]d{1,8}[.d{1,4}]\"" prices; anything else goes the general way. */
 static inline const char *fast_array_compact(const char *p, const char *e, int is_dec, void *dst) {
-#ifdef PSR_SSE2
+#ifdef JS_SSE2
     if (e - p < 64 + 16) return NULL; /* +16: the last entry's 16-byte loads */
     uint64_t close = 0, comma = 0;
     for (int c = 0; c < 64; c += 16) {
-        close |= eq16(p + c, ']') << c;
-        comma |= eq16(p + c, ',') << c;
+        close |= js_eq16(p + c, ']') << c;
+        comma |= js_eq16(p + c, ',') << c;
     }
     if (!close) return NULL;
     unsigned end = (unsigned)__builtin_ctzll(close), start = 1;
@@ -850,7 +787,7 @@ static inline const char *fast_array_compact(const char *p, const char *e, int i
             s += neg;
             n -= (unsigned)neg;
             if (n - 1 >= 13) return NULL; /* longer than d{8}.d{4}: general way */
-            unsigned m = nondigit16(s);   /* bit n is set: the closing quote */
+            unsigned m = js_nondigit16(s);   /* bit n is set: the closing quote */
             unsigned ni = (unsigned)__builtin_ctz(m), nf = 0;
             if (ni - 1 >= 8) return NULL;
             if (ni < n) { /* must be ".d{1,4}" up to the quote */
@@ -859,17 +796,17 @@ static inline const char *fast_array_compact(const char *p, const char *e, int i
                     ((m >> (ni + 1)) & ((2u << nf) - 1)) != (1u << nf))
                     return NULL;
             }
-            int64_t mag = (int64_t)(conv_n(s, ni) * 10000u +
-                                    (nf ? conv_n(s + ni + 1, nf) * pow10_u64[4 - nf] : 0));
+            int64_t mag = (int64_t)(js_conv8(s, ni) * 10000u +
+                                    (nf ? js_conv8(s + ni + 1, nf) * js_pow10[4 - nf] : 0));
             ((int64_t *)dst)[i] = neg ? -mag : mag;
         } else {
             int neg = n > 0 && s[0] == '-';
             s += neg;
             n -= (unsigned)neg;
-            unsigned m = nondigit16(s);
+            unsigned m = js_nondigit16(s);
             /* exactly n digits, 1..8, no leading zero */
             if (n - 1 >= 8 || (m & ((1u << n) - 1)) || (n > 1 && s[0] == '0')) return NULL;
-            int64_t v = (int64_t)conv_n(s, n);
+            int64_t v = (int64_t)js_conv8(s, n);
             ((int32_t *)dst)[i] = (int32_t)(neg ? -v : v); /* 8 digits fit int32 */
         }
     }
@@ -906,7 +843,7 @@ static inline const char *fast_array(const char *p, const char *e, int is_dec, v
 /* A string without escapes: sets [*v, *v + *n), returns past its closing quote. */
 static inline const char *fast_str(const char *p, const char *e, const char **v, size_t *n) {
     if (p >= e || *p != '"') return NULL;
-    const char *q = find_special(p + 1, e);
+    const char *q = js_find_special(p + 1, e);
     if (q >= e || *q != '"') return NULL;
     *v = p + 1;
     *n = (size_t)(q - p - 1);
@@ -953,10 +890,19 @@ static inline const char *fast_field(const char *p, const char *e, int f, shj_ev
         x->code_len = n;
         return q;
     case T_DATE: /* "YYYY-MM-DD": parse_date checks every byte, so no string scan */
-        if (e - p < 12 || p[0] != '"' || p[11] != '"' || parse_date(p + 1, 10, &x->y, &x->m, &x->d) != 0)
+        if (e - p < 12 || p[0] != '"' || p[11] != '"' ||
+            parse_date(p + 1, 10, &x->y, &x->m, &x->d) != 0)
             return NULL;
         return p + 12;
     case T_TIME: /* "HH:MM:SS.ffffff" likewise; other lengths take fast_str */
+#ifdef JS_SSE2
+        if (e - p >= 32 && p[0] == '"' && p[16] == '"' && p[9] == '.' &&
+            (js_nondigit16(p + 10) & 0x3F) == 0) { /* 6 fraction digits, converted at once */
+            if (parse_time(p + 1, 8, &x->ns_of_day) != 0) return NULL;
+            x->ns_of_day += (int64_t)js_conv8(p + 10, 6) * 1000;
+            return p + 17;
+        }
+#endif
         if (e - p >= 17 && p[0] == '"' && p[16] == '"')
             return parse_time(p + 1, 15, &x->ns_of_day) == 0 ? p + 17 : NULL;
         if (!(q = fast_str(p, e, &str, &n)) || parse_time(str, n, &x->ns_of_day) != 0) return NULL;
@@ -1030,12 +976,11 @@ static void build_seq(key_seq *sq, const char *const *names, int is_book) {
         text[nl + 2] = ':';
         kp->len = (uint8_t)(nl + 3);
         kp->nw = (uint8_t)((kp->len + 7) / 8);
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 4; i++) { /* text is zero-padded: w needs no masking */
             memcpy(&kp->w[i], text + 8 * i, 8);
             int bytes = (int)kp->len - 8 * i;
             bytes = bytes < 0 ? 0 : bytes > 8 ? 8 : bytes;
-            kp->m[i] = bytes == 8 ? ~0ull : ((1ull << (8 * bytes)) - 1);
-            kp->w[i] &= kp->m[i];
+            kp->m[i] = bytes == 8 ? ~0ull : ((1ull << (8 * bytes)) - 1); /* little-endian */
         }
         kp->f = (uint8_t)field_for(names[sq->n], nl, is_book);
         if (kp->f != F_UNKNOWN) sq->pos[kp->f] = (int8_t)sq->n;
@@ -1097,7 +1042,7 @@ static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_ext
             p = fast_ws(p + sq->k[si].len, e);
             si++;
         } else {
-            kend = find_special(k, e);
+            kend = js_find_special(k, e);
             if (LIKELY(kend < e && *kend == '"')) { /* a plain key */
                 f = field_for(k, (size_t)(kend - k), is_book);
                 p = kend + 1;
@@ -1165,35 +1110,45 @@ tail:
     return 0;
 }
 
+/* What each tag means before the payload is read. */
+typedef struct {
+    uint8_t kind, is_book, exchange, sec_type; /* kind 0: not a market payload */
+} tag_def;
+
+static const tag_def tag_defs[PSR_TAG_MAX] = {
+    [PSR_TAG_TICK_STK] = {SHJ_KIND_TICK, 0, SHJ_EX_TSE, SHJ_SEC_STK},
+    [PSR_TAG_QUOTE_STK] = {SHJ_KIND_QUOTE, 0, SHJ_EX_TSE, SHJ_SEC_STK},
+    [PSR_TAG_BIDASK_STK] = {SHJ_KIND_BIDASK, 1, SHJ_EX_TSE, SHJ_SEC_STK},
+    [PSR_TAG_TICK_FOP] = {SHJ_KIND_TICK, 0, SHJ_EX_TAIFEX, SHJ_SEC_FUT},
+    [PSR_TAG_QUOTE_FOP] = {SHJ_KIND_QUOTE, 0, SHJ_EX_TAIFEX, SHJ_SEC_FUT},
+    [PSR_TAG_BIDASK_FOP] = {SHJ_KIND_BIDASK, 1, SHJ_EX_TAIFEX, SHJ_SEC_FUT},
+};
+
+/* A control payload (heartbeat): nothing to publish, but it must still be
+ * one well-formed JSON object, or it is counted as malformed like any other. */
+static int parse_control(scan *s) {
+    ws(s);
+    if (s->p < s->end && *s->p != '{') return unexpected(s, "'{'");
+    if (skip_value(s, 0) != 0) return -1;
+    ws(s);
+    if (s->p != s->end) return fail(s, "trailing bytes after the JSON object at byte %zu", off(s));
+    return 0;
+}
+
 int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     scan s = {json, json + len, json, tag, err, errlen, "", 0};
-    if (!json) len = 0, s.p = s.end = s.base = "";
-    int kind, exchange, sec_type, is_book;
-    switch (tag) {
-    case PSR_TAG_TICK_STK: kind = SHJ_KIND_TICK, is_book = 0, exchange = SHJ_EX_TSE, sec_type = SHJ_SEC_STK; break;
-    case PSR_TAG_QUOTE_STK: kind = SHJ_KIND_QUOTE, is_book = 0, exchange = SHJ_EX_TSE, sec_type = SHJ_SEC_STK; break;
-    case PSR_TAG_BIDASK_STK: kind = SHJ_KIND_BIDASK, is_book = 1, exchange = SHJ_EX_TSE, sec_type = SHJ_SEC_STK; break;
-    case PSR_TAG_TICK_FOP: kind = SHJ_KIND_TICK, is_book = 0, exchange = SHJ_EX_TAIFEX, sec_type = SHJ_SEC_FUT; break;
-    case PSR_TAG_QUOTE_FOP: kind = SHJ_KIND_QUOTE, is_book = 0, exchange = SHJ_EX_TAIFEX, sec_type = SHJ_SEC_FUT; break;
-    case PSR_TAG_BIDASK_FOP: kind = SHJ_KIND_BIDASK, is_book = 1, exchange = SHJ_EX_TAIFEX, sec_type = SHJ_SEC_FUT; break;
-    case PSR_TAG_HEARTBEAT:
-        /* A control payload: still one well-formed JSON object, or it is
-         * counted as malformed like any other bad payload. */
+    if (!json) s.p = s.end = s.base = "";
+    if (tag == PSR_TAG_HEARTBEAT) {
         out->payload_tag = (uint8_t)tag;
-        ws(&s);
-        if (s.p < s.end && *s.p != '{') return unexpected(&s, "'{'"), PSR_MALFORMED;
-        if (skip_value(&s, 0) != 0) return PSR_MALFORMED;
-        ws(&s);
-        if (s.p != s.end) {
-            fail(&s, "trailing bytes after the JSON object at byte %zu", off(&s));
-            return PSR_MALFORMED;
-        }
-        return PSR_CONTROL;
-    default:
+        return parse_control(&s) == 0 ? PSR_CONTROL : PSR_MALFORMED;
+    }
+    if (tag <= 0 || tag >= PSR_TAG_MAX || tag_defs[tag].kind == 0) {
         shj_fail(err, errlen, "unknown payload tag %d", tag);
         return PSR_MALFORMED;
     }
+    const tag_def *td = &tag_defs[tag];
+    int is_book = td->is_book, exchange = td->exchange, sec_type = td->sec_type;
 
     parsed_extra x = {0, 0, 0, 0, 0};
     uint64_t seen = 0;
@@ -1216,7 +1171,7 @@ int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, 
         if (info->exchange) exchange = info->exchange;
         if (info->sec_type) sec_type = info->sec_type;
     }
-    out->kind = (uint8_t)kind;
+    out->kind = td->kind;
     out->exchange = (uint8_t)exchange;
     out->sec_type = (uint8_t)sec_type;
     out->payload_tag = (uint8_t)tag;
