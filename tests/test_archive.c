@@ -220,7 +220,7 @@ static void test_days_and_big_records(void) {
     int64_t d1_1500 = clk_taipei_to_utc_ns(2026, 11, 25, 15, 0, 0, 0);    /* belongs to 11-26 */
     int64_t d1_0000 = clk_taipei_to_utc_ns(2026, 11, 26, 0, 0, 0, 0);
     size_t big = 3u << 20;
-    char *p = malloc(big);
+    char *p = malloc(big + 16);   /* record i starts at p + i */
     for (size_t i = 0; i < big; i++) p[i] = (char)(i * 7 + i / 1000);
     struct {
         int64_t recv;
