@@ -147,14 +147,18 @@ static inline bool sub_matches(const bus_sub *s, const shj_event *ev) {
         return id < s->inst_nbits && ((s->inst_bits[id >> 6] >> (id & 63)) & 1u);
     }
     if (s->inst_sorted) {
+        /* Branchless search for the last element <= id (n_sorted >= 1):
+         * event ids are unpredictable, so a compare-and-jump search pays a
+         * mispredict per level (measured: about 2x slower here). */
         uint32_t id = ev->inst_id;
-        size_t lo = 0, hi = s->n_sorted;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (s->inst_sorted[mid] < id) lo = mid + 1;
-            else hi = mid;
+        const uint32_t *base = s->inst_sorted;
+        size_t len = s->n_sorted;
+        while (len > 1) {
+            size_t half = len / 2;
+            base = base[half] <= id ? base + half : base;
+            len -= half;
         }
-        return lo < s->n_sorted && s->inst_sorted[lo] == id;
+        return *base == id;
     }
     return true;
 }
