@@ -12,22 +12,38 @@
  *    the byte offset where the JSON went wrong.
  * Not thread-safe only because inst_intern is not: call it from the loop thread.
  *
- * DESIGN. The parser is a schema-specific scanner, not a DOM: it walks the
- * object's keys once, maps each key to a field id by its length and bytes
- * (a switch the compiler turns into a few integer compares), and converts
- * each known value in place into its shj_event slot; unknown values of any
- * type are skipped with a validating skipper. Nothing is allocated, no tree is
- * built, no string is copied except the code. Measured with
- * bench/bench_parse.c (1M pre-generated payloads, the doc's mix of tick_stk,
- * tick_fop, bidask_stk, bidask_fop; one core of the shared 2-core box, -O2):
- *     psr_parse                         ~9.0M events/s  (~110 ns/event)
- *     cJSON_ParseWithLength + extract   ~0.83M events/s (~1200 ns/event)
- * i.e. about 11x cJSON, whose cost is the DOM: a malloc per value and a
- * strdup per string, then a linear key search per field. A generic library
- * (cJSON, jansson) would also hand numbers over as double, which we must not
- * use for prices. simdjson would need C++ and a shim and still build a tape
- * we then walk; payloads are ~300-450 bytes, too short for its SIMD stage to
- * pay off against a scanner that touches each byte once.
+ * DESIGN. A schema-specific scanner, not a DOM: it walks the object's keys
+ * once and converts each known value in place into its shj_event slot;
+ * unknown values of any JSON type are skipped by a validating skipper.
+ * Nothing is allocated, no tree is built, no string is copied but the code.
+ * Two layers:
+ *  - the strict path (scan struct, read_field, skip_value): the full JSON
+ *    grammar, escapes, whitespace, nulls, and the error messages;
+ *  - fast paths in front of it for what Shioaji actually sends (compact
+ *    JSON, keys in a fixed order, short decimal strings): the expected next
+ *    key is checked with one or two 16-byte compares instead of being
+ *    scanned and looked up; a number's extent comes from one SSE2 compare
+ *    mask and its value from SWAR multiply-shifts (8 digits at a time); a
+ *    5-level array's commas are all found at once. A fast path either
+ *    accepts a value exactly as the strict path would (same result) or
+ *    hands it over untouched; test_parse checks that on 150k random values
+ *    against dec_parse and the JSON integer rules.
+ * Measured by bench/bench_parse.c in one run (1M pre-generated payloads,
+ * 387 bytes on average, the mix of docs/shioaji-payloads.md: 40% tick_stk,
+ * 20% tick_fop, 30% bidask_stk, 10% bidask_fop; thread CPU time, best of 3,
+ * -O2, one core of the shared 2-core box under load ~5):
+ *     psr_parse                          3.5-3.7M events/s  (~275 ns/event)
+ *     cJSON_ParseWithLength + extract    0.35-0.39M         (~2600 ns/event)
+ *     a bare byte loop over the corpus   (~250 ns/event: the box's speed)
+ * i.e. ~9.5x cJSON, and about the cost of touching each byte once with a
+ * scalar loop on this machine. By instruction count (callgrind, machine
+ * independent): ~3500 per tick_stk payload, ~4650 per bidask_stk. cJSON's
+ * cost is the DOM (a malloc per value, a strdup per string, a linear key
+ * search per field), and it hands numbers over as double, which we must not
+ * use for prices. simdjson was not tried: it needs C++ and a shim, and
+ * builds a tape we would then walk again. Tried and dropped (no gain on
+ * this box): finding each member's end by lookahead so that members overlap
+ * in the pipeline.
  */
 #include "parse.h"
 
