@@ -294,13 +294,16 @@ function Engine:feed(ev)
     self.first_ts = now
     self.strategy:start()
   end
-  local n = self.n + 1
-  self.n = n
   local alias = self.aliases[broker_sim.product_of(code)]
   if alias then self.current[alias] = code end
+  -- Bars this event finishes hold only earlier trades: deliver them first, with
+  -- the counter still at the previous event so that their orders may fill on
+  -- this one (it is the first event after the bar).
   local C = self.C
   C.bars_feed(self.bars, ev)
   if C.bars_pending(self.bars) > 0 then drain_bars(self) end
+  local n = self.n + 1
+  self.n = n
   self.broker:on_event(ev, code, n)
   if now >= self.next_sample then self:sample(false) end
   if kind == KIND_BIDASK then
