@@ -369,8 +369,9 @@ static void pump(rpl_source *r) {
         }
         int rc = src_deliver_recorded(&r->base, r->rec.tag, r->rec.data, r->rec.len,
                                       r->rec.recv_ns, r->rec.seq, r->extra_flags);
-        if (rc == SHJ_AGAIN) {
-            pause_source(r);
+        if (rc == SHJ_AGAIN) { /* counted as a pause by the source layer */
+            stop_watchers(r);
+            r->base.state = SRC_PAUSED;
             return;
         }
         if (!r->st.first_recv_ns) r->st.first_recv_ns = r->rec.recv_ns;
