@@ -34,8 +34,9 @@
 
 typedef struct rpl_filter {
     char code[SHJ_CODE_MAX];     /* as asked (may be an alias) */
-    char resolved[SHJ_CODE_MAX]; /* for the current file's date */
+    char resolved[SHJ_CODE_MAX]; /* real code: for an alias, of the payloads' trading date */
     uint32_t kind_mask;          /* 0 = every kind */
+    int alias;                   /* TXFR1-style continuous alias */
 } rpl_filter;
 
 typedef struct rpl_source {
@@ -47,7 +48,8 @@ typedef struct rpl_source {
     arc_record rec;
     int have_rec;
     rpl_filter filter[MAX_FILTER];
-    size_t n_filter;
+    size_t n_filter, n_alias;
+    char alias_date[11];         /* date the aliases are resolved for ("" = none yet) */
     double speed;
     int64_t max_gap_ns;
     int progress;
@@ -137,18 +139,6 @@ static int list_dir(rpl_source *r, const rpl_opts *o, size_t *cap, char *err, si
     return SHJ_OK;
 }
 
-/* Date of a file from its name ("…/2026-11-25.shjraw"), or "" when not such a name. */
-static void file_date(const char *path, char out[11]) {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    if (is_day_name(base)) {
-        memcpy(out, base, 10);
-        out[10] = '\0';
-    } else {
-        out[0] = '\0';
-    }
-}
-
 /* ---- filter -------------------------------------------------------------- */
 
 static int filter_add(rpl_source *r, const char *code, uint32_t mask, char *err, size_t errlen) {
@@ -168,14 +158,24 @@ static int filter_add(rpl_source *r, const char *code, uint32_t mask, char *err,
     memcpy(f->code, code, n + 1);
     memcpy(f->resolved, code, n + 1);
     f->kind_mask = mask;
+    f->alias = n == 5 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' && code[1] <= 'Z' &&
+               code[2] >= 'A' && code[2] <= 'Z' && code[3] == 'R' && code[4] >= '0' && code[4] <= '9';
+    if (f->alias) {
+        r->n_alias++;
+        r->alias_date[0] = '\0'; /* resolve again on the next payload */
+    }
     return SHJ_OK;
 }
 
+/* Aliases follow the trading date written in the payloads themselves (the
+ * archive file's date is the receive date, which differs for a simulated
+ * market of another day). */
 static void filter_resolve(rpl_source *r, const char *date) {
+    memcpy(r->alias_date, date, 10);
+    r->alias_date[10] = '\0';
     for (size_t i = 0; i < r->n_filter; i++) {
         rpl_filter *f = &r->filter[i];
-        if (*date) sim_resolve_alias(date, f->code, f->resolved);
-        else shj_strlcpy(f->resolved, f->code, sizeof f->resolved);
+        if (f->alias) sim_resolve_alias(r->alias_date, f->code, f->resolved);
     }
 }
 
@@ -191,29 +191,38 @@ static int tag_kind(int tag) {
     }
 }
 
-/* The "code" string value of a JSON payload, without parsing it all. */
-static int payload_code(const char *p, size_t len, const char **code, size_t *clen) {
-    static const char key[] = "\"code\"";
+/* The string value of "key" in a JSON payload, without parsing it all. */
+static int payload_str(const char *p, size_t len, const char *key, size_t klen, const char **val,
+                       size_t *vlen) {
     const char *end = p + len;
-    const char *k = memmem(p, len, key, sizeof key - 1);
+    const char *k = memmem(p, len, key, klen);
     if (!k) return 0;
-    k += sizeof key - 1;
+    k += klen;
     while (k < end && (*k == ' ' || *k == ':' || *k == '\t')) k++;
     if (k >= end || *k != '"') return 0;
     k++;
     const char *q = memchr(k, '"', (size_t)(end - k));
     if (!q) return 0;
-    *code = k;
-    *clen = (size_t)(q - k);
+    *val = k;
+    *vlen = (size_t)(q - k);
     return 1;
 }
 
-static int passes(const rpl_source *r, const arc_record *rec) {
+static int passes(rpl_source *r, const arc_record *rec) {
     if (r->n_filter == 0) return 1;
     int kind = tag_kind(rec->tag);
-    const char *c;
-    size_t n;
-    if (kind == SHJ_KIND_NONE || !payload_code(rec->data, rec->len, &c, &n)) return 1;
+    const char *c, *d;
+    size_t n, dn;
+    if (kind == SHJ_KIND_NONE ||
+        !payload_str(rec->data, rec->len, "\"code\"", 6, &c, &n))
+        return 1;
+    if (r->n_alias && payload_str(rec->data, rec->len, "\"date\"", 6, &d, &dn) && dn == 10 &&
+        memcmp(d, r->alias_date, 10) != 0) {
+        char date[11];
+        memcpy(date, d, 10);
+        date[10] = '\0';
+        filter_resolve(r, date);
+    }
     for (size_t i = 0; i < r->n_filter; i++) {
         const rpl_filter *f = &r->filter[i];
         if (strlen(f->resolved) == n && memcmp(f->resolved, c, n) == 0)
@@ -246,9 +255,6 @@ static int next_record(rpl_source *r) {
                 close_current(r, 1);
                 continue;
             }
-            char date[11];
-            file_date(r->files[r->cur], date);
-            filter_resolve(r, date);
         }
         int rc = arc_reader_next(r->rd, &r->rec);
         if (rc == 1) {
@@ -434,21 +440,14 @@ static void op_resume(src_source *s) {
 static int op_subscribe(src_source *s, const src_sub_req *req, char *err, size_t errlen) {
     rpl_source *r = (rpl_source *)s;
     if (!req->code) return shj_fail(err, errlen, "replay: subscribe needs a code");
-    if (filter_add(r, req->code, req->kind_mask, err, errlen) != SHJ_OK) return SHJ_ERR;
-    if (r->rd && r->cur < r->n_files) {
-        char date[11];
-        file_date(r->files[r->cur], date);
-        filter_resolve(r, date);
-    } else {
-        filter_resolve(r, "");
-    }
-    return SHJ_OK;
+    return filter_add(r, req->code, req->kind_mask, err, errlen);
 }
 
 static int op_unsubscribe(src_source *s, const src_sub_req *req, char *err, size_t errlen) {
     rpl_source *r = (rpl_source *)s;
     for (size_t i = 0; i < r->n_filter; i++) {
         if (req->code && strcmp(r->filter[i].code, req->code) == 0) {
+            if (r->filter[i].alias) r->n_alias--;
             r->filter[i] = r->filter[--r->n_filter];
             return SHJ_OK;
         }
@@ -534,7 +533,6 @@ src_source *rpl_new(const char *name, const rpl_opts *o, char *err, size_t errle
     r->max_gap_ns = (int64_t)(o->max_gap_ms > 0 ? o->max_gap_ms : 5000) * 1000000;
     r->progress = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress != 0;
     r->extra_flags = o->mark ? SHJ_FLAG_REPLAY : 0;
-    filter_resolve(r, "");
     return &r->base;
 }
 

@@ -26,7 +26,8 @@
  *    ("replay: end of data", which also finishes open bars), prints the last
  *    progress line and calls rt_source_done.
  *  - Filter: codes given at creation plus subscribe() requests; aliases
- *    (TXFR1) resolve per file date; an empty filter passes everything.
+ *    (TXFR1) resolve for the trading date in each payload; an empty
+ *    filter passes everything.
  *    Payloads without a code (heartbeats, malformed ones) always pass so
  *    that they are counted as live.
  *

@@ -13,7 +13,7 @@
 --   from, to  inclusive date range (default: every file of the source)
 --   files     explicit archive files (a list or a comma-separated string),
 --             played in the order given; dir/source/dates are then ignored
---   codes     filter (list or "2330,TXFR1"; aliases resolve per file date);
+--   codes     filter (list or "2330,TXFR1"; aliases resolve for the payloads' trading date);
 --             src:subscribe{...} adds codes too; none = everything
 --   speed     "max" (default) or a number: 1 = real time, 10 = 10x
 --   progress  true/false; default: only when stderr is a terminal
