@@ -56,6 +56,9 @@ void rt_source_done(src_source *s);
 /* Ask rt to retry paused sources soon (a writer freed room). */
 void rt_kick(void);
 
+/* Events a source may still publish before max_events (UINT64_MAX = no limit). */
+uint64_t rt_event_budget(void);
+
 /* Total events published on the bus since rt_init. */
 uint64_t rt_events_published(void);
 
