@@ -262,10 +262,9 @@ static int next_record(rpl_source *r) {
             return 1;
         }
         if (rc < 0) {
-            shj_log(SHJ_LOG_ERROR,
-                    "replay %s: %s: bad data at byte offset %llu, rest of the file skipped: %s",
-                    r->base.name, r->files[r->cur],
-                    (unsigned long long)arc_reader_good_offset(r->rd), arc_reader_error(r->rd));
+            /* the reader's message names the file and the byte offset */
+            shj_log(SHJ_LOG_ERROR, "replay %s: %s; the rest of this file is skipped", r->base.name,
+                    arc_reader_error(r->rd));
         }
         close_current(r, rc < 0);
     }
@@ -347,7 +346,11 @@ static int64_t due_mono(rpl_source *r) {
 static void pump(rpl_source *r) {
     if (r->base.state != SRC_RUNNING) return;
     int64_t now = 0;
+    /* rt's event limit (shijim.run{events = N}): never publish past it; rt
+     * stops the loop once it is reached. */
+    uint64_t budget = rt_event_budget();
     for (int i = 0; i < BATCH; i++) {
+        if (budget == 0) return;
         if (!r->have_rec) {
             if (!next_record(r)) {
                 finish(r);
@@ -384,6 +387,7 @@ static void pump(rpl_source *r) {
         r->st.last_recv_ns = r->rec.recv_ns;
         r->st.delivered++;
         r->have_rec = 0;
+        budget--;
     }
     /* batch done: come back on the next loop iteration */
     ev_idle_start(r->base.loop, &r->idle);

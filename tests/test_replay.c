@@ -92,7 +92,7 @@ static void digest_done(digest *d, uint64_t *out, uint64_t *bars_out) {
 }
 
 static char tmpdir[256];
-static char files[8][600];
+static char files[8][1024];
 static int n_files;
 static uint64_t *live_hashes;
 static digest live;
@@ -188,7 +188,9 @@ static void test_replay_equals_live(void) {
     CHECK_EQ_I64(a.st.bad_files, 0);
     CHECK(a.st.done);
     CHECK(a.d.status >= 1); /* end of data */
-    CHECK(a.d.bars > 3);    /* 1m + 5m + session bars of three instruments */
+    /* 08:45-08:46: only TXF trades (stocks are in their trial match): its 1m, 5m and
+     * session bars, finished by the end-of-data status */
+    CHECK(a.d.bars >= 3);
     /* twice: identical, bars included */
     CHECK(replay(&o, 1, &b) == 0);
     CHECK(b.digest == a.digest);
