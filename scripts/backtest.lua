@@ -19,8 +19,8 @@ local opts = cli.parse(arg, {
   description = "Backtest a strategy on the raw archive, or paper-trade it (--paper) on the simulated\n" ..
                 "market or Shioaji, with the simulated broker (Taiwan costs). Writes an HTML report.",
   { "--strategy", "string", "strategy file (returns strategy.define{...})", required = true, metavar = "FILE" },
-  { "--from", "string", "first trading day YYYY-MM-DD (backtest)", metavar = "DATE" },
-  { "--to", "string", "last trading day YYYY-MM-DD (backtest; default = --from)", metavar = "DATE" },
+  { "--from", "string", "first archive day YYYY-MM-DD (default: the oldest)", metavar = "DATE" },
+  { "--to", "string", "last archive day YYYY-MM-DD (default: --from if given, else the newest)", metavar = "DATE" },
   { "--codes", "list", "instruments (default: the strategy's codes), e.g. 2330,TXFR1", metavar = "A,B" },
   { "--archive-dir", "string", "raw archive root", default = "data/raw", metavar = "DIR" },
   { "--source", "string", "recording source (sub-directory of the archive)", default = "sim", metavar = "NAME" },
@@ -56,10 +56,6 @@ if not codes or #codes == 0 then
   os.exit(2)
 end
 local mode = opts.paper and "paper" or "backtest"
-if mode == "backtest" and not opts.files and not opts.from then
-  io.stderr:write("shijim: backtest needs --from (and --to) or --files (try --help)\n")
-  os.exit(2)
-end
 local out = opts.out or ("out/" .. mode .. "-" .. def.name)
 os.execute("mkdir -p '" .. out:gsub("'", "'\\''") .. "'")
 local orders_log = assert(io.open(out .. "/orders.log", "w"))

@@ -22,7 +22,8 @@
 -- Inside hooks: self.params (defaults merged with overrides), self.code (the
 -- first of codes), self:buy/sell/short/cover([code,] qty [, limit_price]) ->
 -- order id (price nil = market; price in TWD as a Lua number), self:cancel(id),
--- self:cancel_all(), self:pos([code]), self:equity(), self:cash() (TWD
+-- self:cancel_all(), self:pos([code]), self:code_of(ev) (which of `codes` an
+-- event or bar is for), self:equity(), self:cash() (TWD
 -- numbers), self:log(...), self:now_ns() (exchange time of the current event,
 -- UTC ns as a Lua number).
 --
@@ -127,6 +128,16 @@ function Base:pos(code)
   local real = self._engine:real_code(code or self.code)
   if not real then return 0 end
   return self._engine.broker:position(real)
+end
+
+-- The strategy code an event belongs to ("TXFR1" for a TXFL6 event when the
+-- strategy asked for the alias), or nil when it is not one of ours.
+function Base:code_of(ev)
+  local eng = self._engine
+  local real = eng.route[ev.inst_id]
+  if real == nil then real = eng:resolve(ev) end
+  if not real then return nil end
+  return eng.aliases[broker_sim.product_of(real)] or real
 end
 
 function Base:equity() return self._engine.broker:equity() / SCALE end

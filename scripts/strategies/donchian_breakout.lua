@@ -28,7 +28,7 @@ end
 
 function S:on_bar(bar)
   local p = self.params
-  if bar.period_s ~= p.period_s then return end
+  if bar.period_s ~= p.period_s or self:code_of(bar) ~= self.code then return end
   local h, l, c = px(bar.high), px(bar.low), px(bar.close)
   local upper = self.entry.upper   -- channels of the previous bars
   local lower = self.exit.lower

@@ -26,7 +26,7 @@ function S:init()
 end
 
 function S:on_bar(bar)
-  if bar.period_s ~= self.params.period_s then return end
+  if bar.period_s ~= self.params.period_s or self:code_of(bar) ~= self.code then return end
   local close = px(bar.close)
   local f, s = self.fast:update(close), self.slow:update(close)
   if not (f and s) then return end
