@@ -392,17 +392,18 @@ static void add_tick(bars *b, const shj_event *ev) {
     if (counted) b->stats.ticks++;
 }
 
-void bars_feed(bars *b, const shj_event *ev) {
-    if (ev->kind == SHJ_KIND_BAR) return;
+size_t bars_feed(bars *b, const shj_event *ev) {
+    if (ev->kind == SHJ_KIND_BAR) return b->q_len;
     if (ev->kind == SHJ_KIND_STATUS) {
         if (ev->status == SHJ_STATUS_SESSION_CLOSE && ev->code[0] == '\0') bars_flush(b);
-        return;
+        return b->q_len;
     }
     if (ev->ts_exch_ns > b->now_ns) {
         b->now_ns = ev->ts_exch_ns;
         if (b->now_ns >= b->next_due_ns) sweep(b, b->now_ns, 0);
     }
     if (ev->kind == SHJ_KIND_TICK || ev->kind == SHJ_KIND_QUOTE) add_tick(b, ev);
+    return b->q_len;
 }
 
 /* ---- bus hookup ---------------------------------------------------------- */

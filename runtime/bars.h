@@ -72,8 +72,9 @@ void bars_free(bars *b);
 
 /* Feed any event: ticks/quotes are aggregated; every event advances the
  * stream clock; a STATUS SESSION_CLOSE for the whole source ("" code)
- * finishes every open bar. BAR events are ignored. */
-void bars_feed(bars *b, const shj_event *ev);
+ * finishes every open bar. BAR events are ignored. Returns bars_pending()
+ * (one FFI call per event instead of two on the Lua hot path). */
+size_t bars_feed(bars *b, const shj_event *ev);
 /* Finish every open bar now (end of data). */
 void bars_flush(bars *b);
 /* Finished bars waiting in the queue. */

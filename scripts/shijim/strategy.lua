@@ -137,7 +137,7 @@ function Base:code_of(ev)
   local real = eng.route[ev.inst_id]
   if real == nil then real = eng:resolve(ev) end
   if not real then return nil end
-  return eng.aliases[broker_sim.product_of(real)] or real
+  return eng.alias_of[real] or real
 end
 
 function Base:equity() return self._engine.broker:equity() / SCALE end
@@ -212,7 +212,7 @@ function M.engine(opts)
   local self = setmetatable({
     C = C, def = def, mode = opts.mode or "backtest", bars = b,
     barbuf = ffi.new("shj_event[16]"), n = 0, now = 0,
-    route = {}, current = {}, codes = codes, wanted = {}, aliases = {},
+    route = {}, alias_of = {}, current = {}, codes = codes, wanted = {}, aliases = {},
     broker = broker_sim.new(opts.broker), logf = opts.log,
     sample_ns = (opts.sample_s or 60) * 1e9, next_sample = -math.huge,
     curve = {}, started = false, finished = false, events = 0, first_ts = nil,
@@ -252,12 +252,13 @@ end
 function Engine:resolve(ev)
   local code = ffi_string(ev.code)
   local r = false
+  local alias = self.aliases[broker_sim.product_of(code)]
   if self.wanted[code] then
     r = code
-  else
-    local alias = self.aliases[broker_sim.product_of(code)]
-    if alias and code:match("^%u%u%u[A-L]%d$") then r = code end
+  elseif alias and code:match("^%u%u%u[A-L]%d$") then
+    r = code
   end
+  if r then self.alias_of[r] = (not self.wanted[r]) and alias or false end
   self.route[ev.inst_id] = r
   return r
 end
@@ -290,8 +291,7 @@ end
 function Engine:feed(ev)
   local kind = ev.kind
   if kind == KIND_STATUS then
-    self.C.bars_feed(self.bars, ev)
-    if self.C.bars_pending(self.bars) > 0 then drain_bars(self) end
+    if self.C.bars_feed(self.bars, ev) > 0 then drain_bars(self) end
     return
   end
   if kind ~= KIND_TICK and kind ~= KIND_BIDASK and kind ~= KIND_QUOTE then return end
@@ -305,14 +305,12 @@ function Engine:feed(ev)
     self.first_ts = now
     self.strategy:start()
   end
-  local alias = self.aliases[broker_sim.product_of(code)]
+  local alias = self.alias_of[code]
   if alias then self.current[alias] = code end
   -- Bars this event finishes hold only earlier trades: deliver them first, with
   -- the counter still at the previous event so that their orders may fill on
   -- this one (it is the first event after the bar).
-  local C = self.C
-  C.bars_feed(self.bars, ev)
-  if C.bars_pending(self.bars) > 0 then drain_bars(self) end
+  if self.C.bars_feed(self.bars, ev) > 0 then drain_bars(self) end
   local n = self.n + 1
   self.n = n
   self.broker:on_event(ev, code, n)
