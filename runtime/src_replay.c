@@ -132,10 +132,10 @@ static int list_dir(rpl_source *r, const rpl_opts *o, size_t *cap, char *err, si
     }
     closedir(d);
     if (rc != SHJ_OK) return rc;
-    qsort(r->files + first, r->n_files - first, sizeof *r->files, cmp_str);
     if (r->n_files == first)
         return shj_fail(err, errlen, "replay: no archive file in %s for %s .. %s", path,
                         o->from && *o->from ? o->from : "(start)", o->to && *o->to ? o->to : "(end)");
+    qsort(r->files + first, r->n_files - first, sizeof *r->files, cmp_str);
     return SHJ_OK;
 }
 
