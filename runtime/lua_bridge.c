@@ -256,7 +256,7 @@ static int l_run(lua_State *L) {
     int rc = rt_run(err, sizeof err);
     lbr.L = prev;
     release_all(L);
-    rt_shutdown();
+    rt_detach_all(); /* sources belong to their Lua objects (ffi.gc) */
     if (lbr.err_ref != LUA_NOREF) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, lbr.err_ref);
         luaL_unref(L, LUA_REGISTRYINDEX, lbr.err_ref);

@@ -349,15 +349,26 @@ int rt_run(char *err, size_t errlen) {
     return rc;
 }
 
-void rt_shutdown(void) {
+static void release(int free_sources) {
     if (!rt.initialized) return;
     char err[256];
     close_writers(err, sizeof err);
     for (size_t i = 0; i < rt.n_sources; i++) {
         src_source *s = rt.sources[i];
-        if (s->ops->stop && s->state != SRC_STOPPED) s->ops->stop(s);
-        if (s->ops->free) s->ops->free(s);
+        if (s->ops->stop && s->state != SRC_STOPPED && s->state != SRC_NEW) s->ops->stop(s);
+        s->state = SRC_STOPPED;
+        if (free_sources && s->ops->free) {
+            s->ops->free(s);
+        } else {
+            /* Detached: counters stay readable, nothing can reach the freed bus. */
+            s->bus = NULL;
+            s->raw = NULL;
+            s->loop = NULL;
+        }
     }
     bus_free(rt.bus);
     memset(&rt, 0, sizeof rt);
 }
+
+void rt_shutdown(void) { release(1); }
+void rt_detach_all(void) { release(0); }

@@ -62,7 +62,10 @@ uint64_t rt_event_budget(void);
 /* Total events published on the bus since rt_init. */
 uint64_t rt_events_published(void);
 
-/* Free everything (tests; the CLI just exits). */
+/* Free everything, sources included (C tests; the CLI just exits). */
 void rt_shutdown(void);
+/* Free the runtime but leave sources allocated and detached (stopped, no bus,
+ * no loop), for their owner to read counters and free later (Lua's ffi.gc). */
+void rt_detach_all(void);
 
 #endif

@@ -118,6 +118,12 @@ uint64_t shj_src_counter(const src_source *s, const char *name) {
     return 0;
 }
 
+void shj_src_free(src_source *s) {
+    if (!s) return;
+    if (s->state != SRC_STOPPED && s->state != SRC_NEW && s->loop && s->ops->stop) s->ops->stop(s);
+    if (s->ops->free) s->ops->free(s);
+}
+
 /* Raw archive as an rt writer ----------------------------------------------- */
 
 typedef struct raw_route {

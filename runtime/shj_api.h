@@ -47,6 +47,8 @@ int shj_src_unsubscribe(src_source *s, const char *code, const char *security_ty
                         const char *exchange, const char *kinds, int odd_lot, char *err,
                         size_t errlen);
 uint64_t shj_src_counter(const src_source *s, const char *name); /* "events", "tick", "malformed"... */
+/* Stop and free a source that is not (or no longer) attached to a running runtime. */
+void shj_src_free(src_source *s);
 
 /* The simulated market (date NULL = today in Taipei; rate <= 0 = as fast as possible). */
 src_source *shj_sim_new(const char *name, uint64_t seed, const char *date, double rate,

@@ -92,10 +92,16 @@ end
 
 -- Wrap a src_source* from any constructor into a Lua source object and hand
 -- it to the runtime. Used by the simulated, Shioaji and replay sources.
+-- Sources live as long as their Lua object (ffi.gc frees them), and at least
+-- until the run they take part in has finished (live_sources).
+local live_sources = {}
+
 function shijim.wrap_source(ptr, extra)
   if ptr == nil then error("source: " .. sffi.errtext(), 3) end
+  ptr = ffi.gc(ptr, C.shj_src_free)
   check(C.shj_rt_add_source(ptr, errbuf, ERRLEN), "source", 3)
   local self = setmetatable(extra or {}, Source)
+  live_sources[#live_sources + 1] = self
   self.ptr = ptr
   self.name = ffi_string(C.shj_src_name(ptr))
   self.type = ffi_string(C.shj_src_type(ptr))
@@ -244,7 +250,10 @@ function shijim.run(opts)
   opts = opts or {}
   if opts.status_ms then C.shj_rt_set_status_interval(opts.status_ms) end
   C.shj_rt_set_limits(opts.duration_s or 0, opts.events or 0)
-  return core.run()
+  local ok, err = pcall(core.run)
+  live_sources = {}
+  if not ok then error(err, 0) end
+  return true
 end
 
 function shijim.stop(reason) core.stop(reason or "stopped by script") end
