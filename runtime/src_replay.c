@@ -280,7 +280,7 @@ static void print_progress(rpl_source *r, int final) {
     double el = (double)(clk_mono_ns() - r->started_mono) / 1e9;
     double rate = el > 0 ? (double)r->base.counters.events / el : 0;
     double eta = (pct > 0 && pct < 100) ? el * (100.0 - pct) / pct : 0;
-    fprintf(stderr, "\rreplay %s %5.1f%%  %llu events  %.2fM ev/s  elapsed %.1fs  ETA %.0fs   %s",
+    fprintf(stderr, "\r[%s] %5.1f%%  %llu events  %.2fM ev/s  elapsed %.1fs  ETA %.0fs   %s",
             r->base.name, pct, (unsigned long long)r->base.counters.events, rate / 1e6, el, eta,
             final ? "\n" : "");
     fflush(stderr);

@@ -108,6 +108,37 @@ describe("backtest.lua", function()
     assert.matches("ma_cross", html, 1, true)
   end)
 
+  it("replays through the Lua API and publishes bars on the bus", function()
+    local script = dir .. "/bars.lua"
+    proc.write(script, [[
+local shijim = require "shijim"
+local strategy = require "shijim.strategy"
+local dir = ...
+local src = shijim.source.replay { dir = dir, source = "sim", codes = { "TXFR1" }, progress = false }
+strategy.publish_bars("1m,15s")
+local bars, ticks, vol, last_end = 0, 0, 0, nil
+local ordered = true
+shijim.on("bar", function(b)
+  bars = bars + 1
+  if b.period_s == 60 then vol = vol + b.volume end
+  if last_end and b.period_s == 60 and b.ts_exch_ns < last_end then ordered = false end
+  if b.period_s == 60 then last_end = b.ts_exch_ns end
+end)
+shijim.on("tick", function(ev) if not ev:is("simtrade") then ticks = ticks + ev.volume end end)
+shijim.run { status_ms = 0 }
+local st = src:stats()
+print(string.format("bars=%d vol=%d tickvol=%d ordered=%s done=%s delivered=%d",
+  bars, vol, ticks, tostring(ordered), tostring(st.done), st.delivered))
+]])
+    local rc, out, err = proc.shijim("run " .. script .. " " .. dir .. "/raw")
+    assert.are.equal(0, rc, err)
+    local bars, vol, tickvol = out:match("bars=(%d+) vol=(%d+) tickvol=(%d+) ordered=true done=true")
+    assert.is_not_nil(bars, out)
+    -- five minutes of TXF: 1-minute and 15-second bars, the last ones flushed at the end
+    assert.is_true(tonumber(bars) >= 5 * 5, out)
+    assert.are.equal(tickvol, vol)   -- every traded lot is in exactly one 1-minute bar
+  end)
+
   it("a strategy that never trades: zero PnL, zero costs, over the whole recording", function()
     local idle = dir .. "/idle.lua"
     proc.write(idle, [[

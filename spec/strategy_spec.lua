@@ -114,6 +114,64 @@ describe("strategy engine", function()
     assert.has_error(function() strategy.engine { strategy = S, bars = "7q" } end)
   end)
 
+  it("keeps the per-event path JIT-compiled (no NYI in feed, broker, indicators)", function()
+    local ffi = require "ffi"
+    local jutil = require "jit.util"
+    local ind = require "shijim.indicators"
+    local S = strategy.define { name = "churn", codes = { "TXFR1" }, bars = "15s" }
+    function S:init() self.e = ind.ema(10); self.r = ind.rsi(5); self.d = ind.donchian(20); self.n = 0 end
+    function S:on_tick(t)
+      local px = strategy.px(t.close)
+      self.e:update(px); self.r:update(px); self.d:update(px)
+      self.n = self.n + 1
+      if self.n % 50 == 0 then
+        if self:pos() == 0 then self:buy(1) else self:sell(self:pos()) end
+      end
+    end
+    local eng = strategy.engine { strategy = S }
+    -- the functions every event goes through
+    local hot = { [eng.feed] = "Engine:feed", [eng.broker.on_event] = "Broker:on_event",
+                  [getmetatable(ind.ema(2)).update] = "ema", [getmetatable(ind.rsi(2)).update] = "rsi",
+                  [getmetatable(ind.donchian(2)).update] = "donchian" }
+    for i = 1, 10 do
+      local name, fn = debug.getupvalue(eng.broker.on_event, i)
+      if name == "match" then hot[fn] = "match" end
+    end
+    -- Loop-shape aborts ("leaving loop in root trace") only make LuaJIT pick
+    -- another trace start; an NYI abort means code that can never compile.
+    local traceerr = require("jit.vmdef").traceerr
+    local aborts, compiled = {}, {}
+    local function on_trace(what, _, func, pc, otr, oex)
+      if not hot[func] then return end
+      if what == "stop" then compiled[hot[func]] = true end
+      if what == "abort" then
+        local msg = tostring(traceerr[otr] or otr) .. " " .. tostring(oex)
+        if msg:find("NYI") then
+          local info = jutil.funcinfo(func, pc)
+          aborts[#aborts + 1] = hot[func] .. " line " .. tostring(info.currentline) .. ": " .. msg
+        end
+      end
+    end
+    jit.flush()
+    jit.attach(on_trace, "trace")
+    local evs = ffi.new("shj_event[?]", 1000)
+    local t0 = ev.tpe(2026, 11, 25, 8, 45, 0)
+    for i = 0, 999 do
+      evs[i] = (i % 3 == 0) and ev.tick("TXFL6", t0, 23000 + (i * 7919) % 13, 1)
+               or ev.bidask("TXFL6", t0, 22999, 23001)
+    end
+    local p = ffi.cast("const shj_event *", evs)
+    for i = 0, 200000 - 1 do
+      evs[i % 1000].ts_exch_ns = t0 + i * 500000
+      eng:feed(p + (i % 1000))
+    end
+    jit.attach(on_trace)
+    local r = eng:finish()
+    assert.is_true(#r.fills > 1000)
+    assert.are.same({}, aborts)
+    assert.is_true(compiled["Engine:feed"] or false, "no trace of Engine:feed completed")
+  end)
+
   it("formats Taipei times from int64 ns", function()
     assert.are.equal("2026-11-25 09:00:01.250000", strategy.taipei(ev.tpe(2026, 11, 25, 9, 0, 1, 250000)))
   end)

@@ -66,6 +66,21 @@ function M.taipei(ts)
          string.format(".%06d", tonumber(frac / 1000))
 end
 
+-- Publish bars on the runtime bus as SHJ_KIND_BAR events (for sinks and
+-- shijim.on("bar", ...) handlers; strategies get theirs from the engine).
+-- periods: "1m,5m,D"; grace_ms: how long after a bar's end (exchange time)
+-- it is finished (default 0). The runtime owns the bar builder afterwards.
+function M.publish_bars(periods, grace_ms)
+  local sffi = require "shijim.ffi"
+  local C = sffi.C
+  local b = C.bars_new(periods, grace_ms or 0, sffi.errbuf, sffi.ERRLEN)
+  if b == nil then error(sffi.errtext(), 2) end
+  if C.bars_attach_rt(b, sffi.errbuf, sffi.ERRLEN) ~= 0 then
+    C.bars_free(b)
+    error(sffi.errtext(), 2)
+  end
+end
+
 -- Definitions ---------------------------------------------------------------------------
 
 local Base = {}
