@@ -201,6 +201,8 @@ static void expect_scan(const char *path, size_t len, size_t nrec, size_t nblk, 
     if (!clean) CHECK(strstr(sc.detail, "byte offset") != NULL);
 }
 
+static int reopens;
+
 /* Reopen the damaged bytes for append, then check survivors + new records
  * and the side file holding exactly the cut bytes. */
 static void expect_reopen(const char *root, const unsigned char *bytes, size_t len, size_t nrec,
@@ -213,6 +215,7 @@ static void expect_reopen(const char *root, const unsigned char *bytes, size_t l
     mkdir(path, 0755);
     snprintf(path, sizeof path, "%s/torn/2026-11-25.shjraw", dir);
     write_file(path, bytes, len);
+    reopens++;
     CHECK_EQ_I64(append_records(dir, ARC_COMPRESS_LZ4, 8192, NEW_SEQ, NEW_SEQ + N_NEW - 1), SHJ_OK);
     expect_file(path, nrec, N_NEW, 0, 1);
     /* The survivors are kept byte for byte; a clean file was not cut at all. */
@@ -336,7 +339,7 @@ int main(void) {
         expect_scan(copy, orig_len, nrec, nblk, good, 0);
         if (i % 10 == 0) expect_reopen(root, dmg, orig_len, nrec, good, 0);
     }
-    printf("byte flips: 120\n");
+    printf("byte flips: 120; damaged copies reopened for append: %d\n", reopens);
     free(dmg);
     free(orig);
     rm_rf(root);

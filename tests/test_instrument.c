@@ -1,5 +1,6 @@
 /* test_instrument.c — code -> dense id, defaults vs registration, growth, reset. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "instrument.h"
 #include "shj_event.h"
@@ -67,6 +68,26 @@ int main(void) {
     CHECK_EQ_I64(bad, 0);
     CHECK_EQ_I64(inst_find("C50000", 6), 0);
     CHECK(inst_get(50005) == NULL);
+
+    /* every length 1..15: prefixes of one another stay distinct, and bytes
+     * after len (here: garbage, then the end of an exact-size heap copy
+     * that ASan guards) never take part */
+    uint32_t pid[16];
+    const char *abc = "ABCDEFGHIJKLMNOP";
+    for (size_t n = 1; n <= 15; n++) {
+        char *exact = malloc(n);
+        memcpy(exact, abc, n);
+        pid[n] = inst_intern(exact, n, SHJ_EX_TSE, SHJ_SEC_STK);
+        CHECK(pid[n] > 0);
+        char padded[32];
+        memcpy(padded, abc, n);
+        memset(padded + n, 'Z', sizeof padded - n);
+        CHECK_EQ_I64(inst_find(padded, n), pid[n]);
+        CHECK_EQ_I64(strlen(inst_get(pid[n])->code), n);
+        free(exact);
+    }
+    for (size_t a = 1; a <= 15; a++)
+        for (size_t b = a + 1; b <= 15; b++) CHECK(pid[a] != pid[b]);
 
     /* reset forgets everything; ids start at 1 again */
     inst_reset();
