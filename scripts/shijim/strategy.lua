@@ -11,7 +11,8 @@
 --                              params = { fast = 5, qty = 1 } }
 --   function S:init() ... end          -- before any data; build indicators here
 --   function S:start() ... end         -- right before the first event
---   function S:on_tick(ev) ... end     -- a trade (kind TICK or QUOTE) of one of `codes`
+--   function S:on_tick(ev) ... end     -- a trade (kind TICK or QUOTE) of one of `codes`;
+--                                      -- trial-match (simtrade) ticks are not passed
 --   function S:on_bidask(ev) ... end   -- a 5-level book snapshot
 --   function S:on_bar(bar) ... end     -- a finished bar (kind BAR; bar.period_s says which)
 --   function S:on_order(o) ... end     -- an order changed status (submitted/filled/cancelled/rejected)
