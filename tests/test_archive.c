@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arc_payload.h"
 #include "archive.h"
 #include "archive_dump.h"
 #include "clock.h"
@@ -33,13 +34,6 @@
 #include "t.h"
 
 /* Deterministic records ================================================== */
-
-static uint64_t mix64(uint64_t x) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
 
 static size_t put_str(char *o, const char *s) {
     size_t n = strlen(s);
