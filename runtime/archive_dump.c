@@ -154,8 +154,8 @@ static int check_file(const char *path, FILE *out, char *err, size_t errlen) {
                  "..%" PRIu64 ", good up to byte offset %" PRIu64 " of %" PRIu64 ": %s\n",
             path, sc.records, sc.blocks, sc.first_seq, sc.last_seq, sc.good_bytes, sc.file_bytes,
             sc.detail);
-    shj_fail(err, errlen, "%s (%" PRIu64 " bytes after byte offset %" PRIu64 ")", sc.detail,
-             sc.file_bytes - sc.good_bytes, sc.good_bytes);
+    shj_fail(err, errlen, "file %s: %s (%" PRIu64 " bytes after byte offset %" PRIu64 ")", path,
+             sc.detail, sc.file_bytes - sc.good_bytes, sc.good_bytes);
     fprintf(stderr, "shijim dump: %s\n", err);
     return SHJ_ERR;
 }

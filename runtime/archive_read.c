@@ -358,6 +358,15 @@ void arc_reader_close(arc_reader *r) {
 
 /* Scanning ================================================================ */
 
+/* arc_scan.detail is short: keep the reason and offset, drop "file <path>: ". */
+static void set_detail(arc_scan *out, const char *msg, const char *path) {
+    size_t pl = strlen(path);
+    if (strncmp(msg, "file ", 5) == 0 && strncmp(msg + 5, path, pl) == 0 &&
+        strncmp(msg + 5 + pl, ": ", 2) == 0)
+        msg += 5 + pl + 2;
+    shj_strlcpy(out->detail, msg, sizeof out->detail);
+}
+
 int arc__scan_fd(int fd, const char *path, uint64_t verify_from, arc_scan *out, int *newer,
                  char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
@@ -370,7 +379,7 @@ int arc__scan_fd(int fd, const char *path, uint64_t verify_from, arc_scan *out, 
     if (!r) {
         if (kind < 0) return shj_fail(err, errlen, "%s", why);
         out->torn = 1;
-        shj_strlcpy(out->detail, why, sizeof out->detail);
+        set_detail(out, why, path);
         return SHJ_OK;
     }
     int rc = SHJ_OK;
@@ -382,7 +391,7 @@ int arc__scan_fd(int fd, const char *path, uint64_t verify_from, arc_scan *out, 
                 rc = shj_fail(err, errlen, "%s", r->err);
             } else {
                 out->torn = 1;
-                shj_strlcpy(out->detail, r->err, sizeof out->detail);
+                set_detail(out, r->err, path);
             }
             break;
         }

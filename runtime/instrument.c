@@ -32,14 +32,49 @@ static inst_info **chunks;     /* records: id i lives at chunks[(i-1)>>8][(i-1)&
 static uint32_t chunk_cap;     /* entries of chunks[] */
 static uint32_t count;         /* ids handed out */
 
-/* FNV-1a: codes are 1..15 bytes, so a byte loop is as fast as anything fancier. */
-static uint32_t code_hash(const char *s, size_t n) {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
+/* A code as two zero-padded 8-byte words: hashing and comparing it is then
+ * two multiplies and two integer compares instead of byte loops and memcmp
+ * (inst_intern runs once per parsed event). Records keep their code
+ * zero-padded to 16 bytes, so the same words come from them. The byte
+ * order in the words is the machine's, the same for both sides. */
+typedef struct {
+    uint64_t w[2];
+} code_key;
+
+/* Fixed-size loads only (a variable-length memcpy is a libc call): two
+ * overlapping loads cover 4..8 and 8..16 bytes, OR-ing identical bytes
+ * where they overlap. Never reads outside code[0..len). len is 1..15. */
+static code_key make_key(const char *code, size_t len) {
+    code_key k = {{0, 0}};
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    memcpy(k.w, code, len); /* the shifts below assume little-endian words */
+    return k;
+#endif
+    if (len >= 8) {
+        uint64_t hi;
+        memcpy(&k.w[0], code, 8);
+        memcpy(&hi, code + len - 8, 8);
+        k.w[1] = len == 8 ? 0 : hi >> (8 * (16 - len)); /* drop bytes [len-8, 8) */
+    } else if (len >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, code, 4);
+        memcpy(&hi, code + len - 4, 4);
+        k.w[0] = (uint64_t)lo | ((uint64_t)hi << (8 * (len - 4)));
+    } else {
+        for (size_t i = 0; i < len; i++) k.w[0] |= (uint64_t)(unsigned char)code[i] << (8 * i);
     }
-    return h;
+    return k;
+}
+
+static code_key record_key(const inst_info *r) {
+    code_key k;
+    memcpy(k.w, r->code, sizeof k.w);
+    return k;
+}
+
+static uint32_t code_hash(code_key k) {
+    uint64_t h = (k.w[0] * 0x9E3779B97F4A7C15ull) ^ (k.w[1] * 0xC2B2AE3D27D4EB4Full);
+    return (uint32_t)(h >> 32) ^ (uint32_t)h;
 }
 
 static inst_info *record(uint32_t id) {
@@ -48,17 +83,20 @@ static inst_info *record(uint32_t id) {
 }
 
 static int valid_code(const char *code, size_t len) {
-    return code && len > 0 && len <= INST_CODE_MAX && !memchr(code, '\0', len);
+    if (!code || len == 0 || len > INST_CODE_MAX) return 0;
+    for (size_t i = 0; i < len; i++) /* an embedded NUL would make two codes look alike */
+        if (code[i] == '\0') return 0;
+    return 1;
 }
 
-/* Slot holding code, or the empty slot where it would go. */
-static inst_slot *probe(const char *code, size_t len, uint32_t h) {
+/* Slot holding key, or the empty slot where it would go. */
+static inst_slot *probe(code_key k, uint32_t h) {
     for (uint32_t i = h & slot_mask;; i = (i + 1) & slot_mask) {
         inst_slot *s = &slots[i];
         if (s->id == 0) return s;
         if (s->hash == h) {
-            const inst_info *r = record(s->id);
-            if (memcmp(r->code, code, len) == 0 && r->code[len] == '\0') return s;
+            code_key rk = record_key(record(s->id));
+            if (rk.w[0] == k.w[0] && rk.w[1] == k.w[1]) return s;
         }
     }
 }
@@ -99,8 +137,9 @@ static uint32_t intern(const char *code, size_t len, int exchange, int sec_type,
                        int odd_lot) {
     if (!valid_code(code, len)) return 0;
     if (!slots && grow_index() != 0) return 0;
-    uint32_t h = code_hash(code, len);
-    inst_slot *s = probe(code, len, h);
+    code_key k = make_key(code, len);
+    uint32_t h = code_hash(k);
+    inst_slot *s = probe(k, h);
     if (s->id) {
         if (overwrite) {
             inst_info *r = record(s->id);
@@ -113,7 +152,7 @@ static uint32_t intern(const char *code, size_t len, int exchange, int sec_type,
     if (count >= INST_MAX) return 0;
     if ((count + 1) * 2 > slot_mask + 1) { /* keep the load <= 1/2: short probes */
         if (grow_index() != 0) return 0;
-        s = probe(code, len, h);
+        s = probe(k, h);
     }
     if (reserve_record() != 0) return 0;
     uint32_t id = ++count;
@@ -139,7 +178,8 @@ uint32_t inst_register(const char *code, int exchange, int sec_type, int odd_lot
 
 uint32_t inst_find(const char *code, size_t len) {
     if (!slots || !valid_code(code, len)) return 0;
-    return probe(code, len, code_hash(code, len))->id;
+    code_key k = make_key(code, len);
+    return probe(k, code_hash(k))->id;
 }
 
 const inst_info *inst_get(uint32_t id) {

@@ -2,7 +2,8 @@
  * shared by decimal.c (dec_parse) and parse.c (the payload scanner).
  *
  * Owns: the ONE implementation of decimal text -> int64 × 10^4, so that the
- * parser's inlined hot path and the public dec_parse can never disagree.
+ * parser's strict path and the public dec_parse can never disagree; and the
+ * word-at-a-time / SSE2 primitives of the parser's fast paths.
  * Guarantees: every function reads only s[0..n); no allocation; no double.
  * Not a public header: nothing outside runtime/ includes it.
  */
@@ -11,6 +12,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#include <emmintrin.h>
+#endif
 
 /* Largest integer part a scaled int64 can hold: floor(INT64_MAX / 10^4). */
 #define JS_DEC_INT_MAX 922337203685477ULL
@@ -167,5 +173,75 @@ static inline long js_unescape(const char *s, size_t n, char *dst, size_t cap) {
     }
     return (long)o;
 }
+
+/* ---------------------------------------------------------------------------
+ * Word-at-a-time and SSE2 primitives for the payload scanner's fast paths.
+ * Each states how many bytes it reads; callers check the bounds.
+ * ------------------------------------------------------------------------- */
+/* First byte in [p, e) that ends a plain string run: '"', '\\' or a control
+ * byte (< 0x20); e if none. Eight bytes at a time (SWAR): for each of the
+ * three tests the classic "has zero byte" trick flags the lowest matching
+ * byte exactly, and on a little-endian load the lowest byte is the first. */
+static inline const char *js_find_special(const char *p, const char *e) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (e - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+        uint64_t m = (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) & highs;
+        if (m) return p + (__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20) p++;
+    return p;
+}
+
+/* Number shapes. Where SSE2 is there (every x86-64), a number's extent is
+ * found from one 16-byte compare mask: where the digits end, where a '.'
+ * is, where its fraction ends — all from the same mask, so the position of
+ * the next token waits only on a load, a compare and a tzcnt, never on a
+ * digit loop or on the digits' value (which is computed off that critical
+ * path, 8 digits per multiply-shift). Elsewhere a plain loop does the same. */
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define JS_SSE2 1
+
+/* Bit i set where p[i] is not an ASCII digit (16 bytes readable at p). */
+static inline unsigned js_nondigit16(const char *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8('0')),
+                               _mm_cmpgt_epi8(v, _mm_set1_epi8('9')));
+    return (unsigned)_mm_movemask_epi8(bad);
+}
+
+/* Bit i set where p[i] == c, for the 16 bytes at p. */
+static inline uint64_t js_eq16(const char *p, char c) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    return (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
+}
+
+/* Value of the n (1..8) digits at s, known to be digits; s[0..8) readable.
+ * The multiply-shift form of simdjson's parse_eight_digits_unrolled. */
+static inline uint64_t js_conv8(const char *s, unsigned n) {
+    uint64_t d;
+    memcpy(&d, s, 8);
+    d = (d - 0x3030303030303030ull) << (8 * (8 - n)); /* bytes past n leave */
+    d = d * 10 + (d >> 8);
+    return (((d & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+            (((d >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
+}
+#endif
+
+static const uint64_t js_pow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+/* Up to 16 digits at s (1..16, known digits; s[0..16) readable). */
+#ifdef JS_SSE2
+static inline uint64_t js_conv16(const char *s, unsigned n) {
+    if (n <= 8) return js_conv8(s, n);
+    return js_conv8(s, 8) * js_pow10[n - 8] + js_conv8(s + 8, n - 8);
+}
+#endif
+
 
 #endif

@@ -12,22 +12,38 @@
  *    the byte offset where the JSON went wrong.
  * Not thread-safe only because inst_intern is not: call it from the loop thread.
  *
- * DESIGN. The parser is a schema-specific scanner, not a DOM: it walks the
- * object's keys once, maps each key to a field id by its length and bytes
- * (a switch the compiler turns into a few integer compares), and converts
- * each known value in place into its shj_event slot; unknown values of any
- * type are skipped with a validating skipper. Nothing is allocated, no tree is
- * built, no string is copied except the code. Measured with
- * bench/bench_parse.c (1M pre-generated payloads, the doc's mix of tick_stk,
- * tick_fop, bidask_stk, bidask_fop; one core of the shared 2-core box, -O2):
- *     psr_parse                         ~9.0M events/s  (~110 ns/event)
- *     cJSON_ParseWithLength + extract   ~0.83M events/s (~1200 ns/event)
- * i.e. about 11x cJSON, whose cost is the DOM: a malloc per value and a
- * strdup per string, then a linear key search per field. A generic library
- * (cJSON, jansson) would also hand numbers over as double, which we must not
- * use for prices. simdjson would need C++ and a shim and still build a tape
- * we then walk; payloads are ~300-450 bytes, too short for its SIMD stage to
- * pay off against a scanner that touches each byte once.
+ * DESIGN. A schema-specific scanner, not a DOM: it walks the object's keys
+ * once and converts each known value in place into its shj_event slot;
+ * unknown values of any JSON type are skipped by a validating skipper.
+ * Nothing is allocated, no tree is built, no string is copied but the code.
+ * Two layers:
+ *  - the strict path (scan struct, read_field, skip_value): the full JSON
+ *    grammar, escapes, whitespace, nulls, and the error messages;
+ *  - fast paths in front of it for what Shioaji actually sends (compact
+ *    JSON, keys in a fixed order, short decimal strings): the expected next
+ *    key is checked with one or two 16-byte compares instead of being
+ *    scanned and looked up; a number's extent comes from one SSE2 compare
+ *    mask and its value from SWAR multiply-shifts (8 digits at a time); a
+ *    5-level array's commas are all found at once. A fast path either
+ *    accepts a value exactly as the strict path would (same result) or
+ *    hands it over untouched; test_parse checks that on 150k random values
+ *    against dec_parse and the JSON integer rules.
+ * Measured by bench/bench_parse.c in one run (1M pre-generated payloads,
+ * 387 bytes on average, the mix of docs/shioaji-payloads.md: 40% tick_stk,
+ * 20% tick_fop, 30% bidask_stk, 10% bidask_fop; thread CPU time, best of 3,
+ * -O2, one core of the shared 2-core box under load ~5):
+ *     psr_parse                          3.5-3.7M events/s  (~275 ns/event)
+ *     cJSON_ParseWithLength + extract    0.35-0.39M         (~2600 ns/event)
+ *     a bare byte loop over the corpus   (~250 ns/event: the box's speed)
+ * i.e. ~9.5x cJSON, and about the cost of touching each byte once with a
+ * scalar loop on this machine. By instruction count (callgrind, machine
+ * independent): ~3500 per tick_stk payload, ~4650 per bidask_stk. cJSON's
+ * cost is the DOM (a malloc per value, a strdup per string, a linear key
+ * search per field), and it hands numbers over as double, which we must not
+ * use for prices. simdjson was not tried: it needs C++ and a shim, and
+ * builds a tape we would then walk again. Tried and dropped (no gain on
+ * this box): finding each member's end by lookahead so that members overlap
+ * in the pipeline.
  */
 #include "parse.h"
 
@@ -178,7 +194,7 @@ typedef struct {
     const char *p;     /* next byte */
     const char *end;   /* one past the last byte: never dereferenced */
     const char *base;  /* json, for byte offsets in errors */
-    const char *tagname;
+    int tag;           /* named in errors (psr_tag_name) only when one happens */
     char *err;
     size_t errlen;
     const char *key;   /* the current key as written (for field errors) */
@@ -188,7 +204,7 @@ typedef struct {
 static int fail(scan *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(scan *s, const char *fmt, ...) {
     if (s->err && s->errlen) {
-        int n = snprintf(s->err, s->errlen, "%s: ", s->tagname);
+        int n = snprintf(s->err, s->errlen, "%s: ", psr_tag_name(s->tag));
         if (n >= 0 && (size_t)n < s->errlen) {
             va_list ap;
             va_start(ap, fmt);
@@ -247,6 +263,7 @@ static inline int string_body(scan *s, const char **str, size_t *n, int *esc) {
     const char *p = s->p, *e = s->end, *b = p;
     int has_esc = 0;
     for (;;) {
+        p = js_find_special(p, e);
         if (p >= e) {
             s->p = p;
             return truncated(s);
@@ -281,11 +298,8 @@ static inline int string_body(scan *s, const char **str, size_t *n, int *esc) {
             p += 2;
             continue;
         }
-        if (ch < 0x20) {
-            s->p = p;
-            return unexpected(s, "a string character (control bytes must be escaped)");
-        }
-        p++;
+        s->p = p; /* ch < 0x20 */
+        return unexpected(s, "a string character (control bytes must be escaped)");
     }
     *str = b;
     *n = (size_t)(p - b);
@@ -551,14 +565,13 @@ static int parse_time(const char *v, size_t n, int64_t *ns_of_day) {
     if (n > 8) {
         size_t digits = n - 9;
         if (v[8] != '.' || digits < 1 || digits > 9) return -1;
-        for (size_t i = 0; i < 9; i++) {
-            int dg = 0;
-            if (i < digits) {
-                if (!js_is_digit(v[9 + i])) return -1;
-                dg = v[9 + i] - '0';
-            }
-            frac = frac * 10 + dg;
+        static const int32_t pad[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
+                                        10000, 1000, 100, 10, 1};
+        for (size_t i = 0; i < digits; i++) {
+            if (!js_is_digit(v[9 + i])) return -1;
+            frac = frac * 10 + (v[9 + i] - '0');
         }
+        frac *= pad[digits]; /* right-pad to nanoseconds */
     }
     *ns_of_day = ((int64_t)h * 3600 + mi * 60 + se) * CLK_NS_PER_SEC + frac;
     return 0;
@@ -573,8 +586,10 @@ typedef struct {
     size_t code_len;
 } parsed_extra;
 
-/* Read the value of known field f into ev; sets *present. */
-static int read_field(scan *s, int f, shj_event *ev, parsed_extra *x, int *present) {
+/* The strict path: read the value of known field f into ev; sets *present.
+ * Kept out of line: the fast paths handle almost every value. */
+static __attribute__((noinline)) int read_field(scan *s, int f, shj_event *ev, parsed_extra *x,
+                                                int *present) {
     const field_def *fd = &fields[f];
     char *slot = (char *)ev + fd->off;
     int64_t v;
@@ -639,66 +654,498 @@ static int read_field(scan *s, int f, shj_event *ev, parsed_extra *x, int *prese
     return 0;
 }
 
-static int parse_object(scan *s, int is_book, shj_event *ev, parsed_extra *x, uint64_t *seen) {
-    ws(s);
-    if (s->p >= s->end) return truncated(s);
-    if (*s->p != '{') return unexpected(s, "'{'");
-    s->p++;
-    ws(s);
-    if (s->p < s->end && *s->p == '}') {
-        s->p++;
+/* ---------------------------------------------------------------------------
+ * Fast paths. Each reads one value of the shape Shioaji actually sends and
+ * returns the position after it, or NULL to hand the value to the strict
+ * path (read_field), which re-reads it from its first byte, validates it and
+ * names any error. So the fast paths may only ACCEPT inputs the strict path
+ * would accept with the same result; anything unusual simply falls through.
+ * ------------------------------------------------------------------------- */
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+static inline const char *fast_ws(const char *p, const char *e) {
+    /* One compare in the usual case (compact JSON): nothing at or below ' '. */
+    while (p < e && (unsigned char)*p <= ' ' &&
+           (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* Loop versions, for the last bytes of a payload and non-SSE2 targets. */
+static inline const char *slow_dec(const char *p, const char *e, int64_t *dst) {
+    if (e - p < 3 || *p != '"') return NULL;
+    const char *q = p + 1;
+    int neg = *q == '-';
+    q += neg;
+    const char *ds = q;
+    uint64_t ip = 0;
+    while (q < e && js_is_digit(*q) && q - ds < 16) ip = ip * 10 + (uint64_t)(*q++ - '0');
+    if (q == ds || q - ds > 15 || q >= e) return NULL; /* 15 digits cannot wrap uint64 */
+    uint64_t frac = 0;
+    unsigned nf = 0;
+    if (*q == '.') {
+        q++;
+        while (q < e && nf < 5 && js_is_digit(*q)) {
+            frac = frac * 10 + (uint64_t)(*q++ - '0');
+            nf++;
+        }
+        if (nf == 0 || nf > 4) return NULL;
+    }
+    if (q >= e || *q != '"') return NULL;
+    uint64_t mag = ip * 10000u + frac * js_pow10[4 - nf];
+    if (mag > (uint64_t)INT64_MAX) return NULL;
+    *dst = neg ? -(int64_t)mag : (int64_t)mag;
+    return q + 1;
+}
+
+static inline const char *slow_int(const char *p, const char *e, int64_t lo, int64_t hi,
+                                   int64_t *dst) {
+    const char *q = p;
+    int neg = q < e && *q == '-';
+    q += neg;
+    const char *ds = q;
+    uint64_t v = 0;
+    while (q < e && js_is_digit(*q) && q - ds < 17) v = v * 10 + (uint64_t)(*q++ - '0');
+    size_t nd = (size_t)(q - ds);
+    if (nd == 0 || nd > 16 || q >= e || *q == '.' || *q == 'e' || *q == 'E' ||
+        (nd > 1 && *ds == '0'))
+        return NULL;
+    int64_t x = neg ? -(int64_t)v : (int64_t)v;
+    if (x < lo || x > hi) return NULL;
+    *dst = x;
+    return q;
+}
+
+/* "[-]d{1,15}[.d{1,4}]" as a JSON string: the price shape. */
+static inline __attribute__((always_inline)) const char *fast_dec(const char *p, const char *e, int64_t *dst) {
+#ifdef JS_SSE2
+    if (e - p >= 32 && *p == '"') {
+        const char *q = p + 1;
+        int neg = 0;
+        if (__builtin_expect(*q == '-', 0)) {
+            neg = 1;
+            q++;
+        }
+        unsigned m = js_nondigit16(q) | 0x10000u;
+        unsigned ni = (unsigned)__builtin_ctz(m), nf = 0;
+        if (ni - 1 >= 15) return NULL; /* no digit, or 16+: strict path */
+        const char *end = q + ni;
+        if (*end == '.') {
+            nf = (unsigned)__builtin_ctz(m >> (ni + 1));
+            if (nf - 1 >= 4) return NULL; /* "1." or a 5th digit: strict path */
+            end += nf + 1;
+        }
+        if (*end != '"') return NULL; /* escapes, garbage: strict path */
+        uint64_t frac = nf ? js_conv8(q + ni + 1, nf) * js_pow10[4 - nf] : 0;
+        uint64_t mag = js_conv16(q, ni) * 10000u + frac;
+        if (mag > (uint64_t)INT64_MAX) return NULL;
+        *dst = neg ? -(int64_t)mag : (int64_t)mag;
+        return end + 1;
+    }
+#endif
+    return slow_dec(p, e, dst);
+}
+
+/* A plain JSON integer of up to 16 digits followed by a delimiter. */
+static inline __attribute__((always_inline)) const char *fast_int(const char *p, const char *e, int64_t lo, int64_t hi,
+                                   int64_t *dst) {
+#ifdef JS_SSE2
+    if (e - p >= 32) {
+        const char *q = p;
+        int neg = 0;
+        if (__builtin_expect(*q == '-', 0)) {
+            neg = 1;
+            q++;
+        }
+        unsigned n = (unsigned)__builtin_ctz(js_nondigit16(q) | 0x10000u);
+        char c = q[n]; /* n <= 16 < 32: readable, and not a digit when n < 16 */
+        /* A leading zero, a fraction, an exponent or 16+ digits: strict path. */
+        if (n - 1 >= 15 || c == '.' || c == 'e' || c == 'E' || (n > 1 && *q == '0')) return NULL;
+        uint64_t v = js_conv16(q, n);
+        int64_t x = neg ? -(int64_t)v : (int64_t)v;
+        if (x < lo || x > hi) return NULL;
+        *dst = x;
+        return q + n;
+    }
+#endif
+    return slow_int(p, e, lo, hi, dst);
+}
+
+/* A 5-level array: compact `[a,b,c]` first. All its ',' and the ']' are
+ * found at once (SSE2 compares over 64 bytes), so each entry's bounds are
+ * known before it is parsed: no entry waits on the previous one's length,
+ * and the entries overlap in the pipeline. Entries: "[-]d{1,8}" integers or
+ * "\"[-]d{1,8}[.d{1,4}]\"" prices; anything else goes the general way. */
+static inline const char *fast_array_compact(const char *p, const char *e, int is_dec, void *dst) {
+#ifdef JS_SSE2
+    if (e - p < 64 + 16) return NULL; /* +16: the last entry's 16-byte loads */
+    uint64_t close = 0, comma = 0;
+    for (int c = 0; c < 64; c += 16) {
+        close |= js_eq16(p + c, ']') << c;
+        comma |= js_eq16(p + c, ',') << c;
+    }
+    if (!close) return NULL;
+    unsigned end = (unsigned)__builtin_ctzll(close), start = 1;
+    if (end == 1) return p + 2; /* [] */
+    uint64_t delims = (comma & ((1ull << end) - 1)) | (1ull << end);
+    for (int i = 0; delims; i++) {
+        unsigned d = (unsigned)__builtin_ctzll(delims);
+        delims &= delims - 1;
+        if (i == PSR_ARRAY_MAX) return NULL; /* a sixth entry: the strict path says so */
+        const char *s = p + start;
+        unsigned n = d - start;
+        start = d + 1;
+        if (is_dec) {
+            if (n < 3 || s[0] != '"' || s[n - 1] != '"') return NULL;
+            s++;
+            n -= 2;
+            int neg = s[0] == '-';
+            s += neg;
+            n -= (unsigned)neg;
+            if (n - 1 >= 13) return NULL; /* longer than d{8}.d{4}: general way */
+            unsigned m = js_nondigit16(s);   /* bit n is set: the closing quote */
+            unsigned ni = (unsigned)__builtin_ctz(m), nf = 0;
+            if (ni - 1 >= 8) return NULL;
+            if (ni < n) { /* must be ".d{1,4}" up to the quote */
+                nf = n - ni - 1;
+                if (s[ni] != '.' || nf - 1 >= 4 ||
+                    ((m >> (ni + 1)) & ((2u << nf) - 1)) != (1u << nf))
+                    return NULL;
+            }
+            int64_t mag = (int64_t)(js_conv8(s, ni) * 10000u +
+                                    (nf ? js_conv8(s + ni + 1, nf) * js_pow10[4 - nf] : 0));
+            ((int64_t *)dst)[i] = neg ? -mag : mag;
+        } else {
+            int neg = n > 0 && s[0] == '-';
+            s += neg;
+            n -= (unsigned)neg;
+            unsigned m = js_nondigit16(s);
+            /* exactly n digits, 1..8, no leading zero */
+            if (n - 1 >= 8 || (m & ((1u << n) - 1)) || (n > 1 && s[0] == '0')) return NULL;
+            int64_t v = (int64_t)js_conv8(s, n);
+            ((int32_t *)dst)[i] = (int32_t)(neg ? -v : v); /* 8 digits fit int32 */
+        }
+    }
+    return p + end + 1;
+#else
+    (void)p, (void)e, (void)is_dec, (void)dst;
+    return NULL;
+#endif
+}
+
+static inline const char *fast_array(const char *p, const char *e, int is_dec, void *dst) {
+    if (p >= e || *p != '[') return NULL;
+    const char *q = fast_array_compact(p, e, is_dec, dst);
+    if (q) return q;
+    p = fast_ws(p + 1, e);
+    if (p < e && *p == ']') return p + 1;
+    for (int i = 0; i < PSR_ARRAY_MAX; i++) {
+        int64_t v;
+        p = is_dec ? fast_dec(p, e, &v) : fast_int(p, e, INT32_MIN, INT32_MAX, &v);
+        if (!p) return NULL;
+        if (is_dec)
+            ((int64_t *)dst)[i] = v;
+        else
+            ((int32_t *)dst)[i] = (int32_t)v;
+        p = fast_ws(p, e);
+        if (p >= e) return NULL;
+        if (*p == ']') return p + 1;
+        if (*p != ',') return NULL;
+        p = fast_ws(p + 1, e);
+    }
+    return NULL; /* a sixth entry: let the strict path say so */
+}
+
+/* A string without escapes: sets [*v, *v + *n), returns past its closing quote. */
+static inline const char *fast_str(const char *p, const char *e, const char **v, size_t *n) {
+    if (p >= e || *p != '"') return NULL;
+    const char *q = js_find_special(p + 1, e);
+    if (q >= e || *q != '"') return NULL;
+    *v = p + 1;
+    *n = (size_t)(q - p - 1);
+    return q + 1;
+}
+
+/* One known field's value, fast if it has the usual shape. NULL: not taken. */
+static inline const char *fast_field(const char *p, const char *e, int f, shj_event *ev,
+                                     parsed_extra *x) {
+    const field_def *fd = &fields[f];
+    char *slot = (char *)ev + fd->off;
+    int64_t v;
+    const char *str, *q;
+    size_t n;
+    switch (fd->type) {
+    case T_DEC: return fast_dec(p, e, (int64_t *)(void *)slot);
+    case T_I64: return fast_int(p, e, INT64_MIN, INT64_MAX, (int64_t *)(void *)slot);
+    case T_I32:
+        if (!(q = fast_int(p, e, INT32_MIN, INT32_MAX, &v))) return NULL;
+        *(int32_t *)(void *)slot = (int32_t)v;
+        return q;
+    case T_I8:
+        if (!(q = fast_int(p, e, INT8_MIN, INT8_MAX, &v))) return NULL;
+        *(int8_t *)slot = (int8_t)v;
+        return q;
+    case T_FLAG:
+        if (e - p >= 5 && memcmp(p, "false", 5) == 0) {
+            ev->flags &= ~(uint32_t)fd->off;
+            return p + 5;
+        }
+        if (e - p >= 4 && memcmp(p, "true", 4) == 0) {
+            ev->flags |= fd->off;
+            return p + 4;
+        }
+        return NULL;
+    case T_ADEC: return fast_array(p, e, 1, slot);
+    case T_AI32: return fast_array(p, e, 0, slot);
+    case T_CODE:
+        if (!(q = fast_str(p, e, &str, &n)) || n == 0 || n >= SHJ_CODE_MAX) return NULL;
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)str[i] <= 0x20 || (unsigned char)str[i] >= 0x7f) return NULL;
+        memcpy(ev->code, str, n);
+        memset(ev->code + n, 0, sizeof ev->code - n); /* no tail from a repeated key */
+        x->code_len = n;
+        return q;
+    case T_DATE: /* "YYYY-MM-DD": parse_date checks every byte, so no string scan */
+        if (e - p < 12 || p[0] != '"' || p[11] != '"' ||
+            parse_date(p + 1, 10, &x->y, &x->m, &x->d) != 0)
+            return NULL;
+        return p + 12;
+    case T_TIME: /* "HH:MM:SS.ffffff" likewise; other lengths take fast_str */
+#ifdef JS_SSE2
+        if (e - p >= 32 && p[0] == '"' && p[16] == '"' && p[9] == '.' &&
+            (js_nondigit16(p + 10) & 0x3F) == 0) { /* 6 fraction digits, converted at once */
+            if (parse_time(p + 1, 8, &x->ns_of_day) != 0) return NULL;
+            x->ns_of_day += (int64_t)js_conv8(p + 10, 6) * 1000;
+            return p + 17;
+        }
+#endif
+        if (e - p >= 17 && p[0] == '"' && p[16] == '"')
+            return parse_time(p + 1, 15, &x->ns_of_day) == 0 ? p + 17 : NULL;
+        if (!(q = fast_str(p, e, &str, &n)) || parse_time(str, n, &x->ns_of_day) != 0) return NULL;
+        return q;
+    default: return NULL;
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Key prediction. Shioaji (and the simulator) send each kind's keys in one
+ * fixed order, so the parser first tests whether the bytes at the cursor
+ * are exactly the expected next `"name":` — one or two 16-byte compares —
+ * and only on a miss scans the key and switches on it. A miss
+ * costs one failed compare and resynchronises on the key found, so any
+ * order still parses the same (test_parse shuffles), only a little slower.
+ * ------------------------------------------------------------------------- */
+#define SEQ_MAX 24
+
+typedef struct {
+    char text[32];     /* `"name":`, zero-padded */
+    char tail[16];     /* its last 16 bytes, when it is longer than 16 */
+    uint32_t mask0;    /* bytes of text[0..16) to compare, as movemask bits */
+    uint8_t len;       /* bytes of `"name":` (<= 32) */
+    uint8_t f;         /* field id; F_UNKNOWN: a key we expect and skip */
+} key_pat;
+
+typedef struct {
+    key_pat k[SEQ_MAX];
+    uint8_t n;
+    int8_t pos[F_COUNT]; /* index of field f in k[], -1 if absent */
+} key_seq;
+
+static key_seq seqs[PSR_TAG_MAX];
+
+/* The documented orders (docs/shioaji-payloads.md). */
+static const char *const order_tick_stk[] = {
+    "code", "date", "time", "open", "close", "high", "low", "avg_price", "amount", "amount_sum",
+    "volume", "vol_sum", "tick_type", "chg_type", "diff_price", "diff_rate", "trade_bid_vol_sum",
+    "trade_ask_vol_sum", "simtrade", "suspend", "intraday_odd", NULL};
+static const char *const order_tick_fop[] = {
+    "code", "date", "time", "open", "close", "high", "low", "avg_price", "amount", "amount_sum",
+    "volume", "vol_sum", "tick_type", "diff_price", "diff_rate", "target_kind_price",
+    "trade_bid_vol_sum", "trade_ask_vol_sum", "simtrade", NULL};
+static const char *const order_bidask_stk[] = {
+    "code", "date", "time", "bid_price", "bid_volume", "diff_bid_vol", "ask_price", "ask_volume",
+    "diff_ask_vol", "suspend", "simtrade", "intraday_odd", NULL};
+static const char *const order_bidask_fop[] = {
+    "code", "date", "time", "bid_total_vol", "ask_total_vol", "bid_price", "bid_volume",
+    "diff_bid_vol", "ask_price", "ask_volume", "diff_ask_vol", "first_derived_bid_price",
+    "first_derived_ask_price", "first_derived_bid_vol", "first_derived_ask_vol",
+    "underlying_price", "simtrade", NULL};
+
+/* Map a key as the parser would for a payload of this kind. */
+static int field_for(const char *k, size_t n, int is_book) {
+    int f = field_of(k, n);
+    /* Tick fields in a book payload (and the reverse) are not ours: the
+     * union would mix them up. Skip them like unknown keys. */
+    if (f >= F_FIRST_TICK && (f >= F_FIRST_BOOK) != is_book) f = F_UNKNOWN;
+    return f;
+}
+
+static void build_seq(key_seq *sq, const char *const *names, int is_book) {
+    memset(sq->pos, -1, sizeof sq->pos);
+    for (sq->n = 0; names[sq->n] && sq->n < SEQ_MAX; sq->n++) {
+        key_pat *kp = &sq->k[sq->n];
+        size_t nl = strlen(names[sq->n]);
+        if (nl + 3 > sizeof kp->text) break; /* cannot happen with the names above */
+        memset(kp->text, 0, sizeof kp->text);
+        kp->text[0] = '"';
+        memcpy(kp->text + 1, names[sq->n], nl);
+        kp->text[nl + 1] = '"';
+        kp->text[nl + 2] = ':';
+        kp->len = (uint8_t)(nl + 3);
+        kp->mask0 = kp->len >= 16 ? 0xFFFFu : (1u << kp->len) - 1;
+        memset(kp->tail, 0, sizeof kp->tail);
+        if (kp->len > 16) memcpy(kp->tail, kp->text + kp->len - 16, 16);
+        kp->f = (uint8_t)field_for(names[sq->n], nl, is_book);
+        if (kp->f != F_UNKNOWN) sq->pos[kp->f] = (int8_t)sq->n;
+    }
+}
+
+/* Built once at load time (before any thread can call psr_parse); read-only after. */
+__attribute__((constructor)) static void build_seqs(void) {
+    build_seq(&seqs[PSR_TAG_TICK_STK], order_tick_stk, 0);
+    build_seq(&seqs[PSR_TAG_QUOTE_STK], order_tick_stk, 0);
+    build_seq(&seqs[PSR_TAG_TICK_FOP], order_tick_fop, 0);
+    build_seq(&seqs[PSR_TAG_QUOTE_FOP], order_tick_fop, 0);
+    build_seq(&seqs[PSR_TAG_BIDASK_STK], order_bidask_stk, 1);
+    build_seq(&seqs[PSR_TAG_BIDASK_FOP], order_bidask_fop, 1);
+}
+
+static inline int key_match(const key_pat *kp, const char *p, const char *e) {
+#ifdef JS_SSE2
+    if (LIKELY(e - p >= 32)) { /* one 16-byte compare, two for long keys */
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)kp->text);
+        uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b));
+        if ((m & kp->mask0) != kp->mask0) return 0;
+        if (kp->len <= 16) return 1;
+        a = _mm_loadu_si128((const __m128i *)(const void *)(p + kp->len - 16));
+        b = _mm_loadu_si128((const __m128i *)(const void *)kp->tail);
+        return _mm_movemask_epi8(_mm_cmpeq_epi8(a, b)) == 0xFFFF;
+    }
+#endif
+    return (size_t)(e - p) >= kp->len && memcmp(p, kp->text, kp->len) == 0;
+}
+
+/* The top-level object: keys walked once, each value read in place. The
+ * cursor lives in a local (register); s->p is only synced for slow calls. */
+static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_extra *x,
+                        uint64_t *seen) {
+    const char *p = s->p, *e = s->end;
+    const key_seq *sq = &seqs[tag];
+    unsigned si = 0; /* index of the key expected next in sq */
+    p = fast_ws(p, e);
+    if (p >= e || *p != '{') {
+        s->p = p;
+        return unexpected(s, "'{'");
+    }
+    p = fast_ws(p + 1, e);
+    if (p < e && *p == '}') {
+        p++;
         goto tail;
     }
     for (;;) {
-        if (s->p >= s->end) return truncated(s);
-        if (*s->p != '"') return unexpected(s, "'\"' (a key)");
-        s->p++;
-        const char *k;
-        size_t kn;
-        int esc;
-        if (string_body(s, &k, &kn, &esc) != 0) return -1;
-        s->key = k;
-        s->keylen = kn;
-        int f = F_UNKNOWN;
-        if (!esc) {
-            f = field_of(k, kn);
-        } else {
-            char tmp[32]; /* an escaped spelling of a known key still is that key */
-            long un = js_unescape(k, kn, tmp, sizeof tmp);
-            if (un > 0) f = field_of(tmp, (size_t)un);
+        if (p >= e || *p != '"') {
+            s->p = p;
+            return unexpected(s, "'\"' (a key)");
         }
-        /* Tick fields in a book payload (and the reverse) are not ours: the
-         * union would mix them up. Skip them like unknown keys. */
-        if (f >= F_FIRST_TICK && (f >= F_FIRST_BOOK) != is_book) f = F_UNKNOWN;
-        ws(s);
-        if (s->p >= s->end) return truncated(s);
-        if (*s->p != ':') return unexpected(s, "':'");
-        s->p++;
-        ws(s);
+        const char *k = p + 1, *kend;
+        int f;
+        if (LIKELY(si < sq->n && key_match(&sq->k[si], p, e))) { /* the predicted key */
+            f = sq->k[si].f;
+            kend = p + sq->k[si].len - 2;
+            p += sq->k[si].len; /* whitespace before the value: see the slow branch */
+            si++;
+        } else {
+            kend = js_find_special(k, e);
+            if (LIKELY(kend < e && *kend == '"')) { /* a plain key */
+                f = field_for(k, (size_t)(kend - k), is_book);
+                p = kend + 1;
+            } else { /* escapes or broken: the strict string reader */
+                size_t kn;
+                int esc;
+                s->p = k;
+                if (string_body(s, &k, &kn, &esc) != 0) return -1;
+                kend = k + kn;
+                p = s->p;
+                char tmp[32]; /* an escaped spelling of a known key still is that key */
+                long un = js_unescape(k, kn, tmp, sizeof tmp);
+                f = un > 0 ? field_for(tmp, (size_t)un, is_book) : F_UNKNOWN;
+            }
+            if (f != F_UNKNOWN && sq->pos[f] >= 0) si = (unsigned)sq->pos[f] + 1; /* resync */
+            p = fast_ws(p, e);
+            if (p >= e || *p != ':') {
+                s->p = p;
+                return unexpected(s, "':'");
+            }
+            p = fast_ws(p + 1, e);
+        }
         if (f == F_UNKNOWN) {
+            s->p = fast_ws(p, e);
             if (skip_value(s, 1) != 0) return -1;
+            p = s->p;
         } else {
-            int present = 0;
-            if (read_field(s, f, ev, x, &present) != 0) return -1;
-            if (present)
+            const char *q = fast_field(p, e, f, ev, x);
+            if (LIKELY(q != NULL)) {
                 *seen |= FB(f);
-            else
-                *seen &= ~FB(f);
+                p = q;
+            } else {
+                int present = 0;
+                s->p = fast_ws(p, e);
+                s->key = k;
+                s->keylen = (size_t)(kend - k);
+                if (read_field(s, f, ev, x, &present) != 0) return -1;
+                p = s->p;
+                if (present)
+                    *seen |= FB(f);
+                else
+                    *seen &= ~FB(f);
+            }
         }
-        ws(s);
-        if (s->p >= s->end) return truncated(s);
-        if (*s->p == ',') {
-            s->p++;
-            ws(s);
+        if (LIKELY(p < e && *p == ',')) {
+            p++;
+            if (UNLIKELY(p < e && *p != '"')) p = fast_ws(p, e); /* compact JSON has none */
             continue;
         }
-        if (*s->p == '}') {
-            s->p++;
+        p = fast_ws(p, e);
+        if (p < e && *p == ',') {
+            p = fast_ws(p + 1, e);
+            continue;
+        }
+        if (p < e && *p == '}') {
+            p++;
             break;
         }
+        s->p = p;
         return unexpected(s, "',' or '}'");
     }
 tail:
+    p = fast_ws(p, e);
+    s->p = p;
+    if (p != e) return fail(s, "trailing bytes after the JSON object at byte %zu", off(s));
+    return 0;
+}
+
+/* What each tag means before the payload is read. */
+typedef struct {
+    uint8_t kind, is_book, exchange, sec_type; /* kind 0: not a market payload */
+} tag_def;
+
+static const tag_def tag_defs[PSR_TAG_MAX] = {
+    [PSR_TAG_TICK_STK] = {SHJ_KIND_TICK, 0, SHJ_EX_TSE, SHJ_SEC_STK},
+    [PSR_TAG_QUOTE_STK] = {SHJ_KIND_QUOTE, 0, SHJ_EX_TSE, SHJ_SEC_STK},
+    [PSR_TAG_BIDASK_STK] = {SHJ_KIND_BIDASK, 1, SHJ_EX_TSE, SHJ_SEC_STK},
+    [PSR_TAG_TICK_FOP] = {SHJ_KIND_TICK, 0, SHJ_EX_TAIFEX, SHJ_SEC_FUT},
+    [PSR_TAG_QUOTE_FOP] = {SHJ_KIND_QUOTE, 0, SHJ_EX_TAIFEX, SHJ_SEC_FUT},
+    [PSR_TAG_BIDASK_FOP] = {SHJ_KIND_BIDASK, 1, SHJ_EX_TAIFEX, SHJ_SEC_FUT},
+};
+
+/* A control payload (heartbeat): nothing to publish, but it must still be
+ * one well-formed JSON object, or it is counted as malformed like any other. */
+static int parse_control(scan *s) {
+    ws(s);
+    if (s->p < s->end && *s->p != '{') return unexpected(s, "'{'");
+    if (skip_value(s, 0) != 0) return -1;
     ws(s);
     if (s->p != s->end) return fail(s, "trailing bytes after the JSON object at byte %zu", off(s));
     return 0;
@@ -706,37 +1153,22 @@ tail:
 
 int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
-    scan s = {json, json + len, json, psr_tag_name(tag), err, errlen, "", 0};
-    if (!json) len = 0, s.p = s.end = s.base = "";
-    int kind, exchange, sec_type, is_book;
-    switch (tag) {
-    case PSR_TAG_TICK_STK: kind = SHJ_KIND_TICK, is_book = 0, exchange = SHJ_EX_TSE, sec_type = SHJ_SEC_STK; break;
-    case PSR_TAG_QUOTE_STK: kind = SHJ_KIND_QUOTE, is_book = 0, exchange = SHJ_EX_TSE, sec_type = SHJ_SEC_STK; break;
-    case PSR_TAG_BIDASK_STK: kind = SHJ_KIND_BIDASK, is_book = 1, exchange = SHJ_EX_TSE, sec_type = SHJ_SEC_STK; break;
-    case PSR_TAG_TICK_FOP: kind = SHJ_KIND_TICK, is_book = 0, exchange = SHJ_EX_TAIFEX, sec_type = SHJ_SEC_FUT; break;
-    case PSR_TAG_QUOTE_FOP: kind = SHJ_KIND_QUOTE, is_book = 0, exchange = SHJ_EX_TAIFEX, sec_type = SHJ_SEC_FUT; break;
-    case PSR_TAG_BIDASK_FOP: kind = SHJ_KIND_BIDASK, is_book = 1, exchange = SHJ_EX_TAIFEX, sec_type = SHJ_SEC_FUT; break;
-    case PSR_TAG_HEARTBEAT:
-        /* A control payload: still one well-formed JSON object, or it is
-         * counted as malformed like any other bad payload. */
+    scan s = {json, json + len, json, tag, err, errlen, "", 0};
+    if (!json) s.p = s.end = s.base = "";
+    if (tag == PSR_TAG_HEARTBEAT) {
         out->payload_tag = (uint8_t)tag;
-        ws(&s);
-        if (s.p < s.end && *s.p != '{') return unexpected(&s, "'{'"), PSR_MALFORMED;
-        if (skip_value(&s, 0) != 0) return PSR_MALFORMED;
-        ws(&s);
-        if (s.p != s.end) {
-            fail(&s, "trailing bytes after the JSON object at byte %zu", off(&s));
-            return PSR_MALFORMED;
-        }
-        return PSR_CONTROL;
-    default:
+        return parse_control(&s) == 0 ? PSR_CONTROL : PSR_MALFORMED;
+    }
+    if (tag <= 0 || tag >= PSR_TAG_MAX || tag_defs[tag].kind == 0) {
         shj_fail(err, errlen, "unknown payload tag %d", tag);
         return PSR_MALFORMED;
     }
+    const tag_def *td = &tag_defs[tag];
+    int is_book = td->is_book, exchange = td->exchange, sec_type = td->sec_type;
 
     parsed_extra x = {0, 0, 0, 0, 0};
     uint64_t seen = 0;
-    if (parse_object(&s, is_book, out, &x, &seen) != 0) return PSR_MALFORMED;
+    if (parse_object(&s, tag, is_book, out, &x, &seen) != 0) return PSR_MALFORMED;
 
     uint64_t missing = (is_book ? REQ_BOOK : REQ_TICK) & ~seen;
     if (missing) {
@@ -755,7 +1187,7 @@ int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, 
         if (info->exchange) exchange = info->exchange;
         if (info->sec_type) sec_type = info->sec_type;
     }
-    out->kind = (uint8_t)kind;
+    out->kind = td->kind;
     out->exchange = (uint8_t)exchange;
     out->sec_type = (uint8_t)sec_type;
     out->payload_tag = (uint8_t)tag;

@@ -319,6 +319,52 @@ static void test_filters(void) {
     rec_free(&r_none);
 }
 
+/* Both lookups agree with a plain scan over every id around the set's
+ * members, for set sizes 1..9 (odd and even lengths of the search). */
+static void test_inst_lookup(void) {
+    bool ok_bits = true, ok_sorted = true;
+    for (size_t k = 1; k <= 9; k++) {
+        uint32_t ids[10];
+        for (size_t i = 0; i < k; i++) ids[i] = (uint32_t)(10 * (k - i)); /* descending */
+        uint32_t huge[11];
+        memcpy(huge, ids, k * sizeof *ids);
+        huge[k] = 0x80000000u; /* forces the sorted array */
+        bus *b = bus_new(256);
+        rec rb, rs;
+        rec_init(&rb, TAKE_ALL);
+        rec_init(&rs, TAKE_ALL);
+        bus_subscribe(b, "bits", 0xffffffffu, ids, k, BUS_BLOCK, rec_deliver, &rb);
+        bus_subscribe(b, "sorted", 0xffffffffu, huge, k + 1, BUS_BLOCK, rec_deliver, &rs);
+        for (uint32_t id = 0; id <= 100; id++) {
+            shj_event *e = bus_claim(b);
+            memset(e, 0, sizeof *e);
+            e->kind = SHJ_KIND_TICK;
+            e->inst_id = id;
+            e->seq = id + 1;
+            e->close = (int64_t)(id + 1) * 5;
+            bus_commit(b);
+        }
+        shj_event *e = bus_claim(b);
+        memset(e, 0, sizeof *e);
+        e->inst_id = 0x80000000u;
+        e->seq = 102;
+        e->close = 102 * 5;
+        bus_commit(b);
+        bus_dispatch(b);
+        /* Expected: ids 10, 20, ..., 10k (seq = id + 1), plus the huge one. */
+        ok_bits &= rb.n == k;
+        ok_sorted &= rs.n == k + 1;
+        for (size_t i = 0; i < k && i < rb.n; i++) ok_bits &= rb.seqs[i] == 10 * (i + 1) + 1;
+        for (size_t i = 0; i < k && i < rs.n; i++) ok_sorted &= rs.seqs[i] == 10 * (i + 1) + 1;
+        ok_sorted &= rs.n == k + 1 && rs.seqs[k] == 102;
+        bus_free(b);
+        rec_free(&rb);
+        rec_free(&rs);
+    }
+    CHECK(ok_bits);
+    CHECK(ok_sorted);
+}
+
 /* A BLOCK subscriber taking nothing stops the publisher after exactly
  * capacity events; taking releases exactly what was taken. */
 static void test_backpressure(void) {
@@ -667,6 +713,7 @@ static void test_late_subscriber(void) {
 int main(void) {
     test_fanout();
     test_filters();
+    test_inst_lookup();
     test_backpressure();
     test_drop_exact();
     test_wrap();

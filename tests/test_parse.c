@@ -107,6 +107,8 @@ static char *subst(const char *src, const char *from, const char *to) {
     return out;
 }
 
+static int js_digit(char c) { return c >= '0' && c <= '9'; }
+
 static int all_zero(const void *p, size_t n) {
     const unsigned char *b = p;
     for (size_t i = 0; i < n; i++)
@@ -587,6 +589,20 @@ static void test_tolerance(void) {
     CHECK_EQ_I64(fails, 0);
     CHECK_EQ_I64(diff, 0);
 
+    /* a book payload reversed and pretty-printed (whitespace inside arrays
+     * too) gives the same event as the compact one */
+    shj_event bref, bev;
+    CHECK_EQ_I64(parse(PSR_TAG_BIDASK_STK, BIDASK_STK, &bref), PSR_EVENT);
+    const char *book_rev =
+        "{\n  \"intraday_odd\" : false,\n  \"simtrade\" : false,\n  \"suspend\" : false,\n"
+        "  \"diff_ask_vol\" : [ 0, -2, 0, 0, 1 ],\n  \"ask_volume\" : [ 90, 70, 52, 41, 20 ],\n"
+        "  \"ask_price\" : [ \"1030\", \"1035\", \"1040\", \"1045\", \"1050\" ],\n"
+        "  \"diff_bid_vol\" : [ 5, 0, -3, 0, 0 ],\n  \"bid_volume\" : [ 120, 85, 60, 40, 33 ],\n"
+        "  \"bid_price\" : [ \"1025\", \"1020\", \"1015\", \"1010\", \"1005\" ],\n"
+        "  \"time\" : \"09:00:01.123456\",\n  \"date\" : \"2026-11-25\",\n  \"code\" : \"2330\"\n}\n";
+    CHECK_EQ_I64(parse(PSR_TAG_BIDASK_STK, book_rev, &bev), PSR_EVENT);
+    CHECK(memcmp(&bev, &bref, sizeof bev) == 0);
+
     /* escapes in keys and values decode to the same thing */
     char esc1[4096];
     snprintf(esc1, sizeof esc1, "%s", subst(TICK_STK, "\"code\":\"2330\"", "\"c\\u006fde\":\"\\u0032330\""));
@@ -775,6 +791,132 @@ static void test_missing(void) {
     expect_err(PSR_TAG_TICK_STK, json2, "tick_stk: missing required field \"date\"");
 }
 
+/* ---------------------------------------- fast paths vs the strict rules */
+
+/* A random number text: mostly well-shaped (sign, 0-17 integer digits, an
+ * optional fraction of 0-6 digits, leading/trailing zeros), sometimes junk. */
+static void random_number_text(char *out, int allow_junk) {
+    size_t n = 0;
+    int r = rand() % 100;
+    if (allow_junk && r < 10) {
+        /* no whitespace (legal around unquoted numbers) and never empty
+         * (an empty single entry is the legal empty array) */
+        static const char alpha[] = "0123456789.-+ex";
+        int len = 1 + rand() % 11;
+        for (int i = 0; i < len; i++) out[n++] = alpha[rand() % (int)(sizeof alpha - 1)];
+        out[n] = '\0';
+        return;
+    }
+    if (rand() % 5 == 0) out[n++] = '-';
+    if (allow_junk && rand() % 40 == 0) out[n++] = '+';
+    int nd = rand() % 4 == 0 ? rand() % 18 : 1 + rand() % 6;
+    for (int i = 0; i < nd; i++) out[n++] = (char)('0' + (i == 0 && rand() % 3 ? 1 + rand() % 9 : rand() % 10));
+    if (rand() % 2) {
+        out[n++] = '.';
+        int nf = rand() % 7;
+        for (int i = 0; i < nf; i++) out[n++] = (char)('0' + (rand() % 3 == 0 ? 0 : rand() % 10));
+    }
+    out[n] = '\0';
+}
+
+/* Reference for a JSON integer field: -?(0|[1-9][0-9]*) within [lo, hi]. */
+static int ref_int(const char *t, int64_t lo, int64_t hi, int64_t *v) {
+    const char *p = t;
+    if (*p == '-') p++;
+    if (!js_digit(*p)) return -1;
+    if (*p == '0' && js_digit(p[1])) return -1;
+    while (js_digit(*p)) p++;
+    if (*p) return -1;
+    if (dec_parse(t, strlen(t), v) != 0) return -1; /* exact integer via the decimal parser */
+    if (*v % 10000 != 0) return -1;
+    *v /= 10000;
+    return *v >= lo && *v <= hi ? 0 : -1;
+}
+
+static void test_fast_vs_strict(void) {
+    srand(4242);
+    int wrong_dec = 0, wrong_int = 0, wrong_arr = 0, cases = 0;
+    char t[64], json[2048];
+    for (int round = 0; round < 30000; round++) {
+        /* a price string, early in the payload (fast path) and last (the
+         * loop path near the end of the buffer): psr must agree with dec_parse */
+        random_number_text(t, 1);
+        int64_t want = 0, got;
+        int ok = dec_parse(t, strlen(t), &want) == 0;
+        for (int last = 0; last < 2; last++) {
+            if (last)
+                snprintf(json, sizeof json,
+                         "{\"code\":\"2330\",\"date\":\"2026-11-25\",\"time\":\"09:00:01\",\"volume\":1,\"close\":\"%s\"}", t);
+            else
+                snprintf(json, sizeof json,
+                         "{\"code\":\"2330\",\"close\":\"%s\",\"date\":\"2026-11-25\",\"time\":\"09:00:01\",\"volume\":1,"
+                         "\"x\":\"padding padding padding padding padding\"}", t);
+            shj_event ev;
+            int rc = parse(PSR_TAG_TICK_STK, json, &ev);
+            got = ev.close;
+            cases++;
+            if ((rc == PSR_EVENT) != ok || (ok && got != want)) {
+                if (wrong_dec++ < 5) fprintf(stderr, "  price \"%s\": rc %d got %lld want %s%lld\n", t, rc, (long long)got, ok ? "" : "reject ", (long long)want);
+            }
+        }
+        /* an integer field, unquoted (never empty: that is a different error) */
+        do random_number_text(t, 1);
+        while (!t[0]);
+        int64_t wi = 0;
+        int oki = ref_int(t, INT32_MIN, INT32_MAX, &wi) == 0;
+        for (int last = 0; last < 2; last++) {
+            if (last)
+                snprintf(json, sizeof json,
+                         "{\"code\":\"2330\",\"date\":\"2026-11-25\",\"time\":\"09:00:01\",\"close\":\"1\",\"volume\":%s}", t);
+            else
+                snprintf(json, sizeof json,
+                         "{\"code\":\"2330\",\"volume\":%s,\"date\":\"2026-11-25\",\"time\":\"09:00:01\",\"close\":\"1\","
+                         "\"x\":\"padding padding padding padding padding\"}", t);
+            shj_event ev;
+            int rc = parse(PSR_TAG_TICK_STK, json, &ev);
+            cases++;
+            if ((rc == PSR_EVENT) != oki || (oki && ev.volume != wi)) {
+                if (wrong_int++ < 5) fprintf(stderr, "  volume %s: rc %d got %d\n", t, rc, ev.volume);
+            }
+        }
+        /* arrays: 1-6 entries of prices and of volumes, compact or spaced */
+        int k = 1 + rand() % 6, spaced_arr = rand() % 4 == 0;
+        char pt[6][64], vt[6][64];
+        int64_t pw[6], vw[6];
+        int pok = k <= 5, vok = k <= 5;
+        size_t n = (size_t)snprintf(json, sizeof json,
+                                    "{\"code\":\"2330\",\"date\":\"2026-11-25\",\"time\":\"09:00:01\",\"bid_price\":[");
+        for (int i = 0; i < k; i++) {
+            random_number_text(pt[i], rand() % 8 == 0);
+            if (dec_parse(pt[i], strlen(pt[i]), &pw[i]) != 0) pok = 0;
+            n += (size_t)snprintf(json + n, sizeof json - n, "%s\"%s\"", i ? (spaced_arr ? " , " : ",") : "", pt[i]);
+        }
+        n += (size_t)snprintf(json + n, sizeof json - n, "],\"bid_volume\":[");
+        for (int i = 0; i < k; i++) {
+            do random_number_text(vt[i], rand() % 8 == 0);
+            while (!vt[i][0]);
+            if (ref_int(vt[i], INT32_MIN, INT32_MAX, &vw[i]) != 0) vok = 0;
+            n += (size_t)snprintf(json + n, sizeof json - n, "%s%s", i ? (spaced_arr ? ", " : ",") : "", vt[i]);
+        }
+        snprintf(json + n, sizeof json - n,
+                 "],\"ask_price\":[\"1\"],\"ask_volume\":[1],\"x\":\"padding padding padding padding padding\"}");
+        shj_event ev;
+        int rc = parse(PSR_TAG_BIDASK_STK, json, &ev);
+        cases++;
+        int want_ok = pok && vok;
+        int same = 1;
+        for (int i = 0; want_ok && i < k; i++)
+            if (ev.bid_price[i] != pw[i] || ev.bid_volume[i] != vw[i]) same = 0;
+        if ((rc == PSR_EVENT) != want_ok || !same) {
+            if (wrong_arr++ < 5) fprintf(stderr, "  arrays rc %d want %d: %s\n", rc, want_ok, json);
+        }
+    }
+    CHECK_EQ_I64(wrong_dec, 0);
+    CHECK_EQ_I64(wrong_int, 0);
+    CHECK_EQ_I64(wrong_arr, 0);
+    CHECK(cases > 100000);
+}
+
 /* ------------------------------------------------- truncation, corruption */
 
 static const char *ALL[] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
@@ -879,6 +1021,7 @@ int main(void) {
     test_tolerance();
     test_bad_values();
     test_missing();
+    test_fast_vs_strict();
     test_truncation();
     test_corruption();
     inst_reset();
