@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,16 @@ struct chr_client {
     chs_features feats;
     char insert_sql[CHS_NTABLES][1024];
 };
+
+/* snprintf that -Wformat-truncation leaves alone: truncation is intended
+ * wherever this is used (messages into fixed buffers). */
+static void fmt_text(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fmt_text(char *buf, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+}
 
 /* ---- listing ------------------------------------------------------------ */
 
@@ -225,7 +236,7 @@ static void reject(chr_file *f, const char *text, size_t len, const char *reason
     if (f->mode != CHR_APPLY || f->rej_failed) return;
     if (!f->rej && !(f->rej = fopen(f->rej_path, "a"))) {
         f->rej_failed = 1;
-        shj_fail(f->rej_err, sizeof f->rej_err, "cannot write %s: %s", f->rej_path, strerror(errno));
+        fmt_text(f->rej_err, sizeof f->rej_err, "cannot write %s: %s", f->rej_path, strerror(errno));
         return;
     }
     fputs("{\"file\":", f->rej);
@@ -286,7 +297,7 @@ int chr_next_batch(chr_file *f, int max_rows, char *err, size_t errlen) {
         shj_event *ev = &f->evs[f->n];
         if (chj_parse_line(f->line, len, ev, why, sizeof why) != SHJ_OK) {
             char reason[CHR_REASON_MAX];
-            if (!had_nl) shj_fail(reason, sizeof reason, "truncated last line (no newline at end of file): %s", why);
+            if (!had_nl) fmt_text(reason, sizeof reason, "truncated last line (no newline at end of file): %s", why);
             else shj_strlcpy(reason, why, sizeof reason);
             reject(f, f->line, len, reason);
             continue;
@@ -554,7 +565,7 @@ const char *chr_taipei_text(int64_t ns, char *buf) {
     time_t t = (time_t)(s + 8 * 3600);
     struct tm tm;
     gmtime_r(&t, &tm);
-    shj_fail(buf, 32, "%04d-%02d-%02d %02d:%02d:%02d.%06d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+    fmt_text(buf, 32, "%04d-%02d-%02d %02d:%02d:%02d.%06d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(frac / 1000));
     return buf;
 }
