@@ -177,6 +177,19 @@ describe("shijim restore.lua", function()
     assert.are.same({ "bidasks/2026-11-25.jsonl" }, ch.files(arc))
   end)
 
+  it("draws a progress bar on a terminal and plain log lines otherwise", function()
+    local fb = dir .. "/fb"
+    ch.generate(fb, 3000, 1)
+    local rc, _, err = restore("--fallback-dir " .. fb .. " --progress always --batch-size 500")
+    assert.are.equal(0, rc)
+    assert.truthy(err:find("\r[########################] files 2/2  rows 3000", 1, true), err)
+    assert.truthy(err:find("rows/s  ETA 0s", 1, true))
+    rc, _, err = restore("--fallback-dir " .. fb) -- stderr is a file here: no bar
+    assert.are.equal(0, rc)
+    assert.falsy(err:find("\r", 1, true))
+    assert.truthy(err:find("restore: progress: files 2/2  rows 3000", 1, true))
+  end)
+
   it("fails clearly on a bad DSN, a wrong password, an unreachable server", function()
     local fb = dir .. "/fb"
     ch.generate(fb, 100, 1)
@@ -190,7 +203,7 @@ describe("shijim restore.lua", function()
     assert.falsy(err:find("hunter2", 1, true))
     rc, _, err = restore(string.format("--fallback-dir %s --apply --dsn %s", fb, server:dsn("pw", "shj:s3cret@")))
     assert.are.equal(0, rc, err)
-    rc, _, err = restore(string.format("--fallback-dir %s --apply --dsn clickhouse://127.0.0.1:1/db", fb))
+    rc, _, err = restore(string.format("--fallback-dir %s --mode apply --dsn clickhouse://127.0.0.1:1/db", fb))
     assert.are.equal(1, rc)
     assert.truthy(err:find("cannot reach the server", 1, true))
     assert.are.equal(2, #ch.files(fb)) -- nothing moved or lost
