@@ -28,6 +28,8 @@ struct chf_dir {
     char dir[1024];
     int made[CHS_NTABLES];      /* sub-directory known to exist */
     chf_stats stats;
+    /* test fault: set from the loop thread while the writer's fallback
+     * thread appends, hence atomics */
     int fault_errno;
     uint64_t fault_budget;
 };
@@ -118,20 +120,22 @@ const char *chf_path(const chf_dir *f) { return f->dir; }
 void chf_get_stats(const chf_dir *f, chf_stats *out) { *out = f->stats; }
 
 void chf_set_fault(chf_dir *f, int err_no, uint64_t byte_budget) {
-    f->fault_errno = err_no;
-    f->fault_budget = byte_budget;
+    __atomic_store_n(&f->fault_budget, byte_budget, __ATOMIC_RELAXED);
+    __atomic_store_n(&f->fault_errno, err_no, __ATOMIC_RELEASE);
 }
 
 /* write() that honours the test fault: a full disk accepts part of a write. */
 static ssize_t fb_write(chf_dir *f, int fd, const void *p, size_t n) {
-    if (f->fault_errno) {
-        if (f->fault_budget == 0) {
-            errno = f->fault_errno;
+    int fault = __atomic_load_n(&f->fault_errno, __ATOMIC_ACQUIRE);
+    if (fault) {
+        uint64_t budget = __atomic_load_n(&f->fault_budget, __ATOMIC_RELAXED);
+        if (budget == 0) {
+            errno = fault;
             return -1;
         }
-        if (n > f->fault_budget) n = (size_t)f->fault_budget;
+        if (n > budget) n = (size_t)budget;
         ssize_t w = write(fd, p, n);
-        if (w > 0) f->fault_budget -= (uint64_t)w;
+        if (w > 0) __atomic_store_n(&f->fault_budget, budget - (uint64_t)w, __ATOMIC_RELAXED);
         return w;
     }
     return write(fd, p, n);

@@ -18,7 +18,8 @@
  * name (<date>.1.jsonl, <date>.2.jsonl ...) instead of waiting, so the event
  * loop never blocks on restore.
  *
- * Threading: one thread (the event loop's) per chf_dir.
+ * Threading: one thread at a time per chf_dir (the live writer uses a
+ * fallback thread of its own); chf_set_fault may be called from another.
  */
 #ifndef SHJ_CH_FALLBACK_H
 #define SHJ_CH_FALLBACK_H
