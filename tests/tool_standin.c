@@ -25,7 +25,7 @@
  *  - GET /_standin/stats: counters as JSON (flushes the log first).
  *
  * Usage: tool_standin [--port N | --unix PATH] [--rate EV_PER_S] [--heartbeat-ms MS]
- *   [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--unknown CODE]...
+ *   [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--log-generated] [--unknown CODE]...
  *   [--require-auth KEY:SECRET] [--rate-limit N] [--rate-window-ms MS] [--max-subs N]
  *   [--subscribe-error STATUS:COUNT] [--history N]
  * Prints "listening 127.0.0.1:PORT" or "listening unix:PATH" on stdout when ready.
@@ -192,6 +192,7 @@ static struct {
 
     FILE *log;
     int log_payloads;
+    int log_generated;       /* also log every generated trade: "G code exch_ns close volume" */
     uint64_t sent, seq, heartbeats;
     uint64_t requests, limited_requests, rate_limited, max_in_window, auth_failures;
     uint64_t subscribe_requests, unsubscribe_requests, ticks_requests, contract_requests;
@@ -409,6 +410,8 @@ static void history_add(const char *code, int64_t exch_ns, const char *payload, 
     int64_t v = 0;
     if (sjj_get_i64(payload, len, "volume", &v) == 1) h->volume = (int32_t)v;
     if (sjj_get_i64(payload, len, "tick_type", &v) == 1) h->tick_type = (int8_t)v;
+    if (S.log && S.log_generated)
+        fprintf(S.log, "G %s %lld %s %d\n", h->code, (long long)exch_ns, h->close, h->volume);
 }
 
 static void generate(uint64_t n) {
@@ -558,6 +561,14 @@ static void ep_subscribe(conn *c, const char *body, size_t blen, int unsubscribe
     respond(c, 200, "{\"code\":200,\"message\":\"subscribed\",\"details\":null}");
 }
 
+/* A few TPEx (OTC) listings, so that lookups can tell TSE from OTC. */
+static int is_otc(const char *code) {
+    static const char *const otc[] = {"6488", "5483", "3105", "8069", "6547", "3293", "5347"};
+    for (size_t i = 0; i < sizeof otc / sizeof otc[0]; i++)
+        if (!strcmp(code, otc[i])) return 1;
+    return 0;
+}
+
 static void ep_contract(conn *c, const char *code) {
     S.contract_requests++;
     if (is_unknown(code) || !code[0]) {
@@ -571,7 +582,8 @@ static void ep_contract(conn *c, const char *code) {
     snprintf(body, sizeof body,
              "{\"code\":\"%s\",\"symbol\":\"%s\",\"name\":\"%s\",\"exchange\":\"%s\","
              "\"security_type\":\"%s\",\"target_code\":\"%s\",\"delivery_date\":\"\"}",
-             code, code, code, fut ? "TAIFEX" : "TSE", fut ? "FUT" : "STK", alias ? real : "");
+             code, code, code, fut ? "TAIFEX" : is_otc(code) ? "OTC" : "TSE", fut ? "FUT" : "STK",
+             alias ? real : "");
     respond(c, 200, body);
 }
 
@@ -1038,7 +1050,8 @@ static int listen_on(int port, const char *unix_path) {
 static void usage(void) {
     fprintf(stderr,
             "usage: tool_standin [--port N | --unix PATH] [--rate EV_PER_S] [--heartbeat-ms MS]\n"
-            "  [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--unknown CODE]...\n"
+            "  [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--log-generated]\n"
+            "  [--unknown CODE]...\n"
             "  [--require-auth KEY:SECRET] [--rate-limit N] [--rate-window-ms MS] [--max-subs N]\n"
             "  [--subscribe-error STATUS:COUNT] [--history N]\n");
     exit(2);
@@ -1066,6 +1079,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--date")) date = NEXT();
         else if (!strcmp(a, "--log")) log_path = NEXT();
         else if (!strcmp(a, "--log-payloads")) S.log_payloads = 1;
+        else if (!strcmp(a, "--log-generated")) S.log_generated = 1;
         else if (!strcmp(a, "--unknown")) {
             const char *code = NEXT();
             if (S.n_unknown < SI_MAX_UNKNOWN) shj_strlcpy(S.unknown[S.n_unknown++], code, 16);
