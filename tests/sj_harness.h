@@ -36,6 +36,9 @@
 #include "source.h"
 #include "src_shioaji.h"
 
+/* Each test uses only some of these helpers. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+
 /* Stand-in process ------------------------------------------------------------ */
 
 typedef struct sh_standin {
@@ -448,6 +451,50 @@ static void sh_rmrf(const char *dir) {
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* Gap bounds ------------------------------------------------------------------------------ */
+
+/* Checks every GAP status in r against the archive (sorted by seq):
+ *  - it follows a DISCONNECTED whose gap_start equals the GAP's;
+ *  - gap_start is the receive time of the last payload archived before the
+ *    loss (one stream), or not after it (several streams);
+ *  - no payload archived after the GAP was received before gap_end;
+ *  - gap_end > gap_start.
+ * Returns the number of GAP events that failed; *n_gaps gets how many were seen. */
+static size_t sh_check_gaps(const sh_rec *r, const sh_items *arch, int one_stream, size_t *n_gaps) {
+    size_t bad = 0, gaps = 0;
+    const shj_event *disc = NULL;
+    for (size_t i = 0; i < r->n; i++) {
+        const shj_event *ev = &r->ev[i];
+        if (ev->kind != SHJ_KIND_STATUS) continue;
+        if (ev->status == SHJ_STATUS_DISCONNECTED) disc = ev;
+        if (ev->status != SHJ_STATUS_GAP) continue;
+        gaps++;
+        int ok = disc && disc->gap_start_ns == ev->gap_start_ns && ev->gap_end_ns > ev->gap_start_ns;
+        int64_t last_before = 0, first_after = INT64_MAX;
+        for (size_t k = 0; k < arch->n; k++) {
+            if (disc && arch->v[k].seq <= disc->seq && arch->v[k].recv_ns > last_before)
+                last_before = arch->v[k].recv_ns;
+            if (arch->v[k].seq > ev->seq && arch->v[k].recv_ns < first_after) first_after = arch->v[k].recv_ns;
+        }
+        /* One stream: gap_start is exactly the receive time of the last payload
+         * before the loss. Several streams: the lost one's last payload may be
+         * older than another stream's. */
+        if (one_stream)
+            ok = ok && last_before > 0 && ev->gap_start_ns == last_before;
+        else
+            ok = ok && ev->gap_start_ns <= last_before;
+        ok = ok && first_after >= ev->gap_end_ns;
+        if (!ok) {
+            bad++;
+            fprintf(stderr, "gap %s [%lld, %lld] vs last before %lld first after %lld (disc %p)\n", ev->code,
+                    (long long)ev->gap_start_ns, (long long)ev->gap_end_ns, (long long)last_before,
+                    (long long)first_after, (const void *)disc);
+        }
+    }
+    *n_gaps = gaps;
+    return bad;
 }
 
 #endif
