@@ -67,7 +67,11 @@ static int sh_standin_start(sh_standin *si, const char *dir, int unix_mode, cons
     memset(si, 0, sizeof *si);
     shj_strlcpy(si->dir, dir, sizeof si->dir);
     snprintf(si->log_path, sizeof si->log_path, "%s/standin.log", dir);
-    if (unix_mode) snprintf(si->unix_path, sizeof si->unix_path, "%s/sj.sock", dir);
+    if (unix_mode) {
+        if (strlen(dir) + 9 > sizeof si->unix_path) return -1; /* sun_path is short */
+        memcpy(si->unix_path, dir, strlen(dir));
+        memcpy(si->unix_path + strlen(dir), "/sj.sock", 9);
+    }
     char exe[512];
     snprintf(exe, sizeof exe, "%s/tool_standin", sh_build_dir());
     const char *argv[64];
@@ -456,7 +460,7 @@ static void sh_rmrf(const char *dir) {
 /* Gap bounds ------------------------------------------------------------------------------ */
 
 /* Checks every GAP status in r against the archive (sorted by seq):
- *  - it follows a DISCONNECTED whose gap_start equals the GAP's;
+ *  - a DISCONNECTED with the same gap_start precedes it;
  *  - gap_start is the receive time of the last payload archived before the
  *    loss (one stream), or not after it (several streams);
  *  - no payload archived after the GAP was received before gap_end;
@@ -464,14 +468,22 @@ static void sh_rmrf(const char *dir) {
  * Returns the number of GAP events that failed; *n_gaps gets how many were seen. */
 static size_t sh_check_gaps(const sh_rec *r, const sh_items *arch, int one_stream, size_t *n_gaps) {
     size_t bad = 0, gaps = 0;
-    const shj_event *disc = NULL;
     for (size_t i = 0; i < r->n; i++) {
         const shj_event *ev = &r->ev[i];
-        if (ev->kind != SHJ_KIND_STATUS) continue;
-        if (ev->status == SHJ_STATUS_DISCONNECTED) disc = ev;
-        if (ev->status != SHJ_STATUS_GAP) continue;
+        if (ev->kind != SHJ_KIND_STATUS || ev->status != SHJ_STATUS_GAP) continue;
         gaps++;
-        int ok = disc && disc->gap_start_ns == ev->gap_start_ns && ev->gap_end_ns > ev->gap_start_ns;
+        /* The loss this gap heals: the latest DISCONNECTED with the same start
+         * (with several streams, others may have been lost in between). */
+        const shj_event *disc = NULL;
+        for (size_t k = i; k-- > 0;) {
+            const shj_event *d = &r->ev[k];
+            if (d->kind == SHJ_KIND_STATUS && d->status == SHJ_STATUS_DISCONNECTED &&
+                d->gap_start_ns == ev->gap_start_ns) {
+                disc = d;
+                break;
+            }
+        }
+        int ok = disc && ev->gap_end_ns > ev->gap_start_ns;
         int64_t last_before = 0, first_after = INT64_MAX;
         for (size_t k = 0; k < arch->n; k++) {
             if (disc && arch->v[k].seq <= disc->seq && arch->v[k].recv_ns > last_before)
