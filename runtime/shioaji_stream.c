@@ -113,7 +113,6 @@ static void announce_open(sjs_stream *st, int http) {
         s->gaps++;
         sjs_status(s, SHJ_STATUS_GAP, sub->real, g0, g1, 0, "%s stream lost: %s may miss data",
                    stream_label(st), sub->real);
-        if (s->backfill && (kinds & shj_kind_bit(SHJ_KIND_TICK))) sjs_backfill_gap(s, (int)i, g0, g1);
         if (!sub->resolved) continue; /* its first subscription is still queued */
         for (int k = 1; k < SHJ_KIND_MAX; k++) {
             if (!(kinds & shj_kind_bit(k)) || (sub->failed_mask & shj_kind_bit(k))) continue;
@@ -121,6 +120,13 @@ static void announce_open(sjs_stream *st, int http) {
             st->resub_pending++;
             sjs_push_job(s, &j, 0);
         }
+    }
+    /* Backfill after the resubscriptions: they matter more and go first. */
+    for (size_t i = 0; s->backfill && i < s->n_subs; i++) {
+        sjs_sub *sub = &s->subs[i];
+        if (!sub->removed && !sub->dead && (sub->kind_mask & shj_kind_bit(SHJ_KIND_TICK)) &&
+            sjs_stream_wants(st, sub, SHJ_KIND_TICK))
+            sjs_backfill_gap(s, (int)i, g0, g1);
     }
     st->gap_start_ns = 0;
     if (st->resub_pending == 0) {

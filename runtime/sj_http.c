@@ -464,6 +464,14 @@ void sjh_unpause(sjh_req *r) {
     c->in_curl++;
     curl_easy_pause(r->easy, CURLPAUSE_CONT); /* may call write_cb (and pause again) */
     c->in_curl--;
+    /* curl marks the transfer to run "now", but with the socket API it does
+     * not always tell us (it only calls the timer function when its timeout
+     * changes), and the socket may hold bytes that arrived while paused and
+     * will not wake the loop again. Run curl's timeout processing next
+     * iteration ourselves so that the transfer reads again. */
+    ev_timer_stop(c->loop, &c->timer);
+    ev_timer_set(&c->timer, 0.0, 0.0);
+    ev_timer_start(c->loop, &c->timer);
 }
 
 int sjh_is_paused(const sjh_req *r) { return r && r->paused; }

@@ -289,6 +289,19 @@ static void pump(sjs_src *s) {
             continue;
         }
         int64_t now = clk_mono_ns();
+        if (j->type == SJS_JOB_TICKS && j->not_before_mono > now) {
+            /* A backfill waiting for its delay does not hold up the others. */
+            size_t k;
+            for (k = 1; k < s->job_n; k++)
+                if (s->jobs[(s->job_head + k) % s->job_cap].type != SJS_JOB_TICKS) break;
+            if (k < s->job_n) {
+                size_t at = (s->job_head + k) % s->job_cap;
+                sjs_job other = s->jobs[at];
+                s->jobs[at] = *j;
+                *j = other;
+                continue;
+            }
+        }
         if (j->not_before_mono > now) {
             ev_timer_stop(s->base.loop, &s->pacer);
             ev_timer_set(&s->pacer, (double)(j->not_before_mono - now) / 1e9, 0.0);

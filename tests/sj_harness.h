@@ -509,4 +509,27 @@ static size_t sh_check_gaps(const sh_rec *r, const sh_items *arch, int one_strea
     return bad;
 }
 
+/* Payload times, computed without the runtime's clock code ------------------------------- */
+
+static int64_t sh_days_civil(int y, int m, int d) { /* days since 1970-01-01 */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* UTC ns of a payload's Taipei date + time, -1 if it has none. */
+static int64_t sh_payload_utc(const char *payload, size_t len) {
+    char date[16], tm[24];
+    if (sjj_get_str(payload, len, "date", date, sizeof date) != 1 ||
+        sjj_get_str(payload, len, "time", tm, sizeof tm) != 1)
+        return -1;
+    int y, mo, d, h, mi, s;
+    long us = 0;
+    if (sscanf(date, "%d-%d-%d", &y, &mo, &d) != 3 || sscanf(tm, "%d:%d:%d.%ld", &h, &mi, &s, &us) < 3) return -1;
+    return ((sh_days_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) - 8 * 3600) * 1000000000LL + us * 1000LL;
+}
+
 #endif

@@ -76,26 +76,6 @@ static int step(void *p, double el) {
 
 /* Independent checks ------------------------------------------------------------- */
 
-static int64_t days_civil(int y, int m, int d) { /* days since 1970-01-01 */
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int64_t expected_utc(const char *payload, size_t len) {
-    char date[16], tm[24];
-    if (sjj_get_str(payload, len, "date", date, sizeof date) != 1 ||
-        sjj_get_str(payload, len, "time", tm, sizeof tm) != 1)
-        return -1;
-    int y, mo, d, h, mi, s;
-    long us = 0;
-    if (sscanf(date, "%d-%d-%d", &y, &mo, &d) != 3 || sscanf(tm, "%d:%d:%d.%ld", &h, &mi, &s, &us) < 3) return -1;
-    return ((days_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) - 8 * 3600) * 1000000000LL + us * 1000LL;
-}
-
 /* "1030.50" -> "1030.5", "23012" -> "23012": the canonical text dec_format writes. */
 static void canon(char *t) {
     if (!strchr(t, '.')) return;
@@ -234,7 +214,7 @@ int main(void) {
     /* Every market event against its payload. */
     size_t checked = 0, bad_fields = 0, market = 0;
     int saw_night = 0, otc_ok = 1, fut_ok = 1;
-    int64_t night_utc = (days_civil(2026, 11, 25) * 86400 + 16 * 3600 + 30 * 60) * 1000000000LL + 500000000LL;
+    int64_t night_utc = (sh_days_civil(2026, 11, 25) * 86400 + 16 * 3600 + 30 * 60) * 1000000000LL + 500000000LL;
     for (size_t i = 0; i < c.rec.n; i++) {
         const shj_event *ev = &c.rec.ev[i];
         if (ev->kind != SHJ_KIND_TICK && ev->kind != SHJ_KIND_BIDASK) continue;
@@ -248,7 +228,7 @@ int main(void) {
         size_t n = it->len;
         char code[16] = "";
         sjj_get_str(p, n, "code", code, sizeof code);
-        int ok = !strcmp(code, ev->code) && ev->ts_exch_ns == expected_utc(p, n) && ev->ts_recv_ns == it->recv_ns &&
+        int ok = !strcmp(code, ev->code) && ev->ts_exch_ns == sh_payload_utc(p, n) && ev->ts_recv_ns == it->recv_ns &&
                  ev->payload_tag == it->tag;
         if (ev->kind == SHJ_KIND_TICK) {
             ok = ok && same_decimal(p, n, "close", ev->close) && same_decimal(p, n, "open", ev->open) &&
