@@ -58,6 +58,13 @@ static int64_t floor_div(int64_t a, int64_t b) {
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
+/* Floor remainder in [0, b): computed without s * b, which overflows int64
+ * for instants near INT64_MIN (found by test_event_json under UBSan). */
+static int64_t floor_mod(int64_t a, int64_t b) {
+    int64_t r = a % b;
+    return r < 0 ? r + b : r;
+}
+
 static void put2(char *p, int v) {
     p[0] = (char)('0' + v / 10);
     p[1] = (char)('0' + v % 10);
@@ -98,14 +105,14 @@ void clk_taipei_date(int64_t utc_ns, char out[11]) {
 
 void clk_taipei_time(int64_t utc_ns, char out[16]) {
     int64_t s = floor_div(utc_ns, CLK_NS_PER_SEC);
-    int64_t frac = utc_ns - s * CLK_NS_PER_SEC;
+    int64_t frac = floor_mod(utc_ns, CLK_NS_PER_SEC);
     int64_t local_s = s + CLK_TAIPEI_OFFSET_S;
     format_time(local_s - floor_div(local_s, 86400) * 86400, frac, 6, out);
 }
 
 void clk_utc_iso(int64_t utc_ns, char out[31]) {
     int64_t s = floor_div(utc_ns, CLK_NS_PER_SEC);
-    int64_t frac = utc_ns - s * CLK_NS_PER_SEC;
+    int64_t frac = floor_mod(utc_ns, CLK_NS_PER_SEC);
     int64_t days = floor_div(s, 86400);
     format_date(days, out);
     out[10] = 'T';

@@ -56,10 +56,16 @@ void rt_source_done(src_source *s);
 /* Ask rt to retry paused sources soon (a writer freed room). */
 void rt_kick(void);
 
+/* Events a source may still publish before max_events (UINT64_MAX = no limit). */
+uint64_t rt_event_budget(void);
+
 /* Total events published on the bus since rt_init. */
 uint64_t rt_events_published(void);
 
-/* Free everything (tests; the CLI just exits). */
+/* Free everything, sources included (C tests; the CLI just exits). */
 void rt_shutdown(void);
+/* Free the runtime but leave sources allocated and detached (stopped, no bus,
+ * no loop), for their owner to read counters and free later (Lua's ffi.gc). */
+void rt_detach_all(void);
 
 #endif

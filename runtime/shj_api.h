@@ -6,7 +6,7 @@
  * lua_bridge.c instead, because C reached through the FFI must not re-enter
  * the Lua state.
  *
- * Every runtime/*.h may carry its own FFI-BEGIN/FFI-END block; scripts/shijim/
+ * Every header in runtime/ may carry its own FFI-BEGIN/FFI-END block; scripts/shijim/
  * ffi.lua feeds shj_event.h's block first, then the others in file-name order.
  */
 #ifndef SHJ_API_H
@@ -14,6 +14,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Every FFI block of the runtime headers as one string (generated at build time by
+ * cmake/embed_ffi.cmake). Lua cdefs this first thing. */
+const char *shj_ffi_cdef(void);
 
 /* FFI-BEGIN */
 typedef struct src_source src_source;
@@ -43,6 +47,8 @@ int shj_src_unsubscribe(src_source *s, const char *code, const char *security_ty
                         const char *exchange, const char *kinds, int odd_lot, char *err,
                         size_t errlen);
 uint64_t shj_src_counter(const src_source *s, const char *name); /* "events", "tick", "malformed"... */
+/* Stop and free a source that is not (or no longer) attached to a running runtime. */
+void shj_src_free(src_source *s);
 
 /* The simulated market (date NULL = today in Taipei; rate <= 0 = as fast as possible). */
 src_source *shj_sim_new(const char *name, uint64_t seed, const char *date, double rate,
@@ -53,7 +59,8 @@ int shj_route_raw(src_source *s, const char *dir, int fsync_ms, int fsync_record
                   char *err, size_t errlen);
 
 /* Instruments */
-uint32_t shj_inst_id(const char *code);   /* 0 when never seen */
+uint32_t shj_inst_id(const char *code);     /* 0 when never seen */
+uint32_t shj_inst_intern(const char *code); /* id, created when new (handler filters) */
 
 /* Exact decimal text of a fixed-point value; returns buf. buf holds >= 24 bytes. */
 const char *shj_decimal(int64_t scaled, char *buf);

@@ -72,6 +72,7 @@ struct src_source {
     arc_writer *raw;          /* raw archive, NULL if none is routed */
     uint64_t next_seq;        /* private: last sequence assigned */
     uint32_t logged_bad_tags; /* private: tags already logged as malformed (bit per tag) */
+    char last_resolved[16];   /* ops->subscribe may write the real code an alias (TXFR1) resolved to */
     src_counters counters;    /* read-only for others */
 };
 

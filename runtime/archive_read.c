@@ -1,0 +1,420 @@
+/* archive_read.c — reads .shjraw files back: arc_reader, arc_scan_file and the
+ * header decoders (layout in archive_format.h, docs/raw-archive.md).
+ *
+ * Guarantees: a block's records are handed out only after the whole block
+ * has passed every check (header checksum, stored-bytes XXH64, exact LZ4
+ * size, record framing, and agreement of the decoded records with the
+ * header's counts, sequences and time range). The first failing block stops
+ * the reader with "file X: torn/corrupt block at byte offset N: reason";
+ * every record of every block before it has been returned, and
+ * arc_reader_good_offset() is N. Bad input never crashes the reader and
+ * never makes it allocate more than one block's bounded size.
+ *
+ * Threading: an arc_reader belongs to one thread; readers are independent.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <lz4.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "archive.h"
+#include "archive_format.h"
+#include "shj_common.h"
+
+struct arc_reader {
+    int fd;
+    int owns_fd;
+    char path[4096];
+    arc_file_hdr fh;
+    uint64_t off;              /* where the next block header starts */
+    uint64_t good;             /* end of the last block that passed every check */
+    int state;                 /* 0 reading, 1 clean EOF, -1 damaged / I/O error */
+    int io_error;              /* the -1 came from the OS, not from the bytes */
+    char err[4400];
+    unsigned char *sbuf;       /* header + stored bytes of the current block */
+    size_t scap;
+    unsigned char *rbuf;       /* decompressed raw bytes (lz4 blocks) */
+    size_t rcap;
+    const unsigned char *rp, *rend; /* next record of the current block */
+    uint32_t left;             /* records of the current block not yet returned */
+    uint64_t prev_seq;
+    uint64_t prev_recv;
+    arc_block_hdr bh;          /* header of the current block */
+};
+
+/* Header decoders ========================================================= */
+
+int arc__file_hdr_decode(const unsigned char *p, arc_file_hdr *h, int *newer, char *why,
+                         size_t whylen) {
+    *newer = 0;
+    if (memcmp(p, ARC_FILE_MAGIC, ARC_FILE_MAGIC_LEN) != 0)
+        return shj_fail(why, whylen, "bad magic: not a Shijim raw archive");
+    if (XXH32(p, ARC_FH_CHECK, 0) != arc__get32(p + ARC_FH_CHECK))
+        return shj_fail(why, whylen, "file header checksum mismatch");
+    h->version = arc__get16(p + ARC_FH_VERSION);
+    if (h->version != ARC_FORMAT_VERSION) {
+        *newer = h->version > ARC_FORMAT_VERSION;
+        return shj_fail(why, whylen, "format version %u, this build reads version %d",
+                        (unsigned)h->version, ARC_FORMAT_VERSION);
+    }
+    if (arc__get16(p + ARC_FH_HDR_BYTES) != ARC_FILE_HDR_BYTES)
+        return shj_fail(why, whylen, "file header size %u, expected %d",
+                        (unsigned)arc__get16(p + ARC_FH_HDR_BYTES), ARC_FILE_HDR_BYTES);
+    h->created_ns = (int64_t)arc__get64(p + ARC_FH_CREATED);
+    memcpy(h->day, p + ARC_FH_DAY, 16);
+    h->day[15] = '\0';
+    memcpy(h->source, p + ARC_FH_SOURCE, ARC_SOURCE_MAX);
+    h->source[ARC_SOURCE_MAX] = '\0';
+    return SHJ_OK;
+}
+
+int arc__block_hdr_decode(const unsigned char *p, arc_block_hdr *h, char *why, size_t whylen) {
+    if (arc__get32(p + ARC_BH_MAGIC) != ARC_BLOCK_MAGIC) return shj_fail(why, whylen, "bad block magic");
+    if (XXH32(p, ARC_BH_CHECK, 0) != arc__get32(p + ARC_BH_CHECK))
+        return shj_fail(why, whylen, "block header checksum mismatch");
+    h->codec = p[ARC_BH_CODEC];
+    h->raw_len = arc__get32(p + ARC_BH_RAW_LEN);
+    h->stored_len = arc__get32(p + ARC_BH_STORED_LEN);
+    h->n_records = arc__get32(p + ARC_BH_N_RECORDS);
+    h->first_seq = arc__get64(p + ARC_BH_FIRST_SEQ);
+    h->last_seq = arc__get64(p + ARC_BH_LAST_SEQ);
+    h->min_recv_ns = (int64_t)arc__get64(p + ARC_BH_MIN_RECV);
+    h->max_recv_ns = (int64_t)arc__get64(p + ARC_BH_MAX_RECV);
+    h->data_hash = arc__get64(p + ARC_BH_DATA_HASH);
+    /* The checksum matched, so these only fail for a writer bug or a forged
+     * header; they keep every later size computation in bounds. */
+    if (h->codec != ARC_CODEC_NONE && h->codec != ARC_CODEC_LZ4)
+        return shj_fail(why, whylen, "unknown codec %u", (unsigned)h->codec);
+    if (p[ARC_BH_FLAGS] != 0 || arc__get16(p + ARC_BH_RESERVED) != 0)
+        return shj_fail(why, whylen, "unknown block flags");
+    if (h->raw_len == 0 || h->raw_len > ARC_MAX_BLOCK_RAW)
+        return shj_fail(why, whylen, "raw length %" PRIu32 " out of range", h->raw_len);
+    if (h->n_records == 0 || h->n_records > h->raw_len / ARC_REC_MIN_BYTES)
+        return shj_fail(why, whylen, "%" PRIu32 " records cannot fit in %" PRIu32 " bytes",
+                        h->n_records, h->raw_len);
+    if (h->codec == ARC_CODEC_NONE ? h->stored_len != h->raw_len
+                                   : (h->stored_len == 0 ||
+                                      h->stored_len > (uint32_t)LZ4_compressBound((int)h->raw_len)))
+        return shj_fail(why, whylen, "stored length %" PRIu32 " impossible for raw length %" PRIu32,
+                        h->stored_len, h->raw_len);
+    if (h->min_recv_ns > h->max_recv_ns)
+        return shj_fail(why, whylen, "min recv_ns after max recv_ns");
+    return SHJ_OK;
+}
+
+/* Reading ================================================================= */
+
+static int grow(unsigned char **buf, size_t *cap, size_t need) {
+    if (need <= *cap) return SHJ_OK;
+    size_t n = *cap ? *cap : 65536;
+    while (n < need) n *= 2;
+    unsigned char *p = realloc(*buf, n);
+    if (!p) return SHJ_ERR;
+    *buf = p;
+    *cap = n;
+    return SHJ_OK;
+}
+
+/* pread until n bytes or EOF; returns bytes read or -1 (errno set). */
+static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off) {
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (k == 0) break;
+        got += (size_t)k;
+    }
+    return (ssize_t)got;
+}
+
+static int rd_damaged(arc_reader *r, const char *why) {
+    r->state = -1;
+    snprintf(r->err, sizeof r->err, "file %s: torn/corrupt block at byte offset %" PRIu64 ": %s",
+             r->path, r->off, why);
+    return -1;
+}
+
+static int rd_io_error(arc_reader *r, const char *what) {
+    r->state = -1;
+    r->io_error = 1;
+    snprintf(r->err, sizeof r->err, "file %s: %s at byte offset %" PRIu64 ": %s", r->path, what,
+             r->off, strerror(errno));
+    return -1;
+}
+
+static int rd_nomem(arc_reader *r) {
+    errno = ENOMEM;
+    return rd_io_error(r, "allocating a block buffer");
+}
+
+/* Decodes every record of raw[0..raw_len) once, checking framing and that
+ * the records agree with the header. Returns NULL or the reason. */
+static const char *check_framing(const unsigned char *raw, const arc_block_hdr *h, char *why,
+                                 size_t whylen) {
+    const unsigned char *p = raw, *end = raw + h->raw_len;
+    uint64_t seq = 0, recv = 0;
+    for (uint32_t i = 0; i < h->n_records; i++) {
+        uint64_t len, ds, dr;
+        size_t k;
+        if (!(k = arc__get_varint(p, end, &len))) goto bad;
+        p += k;
+        if (!(k = arc__get_varint(p, end, &ds))) goto bad;
+        p += k;
+        if (!(k = arc__get_varint(p, end, &dr))) goto bad;
+        p += k;
+        seq += arc__unzigzag(ds);
+        recv += arc__unzigzag(dr);
+        if (p >= end || len > (uint64_t)(end - p - 1)) goto bad;
+        p += 1 + len;
+        if (i == 0 && seq != h->first_seq) {
+            snprintf(why, whylen, "first record seq %" PRIu64 " != header first_seq %" PRIu64, seq,
+                     h->first_seq);
+            return why;
+        }
+        if ((int64_t)recv < h->min_recv_ns || (int64_t)recv > h->max_recv_ns) {
+            snprintf(why, whylen, "record %" PRIu32 " recv_ns outside the header's range", i);
+            return why;
+        }
+        continue;
+    bad:
+        snprintf(why, whylen, "record %" PRIu32 " of %" PRIu32 " overruns the block (framing)", i,
+                 h->n_records);
+        return why;
+    }
+    if (p != end) {
+        snprintf(why, whylen, "%td bytes left after the last record (framing)", end - p);
+        return why;
+    }
+    if (seq != h->last_seq) {
+        snprintf(why, whylen, "last record seq %" PRIu64 " != header last_seq %" PRIu64, seq,
+                 h->last_seq);
+        return why;
+    }
+    return NULL;
+}
+
+/* Loads and checks the block at r->off. verify = 0: header walk only (the
+ * stored bytes must exist but are not read). Returns 1 (block ok), 0 (clean
+ * EOF), -1 (damage or I/O error, r->err set). */
+static int rd_load_block(arc_reader *r, int verify, uint64_t file_size) {
+    char why[200];
+    unsigned char hdr[ARC_BLOCK_HDR_BYTES];
+    ssize_t k = pread_full(r->fd, hdr, sizeof hdr, r->off);
+    if (k < 0) return rd_io_error(r, "read");
+    if (k == 0) {
+        r->state = 1;
+        return 0;
+    }
+    if (k < ARC_BLOCK_HDR_BYTES) {
+        snprintf(why, sizeof why, "only %zd of %d block header bytes", k, ARC_BLOCK_HDR_BYTES);
+        return rd_damaged(r, why);
+    }
+    arc_block_hdr h;
+    if (arc__block_hdr_decode(hdr, &h, why, sizeof why) != SHJ_OK) return rd_damaged(r, why);
+    uint64_t end = r->off + ARC_BLOCK_HDR_BYTES + h.stored_len;
+    if (!verify) {
+        if (end > file_size) {
+            snprintf(why, sizeof why, "block needs %" PRIu32 " stored bytes, file has %" PRIu64,
+                     h.stored_len, file_size - r->off - ARC_BLOCK_HDR_BYTES);
+            return rd_damaged(r, why);
+        }
+        r->bh = h;
+        r->good = r->off = end;
+        return 1;
+    }
+    if (grow(&r->sbuf, &r->scap, h.stored_len) != SHJ_OK) return rd_nomem(r);
+    k = pread_full(r->fd, r->sbuf, h.stored_len, r->off + ARC_BLOCK_HDR_BYTES);
+    if (k < 0) return rd_io_error(r, "read");
+    if ((uint64_t)k < h.stored_len) {
+        snprintf(why, sizeof why, "block needs %" PRIu32 " stored bytes, file has %zd",
+                 h.stored_len, k);
+        return rd_damaged(r, why);
+    }
+    if (XXH64(r->sbuf, h.stored_len, 0) != h.data_hash)
+        return rd_damaged(r, "data checksum (XXH64) mismatch");
+    const unsigned char *raw = r->sbuf;
+    if (h.codec == ARC_CODEC_LZ4) {
+        if (grow(&r->rbuf, &r->rcap, h.raw_len) != SHJ_OK) return rd_nomem(r);
+        int n = LZ4_decompress_safe((const char *)r->sbuf, (char *)r->rbuf, (int)h.stored_len,
+                                    (int)h.raw_len);
+        if (n != (int)h.raw_len) {
+            snprintf(why, sizeof why, "lz4 decompression gave %d bytes, header says %" PRIu32, n,
+                     h.raw_len);
+            return rd_damaged(r, why);
+        }
+        raw = r->rbuf;
+    }
+    const char *bad = check_framing(raw, &h, why, sizeof why);
+    if (bad) return rd_damaged(r, bad);
+    r->bh = h;
+    r->rp = raw;
+    r->rend = raw + h.raw_len;
+    r->left = h.n_records;
+    r->prev_seq = 0;
+    r->prev_recv = 0;
+    r->good = r->off = end;
+    return 1;
+}
+
+/* Opens the file header. fd is borrowed when owns_fd is 0. Returns the
+ * reader, or NULL with err and *why_kind: 1 = the header is missing or
+ * damaged (the file's own fault), -1 = an I/O error or no memory. *newer as
+ * in arc__file_hdr_decode. */
+static arc_reader *rd_open_fd(int fd, int owns_fd, const char *path, int *why_kind, int *newer,
+                              char *err, size_t errlen) {
+    unsigned char fh[ARC_FILE_HDR_BYTES];
+    char why[200];
+    *newer = 0;
+    *why_kind = -1;
+    ssize_t k = pread_full(fd, fh, sizeof fh, 0);
+    if (k < 0) {
+        shj_fail(err, errlen, "file %s: read: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (k < ARC_FILE_HDR_BYTES) {
+        *why_kind = 1;
+        shj_fail(err, errlen,
+                 "file %s: torn/corrupt file header at byte offset 0: only %zd of %d bytes", path,
+                 k, ARC_FILE_HDR_BYTES);
+        return NULL;
+    }
+    arc_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        shj_fail(err, errlen, "file %s: out of memory", path);
+        return NULL;
+    }
+    if (arc__file_hdr_decode(fh, &r->fh, newer, why, sizeof why) != SHJ_OK) {
+        *why_kind = 1;
+        if (*newer)
+            shj_fail(err, errlen, "file %s: %s", path, why);
+        else
+            shj_fail(err, errlen, "file %s: torn/corrupt file header at byte offset 0: %s", path,
+                     why);
+        free(r);
+        return NULL;
+    }
+    r->fd = fd;
+    r->owns_fd = owns_fd;
+    shj_strlcpy(r->path, path, sizeof r->path);
+    r->off = r->good = ARC_FILE_HDR_BYTES;
+    return r;
+}
+
+arc_reader *arc_reader_open(const char *path, char *err, size_t errlen) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        shj_fail(err, errlen, "file %s: open: %s", path, strerror(errno));
+        return NULL;
+    }
+    int newer, kind;
+    arc_reader *r = rd_open_fd(fd, 1, path, &kind, &newer, err, errlen);
+    if (!r) close(fd);
+    return r;
+}
+
+int arc_reader_next(arc_reader *r, arc_record *rec) {
+    while (r->left == 0) {
+        if (r->state != 0) return r->state == 1 ? 0 : -1;
+        int k = rd_load_block(r, 1, 0);
+        if (k <= 0) return k;
+    }
+    /* Already validated by check_framing: no failure is possible here. */
+    uint64_t len = 0, ds = 0, dr = 0;
+    r->rp += arc__get_varint(r->rp, r->rend, &len);
+    r->rp += arc__get_varint(r->rp, r->rend, &ds);
+    r->rp += arc__get_varint(r->rp, r->rend, &dr);
+    r->prev_seq += arc__unzigzag(ds);
+    r->prev_recv += arc__unzigzag(dr);
+    rec->seq = r->prev_seq;
+    rec->recv_ns = (int64_t)r->prev_recv;
+    rec->tag = *r->rp++;
+    rec->len = (uint32_t)len;
+    rec->data = (const char *)r->rp;
+    r->rp += len;
+    r->left--;
+    return 1;
+}
+
+const char *arc_reader_error(const arc_reader *r) { return r->state == -1 ? r->err : ""; }
+
+uint64_t arc_reader_good_offset(const arc_reader *r) { return r->good; }
+
+void arc_reader_close(arc_reader *r) {
+    if (!r) return;
+    if (r->owns_fd) close(r->fd);
+    free(r->sbuf);
+    free(r->rbuf);
+    free(r);
+}
+
+/* Scanning ================================================================ */
+
+/* arc_scan.detail is short: keep the reason and offset, drop "file <path>: ". */
+static void set_detail(arc_scan *out, const char *msg, const char *path) {
+    size_t pl = strlen(path);
+    if (strncmp(msg, "file ", 5) == 0 && strncmp(msg + 5, path, pl) == 0 &&
+        strncmp(msg + 5 + pl, ": ", 2) == 0)
+        msg += 5 + pl + 2;
+    shj_strlcpy(out->detail, msg, sizeof out->detail);
+}
+
+int arc__scan_fd(int fd, const char *path, uint64_t verify_from, arc_scan *out, int *newer,
+                 char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    struct stat st;
+    if (fstat(fd, &st) != 0) return shj_fail(err, errlen, "file %s: stat: %s", path, strerror(errno));
+    out->file_bytes = (uint64_t)st.st_size;
+    char why[512];
+    int kind;
+    arc_reader *r = rd_open_fd(fd, 0, path, &kind, newer, why, sizeof why);
+    if (!r) {
+        if (kind < 0) return shj_fail(err, errlen, "%s", why);
+        out->torn = 1;
+        set_detail(out, why, path);
+        return SHJ_OK;
+    }
+    int rc = SHJ_OK;
+    for (;;) {
+        int k = rd_load_block(r, r->off >= verify_from, out->file_bytes);
+        if (k == 0) break;
+        if (k < 0) {
+            if (r->io_error) {
+                rc = shj_fail(err, errlen, "%s", r->err);
+            } else {
+                out->torn = 1;
+                set_detail(out, r->err, path);
+            }
+            break;
+        }
+        if (out->blocks == 0) out->first_seq = r->bh.first_seq;
+        out->last_seq = r->bh.last_seq;
+        out->blocks++;
+        out->records += r->bh.n_records;
+    }
+    out->good_bytes = r->good;
+    /* The file may have grown while we read (it is not ours to lock here). */
+    if (out->good_bytes > out->file_bytes) out->file_bytes = out->good_bytes;
+    arc_reader_close(r);
+    return rc;
+}
+
+int arc_scan_file(const char *path, arc_scan *out, char *err, size_t errlen) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        memset(out, 0, sizeof *out);
+        return shj_fail(err, errlen, "file %s: open: %s", path, strerror(errno));
+    }
+    int newer;
+    int rc = arc__scan_fd(fd, path, 0, out, &newer, err, errlen);
+    close(fd);
+    return rc;
+}

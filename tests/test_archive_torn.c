@@ -1,0 +1,347 @@
+/* test_archive_torn.c — torn and corrupt tails of raw archive files.
+ *
+ * Builds one day file (lz4 blocks, then raw blocks appended by a second
+ * writer), then damages copies of it: truncation at 250+ random offsets plus
+ * every interesting edge (inside the file header, exactly on block
+ * boundaries, one byte short), and 120 random single-byte flips. For each:
+ *   - the reader returns every record of every block that ends before the
+ *     damage, byte for byte, and then reports "torn/corrupt block at byte
+ *     offset N" with N the end of the last good block (or reads to a clean
+ *     end when the cut falls exactly on a block boundary);
+ *   - arc_scan_file agrees (records, blocks, good_bytes, torn);
+ * and for every tenth damaged copy, reopening it for append keeps the
+ * survivors, saves the cut bytes to the side file, cuts the tail and appends
+ * new records after the survivors.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "clock.h"
+#include "shj_common.h"
+#include "t.h"
+
+#define N_LZ4 4000
+#define N_RAW 2000
+#define N_ALL (N_LZ4 + N_RAW)
+#define NEW_SEQ 100001
+#define N_NEW 50
+
+static uint64_t mix64(uint64_t x) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+/* 50..600 bytes of JSON-like text derived from seq; tag 1..7. */
+static uint32_t gen_payload(uint64_t seq, char *buf, uint8_t *tag) {
+    uint64_t h = mix64(seq);
+    uint32_t len = 50 + (uint32_t)(h % 551);
+    *tag = (uint8_t)(1 + (h >> 20) % 7);
+    uint32_t n = (uint32_t)snprintf(buf, len + 1, "{\"code\":\"%04u\",\"seq\":%" PRIu64 ",",
+                                    (unsigned)(1000 + h % 9000), seq);
+    uint64_t s = h | 1;
+    while (n < len) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        char field[48];
+        int k = snprintf(field, sizeof field, "\"p%u\":\"%u.%u\",", (unsigned)(s % 9),
+                         (unsigned)(s >> 8) % 2000, (unsigned)(s >> 24) % 100);
+        uint32_t take = (uint32_t)k < len - n ? (uint32_t)k : len - n;
+        memcpy(buf + n, field, take);
+        n += take;
+    }
+    return len;
+}
+
+static int64_t T0;
+static int64_t gen_recv(uint64_t seq) { return T0 + (int64_t)seq * 1000 + (int64_t)(mix64(seq) % 700); }
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f) {
+    SHJ_UNUSED(st), SHJ_UNUSED(flag), SHJ_UNUSED(f);
+    return remove(p);
+}
+static void rm_rf(const char *dir) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+
+static void write_file(const char *path, const unsigned char *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+        perror(path);
+        exit(2);
+    }
+}
+
+static unsigned char *read_file(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *p = malloc((size_t)len + 1);
+    *n = fread(p, 1, (size_t)len, f);
+    fclose(f);
+    return p;
+}
+
+static int append_records(const char *dir, int compress, size_t block_bytes, uint64_t from,
+                          uint64_t to) {
+    char err[512], buf[700];
+    arc_opts o = {.dir = dir, .source = "torn", .fsync_ms = -1, .compress = compress,
+                  .block_bytes = block_bytes};
+    arc_writer *w = arc_open(&o, err, sizeof err);
+    if (!w) {
+        fprintf(stderr, "%s\n", err);
+        return SHJ_ERR;
+    }
+    int rc = SHJ_OK;
+    for (uint64_t s = from; s <= to && rc == SHJ_OK; s++) {
+        uint8_t tag;
+        uint32_t len = gen_payload(s, buf, &tag);
+        while ((rc = arc_append(w, tag, buf, len, gen_recv(s), s)) == SHJ_AGAIN) usleep(200);
+    }
+    if (arc_close(w, err, sizeof err) != SHJ_OK) {
+        fprintf(stderr, "%s\n", err);
+        rc = SHJ_ERR;
+    }
+    return rc;
+}
+
+/* The pristine file and where its blocks end. */
+static unsigned char *orig;
+static size_t orig_len;
+static uint64_t rec_end[N_ALL];        /* end offset of the block holding record i (seq i+1) */
+static uint64_t bend[N_ALL], bstart[N_ALL];
+static size_t nblocks;
+
+/* Expected survivors of damage at byte offset `at`: records of blocks
+ * ending at or before it. Returns the good offset (0 = header damaged). */
+static uint64_t survivors(uint64_t at, size_t *nrec, size_t *nblk) {
+    *nrec = *nblk = 0;
+    if (at < 128) return 0;
+    uint64_t good = 128;
+    for (size_t b = 0; b < nblocks && bend[b] <= at; b++) {
+        good = bend[b];
+        *nblk = b + 1;
+    }
+    while (*nrec < N_ALL && rec_end[*nrec] <= good) (*nrec)++;
+    return good;
+}
+
+/* Reads path; expects records seq 1..nrec exactly, then (extra > 0) seq
+ * NEW_SEQ.. NEW_SEQ+extra-1, then a clean end at the end of the file
+ * (clean) or damage reported at good (good 0: the file header). */
+static void expect_file(const char *path, size_t nrec, size_t extra, uint64_t good, int clean) {
+    char err[4600], buf[700];
+    arc_reader *r = arc_reader_open(path, err, sizeof err);
+    if (!clean && good == 0) {
+        CHECK(r == NULL);
+        CHECK(strstr(err, "byte offset 0") != NULL);
+        if (r) arc_reader_close(r);
+        return;
+    }
+    CHECK(r != NULL);
+    if (!r) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    arc_record rec;
+    size_t got = 0, bad = 0;
+    int k;
+    while ((k = arc_reader_next(r, &rec)) == 1) {
+        uint64_t seq = got < nrec ? got + 1 : NEW_SEQ + (got - nrec);
+        uint8_t tag;
+        uint32_t len = gen_payload(seq, buf, &tag);
+        if (rec.seq != seq || rec.recv_ns != gen_recv(seq) || rec.tag != tag || rec.len != len ||
+            memcmp(rec.data, buf, len) != 0)
+            bad++;
+        got++;
+    }
+    CHECK_EQ_I64(bad, 0);
+    CHECK_EQ_I64(got, nrec + extra);
+    if (clean) {
+        CHECK_EQ_I64(k, 0);
+        CHECK_STR(arc_reader_error(r), "");
+    } else {
+        CHECK_EQ_I64(k, -1);
+        char want[128];
+        snprintf(want, sizeof want, "torn/corrupt block at byte offset %" PRIu64 ":", good);
+        const char *e = arc_reader_error(r);
+        CHECK(strstr(e, want) != NULL);
+        CHECK(strstr(e, path) != NULL);
+        if (!strstr(e, want)) fprintf(stderr, "want \"%s\" in \"%s\"\n", want, e);
+    }
+    struct stat st;
+    stat(path, &st);
+    CHECK_EQ_I64(arc_reader_good_offset(r), clean ? (uint64_t)st.st_size : good);
+    arc_reader_close(r);
+}
+
+static void expect_scan(const char *path, size_t len, size_t nrec, size_t nblk, uint64_t good,
+                        int clean) {
+    arc_scan sc;
+    char err[512];
+    CHECK_EQ_I64(arc_scan_file(path, &sc, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sc.torn, !clean);
+    CHECK_EQ_I64(sc.good_bytes, good);
+    CHECK_EQ_I64(sc.records, nrec);
+    CHECK_EQ_I64(sc.blocks, nblk);
+    CHECK_EQ_I64(sc.file_bytes, len);
+    if (nrec) {
+        CHECK_EQ_I64(sc.first_seq, 1);
+        CHECK_EQ_I64(sc.last_seq, nrec);
+    }
+    if (!clean) CHECK(strstr(sc.detail, "byte offset") != NULL);
+}
+
+static int reopens;
+
+/* Reopen the damaged bytes for append, then check survivors + new records
+ * and the side file holding exactly the cut bytes. */
+static void expect_reopen(const char *root, const unsigned char *bytes, size_t len, size_t nrec,
+                          uint64_t good, int clean) {
+    char dir[4200], path[4300];
+    snprintf(dir, sizeof dir, "%s/re", root);
+    rm_rf(dir);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/torn", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/torn/2026-11-25.shjraw", dir);
+    write_file(path, bytes, len);
+    reopens++;
+    CHECK_EQ_I64(append_records(dir, ARC_COMPRESS_LZ4, 8192, NEW_SEQ, NEW_SEQ + N_NEW - 1), SHJ_OK);
+    expect_file(path, nrec, N_NEW, 0, 1);
+    /* The survivors are kept byte for byte; a clean file was not cut at all. */
+    size_t now_len = 0;
+    unsigned char *now = read_file(path, &now_len);
+    CHECK(now && now_len > good && (good < 128 || memcmp(now, bytes, good) == 0));
+    if (clean) CHECK_EQ_I64(good, len);
+    free(now);
+    /* Side file: "<file>.torn-<good>-<ns>" with the cut bytes, or none. */
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "2026-11-25.shjraw.torn-%" PRIu64 "-", good);
+    char sdir[4300];
+    snprintf(sdir, sizeof sdir, "%s/torn", dir);
+    DIR *d = opendir(sdir);
+    int sides = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (strstr(de->d_name, ".torn-") == NULL) continue;
+        sides++;
+        CHECK(strncmp(de->d_name, prefix, strlen(prefix)) == 0);
+        char sp[4600];
+        snprintf(sp, sizeof sp, "%s/%s", sdir, de->d_name);
+        size_t sn = 0;
+        unsigned char *sb = read_file(sp, &sn);
+        CHECK_EQ_I64(sn, len - good);
+        CHECK(sb && memcmp(sb, bytes + good, sn) == 0);
+        free(sb);
+    }
+    if (d) closedir(d);
+    CHECK_EQ_I64(sides, len > good ? 1 : 0);
+}
+
+static uint64_t rng = 0x2545F4914F6CDD1Dull;
+static uint64_t rnd(void) {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return rng;
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    shj_log_set_level(SHJ_LOG_ERROR);   /* the expected "cutting N bytes" warnings */
+    T0 = clk_taipei_to_utc_ns(2026, 11, 25, 9, 0, 0, 0);
+    const char *base = getenv("TMPDIR");
+    char root[4096];
+    snprintf(root, sizeof root, "%s/shj_torn_XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(root)) return 2;
+
+    /* The pristine file: lz4 blocks, then raw blocks from a second writer. */
+    char path[4200], copy[4200];
+    snprintf(path, sizeof path, "%s/torn/2026-11-25.shjraw", root);
+    snprintf(copy, sizeof copy, "%s/copy.shjraw", root);
+    CHECK_EQ_I64(append_records(root, ARC_COMPRESS_LZ4, 8192, 1, N_LZ4), SHJ_OK);
+    CHECK_EQ_I64(append_records(root, ARC_COMPRESS_NONE, 4096, N_LZ4 + 1, N_ALL), SHJ_OK);
+    orig = read_file(path, &orig_len);
+    CHECK(orig != NULL);
+    if (!orig) T_DONE();
+    {
+        char err[512];
+        arc_reader *r = arc_reader_open(path, err, sizeof err);
+        CHECK(r != NULL);
+        arc_record rec;
+        size_t i = 0;
+        while (r && i < N_ALL && arc_reader_next(r, &rec) == 1) {
+            CHECK_EQ_I64(rec.seq, i + 1);
+            rec_end[i] = arc_reader_good_offset(r);
+            if (nblocks == 0 || bend[nblocks - 1] != rec_end[i]) {
+                bstart[nblocks] = nblocks ? bend[nblocks - 1] : 128;
+                bend[nblocks++] = rec_end[i];
+            }
+            i++;
+        }
+        CHECK_EQ_I64(i, N_ALL);
+        CHECK_EQ_I64(bend[nblocks - 1], orig_len);
+        if (r) arc_reader_close(r);
+    }
+    printf("pristine file: %zu bytes, %zu blocks, %d records\n", orig_len, nblocks, N_ALL);
+    expect_file(path, N_ALL, 0, orig_len, 1);
+
+    /* Truncations. */
+    uint64_t cuts[400];
+    size_t ncuts = 0;
+    uint64_t edges[] = {0, 1, 127, 128, 129, 128 + 63, 128 + 64, orig_len - 1};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) cuts[ncuts++] = edges[i];
+    for (size_t b = 0; b < nblocks; b += nblocks / 10 + 1) {
+        cuts[ncuts++] = bend[b];       /* exactly on a boundary: a shorter, clean file */
+        cuts[ncuts++] = bend[b] - 1;
+        cuts[ncuts++] = bend[b] + 1;
+    }
+    while (ncuts < 300) cuts[ncuts++] = rnd() % orig_len;
+    size_t torn_seen = 0, clean_seen = 0;
+    for (size_t i = 0; i < ncuts; i++) {
+        uint64_t c = cuts[i];
+        if (c > orig_len) continue;
+        size_t nrec, nblk;
+        uint64_t good = survivors(c, &nrec, &nblk);
+        int clean = good == c && c >= 128;
+        write_file(copy, orig, c);
+        expect_file(copy, nrec, 0, good, clean);
+        expect_scan(copy, c, nrec, nblk, good, clean);
+        if (i % 10 == 0) expect_reopen(root, orig, c, nrec, good, clean);
+        torn_seen += !clean;
+        clean_seen += clean;
+    }
+    printf("truncations: %zu (%zu torn, %zu on a boundary)\n", ncuts, torn_seen, clean_seen);
+
+    /* Single-byte flips. */
+    unsigned char *dmg = malloc(orig_len);
+    for (int i = 0; i < 120; i++) {
+        uint64_t at = i == 0 ? 5 : i == 1 ? 130 : rnd() % orig_len;
+        memcpy(dmg, orig, orig_len);
+        dmg[at] ^= (unsigned char)(1 + rnd() % 255);
+        size_t nrec = 0, nblk = 0;
+        uint64_t good = 0;
+        if (at >= 128) {
+            size_t b = 0;
+            while (bend[b] <= at) b++;
+            good = survivors(bstart[b], &nrec, &nblk);
+        }
+        write_file(copy, dmg, orig_len);
+        expect_file(copy, nrec, 0, good, 0);
+        expect_scan(copy, orig_len, nrec, nblk, good, 0);
+        if (i % 10 == 0) expect_reopen(root, dmg, orig_len, nrec, good, 0);
+    }
+    printf("byte flips: 120; damaged copies reopened for append: %d\n", reopens);
+    free(dmg);
+    free(orig);
+    rm_rf(root);
+    T_DONE();
+}
