@@ -8,10 +8,11 @@
  * Receiving: curl hands over chunks; the SSE parser cuts them into events;
  * each event's bytes go to src_deliver with the receive time of the chunk
  * that completed it. When src_deliver says the bus or the archive is full,
- * the parser keeps the event (and the rest of the chunk), the next chunk is
- * refused with SJH_PAUSE (curl keeps it and stops reading), and
- * sjs_streams_resume, called from ops->resume, delivers the held events and
- * unpauses the transfer. While paused on purpose the watchdog sleeps.
+ * the parser keeps the event (and the rest of the chunk, and what curl had
+ * already read), the stream's socket is muted (sjh_mute: nothing reads it,
+ * TCP slows the server), and sjs_streams_resume, called from ops->resume,
+ * delivers the held events and unmutes. While muted on purpose the watchdog
+ * sleeps.
  *
  * Losing: the transfer ends (server gone, connection cut, HTTP error), or no
  * byte arrives for hb_timeout_s (the watchdog), or the bytes are not SSE.
@@ -151,19 +152,19 @@ static size_t on_data(void *ctx, sjh_req *r, const char *data, size_t len) {
     SHJ_UNUSED(r);
     sjs_stream *st = ctx;
     sjs_src *s = st->src;
-    if (sse_paused(&st->parser)) {
-        if (!s->stopped) s->base.state = SRC_PAUSED;
-        return SJH_PAUSE;
-    }
-    st->chunk_rx_ns = clk_now_ns();
+    /* While the parser holds events back, a chunk still arriving is bytes
+     * curl had read before the mute: it joins the backlog, in order, with
+     * the receive time of the chunk that was refused first. */
+    if (!sse_paused(&st->parser)) st->chunk_rx_ns = clk_now_ns();
     st->last_rx_mono = clk_mono_ns();
     st->bytes += len;
     int rc = sse_feed(&st->parser, data, len);
     if (rc == SHJ_AGAIN) {
-        if (!s->stopped) {
-            s->base.state = SRC_PAUSED;
+        if (st->req && !sjh_is_muted(st->req)) {
+            sjh_mute(st->req);
             s->base.counters.pauses++;
         }
+        if (!s->stopped) s->base.state = SRC_PAUSED;
     } else if (rc == SHJ_ERR) {
         stream_lost(st, 0, "not an SSE stream: %s", sse_error(&st->parser));
     }
@@ -242,7 +243,7 @@ static void watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     sjs_src *s = st->src;
     if (s->stopped || (st->state != SJS_ST_OPEN && st->state != SJS_ST_CONNECTING)) return;
     /* Paused by our own back-pressure: silence is ours, not the server's. */
-    if (sse_paused(&st->parser) || (st->req && sjh_is_paused(st->req))) {
+    if (sse_paused(&st->parser) || (st->req && sjh_is_muted(st->req))) {
         st->last_rx_mono = clk_mono_ns();
         return;
     }
@@ -331,10 +332,9 @@ int sjs_streams_resume(sjs_src *s) {
             stream_lost(st, st->dead_http, "%s", st->dead_reason);
             continue;
         }
-        if (st->req && sjh_is_paused(st->req)) {
+        if (st->req && sjh_is_muted(st->req)) {
             st->last_rx_mono = clk_mono_ns();
-            sjh_unpause(st->req); /* may deliver (and pause again) right here */
-            if (sse_paused(&st->parser)) all = 0;
+            sjh_unmute(st->req); /* curl reads again from the next loop iteration */
         }
     }
     return all;

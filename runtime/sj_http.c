@@ -11,6 +11,16 @@
  * Removing a handle from inside one of its own callbacks is not allowed by
  * curl, so sjh_cancel only marks the request there and a zero-delay reaper
  * timer removes it once we are back on the loop.
+ *
+ * Back-pressure mutes the socket instead of pausing the transfer. With
+ * libcurl 7.88 (Debian 12), CURL_WRITEFUNC_PAUSE + curl_easy_pause(CONT) on
+ * a chunked response driven by the socket API sometimes never reads again
+ * (curl holds or forgets readiness across the pause; tests/
+ * test_shioaji_backpressure.c caught it about one run in twenty). Muting is
+ * plain libev: the socket's ev_io is stopped, curl is not told, nothing
+ * reads the socket, the kernel buffers fill and TCP slows the server; the
+ * write callback always takes what curl already read. Unmuting restarts the
+ * watcher and feeds it one read event so curl looks at the socket again.
  */
 #include "sj_http.h"
 
@@ -22,8 +32,6 @@
 
 #include "shj_common.h"
 
-_Static_assert(SJH_PAUSE == CURL_WRITEFUNC_PAUSE, "SJH_PAUSE must equal CURL_WRITEFUNC_PAUSE");
-
 #define SJH_MAX_BODY (64u << 20) /* a REST answer larger than this is an error */
 
 struct sjh_req {
@@ -32,7 +40,8 @@ struct sjh_req {
     struct curl_slist *headers;
     sjh_req *prev, *next;     /* the client's list of live requests */
     int is_stream;
-    int paused;
+    int muted;
+    curl_socket_t mute_fd;    /* the socket muted, CURL_SOCKET_BAD when none */
     int cancelled;
     int status;               /* HTTP status once headers are complete */
     int tag;
@@ -50,7 +59,9 @@ struct sjh_req {
 typedef struct sjh_sock {
     ev_io io;                 /* first: the watcher's address is the struct's */
     curl_socket_t fd;
+    int events;               /* what curl wants watched (EV_READ | EV_WRITE) */
     sjh_client *c;
+    struct sjh_sock *prev, *next; /* the client's list (to find a socket by fd) */
 } sjh_sock;
 
 struct sjh_client {
@@ -65,6 +76,7 @@ struct sjh_client {
     long connect_timeout_ms;
     long request_timeout_ms;
     sjh_req *reqs;
+    sjh_sock *socks;
     int in_curl;              /* > 0 while curl may be calling us back */
     sjh_stats stats;
 };
@@ -184,6 +196,12 @@ static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     reap_cancelled(shj_container_of(w, sjh_client, reaper));
 }
 
+static int fd_muted(const sjh_client *c, curl_socket_t fd) {
+    for (const sjh_req *r = c->reqs; r; r = r->next)
+        if (r->muted && r->mute_fd == fd) return 1;
+    return 0;
+}
+
 static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp) {
     SHJ_UNUSED(e);
     sjh_client *c = userp;
@@ -192,6 +210,11 @@ static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socke
         if (k) {
             ev_io_stop(c->loop, &k->io);
             curl_multi_assign(c->multi, fd, NULL);
+            if (k->prev)
+                k->prev->next = k->next;
+            else
+                c->socks = k->next;
+            if (k->next) k->next->prev = k->prev;
             free(k);
             c->stats.sockets--;
         }
@@ -205,12 +228,16 @@ static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socke
         k->fd = fd;
         ev_io_init(&k->io, io_cb, fd, events);
         curl_multi_assign(c->multi, fd, k);
+        k->next = c->socks;
+        if (c->socks) c->socks->prev = k;
+        c->socks = k;
         c->stats.sockets++;
     } else {
         ev_io_stop(c->loop, &k->io);
         ev_io_set(&k->io, fd, events);
     }
-    ev_io_start(c->loop, &k->io);
+    k->events = events;
+    if (!fd_muted(c, fd)) ev_io_start(c->loop, &k->io);
     return 0;
 }
 
@@ -253,12 +280,8 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud) {
     if (r->is_stream && r->status >= 200 && r->status < 300) {
         size_t rc = r->data(r->ctx, r, ptr, len);
         if (r->cancelled) return 0;
-        if (rc == SJH_PAUSE) {
-            r->paused = 1;
-            return CURL_WRITEFUNC_PAUSE;
-        }
         r->c->stats.bytes_in += len;
-        return rc;
+        return rc == len ? len : 0;
     }
     r->c->stats.bytes_in += len;
     return resp_append(r, ptr, len) == 0 ? len : 0;
@@ -357,6 +380,7 @@ static sjh_req *start(sjh_client *c, const char *method, const char *path, const
     }
     r->c = c;
     r->is_stream = stream;
+    r->mute_fd = CURL_SOCKET_BAD;
     r->path = strdup(path);
     r->easy = curl_easy_init();
     size_t ul = strlen(c->base_url) + strlen(path) + 1;
@@ -457,24 +481,37 @@ void sjh_cancel(sjh_req *r) {
     }
 }
 
-void sjh_unpause(sjh_req *r) {
-    if (!r || !r->paused || r->cancelled) return;
-    r->paused = 0;
-    sjh_client *c = r->c;
-    c->in_curl++;
-    curl_easy_pause(r->easy, CURLPAUSE_CONT); /* may call write_cb (and pause again) */
-    c->in_curl--;
-    /* curl marks the transfer to run "now", but with the socket API it does
-     * not always tell us (it only calls the timer function when its timeout
-     * changes), and the socket may hold bytes that arrived while paused and
-     * will not wake the loop again. Run curl's timeout processing next
-     * iteration ourselves so that the transfer reads again. */
-    ev_timer_stop(c->loop, &c->timer);
-    ev_timer_set(&c->timer, 0.0, 0.0);
-    ev_timer_start(c->loop, &c->timer);
+/* The watcher curl asked for on fd, if any. */
+static sjh_sock *sock_of(sjh_client *c, curl_socket_t fd) {
+    for (sjh_sock *k = c->socks; k; k = k->next)
+        if (k->fd == fd) return k;
+    return NULL;
 }
 
-int sjh_is_paused(const sjh_req *r) { return r && r->paused; }
+void sjh_mute(sjh_req *r) {
+    if (!r || r->muted || r->cancelled) return;
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(r->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD) return;
+    r->muted = 1;
+    r->mute_fd = fd;
+    sjh_sock *k = sock_of(r->c, fd);
+    if (k) ev_io_stop(r->c->loop, &k->io);
+}
+
+void sjh_unmute(sjh_req *r) {
+    if (!r || !r->muted) return;
+    r->muted = 0;
+    sjh_sock *k = sock_of(r->c, r->mute_fd);
+    if (k && k->events) {
+        ev_io_start(r->c->loop, &k->io);
+        /* Bytes that arrived while muted do not make a new edge for every
+         * backend: say "readable" once ourselves; curl tolerates EAGAIN. */
+        ev_feed_fd_event(r->c->loop, r->mute_fd, EV_READ);
+    }
+    r->mute_fd = CURL_SOCKET_BAD;
+}
+
+int sjh_is_muted(const sjh_req *r) { return r && r->muted; }
 void sjh_set_tag(sjh_req *r, int tag) { r->tag = tag; }
 int sjh_tag(const sjh_req *r) { return r->tag; }
 const char *sjh_path(const sjh_req *r) { return r->path; }

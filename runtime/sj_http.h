@@ -19,7 +19,7 @@
  *    the request is freed right after done_fn returns.
  *  - sjh_cancel is safe from inside any callback (it is deferred).
  *
- * Request states: QUEUED(add) -> RUNNING -> [STREAMING <-> PAUSED] -> DONE(done_fn) | CANCELLED.
+ * Request states: QUEUED(add) -> RUNNING -> [STREAMING <-> MUTED] -> DONE(done_fn) | CANCELLED.
  */
 #ifndef SHJ_SJ_HTTP_H
 #define SHJ_SJ_HTTP_H
@@ -31,10 +31,8 @@ struct ev_loop;
 typedef struct sjh_client sjh_client;
 typedef struct sjh_req sjh_req;
 
-/* A streaming body chunk (only after a 2xx status). Return len when taken,
- * SJH_PAUSE to make curl keep the chunk and pause the transfer (sjh_unpause
- * resumes it and offers the same chunk again). */
-#define SJH_PAUSE ((size_t)0x10000001) /* == CURL_WRITEFUNC_PAUSE */
+/* A streaming body chunk (only after a 2xx status). Return len (taken); any
+ * other value aborts the transfer. Back-pressure is sjh_mute, not a return code. */
 typedef size_t (*sjh_data_fn)(void *ctx, sjh_req *r, const char *data, size_t len);
 /* Response headers complete (streams): http_status of the answer. */
 typedef void (*sjh_head_fn)(void *ctx, sjh_req *r, int http_status);
@@ -74,9 +72,12 @@ sjh_req *sjh_stream(sjh_client *c, const char *path, sjh_head_fn head, sjh_data_
 
 /* Forget a request: no more callbacks; its connection is closed. */
 void sjh_cancel(sjh_req *r);
-/* Resume a transfer paused by SJH_PAUSE (the data callback may run at once). */
-void sjh_unpause(sjh_req *r);
-int sjh_is_paused(const sjh_req *r);
+/* Back-pressure for streams: stop reading the request's socket (the kernel
+ * buffers fill and TCP slows the server down) until sjh_unmute. Chunks curl
+ * had already read may still arrive after sjh_mute; none are ever lost. */
+void sjh_mute(sjh_req *r);
+void sjh_unmute(sjh_req *r);
+int sjh_is_muted(const sjh_req *r);
 /* Tag a request with a number of the caller's choosing (e.g. which stream). */
 void sjh_set_tag(sjh_req *r, int tag);
 int sjh_tag(const sjh_req *r);

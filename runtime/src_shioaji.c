@@ -564,10 +564,10 @@ static size_t status_text(void *w, char *buf, size_t cap) {
 }
 
 static int status_close(void *w, char *err, size_t errlen) {
-    SHJ_UNUSED(w);
     SHJ_UNUSED(err);
     SHJ_UNUSED(errlen);
-    return SHJ_OK; /* the source itself is stopped and freed by rt */
+    ((sjs_src *)w)->writer_registered = 0; /* a later run registers it again */
+    return SHJ_OK; /* the source itself is stopped and freed by its owner */
 }
 
 static const rt_writer_ops sjs_status_ops = {"shioaji-status", NULL, status_text, status_close};
@@ -709,9 +709,8 @@ static int sjs_subscribe(src_source *b, const src_sub_req *req, char *err, size_
     sub->kind_mask |= kinds;
     sub->failed_mask &= ~kinds; /* asking again means trying again */
     sub->dead = 0;
-#ifdef SHJ_SOURCE_HAS_LAST_RESOLVED
+    /* An alias is resolved by the server, later: until then the caller sees the alias. */
     if (sub->resolved) shj_strlcpy(b->last_resolved, sub->real, sizeof b->last_resolved);
-#endif
     if (s->started && s->info_ok && !s->stopped) {
         queue_resolve(s, (size_t)i);
         sjs_streams_ensure(s);
