@@ -668,9 +668,11 @@ static void sjs_resume(src_source *b) {
     if (!sjs_status_flush(s) || !sjs_backfill_flush(s) || !sjs_streams_resume(s)) b->state = SRC_PAUSED;
 }
 
-static int find_sub(sjs_src *s, const char *code) {
+/* The regular and the intraday odd-lot board of a stock are separate subscriptions. */
+static int find_sub(sjs_src *s, const char *code, int odd_lot) {
     for (size_t i = 0; i < s->n_subs; i++)
-        if (!s->subs[i].removed && (!strcmp(s->subs[i].code, code) || !strcmp(s->subs[i].real, code)))
+        if (!s->subs[i].removed && s->subs[i].odd_lot == !!odd_lot &&
+            (!strcmp(s->subs[i].code, code) || !strcmp(s->subs[i].real, code)))
             return (int)i;
     return -1;
 }
@@ -685,7 +687,7 @@ static int sjs_subscribe(src_source *b, const src_sub_req *req, char *err, size_
     if (strlen(req->code) >= 16) return shj_fail(err, errlen, "subscribe: code %s too long", req->code);
     uint32_t kinds = market_kinds(req->kind_mask ? req->kind_mask : shj_kind_bit(SHJ_KIND_TICK));
     if (!kinds) return shj_fail(err, errlen, "subscribe %s: no market kind (tick, bidask, quote)", req->code);
-    int i = find_sub(s, req->code);
+    int i = find_sub(s, req->code, req->odd_lot);
     if (i < 0) {
         if (s->n_subs == s->cap_subs) {
             size_t cap = s->cap_subs ? s->cap_subs * 2 : 32;
@@ -701,7 +703,7 @@ static int sjs_subscribe(src_source *b, const src_sub_req *req, char *err, size_
         shj_strlcpy(sub->real, req->code, sizeof sub->real);
         sub->exchange = req->exchange;
         sub->sec_type = req->sec_type;
-        sub->odd_lot = req->odd_lot;
+        sub->odd_lot = !!req->odd_lot;
         sub->alias = is_alias(req->code);
         infer_type(req->code, &sub->sec_type, &sub->exchange);
         if (sub->alias) sub->sec_type = sub->sec_type ? sub->sec_type : SHJ_SEC_FUT;
@@ -725,7 +727,7 @@ static int sjs_subscribe(src_source *b, const src_sub_req *req, char *err, size_
 
 static int sjs_unsubscribe(src_source *b, const src_sub_req *req, char *err, size_t errlen) {
     sjs_src *s = from_base(b);
-    int i = find_sub(s, req->code ? req->code : "");
+    int i = find_sub(s, req->code ? req->code : "", req->odd_lot);
     if (i < 0) return shj_fail(err, errlen, "unsubscribe: %s is not subscribed", req->code ? req->code : "");
     sjs_sub *sub = &s->subs[i];
     uint32_t kinds = market_kinds(req->kind_mask ? req->kind_mask : sub->kind_mask);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,16 +63,15 @@ static void sh_mkdtemp(char *out, size_t cap, const char *name) {
     }
 }
 
-/* args: NULL-terminated extra arguments. unix_mode: listen on dir/sj.sock. */
-static int sh_standin_start(sh_standin *si, const char *dir, int unix_mode, const char *const *args) {
+/* args: NULL-terminated extra arguments. unix_path: listen there instead of
+ * on a TCP port. The log goes to dir/standin.log. */
+static int sh_standin_start_at(sh_standin *si, const char *dir, const char *unix_path, const char *const *args) {
     memset(si, 0, sizeof *si);
     shj_strlcpy(si->dir, dir, sizeof si->dir);
     snprintf(si->log_path, sizeof si->log_path, "%s/standin.log", dir);
-    if (unix_mode) {
-        if (strlen(dir) + 9 > sizeof si->unix_path) return -1; /* sun_path is short */
-        memcpy(si->unix_path, dir, strlen(dir));
-        memcpy(si->unix_path + strlen(dir), "/sj.sock", 9);
-    }
+    int unix_mode = unix_path != NULL;
+    if (unix_mode && shj_strlcpy(si->unix_path, unix_path, sizeof si->unix_path) >= sizeof si->unix_path)
+        return -1; /* sun_path is short */
     char exe[512];
     snprintf(exe, sizeof exe, "%s/tool_standin", sh_build_dir());
     const char *argv[64];
@@ -123,6 +123,13 @@ static int sh_standin_start(sh_standin *si, const char *dir, int unix_mode, cons
         return -1;
     }
     return 0;
+}
+
+/* unix_mode: listen on dir/sj.sock. */
+static int sh_standin_start(sh_standin *si, const char *dir, int unix_mode, const char *const *args) {
+    char path[300];
+    snprintf(path, sizeof path, "%s/sj.sock", dir);
+    return sh_standin_start_at(si, dir, unix_mode ? path : NULL, args);
 }
 
 static void sh_standin_stop(sh_standin *si) {

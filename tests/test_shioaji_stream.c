@@ -45,13 +45,20 @@ static const uint32_t TB = (1u << SHJ_KIND_TICK) | (1u << SHJ_KIND_BIDASK);
 static const uint32_t T = 1u << SHJ_KIND_TICK;
 static const uint32_t B = 1u << SHJ_KIND_BIDASK;
 
+static size_t count_odd(const sh_rec *r) {
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++)
+        n += r->ev[i].kind == SHJ_KIND_TICK && (r->ev[i].flags & SHJ_FLAG_ODDLOT) && !strcmp(r->ev[i].code, "2330");
+    return n;
+}
+
 static int step(void *p, double el) {
     ctx *c = p;
     switch (c->phase) {
-    case 0: /* everything subscribed and flowing */
-        if (shj_shioaji_counter(c->src, "subscribed") >= 9 && count_code(&c->rec, "6488", SHJ_KIND_TICK) > 3 &&
+    case 0: /* everything subscribed and flowing (odd lots trade from 09:00 exchange time) */
+        if (shj_shioaji_counter(c->src, "subscribed") >= 10 && count_code(&c->rec, "6488", SHJ_KIND_TICK) > 3 &&
             count_code(&c->rec, "TXFL6", SHJ_KIND_BIDASK) > 3 && count_code(&c->rec, "0050", SHJ_KIND_BIDASK) > 0 &&
-            el > 1.0) {
+            count_odd(&c->rec) > 2 && el > 1.0) {
             /* A night-session trade after midnight carries the next calendar date. */
             sh_fault(&c->si,
                      "{\"fault\":\"inject\",\"event\":\"tick_fop\",\"data\":\"{\\\"code\\\":\\\"TXFL6\\\","
@@ -63,10 +70,19 @@ static int step(void *p, double el) {
             c->phase = 1;
         }
         return 0;
-    case 1: /* the run-time subscription got through the 429s */
+    case 1: /* the run-time subscription got through the 429s; now drop one */
         if (count_code(&c->rec, "2454", SHJ_KIND_TICK) > 2) {
-            sh_fault(&c->si, "{\"fault\":\"pause\"}");
+            src_sub_req q = {"2317", 0, 0, T, 0};
+            char err[256];
+            CHECK_EQ_I64(c->src->ops->unsubscribe(c->src, &q, err, sizeof err), SHJ_OK);
+            CHECK_EQ_I64(c->src->ops->unsubscribe(c->src, &q, err, sizeof err), SHJ_ERR); /* not subscribed now */
             c->phase = 2;
+        }
+        return 0;
+    case 2:
+        if (sh_stat(&c->si, "unsubscribe_requests") >= 1) {
+            sh_fault(&c->si, "{\"fault\":\"pause\"}");
+            c->phase = 3;
         }
         return 0;
     default:
@@ -147,7 +163,8 @@ int main(void) {
     memset(&c, 0, sizeof c);
     char dir[256];
     sh_mkdtemp(dir, sizeof dir, "sj-stream");
-    const char *args[] = {"--rate", "400", "--heartbeat-ms", "200", "--date", "2026-11-25", "--log-payloads",
+    const char *args[] = {"--rate", "600", "--nominal-rate", "2", "--heartbeat-ms", "200", "--date", "2026-11-25",
+                          "--log-payloads",
                           "--unknown", "9999", "--rate-limit", "8", "--rate-window-ms", "1000",
                           "--subscribe-error", "500:1", NULL};
     if (sh_standin_start(&c.si, dir, 0, args) != 0) {
@@ -175,6 +192,8 @@ int main(void) {
     CHECK_EQ_I64(add_sub(c.src, "MXFR1", 0, SHJ_SEC_FUT, T), SHJ_OK);
     CHECK_EQ_I64(add_sub(c.src, "0050", SHJ_EX_TSE, SHJ_SEC_STK, B), SHJ_OK);
     CHECK_EQ_I64(add_sub(c.src, "9999", SHJ_EX_TSE, SHJ_SEC_STK, T), SHJ_OK); /* 404 */
+    src_sub_req odd = {"2330", SHJ_EX_TSE, SHJ_SEC_STK, T, 1};          /* intraday odd lots */
+    CHECK_EQ_I64(c.src->ops->subscribe(c.src, &odd, err, sizeof err), SHJ_OK);
     CHECK_EQ_I64(add_sub(c.src, "", 0, 0, T), SHJ_ERR);
 
     CHECK_EQ_I64(sh_run(step, &c, 40.0), 0);
@@ -190,6 +209,9 @@ int main(void) {
     CHECK_STR(shj_shioaji_server_version(c.src), "1.2.0-standin");
     CHECK_EQ_I64(shj_shioaji_simulation(c.src), 1);
     CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribe_errors"), 1);
+    CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribed"), 10); /* 9 + odd lot + 2454 - 2317 */
+    CHECK_EQ_I64(sh_stat(&c.si, "unsubscribe_requests"), 1);
+    CHECK_EQ_I64(sh_stat(&c.si, "subscriptions"), 7); /* 2330, 2330 odd, 6488, TXFL6, MXFL6, 0050, 2454 */
     sh_standin_stop(&c.si);
 
     /* Archive vs. log: 0 missing, 0 duplicated, 0 extra. */

@@ -24,7 +24,7 @@
  *    close_all (clean end of every stream).
  *  - GET /_standin/stats: counters as JSON (flushes the log first).
  *
- * Usage: tool_standin [--port N | --unix PATH] [--rate EV_PER_S] [--heartbeat-ms MS]
+ * Usage: tool_standin [--port N | --unix PATH] [--rate EV_PER_S] [--nominal-rate EV_PER_EXCH_S] [--heartbeat-ms MS]
  *   [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--log-generated] [--unknown CODE]...
  *   [--require-auth KEY:SECRET] [--rate-limit N] [--rate-window-ms MS] [--max-subs N]
  *   [--subscribe-error STATUS:COUNT] [--history N]
@@ -169,6 +169,7 @@ static struct {
     sim_market *market;
     char date[11];
     double rate;
+    double nominal_rate;     /* exchange seconds advance 1/nominal_rate per event */
     int64_t gen_started_mono;
     uint64_t generated;      /* payloads generated in total */
     uint64_t gen_count;      /* generated since gen_started_mono (pacing) */
@@ -377,9 +378,10 @@ static size_t max_stream_backlog(void) {
 
 /* The market ----------------------------------------------------------------------- */
 
-static sub *sub_find(const char *real) {
+/* The odd-lot board of a stock is a subscription of its own. */
+static sub *sub_find(const char *real, int odd) {
     for (size_t i = 0; i < S.n_subs; i++)
-        if (strcmp(S.subs[i].real, real) == 0) return &S.subs[i];
+        if (strcmp(S.subs[i].real, real) == 0 && S.subs[i].odd == odd) return &S.subs[i];
     return NULL;
 }
 
@@ -426,7 +428,9 @@ static void generate(uint64_t n) {
         char code[16] = "";
         sjj_get_str(buf, len, "code", code, sizeof code);
         if (tag == PSR_TAG_TICK_STK || tag == PSR_TAG_TICK_FOP) history_add(code, exch_ns, buf, len);
-        sub *s = sub_find(code);
+        int odd = 0;
+        if (tag == PSR_TAG_TICK_STK || tag == PSR_TAG_BIDASK_STK) sjj_get_bool(buf, len, "intraday_odd", &odd);
+        sub *s = sub_find(code, odd);
         if (!s || !(s->quote_mask & quote_bit_of_tag(tag))) continue;
         publish(tag, psr_tag_name(tag), buf, len, code);
     }
@@ -528,14 +532,13 @@ static void ep_subscribe(conn *c, const char *body, size_t blen, int unsubscribe
     }
     char real[16];
     sim_resolve_alias(S.date, target[0] ? target : code, real);
-    sub *s = sub_find(real);
+    odd = !!odd;
+    sub *s = sub_find(real, odd);
     if (unsubscribe) {
         if (s) {
             s->quote_mask &= ~q;
-            if (!s->quote_mask) {
-                sim_remove(S.market, s->real);
-                *s = S.subs[--S.n_subs];
-            }
+            /* The market keeps generating (other boards, history); only sending stops. */
+            if (!s->quote_mask) *s = S.subs[--S.n_subs];
         }
         respond(c, 200, "{\"code\":200,\"message\":\"unsubscribed\",\"details\":null}");
         return;
@@ -1049,7 +1052,7 @@ static int listen_on(int port, const char *unix_path) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: tool_standin [--port N | --unix PATH] [--rate EV_PER_S] [--heartbeat-ms MS]\n"
+            "usage: tool_standin [--port N | --unix PATH] [--rate EV_PER_S] [--nominal-rate N] [--heartbeat-ms MS]\n"
             "  [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--log-generated]\n"
             "  [--unknown CODE]...\n"
             "  [--require-auth KEY:SECRET] [--rate-limit N] [--rate-window-ms MS] [--max-subs N]\n"
@@ -1074,6 +1077,7 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--port")) port = atoi(NEXT());
         else if (!strcmp(a, "--unix")) unix_path = NEXT();
         else if (!strcmp(a, "--rate")) S.rate = atof(NEXT());
+        else if (!strcmp(a, "--nominal-rate")) S.nominal_rate = atof(NEXT());
         else if (!strcmp(a, "--heartbeat-ms")) S.hb_ms = atoi(NEXT());
         else if (!strcmp(a, "--seed")) seed = strtoull(NEXT(), NULL, 10);
         else if (!strcmp(a, "--date")) date = NEXT();
@@ -1094,7 +1098,9 @@ int main(int argc, char **argv) {
 #undef NEXT
     }
     signal(SIGPIPE, SIG_IGN);
-    S.market = sim_new(seed, date, S.rate > 0 ? S.rate : 2000);
+    /* By default exchange time runs at wall-clock speed; a lower nominal rate
+     * makes it run faster (tests reach 09:00 without waiting 15 minutes). */
+    S.market = sim_new(seed, date, S.nominal_rate > 0 ? S.nominal_rate : S.rate > 0 ? S.rate : 2000);
     if (!S.market) {
         fprintf(stderr, "standin: cannot create the simulated market\n");
         return 1;
