@@ -200,7 +200,10 @@ int main(void) {
 
     /* Stand-in side: paced, nothing refused for pacing, the alias asked for. */
     CHECK_EQ_I64(sh_stat(&c.si, "rate_limited"), 0);
-    CHECK(sh_stat(&c.si, "max_in_window") <= 6);
+    /* The client paces 6 per 1 s by its own clock; arrival jitter may squeeze
+     * a window on the server's side, which is why the source keeps headroom
+     * (45 under Shioaji's 50; 6 under the stand-in's 8 here). */
+    CHECK(sh_stat(&c.si, "max_in_window") <= 8);
     CHECK(shj_shioaji_counter(c.src, "rate_waits") > 0);
     CHECK(sh_stat(&c.si, "contract_requests") >= 3);
     char resolved[16] = "";
