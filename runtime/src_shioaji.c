@@ -546,7 +546,10 @@ static void handle_sub(sjs_src *s, sjs_job *j, int http, const char *body, size_
         return;
     }
     if (j->type == SJS_JOB_SUB) {
-        sub->failed_mask |= bit;
+        /* A refusal (4xx) is final until the script asks again; a server that
+         * stayed unreachable through every retry is asked again after the next
+         * reconnect, so it is not marked failed. */
+        if (http >= 400 && http < 500 && http != 429) sub->failed_mask |= bit;
         sub->active_mask &= ~bit;
         s->subscribe_errors++;
     }
