@@ -97,7 +97,15 @@ static double bench_pipeline(uint64_t n, const char *dir, int compress, int with
 }
 
 int main(int argc, char **argv) {
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: bench_pipeline [events=5000000] [dir=/tmp/shj-bench-pipeline]\n");
+        return 0;
+    }
     uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 5000000;
+    if (n == 0) {
+        fprintf(stderr, "bench_pipeline: events must be a positive number\n");
+        return 2;
+    }
     const char *dir = argc > 2 ? argv[2] : "/tmp/shj-bench-pipeline";
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -16,6 +16,7 @@ for b in build/bench_*; do
     [ -x "$b" ] || continue
     run "$b"
 done
+run build/shijim run bench/lua_handlers.lua
 for s in bench/*.sh; do
     [ "$s" = bench/run.sh ] && continue
     run sh "$s"

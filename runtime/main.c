@@ -146,10 +146,8 @@ static int run_dump(int argc, char **argv) {
         }
         files++;
         char err[512] = "";
-        if (arcd_dump_jsonl(argv[i], stdout, check, err, sizeof err) != SHJ_OK) {
-            fprintf(stderr, "shijim dump: %s\n", err);
-            rc = 1;
-        }
+        /* arcd_dump_jsonl reports problems on stderr itself (file and byte offset). */
+        if (arcd_dump_jsonl(argv[i], stdout, check, err, sizeof err) != SHJ_OK) rc = 1;
     }
     if (!files) {
         fprintf(stderr, "usage: shijim dump FILE... [--check]\n");

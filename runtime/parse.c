@@ -12,22 +12,38 @@
  *    the byte offset where the JSON went wrong.
  * Not thread-safe only because inst_intern is not: call it from the loop thread.
  *
- * DESIGN. The parser is a schema-specific scanner, not a DOM: it walks the
- * object's keys once, maps each key to a field id by its length and bytes
- * (a switch the compiler turns into a few integer compares), and converts
- * each known value in place into its shj_event slot; unknown values of any
- * type are skipped with a validating skipper. Nothing is allocated, no tree is
- * built, no string is copied except the code. Measured with
- * bench/bench_parse.c (1M pre-generated payloads, the doc's mix of tick_stk,
- * tick_fop, bidask_stk, bidask_fop; one core of the shared 2-core box, -O2):
- *     psr_parse                         ~9.0M events/s  (~110 ns/event)
- *     cJSON_ParseWithLength + extract   ~0.83M events/s (~1200 ns/event)
- * i.e. about 11x cJSON, whose cost is the DOM: a malloc per value and a
- * strdup per string, then a linear key search per field. A generic library
- * (cJSON, jansson) would also hand numbers over as double, which we must not
- * use for prices. simdjson would need C++ and a shim and still build a tape
- * we then walk; payloads are ~300-450 bytes, too short for its SIMD stage to
- * pay off against a scanner that touches each byte once.
+ * DESIGN. A schema-specific scanner, not a DOM: it walks the object's keys
+ * once and converts each known value in place into its shj_event slot;
+ * unknown values of any JSON type are skipped by a validating skipper.
+ * Nothing is allocated, no tree is built, no string is copied but the code.
+ * Two layers:
+ *  - the strict path (scan struct, read_field, skip_value): the full JSON
+ *    grammar, escapes, whitespace, nulls, and the error messages;
+ *  - fast paths in front of it for what Shioaji actually sends (compact
+ *    JSON, keys in a fixed order, short decimal strings): the expected next
+ *    key is checked with one or two 16-byte compares instead of being
+ *    scanned and looked up; a number's extent comes from one SSE2 compare
+ *    mask and its value from SWAR multiply-shifts (8 digits at a time); a
+ *    5-level array's commas are all found at once. A fast path either
+ *    accepts a value exactly as the strict path would (same result) or
+ *    hands it over untouched; test_parse checks that on 150k random values
+ *    against dec_parse and the JSON integer rules.
+ * Measured by bench/bench_parse.c in one run (1M pre-generated payloads,
+ * 387 bytes on average, the mix of docs/shioaji-payloads.md: 40% tick_stk,
+ * 20% tick_fop, 30% bidask_stk, 10% bidask_fop; thread CPU time, best of 3,
+ * -O2, one core of the shared 2-core box under load ~5):
+ *     psr_parse                          3.5-3.7M events/s  (~275 ns/event)
+ *     cJSON_ParseWithLength + extract    0.35-0.39M         (~2600 ns/event)
+ *     a bare byte loop over the corpus   (~250 ns/event: the box's speed)
+ * i.e. ~9.5x cJSON, and about the cost of touching each byte once with a
+ * scalar loop on this machine. By instruction count (callgrind, machine
+ * independent): ~3500 per tick_stk payload, ~4650 per bidask_stk. cJSON's
+ * cost is the DOM (a malloc per value, a strdup per string, a linear key
+ * search per field), and it hands numbers over as double, which we must not
+ * use for prices. simdjson was not tried: it needs C++ and a shim, and
+ * builds a tape we would then walk again. Tried and dropped (no gain on
+ * this box): finding each member's end by lookahead so that members overlap
+ * in the pipeline.
  */
 #include "parse.h"
 
@@ -646,6 +662,7 @@ static __attribute__((noinline)) int read_field(scan *s, int f, shj_event *ev, p
  * would accept with the same result; anything unusual simply falls through.
  * ------------------------------------------------------------------------- */
 #define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 static inline const char *fast_ws(const char *p, const char *e) {
     /* One compare in the usual case (compact JSON): nothing at or below ' '. */
@@ -701,7 +718,7 @@ static inline const char *slow_int(const char *p, const char *e, int64_t lo, int
 }
 
 /* "[-]d{1,15}[.d{1,4}]" as a JSON string: the price shape. */
-static inline const char *fast_dec(const char *p, const char *e, int64_t *dst) {
+static inline __attribute__((always_inline)) const char *fast_dec(const char *p, const char *e, int64_t *dst) {
 #ifdef JS_SSE2
     if (e - p >= 32 && *p == '"') {
         const char *q = p + 1;
@@ -731,7 +748,7 @@ static inline const char *fast_dec(const char *p, const char *e, int64_t *dst) {
 }
 
 /* A plain JSON integer of up to 16 digits followed by a delimiter. */
-static inline const char *fast_int(const char *p, const char *e, int64_t lo, int64_t hi,
+static inline __attribute__((always_inline)) const char *fast_int(const char *p, const char *e, int64_t lo, int64_t hi,
                                    int64_t *dst) {
 #ifdef JS_SSE2
     if (e - p >= 32) {
@@ -914,18 +931,19 @@ static inline const char *fast_field(const char *p, const char *e, int f, shj_ev
 /* ---------------------------------------------------------------------------
  * Key prediction. Shioaji (and the simulator) send each kind's keys in one
  * fixed order, so the parser first tests whether the bytes at the cursor
- * are exactly the expected next `"name":` — two to four masked 8-byte
- * compares — and only on a miss scans the key and switches on it. A miss
+ * are exactly the expected next `"name":` — one or two 16-byte compares —
+ * and only on a miss scans the key and switches on it. A miss
  * costs one failed compare and resynchronises on the key found, so any
  * order still parses the same (test_parse shuffles), only a little slower.
  * ------------------------------------------------------------------------- */
 #define SEQ_MAX 24
 
 typedef struct {
-    uint64_t w[4], m[4]; /* `"name":` as little-endian words, and byte masks */
-    uint8_t nw;          /* words to compare */
-    uint8_t len;         /* bytes of `"name":` */
-    uint8_t f;           /* field id; F_UNKNOWN: a key we expect and skip */
+    char text[32];     /* `"name":`, zero-padded */
+    char tail[16];     /* its last 16 bytes, when it is longer than 16 */
+    uint32_t mask0;    /* bytes of text[0..16) to compare, as movemask bits */
+    uint8_t len;       /* bytes of `"name":` (<= 32) */
+    uint8_t f;         /* field id; F_UNKNOWN: a key we expect and skip */
 } key_pat;
 
 typedef struct {
@@ -968,20 +986,16 @@ static void build_seq(key_seq *sq, const char *const *names, int is_book) {
     for (sq->n = 0; names[sq->n] && sq->n < SEQ_MAX; sq->n++) {
         key_pat *kp = &sq->k[sq->n];
         size_t nl = strlen(names[sq->n]);
-        char text[32] = {0};
-        if (nl + 3 > sizeof text) break; /* cannot happen with the names above */
-        text[0] = '"';
-        memcpy(text + 1, names[sq->n], nl);
-        text[nl + 1] = '"';
-        text[nl + 2] = ':';
+        if (nl + 3 > sizeof kp->text) break; /* cannot happen with the names above */
+        memset(kp->text, 0, sizeof kp->text);
+        kp->text[0] = '"';
+        memcpy(kp->text + 1, names[sq->n], nl);
+        kp->text[nl + 1] = '"';
+        kp->text[nl + 2] = ':';
         kp->len = (uint8_t)(nl + 3);
-        kp->nw = (uint8_t)((kp->len + 7) / 8);
-        for (int i = 0; i < 4; i++) { /* text is zero-padded: w needs no masking */
-            memcpy(&kp->w[i], text + 8 * i, 8);
-            int bytes = (int)kp->len - 8 * i;
-            bytes = bytes < 0 ? 0 : bytes > 8 ? 8 : bytes;
-            kp->m[i] = bytes == 8 ? ~0ull : ((1ull << (8 * bytes)) - 1); /* little-endian */
-        }
+        kp->mask0 = kp->len >= 16 ? 0xFFFFu : (1u << kp->len) - 1;
+        memset(kp->tail, 0, sizeof kp->tail);
+        if (kp->len > 16) memcpy(kp->tail, kp->text + kp->len - 16, 16);
         kp->f = (uint8_t)field_for(names[sq->n], nl, is_book);
         if (kp->f != F_UNKNOWN) sq->pos[kp->f] = (int8_t)sq->n;
     }
@@ -998,18 +1012,19 @@ __attribute__((constructor)) static void build_seqs(void) {
 }
 
 static inline int key_match(const key_pat *kp, const char *p, const char *e) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (e - p < 8 * kp->nw) return 0; /* near the end: the scanning path */
-    uint64_t diff = 0;
-    for (int i = 0; i < kp->nw; i++) {
-        uint64_t w;
-        memcpy(&w, p + 8 * i, 8);
-        diff |= (w ^ kp->w[i]) & kp->m[i];
+#ifdef JS_SSE2
+    if (LIKELY(e - p >= 32)) { /* one 16-byte compare, two for long keys */
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)kp->text);
+        uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b));
+        if ((m & kp->mask0) != kp->mask0) return 0;
+        if (kp->len <= 16) return 1;
+        a = _mm_loadu_si128((const __m128i *)(const void *)(p + kp->len - 16));
+        b = _mm_loadu_si128((const __m128i *)(const void *)kp->tail);
+        return _mm_movemask_epi8(_mm_cmpeq_epi8(a, b)) == 0xFFFF;
     }
-    return diff == 0;
-#else
-    return (size_t)(e - p) >= kp->len && memcmp(p, (const char *)kp->w, kp->len) == 0;
 #endif
+    return (size_t)(e - p) >= kp->len && memcmp(p, kp->text, kp->len) == 0;
 }
 
 /* The top-level object: keys walked once, each value read in place. The
@@ -1039,7 +1054,7 @@ static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_ext
         if (LIKELY(si < sq->n && key_match(&sq->k[si], p, e))) { /* the predicted key */
             f = sq->k[si].f;
             kend = p + sq->k[si].len - 2;
-            p = fast_ws(p + sq->k[si].len, e);
+            p += sq->k[si].len; /* whitespace before the value: see the slow branch */
             si++;
         } else {
             kend = js_find_special(k, e);
@@ -1066,7 +1081,7 @@ static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_ext
             p = fast_ws(p + 1, e);
         }
         if (f == F_UNKNOWN) {
-            s->p = p;
+            s->p = fast_ws(p, e);
             if (skip_value(s, 1) != 0) return -1;
             p = s->p;
         } else {
@@ -1076,7 +1091,7 @@ static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_ext
                 p = q;
             } else {
                 int present = 0;
-                s->p = p;
+                s->p = fast_ws(p, e);
                 s->key = k;
                 s->keylen = (size_t)(kend - k);
                 if (read_field(s, f, ev, x, &present) != 0) return -1;
@@ -1088,7 +1103,8 @@ static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_ext
             }
         }
         if (LIKELY(p < e && *p == ',')) {
-            p = fast_ws(p + 1, e);
+            p++;
+            if (UNLIKELY(p < e && *p != '"')) p = fast_ws(p, e); /* compact JSON has none */
             continue;
         }
         p = fast_ws(p, e);

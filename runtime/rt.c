@@ -83,9 +83,20 @@ void rt_set_limits(double duration_s, uint64_t max_events) {
     rt.max_events = max_events;
 }
 
+/* Market events published by all sources (status events do not count
+ * towards --events: a user asking for N events means N ticks/bid-asks). */
+static uint64_t market_events(void) {
+    uint64_t n = 0;
+    for (size_t i = 0; i < rt.n_sources; i++) {
+        const src_counters *k = &rt.sources[i]->counters;
+        n += k->events - k->per_kind[SHJ_KIND_STATUS];
+    }
+    return n;
+}
+
 uint64_t rt_event_budget(void) {
     if (!rt.max_events) return UINT64_MAX;
-    uint64_t done = rt_events_published();
+    uint64_t done = market_events();
     return done >= rt.max_events ? 0 : rt.max_events - done;
 }
 
@@ -105,7 +116,7 @@ static void dispatch_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
     SHJ_UNUSED(revents);
     bus_dispatch(rt.bus);
     resume_paused_sources();
-    if (rt.max_events && !rt.stopping && rt_events_published() >= rt.max_events)
+    if (rt.max_events && !rt.stopping && market_events() >= rt.max_events)
         rt_stop("event limit reached");
 }
 

@@ -11,9 +11,11 @@
  * back-pressure, never a drop, and the sequence stays gap-free.
  */
 #include <ev.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus.h"
 #include "clock.h"
 #include "instrument.h"
 #include "rt.h"
@@ -34,9 +36,11 @@ typedef struct sim_src {
     ev_timer pace;
     int64_t started_mono;
     uint64_t generated;     /* payloads delivered (paced mode bookkeeping) */
+    int64_t session_day;    /* Taipei day (days since epoch) of the last payload; -1 = none yet */
     int have_pending;       /* a generated payload waits for room */
     int pending_tag;
     size_t pending_len;
+    int64_t pending_exch_ns;
     char buf[SIM_PAYLOAD_CAP];
 } sim_src;
 
@@ -52,6 +56,25 @@ static void sim_watchers_start(sim_src *s) {
         ev_idle_start(s->base.loop, &s->idle);
 }
 
+/* Session boundaries of the simulated clock become status events, so that
+ * handlers and strategies see session open/close exactly as live. */
+static int publish_session_change(sim_src *s, int64_t exch_ns) {
+    int64_t day = (exch_ns / CLK_NS_PER_SEC + CLK_TAIPEI_OFFSET_S) / 86400;
+    if (day == s->session_day) return SHJ_OK;
+    if (bus_free_slots(s->base.bus) < 3) return SHJ_AGAIN;
+    char date[11], detail[64];
+    if (s->session_day >= 0) {
+        clk_taipei_date(s->session_day * 86400LL * CLK_NS_PER_SEC - CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC, date);
+        snprintf(detail, sizeof detail, "simulated session %s closed", date);
+        src_publish_status(&s->base, SHJ_STATUS_SESSION_CLOSE, "", 0, 0, 0, detail);
+    }
+    clk_taipei_date(exch_ns, date);
+    snprintf(detail, sizeof detail, "simulated session %s open", date);
+    src_publish_status(&s->base, SHJ_STATUS_SESSION_OPEN, "", 0, 0, 0, detail);
+    s->session_day = day;
+    return SHJ_OK;
+}
+
 /* Deliver up to n payloads. Returns 0 when paused by back-pressure or stopped. */
 static int sim_produce(sim_src *s, uint64_t n) {
     uint64_t budget = rt_event_budget();
@@ -62,7 +85,13 @@ static int sim_produce(sim_src *s, uint64_t n) {
             int64_t exch_ns;
             s->pending_len = sim_next(s->market, &s->pending_tag, s->buf, sizeof s->buf, &exch_ns);
             if (s->pending_len == 0) return 0; /* nothing subscribed */
+            s->pending_exch_ns = exch_ns;
             s->have_pending = 1;
+        }
+        if (publish_session_change(s, s->pending_exch_ns) == SHJ_AGAIN) {
+            s->base.state = SRC_PAUSED;
+            sim_watchers_stop(s);
+            return 0;
         }
         int rc = src_deliver(&s->base, s->pending_tag, s->buf, s->pending_len, clk_now_ns());
         if (rc == SHJ_AGAIN) {
@@ -189,5 +218,6 @@ src_source *shj_sim_new(const char *name, uint64_t seed, const char *date, doubl
     }
     src_init(&s->base, &sim_ops, name && *name ? name : "sim");
     s->rate = rate;
+    s->session_day = -1;
     return &s->base;
 }

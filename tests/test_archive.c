@@ -5,7 +5,8 @@
  * accounting (bytes on disk are exactly headers + raw for codec none); the
  * day rule including a clock stepping back into an earlier day; records
  * larger than a block; back-pressure (full queue -> SHJ_AGAIN, counted, no
- * drop, arc_ready agrees); the fsync policy by record count and by age;
+ * drop, arc_ready agrees); the fsync policy by record count, by age and
+ * per block (fsync_ms 0);
  * sticky disk errors naming the file (ENOSPC on a tiny tmpfs when mounts are
  * allowed, EFBIG via RLIMIT_FSIZE always); open errors; a second writer is
  * locked out; the JSONL dump, exactly.
@@ -25,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arc_payload.h"
 #include "archive.h"
 #include "archive_dump.h"
 #include "clock.h"
@@ -32,13 +34,6 @@
 #include "t.h"
 
 /* Deterministic records ================================================== */
-
-static uint64_t mix64(uint64_t x) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
 
 static size_t put_str(char *o, const char *s) {
     size_t n = strlen(s);
@@ -402,6 +397,29 @@ static void test_fsync_policy(void) {
     }
     CHECK_EQ_I64(st.durable_records, 10);
     CHECK_EQ_I64(st.durable_seq, 10);
+    CHECK_EQ_I64(arc_close(w, err, sizeof err), SHJ_OK);
+
+    /* fsync_ms = 0: every poll seals, every block is fsynced at once. */
+    arc_opts o0 = {.dir = dir, .source = "zero", .fsync_ms = 0, .compress = ARC_COMPRESS_LZ4};
+    w = arc_open(&o0, err, sizeof err);
+    CHECK(w != NULL);
+    if (!w) return;
+    for (uint64_t s = 1; s <= 30; s++) {
+        CHECK_EQ_I64(append_retry(w, 1, buf, sizeof buf, T0 + (int64_t)s, s), SHJ_OK);
+        if (s % 10 == 0) arc_poll(w, clk_mono_ns());
+    }
+    for (int i = 0; i < 20000; i++) {
+        arc_get_stats(w, &st);
+        if (st.durable_records == 30) break;
+        usleep(1000);
+    }
+    CHECK_EQ_I64(st.durable_records, 30);
+    CHECK_EQ_I64(st.blocks, 3);
+    CHECK_EQ_I64(arc_close(w, err, sizeof err), SHJ_OK);
+
+    w = arc_open(&o2, err, sizeof err);
+    CHECK(w != NULL);
+    if (!w) return;
     /* Large blocks written by size still get fsynced by age with no poll. */
     char big[4000];
     memset(big, 'b', sizeof big);
@@ -409,12 +427,12 @@ static void test_fsync_policy(void) {
         CHECK_EQ_I64(append_retry(w, 1, big, sizeof big, T0 + (int64_t)s, s), SHJ_OK);
     for (int i = 0; i < 20000; i++) {
         arc_get_stats(w, &st);
-        if (st.durable_records >= 10 + 5 * 60) break;
+        if (st.durable_records >= 5 * 60) break;
         usleep(1000);
     }
     /* ~65 records of ~4 KiB fill a 256 KiB block: 5 full blocks were sealed. */
-    CHECK(st.durable_records >= 10 + 5 * 60);
-    CHECK(st.durable_records < 400);
+    CHECK(st.durable_records >= 5 * 60);
+    CHECK(st.durable_records < 390);
     CHECK_EQ_I64(arc_close(w, err, sizeof err), SHJ_OK);
     rm_rf(dir);
     free(dir);

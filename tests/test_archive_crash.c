@@ -23,37 +23,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arc_payload.h"
 #include "archive.h"
 #include "clock.h"
 #include "shj_common.h"
 #include "t.h"
-
-static uint64_t mix64(uint64_t x) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-
-/* Must match tool_arc_record.c. */
-static uint32_t arc_crash_payload(uint64_t seq, char *buf, uint8_t *tag) {
-    uint64_t h = mix64(seq);
-    uint32_t len = 50 + (uint32_t)(h % 551);
-    *tag = (uint8_t)(1 + (h >> 20) % 7);
-    uint32_t n = (uint32_t)snprintf(buf, len + 1, "{\"code\":\"%04u\",\"seq\":%" PRIu64 ",",
-                                    (unsigned)(1000 + h % 9000), seq);
-    uint64_t s = h | 1;
-    while (n < len) {
-        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-        char field[48];
-        int k = snprintf(field, sizeof field, "\"p%u\":\"%u.%u\",", (unsigned)(s % 9),
-                         (unsigned)(s >> 8) % 2000, (unsigned)(s >> 24) % 100);
-        uint32_t take = (uint32_t)k < len - n ? (uint32_t)k : len - n;
-        memcpy(buf + n, field, take);
-        n += take;
-    }
-    return len;
-}
 
 static int64_t T0;
 
@@ -87,7 +61,7 @@ static void read_back(const char *path, crash_read *out) {
     while ((k = arc_reader_next(r, &rec)) == 1) {
         if (rec.seq == 1 && expect != 1) expect = 1;   /* the next run of the tool */
         uint8_t tag;
-        uint32_t len = arc_crash_payload(expect, buf, &tag);
+        uint32_t len = arc_test_payload(expect, buf, &tag);
         if (rec.seq != expect || rec.recv_ns != T0 + (int64_t)expect * 1000 || rec.tag != tag ||
             rec.len != len || memcmp(rec.data, buf, len) != 0) {
             if (bad++ < 3) fprintf(stderr, "%s: seq %" PRIu64 " expected %" PRIu64 "\n", path, rec.seq, expect);
@@ -213,7 +187,7 @@ int main(void) {
         uint64_t from = cr.last_run + 1;
         for (uint64_t s = from; s < from + 1000; s++) {
             uint8_t tag;
-            uint32_t len = arc_crash_payload(s, buf, &tag);
+            uint32_t len = arc_test_payload(s, buf, &tag);
             int rc;
             while ((rc = arc_append(w, tag, buf, len, T0 + (int64_t)s * 1000, s)) == SHJ_AGAIN)
                 usleep(200);

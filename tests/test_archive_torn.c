@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arc_payload.h"
 #include "archive.h"
 #include "clock.h"
 #include "shj_common.h"
@@ -34,33 +35,6 @@
 #define N_ALL (N_LZ4 + N_RAW)
 #define NEW_SEQ 100001
 #define N_NEW 50
-
-static uint64_t mix64(uint64_t x) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-
-/* 50..600 bytes of JSON-like text derived from seq; tag 1..7. */
-static uint32_t gen_payload(uint64_t seq, char *buf, uint8_t *tag) {
-    uint64_t h = mix64(seq);
-    uint32_t len = 50 + (uint32_t)(h % 551);
-    *tag = (uint8_t)(1 + (h >> 20) % 7);
-    uint32_t n = (uint32_t)snprintf(buf, len + 1, "{\"code\":\"%04u\",\"seq\":%" PRIu64 ",",
-                                    (unsigned)(1000 + h % 9000), seq);
-    uint64_t s = h | 1;
-    while (n < len) {
-        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-        char field[48];
-        int k = snprintf(field, sizeof field, "\"p%u\":\"%u.%u\",", (unsigned)(s % 9),
-                         (unsigned)(s >> 8) % 2000, (unsigned)(s >> 24) % 100);
-        uint32_t take = (uint32_t)k < len - n ? (uint32_t)k : len - n;
-        memcpy(buf + n, field, take);
-        n += take;
-    }
-    return len;
-}
 
 static int64_t T0;
 static int64_t gen_recv(uint64_t seq) { return T0 + (int64_t)seq * 1000 + (int64_t)(mix64(seq) % 700); }
@@ -104,7 +78,7 @@ static int append_records(const char *dir, int compress, size_t block_bytes, uin
     int rc = SHJ_OK;
     for (uint64_t s = from; s <= to && rc == SHJ_OK; s++) {
         uint8_t tag;
-        uint32_t len = gen_payload(s, buf, &tag);
+        uint32_t len = arc_test_payload(s, buf, &tag);
         while ((rc = arc_append(w, tag, buf, len, gen_recv(s), s)) == SHJ_AGAIN) usleep(200);
     }
     if (arc_close(w, err, sizeof err) != SHJ_OK) {
@@ -158,7 +132,7 @@ static void expect_file(const char *path, size_t nrec, size_t extra, uint64_t go
     while ((k = arc_reader_next(r, &rec)) == 1) {
         uint64_t seq = got < nrec ? got + 1 : NEW_SEQ + (got - nrec);
         uint8_t tag;
-        uint32_t len = gen_payload(seq, buf, &tag);
+        uint32_t len = arc_test_payload(seq, buf, &tag);
         if (rec.seq != seq || rec.recv_ns != gen_recv(seq) || rec.tag != tag || rec.len != len ||
             memcmp(rec.data, buf, len) != 0)
             bad++;

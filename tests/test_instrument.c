@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "instrument.h"
+#include "parse.h"
 #include "shj_event.h"
 #include "t.h"
 
@@ -88,6 +89,27 @@ int main(void) {
     }
     for (size_t a = 1; a <= 15; a++)
         for (size_t b = a + 1; b <= 15; b++) CHECK(pid[a] != pid[b]);
+
+    /* the cap: a feed of ever-new garbage codes cannot grow the table without
+     * bound; past it new codes get 0 and the parser reports the payload */
+    inst_reset();
+    uint32_t last = 0;
+    for (uint32_t i = 0;; i++) {
+        int n = snprintf(code, sizeof code, "K%u", i);
+        uint32_t id = inst_intern(code, (size_t)n, SHJ_EX_TSE, SHJ_SEC_STK);
+        if (id == 0) break;
+        last = id;
+    }
+    CHECK_EQ_I64(last, 1u << 20);
+    CHECK_EQ_I64(inst_count(), 1u << 20);
+    CHECK_EQ_I64(inst_find("K0", 2), 1);          /* the existing ones still work */
+    CHECK_EQ_I64(inst_intern("K7", 2, 0, 0), 8);
+    const char *tick = "{\"code\":\"NEW1\",\"date\":\"2026-11-25\",\"time\":\"09:00:00\","
+                       "\"close\":\"1\",\"volume\":1}";
+    shj_event ev;
+    char err[128];
+    CHECK_EQ_I64(psr_parse(PSR_TAG_TICK_STK, tick, strlen(tick), &ev, err, sizeof err), PSR_MALFORMED);
+    CHECK_STR(err, "tick_stk: instrument table full, cannot add \"NEW1\"");
 
     /* reset forgets everything; ids start at 1 again */
     inst_reset();

@@ -589,6 +589,20 @@ static void test_tolerance(void) {
     CHECK_EQ_I64(fails, 0);
     CHECK_EQ_I64(diff, 0);
 
+    /* a book payload reversed and pretty-printed (whitespace inside arrays
+     * too) gives the same event as the compact one */
+    shj_event bref, bev;
+    CHECK_EQ_I64(parse(PSR_TAG_BIDASK_STK, BIDASK_STK, &bref), PSR_EVENT);
+    const char *book_rev =
+        "{\n  \"intraday_odd\" : false,\n  \"simtrade\" : false,\n  \"suspend\" : false,\n"
+        "  \"diff_ask_vol\" : [ 0, -2, 0, 0, 1 ],\n  \"ask_volume\" : [ 90, 70, 52, 41, 20 ],\n"
+        "  \"ask_price\" : [ \"1030\", \"1035\", \"1040\", \"1045\", \"1050\" ],\n"
+        "  \"diff_bid_vol\" : [ 5, 0, -3, 0, 0 ],\n  \"bid_volume\" : [ 120, 85, 60, 40, 33 ],\n"
+        "  \"bid_price\" : [ \"1025\", \"1020\", \"1015\", \"1010\", \"1005\" ],\n"
+        "  \"time\" : \"09:00:01.123456\",\n  \"date\" : \"2026-11-25\",\n  \"code\" : \"2330\"\n}\n";
+    CHECK_EQ_I64(parse(PSR_TAG_BIDASK_STK, book_rev, &bev), PSR_EVENT);
+    CHECK(memcmp(&bev, &bref, sizeof bev) == 0);
+
     /* escapes in keys and values decode to the same thing */
     char esc1[4096];
     snprintf(esc1, sizeof esc1, "%s", subst(TICK_STK, "\"code\":\"2330\"", "\"c\\u006fde\":\"\\u0032330\""));

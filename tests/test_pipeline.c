@@ -86,6 +86,7 @@ static void test_end_to_end_with_backpressure(void) {
     CHECK(fast.ticks > 0 && fast.bidasks > 0);
     CHECK_EQ_I64(fast.ticks + fast.bidasks, 200000);
     CHECK_EQ_I64(s->counters.malformed, 0);
+    CHECK_EQ_I64(fast.status, 1); /* one SESSION_OPEN: 200k events stay inside one simulated session */
     rt_shutdown();
     /* Every published event's payload is in the archive, fsynced at close. */
     CHECK_EQ_I64(archive_records(raw), 200000);

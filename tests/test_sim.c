@@ -10,9 +10,12 @@
  * differences, trades at the touch of the book as last published and updated
  * by the trades since, and the session statistics recomputed independently
  * with integer arithmetic (vol_sum, amounts, avg_price, diff_rate, chg_type,
- * open/high/low, next day's reference = previous close).
+ * open/high/low, next day's reference = previous close). Every payload is
+ * also read back by the real parser (psr_parse) and its event compared field
+ * by field with what cJSON read.
  */
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,6 +394,87 @@ static tinst *find_inst(tinst *ts, size_t n, const char *code, int odd) {
     return NULL;
 }
 
+/* ---- the real parser reads every simulated payload back ---- */
+
+static long parsed_ok, parsed_bad;
+
+#define PBAD(...)                                                         \
+    do {                                                                  \
+        if (parsed_bad++ < 12) {                                          \
+            fprintf(stderr, "psr_parse mismatch: ");                      \
+            fprintf(stderr, __VA_ARGS__);                                 \
+            fprintf(stderr, "\n  %.*s\n", (int)len, buf);                 \
+        }                                                                 \
+    } while (0)
+
+/* Decimal string field -> SHJ_PRICE_SCALE units through the test's own
+ * strict parser (cents × 100). */
+static int64_t scaled(const cJSON *o, const char *k) {
+    int64_t c = px_of(o, k);
+    return c == INT64_MIN ? INT64_MIN : c * (SHJ_PRICE_SCALE / 100);
+}
+
+static void check_parsed(const cJSON *o, int tag, const char *buf, size_t len, int64_t exch_ns) {
+    shj_event ev;
+    char err[256] = "";
+    int rc = psr_parse(tag, buf, len, &ev, err, sizeof err);
+    if (rc != PSR_EVENT) {
+        PBAD("rc %d: %s", rc, err);
+        return;
+    }
+    int fop = tag == PSR_TAG_TICK_FOP || tag == PSR_TAG_BIDASK_FOP;
+    int tick = tag == PSR_TAG_TICK_STK || tag == PSR_TAG_TICK_FOP;
+    const char *code = str_of(o, "code");
+    if (!code || strcmp(ev.code, code) != 0) PBAD("code %s", ev.code);
+    if (ev.ts_exch_ns != exch_ns) PBAD("ts_exch_ns %lld", (long long)ev.ts_exch_ns);
+    if (ev.kind != (tick ? SHJ_KIND_TICK : SHJ_KIND_BIDASK)) PBAD("kind %d", ev.kind);
+    if (ev.payload_tag != tag) PBAD("payload_tag %d", ev.payload_tag);
+    if (!fop && (ev.sec_type != SHJ_SEC_STK || ev.exchange != SHJ_EX_TSE)) PBAD("stock defaults");
+    if (fop && ev.exchange != SHJ_EX_TAIFEX) PBAD("TAIFEX default");
+    if (ev.inst_id == 0) PBAD("inst_id");
+    if (!!(ev.flags & SHJ_FLAG_SIMTRADE) != bool_of(o, "simtrade")) PBAD("SIMTRADE flag");
+    if (!!(ev.flags & SHJ_FLAG_ODDLOT) != bool_of(o, "intraday_odd")) PBAD("ODDLOT flag");
+    if (ev.flags & SHJ_FLAG_SUSPENDED) PBAD("SUSPENDED flag");
+    if (tick) {
+        static const struct {
+            const char *name;
+            size_t off;
+        } px[] = {
+            {"open", offsetof(shj_event, open)},           {"high", offsetof(shj_event, high)},
+            {"low", offsetof(shj_event, low)},             {"close", offsetof(shj_event, close)},
+            {"avg_price", offsetof(shj_event, avg_price)}, {"diff_price", offsetof(shj_event, diff_price)},
+            {"diff_rate", offsetof(shj_event, diff_rate)}, {"amount", offsetof(shj_event, amount)},
+            {"amount_sum", offsetof(shj_event, amount_sum)},
+        };
+        for (size_t i = 0; i < sizeof px / sizeof px[0]; i++) {
+            int64_t got;
+            memcpy(&got, (const char *)&ev + px[i].off, sizeof got);
+            if (got != scaled(o, px[i].name)) PBAD("%s = %lld", px[i].name, (long long)got);
+        }
+        if (fop && ev.underlying_price != scaled(o, "target_kind_price")) PBAD("underlying_price");
+        if (ev.volume != int_of(o, "volume") || ev.vol_sum != int_of(o, "vol_sum") ||
+            ev.bid_side_vol_sum != int_of(o, "trade_bid_vol_sum") ||
+            ev.ask_side_vol_sum != int_of(o, "trade_ask_vol_sum") || ev.tick_type != int_of(o, "tick_type"))
+            PBAD("tick volumes / tick_type");
+        if (!fop && ev.chg_type != int_of(o, "chg_type")) PBAD("chg_type");
+    } else {
+        int64_t bp[5], ap[5], bv[5], av[5], db[5], da[5];
+        arr5(o, "bid_price", 1, bp);
+        arr5(o, "ask_price", 1, ap);
+        arr5(o, "bid_volume", 0, bv);
+        arr5(o, "ask_volume", 0, av);
+        arr5(o, "diff_bid_vol", 0, db);
+        arr5(o, "diff_ask_vol", 0, da);
+        for (int i = 0; i < 5; i++) {
+            if (ev.bid_price[i] != bp[i] * 100 || ev.ask_price[i] != ap[i] * 100 ||
+                ev.bid_volume[i] != bv[i] || ev.ask_volume[i] != av[i] ||
+                ev.diff_bid_vol[i] != db[i] || ev.diff_ask_vol[i] != da[i])
+                PBAD("level %d", i);
+        }
+    }
+    parsed_ok++;
+}
+
 /* Check one payload against the model; returns nothing, counts in st. */
 static void check_payload(tinst *ts, size_t nts, int tag, const char *buf, size_t len,
                           int64_t exch_ns) {
@@ -426,6 +510,7 @@ static void check_payload(tinst *ts, size_t nts, int tag, const char *buf, size_
             BAD("field \"%s\" has the wrong JSON type", it->string);
     }
     if (order_ok && keys[k]) BAD("field \"%s\" missing", keys[k]);
+    check_parsed(o, tag, buf, len, exch_ns);
 
     const char *code = str_of(o, "code"), *date = str_of(o, "date"), *time = str_of(o, "time");
     int fop = tag == PSR_TAG_TICK_FOP || tag == PSR_TAG_BIDASK_FOP;
@@ -489,6 +574,7 @@ typedef struct spec {
 static void run_stream(uint64_t seed, const char *date, double rate, const spec *sp, size_t nsp,
                        long n) {
     memset(&st, 0, sizeof st);
+    parsed_ok = parsed_bad = 0;
     sim_market *m = sim_new(seed, date, rate);
     CHECK(m != NULL);
     if (!m) return;
@@ -535,6 +621,9 @@ static void run_stream(uint64_t seed, const char *date, double rate, const spec 
         }
         check_payload(ts, nsp, tag, buf, len, ns);
     }
+    /* Every payload went through the real parser with matching fields. */
+    CHECK_EQ_I64(parsed_bad, 0);
+    CHECK_EQ_I64(parsed_ok, st.payloads);
     /* The simulator's own reference agrees with the model's at the end. */
     for (size_t i = 0; i < nsp; i++) {
         sim_contract c;
@@ -553,15 +642,15 @@ static const spec mixed[] = {{"2330", 0},  {"2317", 0},  {"0050", 0},       {"26
                              {"MXFR1", 0}, {"TXFR2", 0}, {"TXO23000L6", 0}, {"TXO22500X6", 0}};
 
 static void test_stream_multi_day(void) {
-    /* 3 events/s: a TAIFEX day is ~55k payloads, so 300k cross 5 days
+    /* 3 events/s: a TAIFEX day is ~55k payloads, so 250k cross 4+ days
      * starting on a Thursday (so a weekend is skipped). */
-    run_stream(7, "2026-11-26", 3, mixed, sizeof mixed / sizeof mixed[0], 300000);
-    printf("multi-day: %ld payloads, %ld bad, %ld days (%s .. %s), %ld simtrade, %ld touch checks, "
-           "%ld model shifts, %ld blocks / %ld stock ticks\n",
-           st.payloads, st.bad, st.days, st.dates[0], st.last_date, st.simtrade, st.touch_checked,
-           st.shifts_seen, st.blocks, st.stk_ticks);
+    run_stream(7, "2026-11-26", 3, mixed, sizeof mixed / sizeof mixed[0], 250000);
+    printf("multi-day: %ld payloads, %ld bad, %ld parsed back, %ld days (%s .. %s), %ld simtrade, "
+           "%ld touch checks, %ld model shifts, %ld blocks / %ld stock ticks\n",
+           st.payloads, st.bad, parsed_ok, st.days, st.dates[0], st.last_date, st.simtrade,
+           st.touch_checked, st.shifts_seen, st.blocks, st.stk_ticks);
     CHECK_EQ_I64(st.bad, 0);
-    CHECK_EQ_I64(st.payloads, 300000);
+    CHECK_EQ_I64(st.payloads, 250000);
     CHECK(st.days >= 4);
     CHECK_STR(st.dates[0], "2026-11-26");
     CHECK_STR(st.dates[1], "2026-11-27");
@@ -585,15 +674,16 @@ static const spec futures[] = {{"TXFR1", 0},      {"MXFR1", 0},      {"TXFR2", 0
 
 static void test_stream_fast(void) {
     /* The default 2000 events/s: a minute or so of trading, many book moves. */
-    run_stream(99, "2026-11-25", 0, stocks, sizeof stocks / sizeof stocks[0], 150000);
-    printf("fast stocks: %ld payloads, %ld bad, %ld touch checks, %ld model shifts\n", st.payloads,
-           st.bad, st.touch_checked, st.shifts_seen);
+    run_stream(99, "2026-11-25", 0, stocks, sizeof stocks / sizeof stocks[0], 100000);
+    printf("fast stocks: %ld payloads, %ld bad, %ld parsed back, %ld touch checks, %ld model shifts\n",
+           st.payloads, st.bad, parsed_ok, st.touch_checked, st.shifts_seen);
     CHECK_EQ_I64(st.bad, 0);
     CHECK(st.touch_checked > 10000);
     CHECK(st.simtrade > 0);
-    run_stream(98, "2026-11-25", 0, futures, sizeof futures / sizeof futures[0], 100000);
-    printf("fast futures: %ld payloads, %ld bad, %ld touch checks, %ld model shifts\n",
-           st.payloads, st.bad, st.touch_checked, st.shifts_seen);
+    run_stream(98, "2026-11-25", 0, futures, sizeof futures / sizeof futures[0], 60000);
+    printf("fast futures+options: %ld payloads, %ld bad, %ld parsed back, %ld touch checks, "
+           "%ld model shifts\n",
+           st.payloads, st.bad, parsed_ok, st.touch_checked, st.shifts_seen);
     CHECK_EQ_I64(st.bad, 0);
     CHECK(st.touch_checked > 10000);
     CHECK_EQ_I64(st.simtrade, 0);

@@ -16,36 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arc_payload.h"
 #include "archive.h"
 #include "clock.h"
 #include "shj_common.h"
-
-static uint64_t mix64(uint64_t x) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-
-/* Same generator as in test_archive_crash.c: 50..600 bytes, JSON-like. */
-static uint32_t arc_crash_payload(uint64_t seq, char *buf, uint8_t *tag) {
-    uint64_t h = mix64(seq);
-    uint32_t len = 50 + (uint32_t)(h % 551);
-    *tag = (uint8_t)(1 + (h >> 20) % 7);
-    uint32_t n = (uint32_t)snprintf(buf, len + 1, "{\"code\":\"%04u\",\"seq\":%" PRIu64 ",",
-                                    (unsigned)(1000 + h % 9000), seq);
-    uint64_t s = h | 1;
-    while (n < len) {
-        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-        char field[48];
-        int k = snprintf(field, sizeof field, "\"p%u\":\"%u.%u\",", (unsigned)(s % 9),
-                         (unsigned)(s >> 8) % 2000, (unsigned)(s >> 24) % 100);
-        uint32_t take = (uint32_t)k < len - n ? (uint32_t)k : len - n;
-        memcpy(buf + n, field, take);
-        n += take;
-    }
-    return len;
-}
 
 int main(int argc, char **argv) {
     if (argc < 2) {
@@ -65,7 +39,7 @@ int main(int argc, char **argv) {
     uint64_t seq = 1, reported = 0;
     for (;;) {
         uint8_t tag;
-        uint32_t len = arc_crash_payload(seq, buf, &tag);
+        uint32_t len = arc_test_payload(seq, buf, &tag);
         int rc = arc_append(w, tag, buf, len, t0 + (int64_t)seq * 1000, seq);
         if (rc == SHJ_ERR) {
             fprintf(stderr, "append: %s\n", arc_error(w));

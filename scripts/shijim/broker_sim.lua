@@ -1,0 +1,435 @@
+-- shijim.broker_sim — the simulated broker behind backtest and paper mode.
+--
+-- Owns: orders, fills, positions (FIFO lots), cash, realised/unrealised PnL
+-- and Taiwan trading costs. It sees the same events the strategy sees and
+-- fills against them; it never looks ahead: an order placed while event k is
+-- being handled can only fill on a later event of its instrument.
+--
+-- MONEY. Every amount is an exact integer in the events' fixed-point scale,
+-- 1 unit = 0.0001 TWD (SHJ_PRICE_SCALE), held in a Lua number. Prices are
+-- int64 x 10^4 in events and at most a few decimals in Taiwan, so
+-- price x quantity x multiplier is an exact integer product: no rounding
+-- ever happens on positions, cash or PnL. Doubles hold integers exactly below
+-- 2^53, i.e. |amount| < 900 billion TWD. Fees and taxes are computed in int64
+-- (their intermediate products exceed 2^53) and rounded to whole TWD by the
+-- Taiwan rules below. shijim.report formats these as decimal TWD.
+--
+-- FILLS (all-or-nothing; queue position and volume limits are not modelled):
+--   market: next event of the instrument: a bid/ask snapshot -> the opposite
+--           best level (buy at ask[0], sell at bid[0]); a trade -> its price.
+--           Slippage (price units, per product/code or a default) is added
+--           for buys and subtracted for sells.
+--   limit:  on the first event after submission a marketable limit fills at
+--           the better price (buy: ask[0] or trade price <= limit, filled at
+--           that price). Afterwards it rests and fills at the limit price when
+--           the market crosses it: a trade strictly through the limit, or the
+--           opposite best level at or through it. A trade exactly at the limit
+--           does not fill a resting order (queue position unknown).
+--   Trial-match (simtrade) ticks never fill.
+-- POSITIONS: net per instrument. buy opens/adds long, sell reduces long,
+--   short opens/adds short, cover reduces short; an order that would flip or
+--   over-close the position when it fills is rejected (reason given).
+-- COSTS (defaults, all configurable):
+--   stocks   commission = floor(value x 0.1425% x discount) TWD, at least 20 TWD,
+--            both sides; sell tax = floor(value x 0.3%) TWD (ETFs, codes "00...",
+--            0.1%; day_trade = true: 0.15%).
+--   futures  fee per contract per side (TXF 50, MXF 25, default 50 TWD);
+--            futures transaction tax = value x 0.002% rounded half up to TWD,
+--            both sides.
+--   Multipliers: TXF 200, MXF 50, TMF 10 TWD per index point; a stock lot is
+--   1000 shares (orders and positions are in lots/contracts).
+local ffi = require "ffi"
+
+local M = {}
+
+local SCALE = 10000
+local floor = math.floor
+local I64 = ffi.typeof("int64_t")
+local tonumber, type, error, pairs, ipairs = tonumber, type, error, pairs, ipairs
+
+M.SCALE = SCALE
+
+local KIND_TICK, KIND_BIDASK, KIND_QUOTE = 1, 2, 5
+local FLAG_SIMTRADE = 1
+local SEC_STK, SEC_FUT = 1, 2
+
+M.DEFAULTS = {
+  cash = 1000000,                 -- TWD
+  commission_rate = 0.001425,
+  commission_discount = 1,
+  commission_min = 20,            -- TWD per stock fill
+  sell_tax_rate = 0.003,
+  etf_sell_tax_rate = 0.001,
+  day_trade_tax_rate = 0.0015,
+  day_trade = false,
+  futures_tax_rate = 0.00002,
+  futures_fee = { TXF = 50, MXF = 25, default = 50 },  -- TWD per contract per side
+  multipliers = { TXF = 200, MXF = 50, TMF = 10 },     -- TWD per point per contract
+  lot_shares = 1000,
+  slippage = { default = 0 },                         -- price units (TWD), per product or code
+}
+
+-- Rates as exact integers per 10^8 (0.001425 -> 142500): fees stay integer math.
+local function rate_e8(r, name)
+  if type(r) ~= "number" or r < 0 then error("broker_sim: bad " .. name .. ": " .. tostring(r), 3) end
+  return floor(r * 1e8 + 0.5)
+end
+
+local function to_e4(x, name)
+  if type(x) ~= "number" then error("broker_sim: " .. name .. " must be a number", 3) end
+  return floor(x * SCALE + 0.5)
+end
+M.to_e4 = function(x) return floor(x * SCALE + 0.5) end
+
+-- floor(a * b / c) for non-negative integers, in int64 (a*b may exceed 2^53).
+local function muldiv(a, b, c, half_up)
+  local p = I64(a) * b
+  if half_up then p = p + floor(c / 2) end
+  return tonumber(p / c)
+end
+
+-- "TXFL6" -> "TXF"; "TXFR1" -> "TXF"; stocks are their own product.
+local function product_of(code)
+  local p = code:match("^(%u%u%u)[A-L]%d$") or code:match("^(%u%u%u)R%d$")
+  return p or code
+end
+M.product_of = product_of
+
+local function is_future_code(code)
+  return code:match("^%u%u%u[A-L]%d$") ~= nil or code:match("^%u%u%uR%d$") ~= nil
+end
+
+local Broker = {}
+Broker.__index = Broker
+
+function M.new(opts)
+  opts = opts or {}
+  local d = M.DEFAULTS
+  local function opt(k) if opts[k] == nil then return d[k] end return opts[k] end
+  local self = setmetatable({}, Broker)
+  self.initial = to_e4(opt("cash"), "cash")
+  self.cash = self.initial
+  self.comm_e8 = rate_e8(opt("commission_rate") * opt("commission_discount"), "commission_rate")
+  self.comm_min = to_e4(opt("commission_min"), "commission_min")
+  self.sell_tax_e8 = rate_e8(opt("sell_tax_rate"), "sell_tax_rate")
+  self.etf_tax_e8 = rate_e8(opt("etf_sell_tax_rate"), "etf_sell_tax_rate")
+  self.dt_tax_e8 = rate_e8(opt("day_trade_tax_rate"), "day_trade_tax_rate")
+  self.day_trade = opt("day_trade") and true or false
+  self.fut_tax_e8 = rate_e8(opt("futures_tax_rate"), "futures_tax_rate")
+  self.fut_fee = {}
+  for k, v in pairs(d.futures_fee) do self.fut_fee[k] = v end
+  for k, v in pairs(opts.futures_fee or {}) do self.fut_fee[k] = v end
+  self.mults = {}
+  for k, v in pairs(d.multipliers) do self.mults[k] = v end
+  for k, v in pairs(opts.multipliers or {}) do self.mults[k] = v end
+  self.lot = opt("lot_shares")
+  local slip = opts.slippage
+  if type(slip) == "number" then slip = { default = slip } end
+  self.slip = {}
+  for k, v in pairs(slip or d.slippage) do self.slip[k] = to_e4(v, "slippage") end
+  self.slip.default = self.slip.default or 0
+
+  self.next_id = 0
+  self.orders = {}        -- id -> order
+  self.pending = {}       -- code -> array of open orders (submission order)
+  self.npending = 0
+  self.pos = {}           -- code -> net position (lots/contracts)
+  self.lots = {}          -- code -> FIFO array of {q = signed qty, px = e4}
+  self.mark = {}          -- code -> last trade price e4
+  self.sec = {}           -- code -> shj_sec_type seen in events
+  self.fills = {}
+  self.roundtrips = {}
+  self.open_rt = {}       -- code -> round trip in progress
+  self.realised = 0
+  self.commission, self.tax, self.fee = 0, 0, 0
+  self.turnover = 0       -- sum of fill values (e4)
+  self.on_order, self.on_trade = nil, nil -- listeners set by the engine
+  return self
+end
+
+-- Contract facts ---------------------------------------------------------------
+
+function Broker:is_future(code)
+  local s = self.sec[code]
+  if s then return s == SEC_FUT end
+  return is_future_code(code)
+end
+
+function Broker:multiplier(code)
+  if self:is_future(code) then
+    local p = product_of(code)
+    local m = self.mults[p] or self.mults[code]
+    if not m then error("broker_sim: no multiplier for futures product " .. p ..
+                        " (set opts.multipliers." .. p .. ")", 2) end
+    return m
+  end
+  return self.lot
+end
+
+-- Costs of one fill, each in e4 money (whole TWD).
+function Broker:costs(code, action, price, qty)
+  local value = price * qty * self:multiplier(code)
+  if self:is_future(code) then
+    local p = product_of(code)
+    local fee = (self.fut_fee[p] or self.fut_fee[code] or self.fut_fee.default) * qty * SCALE
+    local tax = muldiv(value, self.fut_tax_e8, 1e12, true) * SCALE
+    return 0, tax, fee, value
+  end
+  local comm = muldiv(value, self.comm_e8, 1e12) * SCALE
+  if comm < self.comm_min then comm = self.comm_min end
+  local tax = 0
+  if action == "sell" or action == "short" then
+    local r = self.sell_tax_e8
+    if self.day_trade then r = self.dt_tax_e8
+    elseif code:sub(1, 2) == "00" then r = self.etf_tax_e8 end
+    tax = muldiv(value, r, 1e12) * SCALE
+  end
+  return comm, tax, 0, value
+end
+
+-- Orders -------------------------------------------------------------------------
+
+local ACTIONS = { buy = 1, sell = -1, short = -1, cover = 1 }
+
+-- req = {code=, action=, qty=, price=nil|TWD number (limit), born=event counter}
+function Broker:submit(req)
+  local code, action, qty = req.code, req.action, req.qty
+  if type(code) ~= "string" or code == "" then error("broker_sim: order needs a code", 2) end
+  if not ACTIONS[action] then error("broker_sim: unknown action " .. tostring(action), 2) end
+  if type(qty) ~= "number" or qty <= 0 or qty ~= floor(qty) then
+    error("broker_sim: qty must be a positive integer, got " .. tostring(qty), 2)
+  end
+  self.next_id = self.next_id + 1
+  local o = {
+    id = self.next_id, code = code, action = action, qty = qty,
+    type = req.price and "limit" or "market",
+    price = req.price and to_e4(req.price, "price") or nil,
+    status = "submitted", born = req.born or 0, fresh = true, ts = req.ts, tag = req.tag,
+  }
+  if o.price and o.price <= 0 then error("broker_sim: limit price must be > 0", 2) end
+  self.orders[o.id] = o
+  local list = self.pending[code]
+  if not list then list = {}; self.pending[code] = list end
+  list[#list + 1] = o
+  self.npending = self.npending + 1
+  if self.on_order then self.on_order(o) end
+  return o.id
+end
+
+local function remove_pending(self, o)
+  local list = self.pending[o.code]
+  for i = 1, #list do
+    if list[i] == o then table.remove(list, i); break end
+  end
+  self.npending = self.npending - 1
+end
+
+function Broker:cancel(id)
+  local o = self.orders[id]
+  if not o or o.status ~= "submitted" then return false end
+  remove_pending(self, o)
+  o.status = "cancelled"
+  if self.on_order then self.on_order(o) end
+  return true
+end
+
+function Broker:open_orders(code)
+  local out = {}
+  for _, list in pairs(self.pending) do
+    for _, o in ipairs(list) do
+      if code == nil or o.code == code then out[#out + 1] = o end
+    end
+  end
+  table.sort(out, function(a, b) return a.id < b.id end)
+  return out
+end
+
+-- Positions and fills --------------------------------------------------------------
+
+function Broker:position(code) return self.pos[code] or 0 end
+
+local function reject(self, o, reason)
+  remove_pending(self, o)
+  o.status = "rejected"
+  o.reason = reason
+  if self.on_order then self.on_order(o) end
+end
+
+-- Apply a fill of order o at price (e4). ts: event time (int64 cdata or number).
+function Broker:fill(o, price, ts)
+  local code, qty = o.code, o.qty
+  local pos = self.pos[code] or 0
+  local a = o.action
+  if a == "buy" and pos < 0 then return reject(self, o, "buy while short: cover first") end
+  if a == "short" and pos > 0 then return reject(self, o, "short while long: sell first") end
+  if a == "sell" and qty > pos then return reject(self, o, "sell " .. qty .. " > long " .. pos) end
+  if a == "cover" and qty > -pos then return reject(self, o, "cover " .. qty .. " > short " .. -pos) end
+  local mult = self:multiplier(code)
+  local comm, tax, fee, value = self:costs(code, a, price, qty)
+  local dir = ACTIONS[a]
+  local lots = self.lots[code]
+  if not lots then lots = {}; self.lots[code] = lots end
+  local realised = 0
+  if (a == "buy" or a == "short") then
+    lots[#lots + 1] = { q = dir * qty, px = price }
+  else -- reduce FIFO
+    local left = qty
+    while left > 0 do
+      local lot = lots[1]
+      local lq = lot.q < 0 and -lot.q or lot.q
+      local take = lq < left and lq or left
+      local sign = lot.q > 0 and 1 or -1
+      realised = realised + (price - lot.px) * take * mult * sign
+      if take == lq then table.remove(lots, 1) else lot.q = lot.q - sign * take end
+      left = left - take
+    end
+  end
+  local newpos = pos + dir * qty
+  self.pos[code] = newpos
+  if self.mark[code] == nil then self.mark[code] = price end
+  local costs = comm + tax + fee
+  if self:is_future(code) then
+    self.cash = self.cash + realised - costs
+  else
+    self.cash = self.cash - dir * value - costs
+  end
+  self.realised = self.realised + realised
+  self.commission = self.commission + comm
+  self.tax = self.tax + tax
+  self.fee = self.fee + fee
+  self.turnover = self.turnover + value
+  -- round trip: flat -> flat
+  local rt = self.open_rt[code]
+  if pos == 0 then
+    rt = { code = code, side = dir > 0 and "long" or "short", open_ts = ts, gross = 0, costs = 0,
+           max_qty = 0, fills = 0 }
+    self.open_rt[code] = rt
+  end
+  rt.gross = rt.gross + realised
+  rt.costs = rt.costs + costs
+  rt.fills = rt.fills + 1
+  local aq = newpos < 0 and -newpos or newpos
+  if aq > rt.max_qty then rt.max_qty = aq end
+  if newpos == 0 then
+    rt.close_ts = ts
+    rt.net = rt.gross - rt.costs
+    self.roundtrips[#self.roundtrips + 1] = rt
+    self.open_rt[code] = nil
+  end
+  remove_pending(self, o)
+  o.status = "filled"
+  o.fill_price = price
+  local f = {
+    id = #self.fills + 1, order_id = o.id, code = code, action = a, qty = qty, price = price,
+    value = value, commission = comm, tax = tax, fee = fee, realised = realised, ts = ts,
+    position = newpos, cash = self.cash, tag = o.tag,
+  }
+  self.fills[#self.fills + 1] = f
+  if self.on_order then self.on_order(o) end
+  if self.on_trade then self.on_trade(f) end
+  return f
+end
+
+-- Try to fill one order against event ev. Returns the fill price or nil.
+local function match(self, o, ev, kind)
+  local buy = ACTIONS[o.action] > 0
+  local fresh = o.fresh
+  o.fresh = false
+  local L = o.price
+  if kind == KIND_BIDASK then
+    if buy then
+      local ask = tonumber(ev.ask_price[0])
+      if ask <= 0 then return nil end
+      if not L then return ask + (self.slip[o.code] or self.slip[product_of(o.code)] or self.slip.default) end
+      if ask <= L then return fresh and ask or L end
+    else
+      local bid = tonumber(ev.bid_price[0])
+      if bid <= 0 then return nil end
+      if not L then return bid - (self.slip[o.code] or self.slip[product_of(o.code)] or self.slip.default) end
+      if bid >= L then return fresh and bid or L end
+    end
+    return nil
+  end
+  -- a trade
+  local px = tonumber(ev.close)
+  if px <= 0 then return nil end
+  local slip = self.slip[o.code] or self.slip[product_of(o.code)] or self.slip.default
+  if not L then return buy and px + slip or px - slip end
+  if buy then
+    if fresh and px <= L then return px end
+    if px < L then return L end
+  else
+    if fresh and px >= L then return px end
+    if px > L then return L end
+  end
+  return nil
+end
+
+-- Feed one event of instrument `code` (a Lua string); n is the engine's event
+-- counter (orders born at n or later are not eligible yet).
+function Broker:on_event(ev, code, n)
+  local kind = ev.kind
+  if kind == KIND_TICK or kind == KIND_QUOTE then
+    if ev.flags % 2 == FLAG_SIMTRADE then return end
+    self.mark[code] = tonumber(ev.close)
+  elseif kind ~= KIND_BIDASK then
+    return
+  end
+  if self.sec[code] == nil then self.sec[code] = ev.sec_type end
+  if self.npending == 0 then return end
+  local list = self.pending[code]
+  if not list or #list == 0 then return end
+  -- copy: fills remove from the list while we walk it
+  local snapshot = {}
+  for i = 1, #list do snapshot[i] = list[i] end
+  for i = 1, #snapshot do
+    local o = snapshot[i]
+    if o.status == "submitted" and o.born < n then
+      local px = match(self, o, ev, kind)
+      if px then self:fill(o, px, ev.ts_exch_ns) end
+    end
+  end
+end
+
+-- Valuation ---------------------------------------------------------------------------
+
+-- Unrealised PnL of code at its last price (e4).
+function Broker:unrealised(code)
+  local lots = self.lots[code]
+  if not lots or #lots == 0 then return 0 end
+  local m = self.mark[code]
+  local mult = self:multiplier(code)
+  local u = 0
+  for i = 1, #lots do
+    local lot = lots[i]
+    u = u + (m - lot.px) * lot.q * mult
+  end
+  return u
+end
+
+function Broker:total_unrealised()
+  local u = 0
+  for code, lots in pairs(self.lots) do
+    if #lots > 0 then u = u + self:unrealised(code) end
+  end
+  return u
+end
+
+-- Equity = cash + stock positions at market + futures unrealised (e4).
+function Broker:equity()
+  local e = self.cash
+  for code, p in pairs(self.pos) do
+    if p ~= 0 then
+      if self:is_future(code) then
+        e = e + self:unrealised(code)
+      else
+        e = e + p * self.mark[code] * self.lot
+      end
+    end
+  end
+  return e
+end
+
+function Broker:costs_total() return self.commission + self.tax + self.fee end
+
+return M

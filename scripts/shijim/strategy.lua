@@ -1,0 +1,365 @@
+-- shijim.strategy — the CTA strategy template and the engine that runs it.
+--
+-- A strategy file returns a definition made with strategy.define{...} and
+-- adds hook methods to it. The SAME file runs in backtest (replay of the raw
+-- archive) and paper mode (live or simulated feed): the engine below is the
+-- only thing that talks to it, and it is fed the same shj_event cdata in both
+-- modes (scripts/backtest.lua wires the feed).
+--
+--   local strategy = require "shijim.strategy"
+--   local S = strategy.define{ name = "x", codes = {"TXFR1"}, bars = "5m",
+--                              params = { fast = 5, qty = 1 } }
+--   function S:init() ... end          -- before any data; build indicators here
+--   function S:start() ... end         -- right before the first event
+--   function S:on_tick(ev) ... end     -- a trade (kind TICK or QUOTE) of one of `codes`;
+--                                      -- trial-match (simtrade) ticks are not passed
+--   function S:on_bidask(ev) ... end   -- a 5-level book snapshot
+--   function S:on_bar(bar) ... end     -- a finished bar (kind BAR; bar.period_s says which)
+--   function S:on_order(o) ... end     -- an order changed status (submitted/filled/cancelled/rejected)
+--   function S:on_trade(f) ... end     -- a fill
+--   function S:stop() ... end          -- after the last event (final bars delivered first)
+--   return S
+--
+-- Inside hooks: self.params (defaults merged with overrides), self.code (the
+-- first of codes), self:buy/sell/short/cover([code,] qty [, limit_price]) ->
+-- order id (price nil = market; price in TWD as a Lua number), self:cancel(id),
+-- self:cancel_all(), self:pos([code]), self:code_of(ev) (which of `codes` an
+-- event or bar is for), self:equity(), self:cash() (TWD
+-- numbers), self:log(...), self:now_ns() (exchange time of the current event,
+-- UTC ns as a Lua number).
+--
+-- Events are cdata (shj_event*), valid only during the hook: copy what you
+-- keep. Prices are int64 x 10^4: strategy.px(ev.close) gives a Lua number for
+-- indicator math; strategy.code(ev) the code as a string. An alias such as
+-- TXFR1 follows the real contract the feed delivers (ev.code is "TXFL6");
+-- orders on the alias go to that real contract.
+--
+-- Fills never look ahead: bars are finished before the event that finished
+-- them reaches the broker, and an order placed during event k fills on a
+-- later event (see shijim.broker_sim).
+local ffi = require "ffi"
+local bit = require "bit"
+local broker_sim = require "shijim.broker_sim"
+
+local M = {}
+
+local tonumber, type, error, setmetatable, select = tonumber, type, error, setmetatable, select
+local ffi_string = ffi.string
+local band = bit.band
+
+local KIND_TICK, KIND_BIDASK, KIND_STATUS, KIND_QUOTE = 1, 2, 3, 5
+local FLAG_SIMTRADE = 1
+local SCALE = 10000
+
+-- Helpers for strategies -------------------------------------------------------------
+
+-- Fixed-point (int64 cdata or integer number, x 10^4) -> Lua number.
+function M.px(v) return tonumber(v) / SCALE end
+function M.code(ev) return ffi_string(ev.code) end
+
+-- Taipei "YYYY-MM-DD HH:MM:SS.ffffff" of a UTC ns time (int64 cdata or number).
+function M.taipei(ts)
+  local ns = ffi.new("int64_t", ts)
+  local s = ns / 1000000000
+  local frac = ns - s * 1000000000
+  if frac < 0 then s, frac = s - 1, frac + 1000000000 end
+  return os.date("!%Y-%m-%d %H:%M:%S", tonumber(s) + 8 * 3600) ..
+         string.format(".%06d", tonumber(frac / 1000))
+end
+
+-- Publish bars on the runtime bus as SHJ_KIND_BAR events (for sinks and
+-- shijim.on("bar", ...) handlers; strategies get theirs from the engine).
+-- periods: "1m,5m,D"; grace_ms: how long after a bar's end (exchange time)
+-- it is finished (default 0). The runtime owns the bar builder afterwards.
+function M.publish_bars(periods, grace_ms)
+  local sffi = require "shijim.ffi"
+  local C = sffi.C
+  local b = C.bars_new(periods, grace_ms or 0, sffi.errbuf, sffi.ERRLEN)
+  if b == nil then error(sffi.errtext(), 2) end
+  if C.bars_attach_rt(b, sffi.errbuf, sffi.ERRLEN) ~= 0 then
+    C.bars_free(b)
+    error(sffi.errtext(), 2)
+  end
+end
+
+-- Definitions ---------------------------------------------------------------------------
+
+local Base = {}
+Base.__index = Base
+
+function M.define(def)
+  if type(def) ~= "table" then error("strategy.define: want a table", 2) end
+  if type(def.name) ~= "string" then error("strategy.define: name missing", 2) end
+  def.params = def.params or {}
+  def.codes = def.codes or {}
+  def.bars = def.bars or "1m"
+  def.__index = def
+  return setmetatable(def, Base)
+end
+
+-- default hooks: do nothing
+function Base:init() end
+function Base:start() end
+function Base:on_tick() end
+function Base:on_bidask() end
+function Base:on_bar() end
+function Base:on_order() end
+function Base:on_trade() end
+function Base:stop() end
+
+local function order(self, action, ...)
+  local a1 = ...
+  local code, qty, price
+  if type(a1) == "string" then
+    code, qty, price = ...
+  else
+    code, qty, price = self.code, ...
+  end
+  local eng = self._engine
+  local real = eng:real_code(code)
+  if not real then
+    return nil, "no market data yet for " .. tostring(code)
+  end
+  return eng.broker:submit { code = real, action = action, qty = qty, price = price,
+                             born = eng.n, ts = eng.now }
+end
+
+function Base:buy(...) return order(self, "buy", ...) end
+function Base:sell(...) return order(self, "sell", ...) end
+function Base:short(...) return order(self, "short", ...) end
+function Base:cover(...) return order(self, "cover", ...) end
+function Base:cancel(id) return self._engine.broker:cancel(id) end
+
+function Base:cancel_all(code)
+  local b = self._engine.broker
+  local real = code and self._engine:real_code(code)
+  for _, o in ipairs(b:open_orders(real)) do b:cancel(o.id) end
+end
+
+function Base:open_orders(code)
+  return self._engine.broker:open_orders(code and self._engine:real_code(code))
+end
+
+function Base:pos(code)
+  local real = self._engine:real_code(code or self.code)
+  if not real then return 0 end
+  return self._engine.broker:position(real)
+end
+
+-- The strategy code an event belongs to ("TXFR1" for a TXFL6 event when the
+-- strategy asked for the alias), or nil when it is not one of ours.
+function Base:code_of(ev)
+  local eng = self._engine
+  local real = eng.route[ev.inst_id]
+  if real == nil then real = eng:resolve(ev) end
+  if not real then return nil end
+  return eng.alias_of[real] or real
+end
+
+function Base:equity() return self._engine.broker:equity() / SCALE end
+function Base:cash() return self._engine.broker.cash / SCALE end
+function Base:now_ns() return self._engine.now end
+
+function Base:log(...)
+  local parts = {}
+  for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+  self._engine:log(self.name .. ": " .. table.concat(parts, " "))
+end
+
+-- Loading a strategy file ------------------------------------------------------------------
+
+function M.load(path)
+  local chunk, err = loadfile(path)
+  if not chunk then error("strategy: cannot load " .. path .. ": " .. err, 2) end
+  local def = chunk()
+  if type(def) ~= "table" or getmetatable(def) ~= Base then
+    error("strategy: " .. path .. " must return strategy.define{...}", 2)
+  end
+  return def
+end
+
+-- Parameter overrides from text ("fast=3") keep the default's type.
+function M.coerce(def, key, text)
+  local d = def.params[key]
+  if d == nil then error("strategy " .. def.name .. ": unknown parameter " .. key, 2) end
+  if type(d) == "number" then
+    local v = tonumber(text)
+    if not v then error("parameter " .. key .. ": not a number: " .. text, 2) end
+    return v
+  elseif type(d) == "boolean" then
+    if text == "true" or text == "1" then return true end
+    if text == "false" or text == "0" then return false end
+    error("parameter " .. key .. ": not a boolean: " .. text, 2)
+  end
+  return text
+end
+
+-- The engine ----------------------------------------------------------------------------------
+
+local Engine = {}
+Engine.__index = Engine
+
+local function is_alias(code) return code:match("^%u%u%uR%d$") ~= nil end
+
+-- opts: strategy (definition or path), params (overrides), codes (override list),
+-- bars (override period list), broker (broker_sim options), mode ("backtest"|"paper"),
+-- log (function(line) or nil), grace_ms (bars), sample_s (equity curve spacing, 60).
+function M.engine(opts)
+  local def = opts.strategy
+  if type(def) == "string" then def = M.load(def) end
+  if type(def) ~= "table" then error("strategy.engine: strategy missing", 2) end
+  local sffi = require "shijim.ffi"
+  local C = sffi.C
+  local params = {}
+  for k, v in pairs(def.params) do params[k] = v end
+  for k, v in pairs(opts.params or {}) do
+    if def.params[k] == nil then error("strategy " .. def.name .. ": unknown parameter " .. k, 2) end
+    params[k] = v
+  end
+  local codes = opts.codes or def.codes
+  if #codes == 0 then error("strategy " .. def.name .. ": no codes (define codes or pass --codes)", 2) end
+  local bars_spec = opts.bars or def.bars
+  if type(bars_spec) == "table" then bars_spec = table.concat(bars_spec, ",") end
+  local err = ffi.new("char[256]")
+  local b = C.bars_new(bars_spec, opts.grace_ms or 0, err, 256)
+  if b == nil then error(ffi_string(err), 2) end
+  ffi.gc(b, C.bars_free)
+
+  local self = setmetatable({
+    C = C, def = def, mode = opts.mode or "backtest", bars = b,
+    barbuf = ffi.new("shj_event[16]"), n = 0, now = 0,
+    route = {}, alias_of = {}, current = {}, codes = codes, wanted = {}, aliases = {},
+    broker = broker_sim.new(opts.broker), logf = opts.log,
+    sample_ns = (opts.sample_s or 60) * 1e9, next_sample = -math.huge,
+    curve = {}, started = false, finished = false, events = 0, first_ts = nil,
+  }, Engine)
+  for _, c in ipairs(codes) do
+    if is_alias(c) then self.aliases[broker_sim.product_of(c)] = c else self.wanted[c] = true end
+  end
+  local inst = setmetatable({ params = params, code = codes[1], codes = codes, name = def.name,
+                              _engine = self }, def)
+  self.strategy = inst
+  local br = self.broker
+  br.on_order = function(o)
+    self:log(string.format("order #%d %s %d %s %s%s %s%s", o.id, o.action, o.qty, o.code,
+      o.type, o.price and (" @" .. o.price / SCALE) or "", o.status,
+      o.reason and (" (" .. o.reason .. ")") or ""))
+    inst:on_order(o)
+  end
+  br.on_trade = function(f)
+    self:log(string.format("fill #%d order #%d %s %d %s @%s fees %s tax %s pos %d",
+      f.id, f.order_id, f.action, f.qty, f.code, f.price / SCALE,
+      (f.commission + f.fee) / SCALE, f.tax / SCALE, f.position))
+    self:sample(true)
+    inst:on_trade(f)
+  end
+  inst:init()
+  return self
+end
+
+function Engine:log(line)
+  if self.logf then
+    local t = self.now ~= 0 and M.taipei(self.now) or "-"
+    self.logf("[" .. self.mode .. " " .. t .. "] " .. line)
+  end
+end
+
+-- Which strategy code an event belongs to (cached per instrument id), or false.
+function Engine:resolve(ev)
+  local code = ffi_string(ev.code)
+  local r = false
+  local alias = self.aliases[broker_sim.product_of(code)]
+  if self.wanted[code] then
+    r = code
+  elseif alias and code:match("^%u%u%u[A-L]%d$") then
+    r = code
+  end
+  if r then self.alias_of[r] = (not self.wanted[r]) and alias or false end
+  self.route[ev.inst_id] = r
+  return r
+end
+
+-- Real contract for a strategy code (alias -> the last contract seen for it).
+function Engine:real_code(code)
+  if code == nil then return nil end
+  if is_alias(code) then return self.current[code] end
+  return code
+end
+
+function Engine:sample(force)
+  local t = self.now
+  if not force and t < self.next_sample then return end
+  self.next_sample = t + self.sample_ns
+  local c = self.curve
+  c[#c + 1] = { t = self.now, e = self.broker:equity() }
+end
+
+local function drain_bars(self)
+  local C, buf, inst = self.C, self.barbuf, self.strategy
+  while true do
+    local k = tonumber(C.bars_take(self.bars, buf, 16))
+    if k == 0 then break end
+    for i = 0, k - 1 do inst:on_bar(buf[i]) end
+  end
+end
+
+-- The hot path: one event of any kind and instrument.
+function Engine:feed(ev)
+  local kind = ev.kind
+  if kind == KIND_STATUS then
+    if self.C.bars_feed(self.bars, ev) > 0 then drain_bars(self) end
+    return
+  end
+  if kind ~= KIND_TICK and kind ~= KIND_BIDASK and kind ~= KIND_QUOTE then return end
+  local code = self.route[ev.inst_id]
+  if code == nil then code = self:resolve(ev) end
+  if not code then return end
+  local now = tonumber(ev.ts_exch_ns) -- ns as a double: ~256 ns resolution, plenty for pacing
+  self.now = now
+  if not self.started then
+    self.started = true
+    self.first_ts = now
+    self.strategy:start()
+  end
+  local alias = self.alias_of[code]
+  if alias then self.current[alias] = code end
+  -- Bars this event finishes hold only earlier trades: deliver them first, with
+  -- the counter still at the previous event so that their orders may fill on
+  -- this one (it is the first event after the bar).
+  if self.C.bars_feed(self.bars, ev) > 0 then drain_bars(self) end
+  local n = self.n + 1
+  self.n = n
+  self.broker:on_event(ev, code, n)
+  if now >= self.next_sample then self:sample(false) end
+  if kind == KIND_BIDASK then
+    self.strategy:on_bidask(ev)
+  elseif band(ev.flags, FLAG_SIMTRADE) == 0 then
+    self.strategy:on_tick(ev)
+  end
+end
+
+-- End of data: deliver the last bars, stop the strategy, take the final sample.
+function Engine:finish()
+  if self.finished then return self:result() end
+  self.finished = true
+  self.C.bars_flush(self.bars)
+  drain_bars(self)
+  self.strategy:stop()
+  self:sample(true)
+  return self:result()
+end
+
+function Engine:result()
+  local br = self.broker
+  return {
+    name = self.def.name, params = self.strategy.params, mode = self.mode, codes = self.codes,
+    initial = br.initial, final = br:equity(), cash = br.cash, realised = br.realised,
+    unrealised = br:total_unrealised(),
+    commission = br.commission, tax = br.tax, fee = br.fee, costs = br:costs_total(),
+    turnover = br.turnover, fills = br.fills, roundtrips = br.roundtrips, curve = self.curve,
+    orders = br.next_id, open_orders = #br:open_orders(), events = self.n,
+    first_ts = self.first_ts, last_ts = self.now, positions = br.pos,
+  }
+end
+
+return M
