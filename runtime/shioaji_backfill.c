@@ -14,9 +14,9 @@
  *
  * A backfilled tick is archived like any payload: a tick_stk/tick_fop JSON
  * built from the history row with "backfill":true, so the archive is
- * complete and replay sees it. src_deliver has no flags argument, so the
- * few lines of the ingest path (sequence, archive, parse, flag, commit) are
- * repeated here; see the final report for a proposed src_deliver_flags.
+ * complete, and it goes through the one ingest path (src_deliver_flags). The
+ * parser maps "backfill":true back to SHJ_FLAG_BACKFILL, so a replay of the
+ * archive still knows which ticks were back-filled.
  *
  * Limits: one request per gap and instrument, paced with every other REST
  * call (rate_limit per rate_window_s); a window crossing midnight is asked
@@ -279,45 +279,13 @@ void sjs_backfill_answer(sjs_src *s, const sjs_job *j, int http, const char *bod
     sjs_backfill_flush(s);
 }
 
-/* The ingest path with a flag (see the DESIGN note). */
-static int deliver_flagged(sjs_src *s, int tag, const char *data, size_t len, int64_t recv_ns) {
-    src_source *b = &s->base;
-    if (!src_ready(b, len)) {
-        b->counters.pauses++;
-        return SHJ_AGAIN;
-    }
-    uint64_t seq = b->next_seq + 1;
-    if (b->raw) {
-        int rc = arc_append(b->raw, (uint8_t)tag, data, (uint32_t)len, recv_ns, seq);
-        if (rc == SHJ_AGAIN) return SHJ_AGAIN;
-        if (rc != SHJ_OK) return SHJ_ERR;
-    }
-    b->next_seq = seq;
-    b->counters.payloads++;
-    shj_event *ev = bus_claim(b->bus);
-    if (!ev) return SHJ_OK; /* src_ready said there was room; archived, counted */
-    char err[200];
-    if (psr_parse(tag, data, len, ev, err, sizeof err) != PSR_EVENT) {
-        b->counters.malformed++;
-        shj_log(SHJ_LOG_WARN, "source %s: backfilled tick unreadable: %s: %.*s", b->name, err, (int)len, data);
-        return SHJ_OK;
-    }
-    ev->seq = seq;
-    ev->ts_recv_ns = recv_ns;
-    ev->source_id = b->source_id;
-    ev->flags |= SHJ_FLAG_BACKFILL;
-    bus_commit(b->bus);
-    b->counters.events++;
-    if (ev->kind < SHJ_KIND_MAX) b->counters.per_kind[ev->kind]++;
-    return SHJ_OK;
-}
-
 int sjs_backfill_flush(sjs_src *s) {
     while (s->bfq_n) {
         sjs_bf_item *it = &s->bfq[s->bfq_head];
         if (it->len) {
             if (!sjs_status_flush(s)) return 0;
-            int rc = deliver_flagged(s, it->tag, it->payload, it->len, it->recv_ns);
+            int rc = src_deliver_flags(&s->base, it->tag, it->payload, it->len, it->recv_ns,
+                                       SHJ_FLAG_BACKFILL);
             if (rc == SHJ_AGAIN) return 0;
             if (rc == SHJ_ERR) {
                 shj_log(SHJ_LOG_ERROR, "source %s: raw archive failed during backfill", s->base.name);
