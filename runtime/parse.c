@@ -66,7 +66,7 @@
 enum {
     F_UNKNOWN = 0,
     /* common */
-    F_CODE, F_DATE, F_TIME, F_SIMTRADE, F_SUSPEND, F_ODD,
+    F_CODE, F_DATE, F_TIME, F_SIMTRADE, F_SUSPEND, F_ODD, F_BACKFILL,
     /* tick / quote */
     F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_AVG, F_DIFF_PRICE, F_DIFF_RATE, F_AMOUNT, F_AMOUNT_SUM,
     F_UNDERLYING, F_VOLUME, F_VOL_SUM, F_BID_SIDE, F_ASK_SIDE, F_TICK_TYPE, F_CHG_TYPE,
@@ -96,6 +96,9 @@ static const field_def fields[F_COUNT] = {
     [F_SIMTRADE] = {"simtrade", T_FLAG, SHJ_FLAG_SIMTRADE},
     [F_SUSPEND] = {"suspend", T_FLAG, SHJ_FLAG_SUSPENDED},
     [F_ODD] = {"intraday_odd", T_FLAG, SHJ_FLAG_ODDLOT},
+    /* Set by our own backfill on payloads fetched after a gap, so that a
+     * replay of the archive keeps knowing which ticks were back-filled. */
+    [F_BACKFILL] = {"backfill", T_FLAG, SHJ_FLAG_BACKFILL},
     [F_OPEN] = {"open", T_DEC, AT(open)},
     [F_HIGH] = {"high", T_DEC, AT(high)},
     [F_LOW] = {"low", T_DEC, AT(low)},
@@ -151,6 +154,7 @@ static inline int field_of(const char *k, size_t n) {
     case 8:
         if (KEY_IS("simtrade")) return F_SIMTRADE;
         if (KEY_IS("chg_type")) return F_CHG_TYPE;
+        if (KEY_IS("backfill")) return F_BACKFILL;
         return F_UNKNOWN;
     case 9:
         if (KEY_IS("bid_price")) return F_BID_PRICE;

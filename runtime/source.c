@@ -69,6 +69,11 @@ static int parse_and_publish(src_source *s, int tag, const char *data, size_t le
 }
 
 int src_deliver(src_source *s, int tag, const char *data, size_t len, int64_t recv_ns) {
+    return src_deliver_flags(s, tag, data, len, recv_ns, 0);
+}
+
+int src_deliver_flags(src_source *s, int tag, const char *data, size_t len, int64_t recv_ns,
+                      uint32_t extra_flags) {
     if (!src_ready(s, len)) {
         s->counters.pauses++;
         return SHJ_AGAIN;
@@ -87,7 +92,7 @@ int src_deliver(src_source *s, int tag, const char *data, size_t len, int64_t re
     }
     s->next_seq = seq;
     s->counters.payloads++;
-    return parse_and_publish(s, tag, data, len, recv_ns, seq, 0);
+    return parse_and_publish(s, tag, data, len, recv_ns, seq, extra_flags);
 }
 
 int src_deliver_recorded(src_source *s, int tag, const char *data, size_t len, int64_t recv_ns,

@@ -84,6 +84,10 @@ int src_ready(const src_source *s, size_t len);
  * SHJ_AGAIN (not ready: nothing happened, retry later), SHJ_ERR (archive failed:
  * the source must stop; err says why). */
 int src_deliver(src_source *s, int tag, const char *data, size_t len, int64_t recv_ns);
+/* The same path, with flags added to the published event (SHJ_FLAG_BACKFILL
+ * for ticks fetched from history after a gap). */
+int src_deliver_flags(src_source *s, int tag, const char *data, size_t len, int64_t recv_ns,
+                      uint32_t extra_flags);
 /* Replay: keep the recorded seq and recv time, do not archive again. */
 int src_deliver_recorded(src_source *s, int tag, const char *data, size_t len, int64_t recv_ns,
                          uint64_t seq, uint32_t extra_flags);

@@ -23,6 +23,8 @@ local opts = cli.parse(arg, {
   { "--date", "string", "simulated trading date YYYY-MM-DD (default: today in Taipei)" },
   { "--url", "string", "Shioaji server URL (e.g. http://127.0.0.1:8080)" },
   { "--socket", "string", "Shioaji server Unix socket path" },
+  { "--clickhouse", "string", "also record into ClickHouse at this DSN (or $SHIJIM_CLICKHOUSE_DSN)" },
+  { "--fallback-dir", "string", "where ClickHouse batches go when it is down", default = "data/fallback" },
   { "--quiet", "flag", "do not log block trades" },
 })
 
@@ -40,6 +42,14 @@ end
 
 src:subscribe{ stocks = opts.stocks, futures = opts.futures, kinds = opts.kinds }
 shijim.route(src, require("sinks.raw"){ dir = opts.dir, fsync_ms = opts.fsync_ms })
+
+-- ClickHouse is the analytical copy; the raw archive stays the ground truth.
+-- When ClickHouse is slow or down, batches go to JSONL under --fallback-dir
+-- (replay them with `shijim restore.lua --fallback-dir DIR --apply`).
+local dsn = opts.clickhouse or os.getenv("SHIJIM_CLICKHOUSE_DSN")
+if dsn then
+  shijim.route(src, require("sinks.clickhouse"){ dsn = dsn, fallback_dir = opts.fallback_dir })
+end
 
 -- Block trades (>= 100 lots), reported at most once a second so logs stay readable.
 if not opts.quiet then

@@ -464,6 +464,10 @@ static void test_flags_and_instruments(void) {
               "\"suspend\":true,\"simtrade\":true,\"intraday_odd\":true");
     CHECK_EQ_I64(parse(PSR_TAG_BIDASK_STK, p, &ev), PSR_EVENT);
     CHECK_EQ_I64(ev.flags, SHJ_FLAG_SIMTRADE | SHJ_FLAG_SUSPENDED | SHJ_FLAG_ODDLOT);
+    /* our backfill marks payloads fetched after a gap; replay must see the flag */
+    p = subst(TICK_STK, "\"simtrade\":false", "\"simtrade\":false,\"backfill\":true");
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, p, &ev), PSR_EVENT);
+    CHECK_EQ_I64(ev.flags, SHJ_FLAG_BACKFILL);
     p = subst(TICK_STK, "\"simtrade\":false", "\"simtrade\":null"); /* null = absent */
     CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, p, &ev), PSR_EVENT);
     CHECK_EQ_I64(ev.flags, 0);

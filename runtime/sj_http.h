@@ -1,0 +1,93 @@
+/* sj_http.h — HTTP requests on the libev loop through libcurl's multi socket API.
+ *
+ * Owns: one CURLM handle driven by libev (CURLMOPT_SOCKETFUNCTION gives each
+ * curl socket an ev_io, CURLMOPT_TIMERFUNCTION drives one ev_timer, and
+ * curl_multi_socket_action runs from those watchers), and the requests on it:
+ * short REST calls whose whole body is handed to a completion callback, and
+ * long-lived streams (SSE) whose body is handed over chunk by chunk as it
+ * arrives. Never blocks the loop: there is no curl_easy_perform anywhere.
+ *
+ * Transport: a base URL over TCP, or a Unix domain socket
+ * (CURLOPT_UNIX_SOCKET_PATH) with the base URL only naming the host header.
+ * A credential header, when configured, is sent on every request and never
+ * logged; logged URLs are redacted (no userinfo).
+ *
+ * Guarantees:
+ *  - Callbacks run on the loop thread, never before the call that started
+ *    the request has returned.
+ *  - done_fn runs exactly once per request unless the request was cancelled;
+ *    the request is freed right after done_fn returns.
+ *  - sjh_cancel is safe from inside any callback (it is deferred).
+ *
+ * Request states: QUEUED(add) -> RUNNING -> [STREAMING <-> MUTED] -> DONE(done_fn) | CANCELLED.
+ */
+#ifndef SHJ_SJ_HTTP_H
+#define SHJ_SJ_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ev_loop;
+typedef struct sjh_client sjh_client;
+typedef struct sjh_req sjh_req;
+
+/* A streaming body chunk (only after a 2xx status). Return len (taken); any
+ * other value aborts the transfer. Back-pressure is sjh_mute, not a return code. */
+typedef size_t (*sjh_data_fn)(void *ctx, sjh_req *r, const char *data, size_t len);
+/* Response headers complete (streams): http_status of the answer. */
+typedef void (*sjh_head_fn)(void *ctx, sjh_req *r, int http_status);
+/* Finished. http_status 0 when no answer came (curl_err says why: refused,
+ * timeout, connection closed mid-body...). body holds the whole answer for
+ * REST calls, or the non-2xx answer of a stream. body is NUL-terminated. */
+typedef void (*sjh_done_fn)(void *ctx, sjh_req *r, int http_status, const char *body,
+                            size_t body_len, const char *curl_err);
+
+typedef struct sjh_config {
+    const char *base_url;     /* "http://127.0.0.1:8080" (no trailing slash needed) */
+    const char *unix_socket;  /* NULL = TCP */
+    const char *auth_header;  /* full header line or NULL; secret: never logged */
+    long connect_timeout_ms;  /* default 5000 */
+    long request_timeout_ms;  /* REST calls only; default 15000 */
+} sjh_config;
+
+typedef struct sjh_stats {
+    uint64_t requests;        /* started */
+    uint64_t completed;       /* done_fn called */
+    uint64_t failed;          /* no HTTP answer */
+    uint64_t bytes_in;        /* body bytes received */
+    int active;               /* requests in flight */
+    int sockets;              /* sockets curl asked us to watch */
+} sjh_stats;
+
+sjh_client *sjh_new(struct ev_loop *loop, const sjh_config *cfg, char *err, size_t errlen);
+/* Cancel everything (no callbacks) and free. */
+void sjh_free(sjh_client *c);
+
+/* REST call. method "GET"/"POST"; path "/api/v1/info"; body NULL or JSON. */
+sjh_req *sjh_request(sjh_client *c, const char *method, const char *path, const char *body,
+                     sjh_done_fn done, void *ctx, char *err, size_t errlen);
+/* Stream (GET with Accept: text/event-stream, no total timeout). */
+sjh_req *sjh_stream(sjh_client *c, const char *path, sjh_head_fn head, sjh_data_fn data,
+                    sjh_done_fn done, void *ctx, char *err, size_t errlen);
+
+/* Forget a request: no more callbacks; its connection is closed. */
+void sjh_cancel(sjh_req *r);
+/* Back-pressure for streams: stop reading the request's socket (the kernel
+ * buffers fill and TCP slows the server down) until sjh_unmute. Chunks curl
+ * had already read may still arrive after sjh_mute; none are ever lost. */
+void sjh_mute(sjh_req *r);
+void sjh_unmute(sjh_req *r);
+int sjh_is_muted(const sjh_req *r);
+/* Tag a request with a number of the caller's choosing (e.g. which stream). */
+void sjh_set_tag(sjh_req *r, int tag);
+int sjh_tag(const sjh_req *r);
+const char *sjh_path(const sjh_req *r);
+
+void sjh_get_stats(const sjh_client *c, sjh_stats *out);
+/* Base URL for logs: scheme://host[:port] without userinfo, plus the socket path if any. */
+const char *sjh_display(const sjh_client *c);
+
+/* Copy url into out[cap] with any "user:password@" removed. */
+void sjh_redact_url(const char *url, char *out, size_t cap);
+
+#endif

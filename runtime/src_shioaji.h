@@ -1,0 +1,64 @@
+/* src_shioaji.h — the live Shioaji source: Shioaji's HTTP + SSE server, owned by the C runtime.
+ *
+ * Owns: the connection to a Shioaji server (`shioaji server start`) over TCP
+ * or its Unix socket; the subscriptions (paced under the server's rate
+ * limit, continuous aliases such as TXFR1 resolved through
+ * /api/v1/data/contracts); the SSE stream(s) (/api/v1/stream/data, or one
+ * per kind); and the resilience around them: heartbeat watchdog, reconnect
+ * with exponential backoff and jitter, resubscription, gap events, and
+ * (optionally) gap backfill from /api/v1/data/ticks.
+ *
+ * Guarantees:
+ *  - Every SSE event's bytes go through src_deliver with their receive time
+ *    (the time the chunk holding its last byte arrived): archive first, then
+ *    parse, then bus. Malformed and unknown events are archived and counted.
+ *  - Never blocks the loop (sj_http.c: curl multi socket API on libev).
+ *  - Back-pressure is lossless: when the bus or archive is full the transfer
+ *    is paused (curl keeps the bytes) and resumed from ops->resume.
+ *  - After a stream is lost and comes back: DISCONNECTED, then CONNECTED,
+ *    one GAP per affected instrument with gap_start_ns = receive time of the
+ *    last byte before the loss and gap_end_ns = receive time of the new
+ *    stream's answer, then RESUBSCRIBED once every subscription is restored.
+ *  - A rejected subscription (4xx) publishes SHJ_STATUS_ERROR naming the
+ *    contract, the HTTP status and the server's message; the others go on.
+ *  - Credentials come only from the environment (SHIOAJI_API_KEY /
+ *    SHIOAJI_SECRET_KEY, else SJ_API_KEY / SJ_SEC_KEY), are sent as a bearer
+ *    header to non-local servers (or always, with option send_auth), and are
+ *    never logged.
+ *
+ * Stream states (per stream): IDLE -> CONNECTING -> OPEN -> (lost) BACKOFF -> CONNECTING ...
+ */
+#ifndef SHJ_SRC_SHIOAJI_H
+#define SHJ_SRC_SHIOAJI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct src_source src_source; /* source.h; repeated here for the FFI block below */
+
+/* FFI-BEGIN */
+/* url: "http://127.0.0.1:8080" (NULL/"" = that default, or "http://localhost"
+ * with a socket); unix_socket: path or NULL; stream_mode: "combined" (default)
+ * or "per_kind"; heartbeat_timeout_s <= 0 = 75 s. */
+src_source *shj_shioaji_new(const char *name, const char *url, const char *unix_socket,
+                            const char *stream_mode, double heartbeat_timeout_s, char *err,
+                            size_t errlen);
+/* Tuning, before or after start: "backoff_initial_s", "backoff_max_s",
+ * "rate_limit" (requests per window), "rate_window_s", "send_auth" (0/1),
+ * "backfill" (0/1), "backfill_delay_s", "connect_timeout_s", "request_timeout_s",
+ * "max_retries", "heartbeat_timeout_s". */
+int shj_shioaji_set(src_source *s, const char *key, double value, char *err, size_t errlen);
+/* Real code an alias resolved to (out holds 16 bytes). 1 when known, 0 not (yet). */
+int shj_shioaji_resolved(const src_source *s, const char *code, char *out);
+/* Counters: "reconnects", "gaps", "subscribe_errors", "subscribed", "requests",
+ * "rate_waits", "bytes", "unknown_names", "backfilled", "backfill_requests",
+ * "streams_open", "resubscribed". */
+uint64_t shj_shioaji_counter(const src_source *s, const char *name);
+/* One line: connection state for status displays; returns the length. */
+size_t shj_shioaji_status(const src_source *s, char *buf, size_t cap);
+/* Server's /api/v1/info answer ("" until known); simulation: 1, production: 0, unknown: -1. */
+const char *shj_shioaji_server_version(const src_source *s);
+int shj_shioaji_simulation(const src_source *s);
+/* FFI-END */
+
+#endif

@@ -1,0 +1,141 @@
+/* test_shioaji_secret.c — credentials come from the environment and never reach a log.
+ *
+ * Fake keys are put in SHIOAJI_API_KEY/SHIOAJI_SECRET_KEY and SJ_API_KEY/
+ * SJ_SEC_KEY; the stand-in demands "Authorization: Bearer KEY:SECRET".
+ *  A. SHIOAJI_* hold the right pair, SJ_* a wrong one: the SHIOAJI_* pair
+ *     wins (subscriptions succeed, no 401).
+ *  B. Only SJ_* hold the right pair: it is used.
+ *  C. A local server without send_auth: no header is sent, so the stand-in
+ *     answers 401 and the source reports it clearly.
+ * All of it runs with debug logging, stderr captured (ours and the stand-in's);
+ * none of the four secrets appears there or in the stand-in's log.
+ */
+#include "sj_harness.h"
+#include "t.h"
+
+#define KEY "fake-key-6f1e2d4c"
+#define SEC "fake-secret-9a8b7c3e"
+#define WRONG_KEY "wrong-key-13579bdf"
+#define WRONG_SEC "wrong-secret-2468ace0"
+
+typedef struct ctx {
+    sh_standin *si;
+    src_source *src;
+    sh_rec rec;
+    int want_error;
+} ctx;
+
+static int step(void *p, double el) {
+    ctx *c = p;
+    SHJ_UNUSED(el);
+    if (c->want_error) return sh_count_status(&c->rec, SHJ_STATUS_ERROR) >= 1;
+    return shj_shioaji_counter(c->src, "subscribed") == 1 && c->src->counters.per_kind[SHJ_KIND_TICK] > 10;
+}
+
+/* One run of a source against the stand-in; returns what it recorded. */
+static void scenario(sh_standin *si, int send_auth, int want_error, ctx *c) {
+    char url[128], err[256];
+    memset(c, 0, sizeof *c);
+    c->si = si;
+    c->want_error = want_error;
+    sh_url(si, url, sizeof url);
+    rt_init(0);
+    rt_set_status_interval(0);
+    c->src = shj_shioaji_new("sjs", url, NULL, NULL, 2.0, err, sizeof err);
+    shj_shioaji_set(c->src, "backoff_initial_s", 0.05, err, sizeof err);
+    if (send_auth) shj_shioaji_set(c->src, "send_auth", 1, err, sizeof err);
+    rt_add_source(c->src, err, sizeof err);
+    bus_subscribe(rt_bus(), "test", SHJ_MASK_ALL, NULL, 0, BUS_BLOCK, sh_rec_cb, &c->rec);
+    src_sub_req a = {"2330", SHJ_EX_TSE, SHJ_SEC_STK, 1u << SHJ_KIND_TICK, 0};
+    c->src->ops->subscribe(c->src, &a, err, sizeof err);
+    CHECK_EQ_I64(sh_run(step, c, 20.0), 0);
+}
+
+static int file_has(const char *path, const char *needle) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char *line = NULL;
+    size_t cap = 0;
+    int found = 0;
+    while (!found && getline(&line, &cap, f) > 0) found = strstr(line, needle) != NULL;
+    free(line);
+    fclose(f);
+    return found;
+}
+
+int main(void) {
+    char dir[256], cap_path[512];
+    sh_mkdtemp(dir, sizeof dir, "sj-secret");
+    snprintf(cap_path, sizeof cap_path, "%s/stderr.txt", dir);
+
+    /* Capture stderr (ours and, by inheritance, the stand-in's). */
+    fflush(stderr);
+    int saved = dup(2);
+    int capfd = open(cap_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(capfd, 2);
+    close(capfd);
+    shj_log_set_level(SHJ_LOG_DEBUG);
+
+    sh_standin si;
+    const char *args[] = {"--rate", "200", "--heartbeat-ms", "200", "--date", "2026-11-25", "--require-auth",
+                          KEY ":" SEC, NULL};
+    int started = sh_standin_start(&si, dir, 0, args) == 0;
+
+    ctx a, b, c;
+    int64_t fails_a = -1, fails_b = -1, fails_c = -1;
+    if (started) {
+        setenv("SHIOAJI_API_KEY", KEY, 1);
+        setenv("SHIOAJI_SECRET_KEY", SEC, 1);
+        setenv("SJ_API_KEY", WRONG_KEY, 1);
+        setenv("SJ_SEC_KEY", WRONG_SEC, 1);
+        scenario(&si, 1, 0, &a);
+        fails_a = sh_stat(&si, "auth_failures");
+        rt_shutdown();
+
+        unsetenv("SHIOAJI_API_KEY");
+        unsetenv("SHIOAJI_SECRET_KEY");
+        setenv("SJ_API_KEY", KEY, 1);
+        setenv("SJ_SEC_KEY", SEC, 1);
+        scenario(&si, 1, 0, &b);
+        fails_b = sh_stat(&si, "auth_failures");
+        rt_shutdown();
+
+        scenario(&si, 0, 1, &c);
+        fails_c = sh_stat(&si, "auth_failures");
+        rt_shutdown();
+        sh_standin_stop(&si);
+    }
+
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    shj_log_set_level(SHJ_LOG_INFO);
+
+    CHECK(started);
+    CHECK_EQ_I64(fails_a, 0);
+    CHECK(a.rec.n > 10);
+    CHECK_EQ_I64(fails_b, 0);
+    CHECK(b.rec.n > 10);
+    CHECK(fails_c > 0);
+    int unauthorized = 0;
+    for (size_t i = 0; i < c.rec.n; i++)
+        if (c.rec.ev[i].kind == SHJ_KIND_STATUS && c.rec.ev[i].status == SHJ_STATUS_ERROR &&
+            c.rec.ev[i].http_status == 401 && strstr(c.rec.ev[i].detail, "unauthorized"))
+            unauthorized++;
+    CHECK(unauthorized >= 1);
+
+    /* The logs said things (so the grep is meaningful), but never a secret. */
+    CHECK_EQ_I64(file_has(cap_path, "Shioaji server shioaji-standin"), 1);
+    CHECK_EQ_I64(file_has(cap_path, "credentials: sent"), 1);
+    CHECK_EQ_I64(file_has(cap_path, "HTTP 401"), 1);
+    const char *secrets[] = {KEY, SEC, WRONG_KEY, WRONG_SEC, "6f1e2d4c", "9a8b7c3e"};
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
+        CHECK_EQ_I64(file_has(cap_path, secrets[i]), 0);
+        CHECK_EQ_I64(file_has(si.log_path, secrets[i]), 0);
+    }
+    free(a.rec.ev);
+    free(b.rec.ev);
+    free(c.rec.ev);
+    sh_rmrf(dir);
+    T_DONE();
+}

@@ -1,0 +1,1161 @@
+/* tool_standin.c — our stand-in for Shioaji's HTTP + SSE server.
+ *
+ * Owns: a small HTTP/1.1 server on libev, listening only on 127.0.0.1 or a
+ * Unix socket, speaking the endpoints the Shioaji source uses (see
+ * shared/reference/shioaji.md and docs/shioaji.md): health, info, subscribe,
+ * unsubscribe, the combined and per-kind SSE streams with heartbeats, stream
+ * status, contracts lookup (continuous aliases), historical ticks, and JSON
+ * errors {"code":..,"message":..,"details":null}. Market data comes from the
+ * simulated market (sim.h) for the subscribed contracts at a chosen rate.
+ *
+ * Guarantees for tests:
+ *  - The log (--log FILE) has one line per SSE event whose bytes were all
+ *    written to a client socket: "S <seq> <conn> <tag> <code> <len> <xxh64>"
+ *    (+ " <payload>" with --log-payloads). An event cut by a fault, or never
+ *    written, is not in it. So "0 missing, 0 duplicated" is checkable.
+ *  - An event goes to the newest stream connection that carries its kind;
+ *    a stalled connection gets nothing (the events are lost, as in a real
+ *    outage) and everything generated stays in the history (/data/ticks).
+ *  - Faults on demand, by flag or by POST /_standin/fault {"fault":..}:
+ *    drop (cut the connection mid-event), stall (no events, no heartbeats),
+ *    subscribe_error (status 500 or 429 for the next N subscribes), unknown
+ *    contracts (404), malformed / unknown_event, slow_drip (bytes trickle a
+ *    few at a time), inject (a given payload), pause/resume (quiesce),
+ *    close_all (clean end of every stream).
+ *  - GET /_standin/stats: counters as JSON (flushes the log first).
+ *
+ * Usage: tool_standin [--port N | --unix PATH] [--rate EV_PER_S] [--nominal-rate EV_PER_EXCH_S] [--heartbeat-ms MS]
+ *   [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--log-generated] [--unknown CODE]...
+ *   [--require-auth KEY:SECRET] [--rate-limit N] [--rate-window-ms MS] [--max-subs N]
+ *   [--subscribe-error STATUS:COUNT] [--history N]
+ * Prints "listening 127.0.0.1:PORT" or "listening unix:PATH" on stdout when ready.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "clock.h"
+#include "parse.h"
+#include "shj_common.h"
+#include "shj_event.h"
+#include "sim.h"
+#include "sj_json.h"
+
+#define SI_MAX_CONNS 512
+#define SI_MAX_SUBS 2048
+#define SI_MAX_UNKNOWN 32
+#define SI_MAX_HEAD 16384
+#define SI_MAX_BODY (1u << 20)
+#define SI_BACKLOG_HIGH (8u << 20) /* a stream this far behind pauses the market */
+
+/* Buffers -------------------------------------------------------------------- */
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap, off; /* bytes [off, len) are pending */
+} sbuf;
+
+static void sb_reserve(sbuf *b, size_t extra) {
+    if (b->off && b->off == b->len) b->off = b->len = 0;
+    if (b->len + extra <= b->cap) return;
+    if (b->off > b->cap / 2) { /* compact before growing */
+        memmove(b->p, b->p + b->off, b->len - b->off);
+        b->len -= b->off;
+        b->off = 0;
+        if (b->len + extra <= b->cap) return;
+    }
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + extra) cap *= 2;
+    b->p = realloc(b->p, cap);
+    if (!b->p) {
+        fprintf(stderr, "standin: out of memory\n");
+        exit(3);
+    }
+    b->cap = cap;
+}
+
+static void sb_add(sbuf *b, const void *s, size_t n) {
+    sb_reserve(b, n);
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    sb_reserve(b, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+static size_t sb_pending(const sbuf *b) { return b->len - b->off; }
+static void sb_free(sbuf *b) {
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+/* State ------------------------------------------------------------------------ */
+
+typedef struct mark { /* an event inside a stream's output, awaiting its last byte */
+    uint64_t end;        /* absolute output offset just after the event's bytes */
+    size_t log_end;      /* end of its line in the connection's pending log text */
+} mark;
+
+typedef struct conn {
+    ev_io rio, wio;
+    ev_timer drip;
+    int fd;
+    int id;
+    int used;
+    int stream;          /* 1 once it serves an SSE stream */
+    int kind_filter;     /* psr tag, 0 = combined */
+    int stalled;
+    int drop_next;       /* cut the connection in the middle of the next event */
+    int closing;         /* close once the output is written */
+    uint64_t drip_until; /* write slowly until out_written reaches this */
+    sbuf in;
+    sbuf out;
+    uint64_t out_total;  /* bytes ever appended to out */
+    uint64_t out_written;/* bytes ever written to the socket */
+    mark *marks;
+    size_t n_marks, cap_marks, mark_head;
+    sbuf logtext;        /* log lines of events not yet fully written */
+} conn;
+
+typedef struct sub {
+    char code[16];       /* as subscribed (may be an alias) */
+    char real[16];       /* what the market calls it */
+    uint32_t quote_mask; /* 1 tick, 2 bidask, 4 quote */
+    int odd;
+} sub;
+
+typedef struct hist { /* a generated trade, for /api/v1/data/ticks */
+    char code[16];
+    int64_t exch_ns;
+    char close[24];
+    int32_t volume;
+    int8_t tick_type;
+} hist;
+
+static struct {
+    struct ev_loop *loop;
+    int lfd;
+    char unix_path[108];
+    ev_io accept_w;
+    ev_timer gen_timer, hb_timer;
+    ev_signal sigint_w, sigterm_w;
+    conn conns[SI_MAX_CONNS];
+    int next_conn_id;
+
+    sim_market *market;
+    char date[11];
+    double rate;
+    double nominal_rate;     /* exchange seconds advance 1/nominal_rate per event */
+    int64_t gen_started_mono;
+    uint64_t generated;      /* payloads generated in total */
+    uint64_t gen_count;      /* generated since gen_started_mono (pacing) */
+    int paused;
+    int hb_ms;
+
+    sub subs[SI_MAX_SUBS];
+    size_t n_subs;
+    size_t max_subs;
+    char unknown[SI_MAX_UNKNOWN][16];
+    size_t n_unknown;
+    char auth[256];          /* expected "Bearer KEY:SECRET", "" = none required */
+
+    int sub_err_status, sub_err_count;
+    int rate_limit, rate_window_ms;
+    int64_t *req_times;      /* ring of recent limited requests (mono ns) */
+    size_t req_head, req_n;
+
+    hist *history;
+    size_t hist_cap, hist_n, hist_head;
+
+    FILE *log;
+    int log_payloads;
+    int log_generated;       /* also log every generated trade: "G code exch_ns close volume" */
+    uint64_t sent, seq, heartbeats;
+    uint64_t requests, limited_requests, rate_limited, max_in_window, auth_failures;
+    uint64_t subscribe_requests, unsubscribe_requests, ticks_requests, contract_requests;
+    uint64_t streams_opened, malformed_sent;
+} S;
+
+/* Helpers ------------------------------------------------------------------------ */
+
+static const char *status_text(int code) {
+    switch (code) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 409: return "Conflict";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    default: return "Status";
+    }
+}
+
+static void conn_close(conn *c);
+static void conn_flush(conn *c);
+
+static void respond(conn *c, int code, const char *json) {
+    size_t n = strlen(json);
+    size_t start = sb_pending(&c->out);
+    sb_printf(&c->out,
+              "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+              code, status_text(code), n);
+    sb_add(&c->out, json, n);
+    c->out_total += sb_pending(&c->out) - start; /* every byte counts: marks share this offset */
+}
+
+static void respond_error(conn *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void respond_error(conn *c, int code, const char *fmt, ...) {
+    char msg[512], q[1100], body[1300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sjj_quote(msg, q, sizeof q);
+    snprintf(body, sizeof body, "{\"code\":%d,\"message\":%s,\"details\":null}", code, q);
+    respond(c, code, body);
+}
+
+static int is_unknown(const char *code) {
+    for (size_t i = 0; i < S.n_unknown; i++)
+        if (strcmp(S.unknown[i], code) == 0) return 1;
+    return 0;
+}
+
+/* Sliding-window rate limit over the limited endpoints. 1 = allowed. */
+static int rate_allow(void) {
+    S.limited_requests++;
+    if (S.rate_limit <= 0) return 1;
+    int64_t now = clk_mono_ns(), window = (int64_t)S.rate_window_ms * 1000000;
+    while (S.req_n && now - S.req_times[S.req_head] >= window) {
+        S.req_head = (S.req_head + 1) % (size_t)S.rate_limit;
+        S.req_n--;
+    }
+    if (S.req_n >= (size_t)S.rate_limit) {
+        S.rate_limited++;
+        return 0;
+    }
+    S.req_times[(S.req_head + S.req_n) % (size_t)S.rate_limit] = now;
+    S.req_n++;
+    if (S.req_n > S.max_in_window) S.max_in_window = S.req_n;
+    return 1;
+}
+
+/* Streams ------------------------------------------------------------------------- */
+
+static void log_marks_written(conn *c) {
+    size_t log_done = 0;
+    while (c->mark_head < c->n_marks && c->marks[c->mark_head].end <= c->out_written) {
+        log_done = c->marks[c->mark_head].log_end;
+        c->mark_head++;
+        S.sent++;
+    }
+    if (log_done) {
+        if (S.log) fwrite(c->logtext.p + c->logtext.off, 1, log_done - c->logtext.off, S.log);
+        c->logtext.off = log_done;
+    }
+    if (c->mark_head == c->n_marks) {
+        c->mark_head = c->n_marks = 0;
+        c->logtext.off = c->logtext.len = 0;
+    }
+}
+
+/* Append one SSE event as one chunk of the chunked response. */
+static void stream_send(conn *c, const char *name, const char *data, size_t len, const char *code) {
+    char ev[64];
+    int hl = snprintf(ev, sizeof ev, "event: %s\ndata: ", name);
+    size_t raw = (size_t)hl + len + 2;
+    size_t before = c->out.len;
+    if (c->drop_next) {
+        /* Half an event, then the connection dies: the client never sees
+         * the blank line, so this event must not count as sent. */
+        size_t half = raw / 2;
+        sb_printf(&c->out, "%zx\r\n", half);
+        size_t h = (size_t)hl < half ? (size_t)hl : half;
+        sb_add(&c->out, ev, h);
+        if (half > h) sb_add(&c->out, data, half - h);
+        c->out_total += c->out.len - before;
+        conn_flush(c);
+        fprintf(stderr, "standin: conn %d dropped mid-event (%s %s)\n", c->id, name, code);
+        conn_close(c);
+        return;
+    }
+    sb_printf(&c->out, "%zx\r\n", raw);
+    sb_add(&c->out, ev, (size_t)hl);
+    sb_add(&c->out, data, len);
+    sb_add(&c->out, "\n\n", 2);
+    c->out_total += c->out.len - before;
+    uint64_t end = c->out_total;
+    sb_add(&c->out, "\r\n", 2);
+    c->out_total += 2;
+
+    S.seq++;
+    uint64_t h = XXH64(data, len, 0);
+    sb_printf(&c->logtext, "S %llu %d %s %s %zu %016llx", (unsigned long long)S.seq, c->id, name,
+              code && *code ? code : "-", len, (unsigned long long)h);
+    if (S.log_payloads) {
+        sb_add(&c->logtext, " ", 1);
+        sb_add(&c->logtext, data, len);
+    }
+    sb_add(&c->logtext, "\n", 1);
+    if (c->n_marks == c->cap_marks) {
+        c->cap_marks = c->cap_marks ? c->cap_marks * 2 : 256;
+        c->marks = realloc(c->marks, c->cap_marks * sizeof *c->marks);
+        if (!c->marks) exit(3);
+    }
+    c->marks[c->n_marks].end = end;
+    c->marks[c->n_marks].log_end = c->logtext.len;
+    c->n_marks++;
+}
+
+static conn *stream_for(int tag) {
+    conn *best = NULL;
+    for (int i = 0; i < SI_MAX_CONNS; i++) {
+        conn *c = &S.conns[i];
+        if (!c->used || !c->stream || c->closing) continue;
+        if (c->kind_filter && c->kind_filter != tag) continue;
+        if (!best || c->id > best->id) best = c;
+    }
+    return best;
+}
+
+/* Deliver a payload to the stream that carries its kind (if any, and not stalled). */
+static int publish(int tag, const char *name, const char *data, size_t len, const char *code) {
+    conn *c = stream_for(tag);
+    if (!c || c->stalled) return 0;
+    stream_send(c, name, data, len, code);
+    return 1;
+}
+
+/* One write per connection per batch rather than per event. */
+static void flush_streams(void) {
+    for (int i = 0; i < SI_MAX_CONNS; i++)
+        if (S.conns[i].used && S.conns[i].stream && !ev_is_active(&S.conns[i].wio)) conn_flush(&S.conns[i]);
+}
+
+static void publish_all(const char *name, const char *data, size_t len, const char *code) {
+    for (int i = 0; i < SI_MAX_CONNS; i++) {
+        conn *c = &S.conns[i];
+        if (!c->used || !c->stream || c->closing || c->stalled) continue;
+        stream_send(c, name, data, len, code);
+        if (c->used) conn_flush(c);
+    }
+}
+
+static size_t max_stream_backlog(void) {
+    size_t m = 0;
+    for (int i = 0; i < SI_MAX_CONNS; i++)
+        if (S.conns[i].used && S.conns[i].stream && sb_pending(&S.conns[i].out) > m)
+            m = sb_pending(&S.conns[i].out);
+    return m;
+}
+
+/* The market ----------------------------------------------------------------------- */
+
+/* The odd-lot board of a stock is a subscription of its own. */
+static sub *sub_find(const char *real, int odd) {
+    for (size_t i = 0; i < S.n_subs; i++)
+        if (strcmp(S.subs[i].real, real) == 0 && S.subs[i].odd == odd) return &S.subs[i];
+    return NULL;
+}
+
+static uint32_t quote_bit_of_tag(int tag) {
+    switch (tag) {
+    case PSR_TAG_TICK_STK:
+    case PSR_TAG_TICK_FOP: return 1;
+    case PSR_TAG_BIDASK_STK:
+    case PSR_TAG_BIDASK_FOP: return 2;
+    default: return 4;
+    }
+}
+
+static void history_add(const char *code, int64_t exch_ns, const char *payload, size_t len) {
+    if (!S.hist_cap) return;
+    hist *h;
+    if (S.hist_n < S.hist_cap) {
+        h = &S.history[(S.hist_head + S.hist_n++) % S.hist_cap];
+    } else {
+        h = &S.history[S.hist_head];
+        S.hist_head = (S.hist_head + 1) % S.hist_cap;
+    }
+    memset(h, 0, sizeof *h);
+    shj_strlcpy(h->code, code, sizeof h->code);
+    h->exch_ns = exch_ns;
+    char tmp[24];
+    if (sjj_get_str(payload, len, "close", tmp, sizeof tmp) == 1) shj_strlcpy(h->close, tmp, sizeof h->close);
+    int64_t v = 0;
+    if (sjj_get_i64(payload, len, "volume", &v) == 1) h->volume = (int32_t)v;
+    if (sjj_get_i64(payload, len, "tick_type", &v) == 1) h->tick_type = (int8_t)v;
+    if (S.log && S.log_generated)
+        fprintf(S.log, "G %s %lld %s %d\n", h->code, (long long)exch_ns, h->close, h->volume);
+}
+
+static void generate(uint64_t n) {
+    char buf[4096];
+    for (uint64_t i = 0; i < n; i++) {
+        int tag = 0;
+        int64_t exch_ns = 0;
+        size_t len = sim_next(S.market, &tag, buf, sizeof buf, &exch_ns);
+        if (len == 0) return;
+        S.generated++;
+        S.gen_count++;
+        char code[16] = "";
+        sjj_get_str(buf, len, "code", code, sizeof code);
+        if (tag == PSR_TAG_TICK_STK || tag == PSR_TAG_TICK_FOP) history_add(code, exch_ns, buf, len);
+        int odd = 0;
+        if (tag == PSR_TAG_TICK_STK || tag == PSR_TAG_BIDASK_STK) sjj_get_bool(buf, len, "intraday_odd", &odd);
+        sub *s = sub_find(code, odd);
+        if (!s || !(s->quote_mask & quote_bit_of_tag(tag))) continue;
+        publish(tag, psr_tag_name(tag), buf, len, code);
+    }
+}
+
+static void gen_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    SHJ_UNUSED(loop);
+    SHJ_UNUSED(w);
+    SHJ_UNUSED(revents);
+    if (S.paused || S.n_subs == 0) { /* no catch-up burst after a pause */
+        S.gen_started_mono = clk_mono_ns();
+        S.gen_count = 0;
+        return;
+    }
+    if (max_stream_backlog() > SI_BACKLOG_HIGH) return; /* lossless: wait for the reader */
+    double elapsed = (double)(clk_mono_ns() - S.gen_started_mono) / 1e9;
+    double owed = S.rate * elapsed - (double)S.gen_count;
+    if (owed > 20000) owed = 20000;
+    if (owed >= 1) generate((uint64_t)owed);
+    flush_streams();
+}
+
+static void heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    SHJ_UNUSED(loop);
+    SHJ_UNUSED(w);
+    SHJ_UNUSED(revents);
+    if (S.paused) return;
+    char iso[31];
+    clk_utc_iso(clk_now_ns(), iso);
+    for (int i = 0; i < SI_MAX_CONNS; i++) {
+        conn *c = &S.conns[i];
+        if (!c->used || !c->stream || c->closing || c->stalled) continue;
+        char hb[160];
+        S.heartbeats++;
+        int n = snprintf(hb, sizeof hb,
+                         "{\"type\":\"heartbeat\",\"timestamp\":\"%s\",\"connection_id\":\"%d\",\"n\":%llu}",
+                         iso, c->id, (unsigned long long)S.heartbeats);
+        stream_send(c, "heartbeat", hb, (size_t)n, "");
+        if (c->used) conn_flush(c);
+    }
+}
+
+/* Endpoints ------------------------------------------------------------------------ */
+
+static int parse_exchange(const char *s) {
+    if (!strcmp(s, "TSE")) return SHJ_EX_TSE;
+    if (!strcmp(s, "OTC")) return SHJ_EX_OTC;
+    if (!strcmp(s, "OES")) return SHJ_EX_OES;
+    if (!strcmp(s, "TAIFEX")) return SHJ_EX_TAIFEX;
+    return -1;
+}
+
+static int parse_sectype(const char *s) {
+    if (!strcmp(s, "STK")) return SHJ_SEC_STK;
+    if (!strcmp(s, "FUT")) return SHJ_SEC_FUT;
+    if (!strcmp(s, "OPT")) return SHJ_SEC_OPT;
+    if (!strcmp(s, "IND")) return SHJ_SEC_IND;
+    return -1;
+}
+
+static uint32_t parse_quote(const char *s) {
+    if (!strcasecmp(s, "Tick")) return 1;
+    if (!strcasecmp(s, "BidAsk") || !strcasecmp(s, "bid_ask")) return 2;
+    if (!strcasecmp(s, "Quote")) return 4;
+    return 0;
+}
+
+static void ep_subscribe(conn *c, const char *body, size_t blen, int unsubscribe) {
+    char sec[8] = "", ex[8] = "", code[32] = "", target[32] = "", qt[16] = "";
+    int odd = 0;
+    if (unsubscribe)
+        S.unsubscribe_requests++;
+    else
+        S.subscribe_requests++;
+    if (sjj_get_str(body, blen, "security_type", sec, sizeof sec) != 1 ||
+        sjj_get_str(body, blen, "exchange", ex, sizeof ex) != 1 ||
+        sjj_get_str(body, blen, "code", code, sizeof code) != 1 ||
+        sjj_get_str(body, blen, "quote_type", qt, sizeof qt) != 1) {
+        respond_error(c, 400, "body needs security_type, exchange, code and quote_type");
+        return;
+    }
+    sjj_get_str(body, blen, "target_code", target, sizeof target);
+    sjj_get_bool(body, blen, "intraday_odd", &odd);
+    int exv = parse_exchange(ex), secv = parse_sectype(sec);
+    uint32_t q = parse_quote(qt);
+    if (exv < 0 || secv < 0 || !q) {
+        respond_error(c, 400, "invalid security_type/exchange/quote_type: %s/%s/%s", sec, ex, qt);
+        return;
+    }
+    if (!unsubscribe && S.sub_err_count > 0) {
+        S.sub_err_count--;
+        respond_error(c, S.sub_err_status, S.sub_err_status == 429 ? "rate limit exceeded"
+                                                                   : "internal error (injected)");
+        return;
+    }
+    if (is_unknown(code)) {
+        respond_error(c, 404, "contract not found: %s", code);
+        return;
+    }
+    char real[16];
+    sim_resolve_alias(S.date, target[0] ? target : code, real);
+    odd = !!odd;
+    sub *s = sub_find(real, odd);
+    if (unsubscribe) {
+        if (s) {
+            s->quote_mask &= ~q;
+            /* The market keeps generating (other boards, history); only sending stops. */
+            if (!s->quote_mask) *s = S.subs[--S.n_subs];
+        }
+        respond(c, 200, "{\"code\":200,\"message\":\"unsubscribed\",\"details\":null}");
+        return;
+    }
+    if (!s) {
+        if (S.n_subs >= S.max_subs || S.n_subs >= SI_MAX_SUBS) {
+            respond_error(c, 400, "subscription limit reached (%zu contracts): %s", S.max_subs, code);
+            return;
+        }
+        char err[256] = "", resolved[16] = "";
+        if (sim_add(S.market, real, exv, secv, shj_kind_bit(SHJ_KIND_TICK) | shj_kind_bit(SHJ_KIND_BIDASK),
+                    odd, resolved, err, sizeof err) != SHJ_OK) {
+            respond_error(c, 404, "contract not found: %s (%s)", code, err);
+            return;
+        }
+        s = &S.subs[S.n_subs++];
+        memset(s, 0, sizeof *s);
+        shj_strlcpy(s->code, code, sizeof s->code);
+        shj_strlcpy(s->real, resolved[0] ? resolved : real, sizeof s->real);
+        s->odd = odd;
+    }
+    s->quote_mask |= q;
+    respond(c, 200, "{\"code\":200,\"message\":\"subscribed\",\"details\":null}");
+}
+
+/* A few TPEx (OTC) listings, so that lookups can tell TSE from OTC. */
+static int is_otc(const char *code) {
+    static const char *const otc[] = {"6488", "5483", "3105", "8069", "6547", "3293", "5347"};
+    for (size_t i = 0; i < sizeof otc / sizeof otc[0]; i++)
+        if (!strcmp(code, otc[i])) return 1;
+    return 0;
+}
+
+static void ep_contract(conn *c, const char *code) {
+    S.contract_requests++;
+    if (is_unknown(code) || !code[0]) {
+        respond_error(c, 404, "contract not found: %s", code);
+        return;
+    }
+    char real[16], body[512];
+    sim_resolve_alias(S.date, code, real);
+    int alias = strcmp(real, code) != 0;
+    int fut = alias || (strlen(code) >= 4 && code[0] >= 'A' && code[0] <= 'Z');
+    snprintf(body, sizeof body,
+             "{\"code\":\"%s\",\"symbol\":\"%s\",\"name\":\"%s\",\"exchange\":\"%s\","
+             "\"security_type\":\"%s\",\"target_code\":\"%s\",\"delivery_date\":\"\"}",
+             code, code, code, fut ? "TAIFEX" : is_otc(code) ? "OTC" : "TSE", fut ? "FUT" : "STK",
+             alias ? real : "");
+    respond(c, 200, body);
+}
+
+/* "HH:MM:SS[.ffffff]" -> microseconds of the day, -1 if bad. */
+static int64_t parse_tod(const char *s) {
+    int h, m, sec, n = 0;
+    if (sscanf(s, "%2d:%2d:%2d%n", &h, &m, &sec, &n) != 3) return -1;
+    int64_t us = ((int64_t)h * 3600 + m * 60 + sec) * 1000000;
+    if (s[n] == '.') {
+        int64_t frac = 0, scale = 100000;
+        for (const char *p = s + n + 1; *p >= '0' && *p <= '9' && scale; p++, scale /= 10)
+            frac += (*p - '0') * scale;
+        us += frac;
+    }
+    return us;
+}
+
+static void ep_ticks(conn *c, const char *body, size_t blen) {
+    S.ticks_requests++;
+    char code[32] = "", date[16] = "", ts[32] = "", te[32] = "";
+    if (sjj_get_str(body, blen, "code", code, sizeof code) != 1 ||
+        sjj_get_str(body, blen, "date", date, sizeof date) != 1) {
+        respond_error(c, 400, "body needs code and date");
+        return;
+    }
+    if (is_unknown(code)) {
+        respond_error(c, 404, "contract not found: %s", code);
+        return;
+    }
+    int y, mo, d;
+    if (sscanf(date, "%4d-%2d-%2d", &y, &mo, &d) != 3) {
+        respond_error(c, 400, "bad date: %s", date);
+        return;
+    }
+    int64_t us0 = 0, us1 = 86400LL * 1000000 - 1;
+    if (sjj_get_str(body, blen, "time_start", ts, sizeof ts) == 1) us0 = parse_tod(ts);
+    if (sjj_get_str(body, blen, "time_end", te, sizeof te) == 1) us1 = parse_tod(te);
+    if (us0 < 0 || us1 < 0) {
+        respond_error(c, 400, "bad time_start/time_end: %s/%s", ts, te);
+        return;
+    }
+    /* Whole seconds: the end second is inclusive. */
+    if (te[0] && !strchr(te, '.')) us1 += 999999;
+    char real[16];
+    sim_resolve_alias(S.date, code, real);
+    /* A trading day's ticks: the window is on the Taipei calendar date given;
+     * night-session ticks after midnight carry the next date themselves. */
+    int64_t day0 = clk_taipei_to_utc_ns(y, mo, d, 0, 0, 0, 0);
+    int64_t t0 = day0 + us0 * 1000, t1 = day0 + us1 * 1000;
+    sbuf ts_b = {0}, close_b = {0}, vol_b = {0}, tt_b = {0}, zero_b = {0};
+    size_t n = 0;
+    for (size_t i = 0; i < S.hist_n; i++) {
+        const hist *h = &S.history[(S.hist_head + i) % S.hist_cap];
+        if (strcmp(h->code, real) != 0 || h->exch_ns < t0 || h->exch_ns > t1) continue;
+        const char *sep = n ? "," : "";
+        /* Shioaji's ts: Taipei local time as nanoseconds since the epoch. */
+        sb_printf(&ts_b, "%s%lld", sep, (long long)(h->exch_ns + (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC));
+        sb_printf(&close_b, "%s\"%s\"", sep, h->close);
+        sb_printf(&vol_b, "%s%d", sep, h->volume);
+        sb_printf(&tt_b, "%s%d", sep, h->tick_type);
+        sb_printf(&zero_b, "%s0", sep);
+        n++;
+    }
+    sbuf out = {0};
+#define ARR(b) (int)(b).len, (b).p ? (b).p : ""
+    sb_printf(&out,
+              "{\"code\":\"%s\",\"ts\":[%.*s],\"close\":[%.*s],\"volume\":[%.*s],\"bid_price\":[%.*s],"
+              "\"bid_volume\":[%.*s],\"ask_price\":[%.*s],\"ask_volume\":[%.*s],\"tick_type\":[%.*s]}",
+              real, ARR(ts_b), ARR(close_b), ARR(vol_b), ARR(zero_b), ARR(zero_b), ARR(zero_b),
+              ARR(zero_b), ARR(tt_b));
+#undef ARR
+    sb_add(&out, "", 1);
+    respond(c, 200, out.p);
+    sb_free(&out);
+    sb_free(&ts_b);
+    sb_free(&close_b);
+    sb_free(&vol_b);
+    sb_free(&tt_b);
+    sb_free(&zero_b);
+}
+
+static void ep_stats(conn *c) {
+    if (S.log) fflush(S.log);
+    int streams = 0;
+    for (int i = 0; i < SI_MAX_CONNS; i++) streams += S.conns[i].used && S.conns[i].stream;
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"sent\":%llu,\"generated\":%llu,\"streams\":%d,\"streams_opened\":%llu,"
+             "\"subscriptions\":%zu,\"requests\":%llu,\"limited_requests\":%llu,"
+             "\"rate_limited\":%llu,\"max_in_window\":%llu,\"auth_failures\":%llu,"
+             "\"subscribe_requests\":%llu,\"unsubscribe_requests\":%llu,\"ticks_requests\":%llu,"
+             "\"contract_requests\":%llu,\"heartbeats\":%llu,\"paused\":%s}",
+             (unsigned long long)S.sent, (unsigned long long)S.generated, streams,
+             (unsigned long long)S.streams_opened, S.n_subs, (unsigned long long)S.requests,
+             (unsigned long long)S.limited_requests, (unsigned long long)S.rate_limited,
+             (unsigned long long)S.max_in_window, (unsigned long long)S.auth_failures,
+             (unsigned long long)S.subscribe_requests, (unsigned long long)S.unsubscribe_requests,
+             (unsigned long long)S.ticks_requests, (unsigned long long)S.contract_requests,
+             (unsigned long long)S.heartbeats, S.paused ? "true" : "false");
+    respond(c, 200, body);
+}
+
+static void ep_fault(conn *c, const char *body, size_t blen) {
+    char f[32] = "";
+    if (sjj_get_str(body, blen, "fault", f, sizeof f) != 1) {
+        respond_error(c, 400, "body needs a fault name");
+        return;
+    }
+    int64_t n = 0;
+    int hits = 0;
+    if (!strcmp(f, "drop") || !strcmp(f, "stall") || !strcmp(f, "slow_drip") || !strcmp(f, "close_all")) {
+        int64_t bytes = 4000;
+        sjj_get_i64(body, blen, "bytes", &bytes);
+        for (int i = 0; i < SI_MAX_CONNS; i++) {
+            conn *s = &S.conns[i];
+            if (!s->used || !s->stream || s->closing || s->stalled) continue;
+            hits++;
+            if (!strcmp(f, "drop")) s->drop_next = 1;
+            if (!strcmp(f, "stall")) s->stalled = 1;
+            if (!strcmp(f, "slow_drip")) s->drip_until = s->out_total + (uint64_t)bytes;
+            if (!strcmp(f, "close_all")) {
+                sb_add(&s->out, "0\r\n\r\n", 5);
+                s->out_total += 5;
+                s->closing = 1;
+                conn_flush(s);
+            }
+        }
+        fprintf(stderr, "standin: fault %s on %d stream(s)\n", f, hits);
+    } else if (!strcmp(f, "subscribe_error")) {
+        int64_t st = 500;
+        sjj_get_i64(body, blen, "status", &st);
+        n = 1;
+        sjj_get_i64(body, blen, "count", &n);
+        S.sub_err_status = (int)st;
+        S.sub_err_count = (int)n;
+        hits = 1;
+    } else if (!strcmp(f, "malformed")) {
+        static const char bad[] = "{\"code\":\"2330\",\"date\":\"2026-11-25\",\"time\":\"09:00:0";
+        publish_all("tick_stk", bad, sizeof bad - 1, "2330");
+        S.malformed_sent++;
+        hits = 1;
+    } else if (!strcmp(f, "unknown_event")) {
+        static const char odd[] = "{\"code\":\"2330\",\"headline\":\"not a market event\"}";
+        publish_all("market_news", odd, sizeof odd - 1, "2330");
+        hits = 1;
+    } else if (!strcmp(f, "inject")) {
+        char name[32] = "", data[2048] = "", code[16] = "";
+        if (sjj_get_str(body, blen, "event", name, sizeof name) != 1 ||
+            sjj_get_str(body, blen, "data", data, sizeof data) != 1) {
+            respond_error(c, 400, "inject needs event and data");
+            return;
+        }
+        sjj_get_str(data, strlen(data), "code", code, sizeof code);
+        int tag = psr_tag_from_name(name, strlen(name));
+        if (!publish(tag, name, data, strlen(data), code)) {
+            respond_error(c, 409, "no stream carries %s", name);
+            return;
+        }
+        flush_streams();
+        hits = 1;
+    } else if (!strcmp(f, "pause")) {
+        S.paused = 1;
+        hits = 1;
+    } else if (!strcmp(f, "resume")) {
+        S.paused = 0;
+        hits = 1;
+    } else if (!strcmp(f, "unknown_contract")) {
+        char code[16] = "";
+        if (sjj_get_str(body, blen, "code", code, sizeof code) == 1 && S.n_unknown < SI_MAX_UNKNOWN)
+            shj_strlcpy(S.unknown[S.n_unknown++], code, 16);
+        hits = 1;
+    } else {
+        respond_error(c, 400, "unknown fault: %s", f);
+        return;
+    }
+    char out[128];
+    snprintf(out, sizeof out, "{\"fault\":\"%s\",\"streams\":%d}", f, hits);
+    respond(c, 200, out);
+}
+
+static void ep_stream(conn *c, const char *kind) {
+    int tag = 0;
+    if (kind) {
+        tag = psr_tag_from_name(kind, strlen(kind));
+        if (tag == PSR_TAG_UNKNOWN || tag == PSR_TAG_HEARTBEAT) {
+            respond_error(c, 404, "no such stream: %s", kind);
+            return;
+        }
+    }
+    static const char head[] =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n";
+    sb_add(&c->out, head, sizeof head - 1);
+    c->out_total += sizeof head - 1;
+    c->stream = 1;
+    c->kind_filter = tag;
+    S.streams_opened++;
+    fprintf(stderr, "standin: stream %d opened (%s)\n", c->id, kind ? kind : "combined");
+}
+
+/* Requests --------------------------------------------------------------------------- */
+
+static int header_value(const char *head, size_t hlen, const char *name, char *out, size_t cap) {
+    size_t nl = strlen(name);
+    const char *p = head, *end = head + hlen;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol) eol = end;
+        if ((size_t)(eol - p) > nl + 1 && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (v < eol && (*v == ' ' || *v == '\t')) v++;
+            const char *ve = eol;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ')) ve--;
+            size_t n = (size_t)(ve - v);
+            if (n >= cap) n = cap - 1;
+            memcpy(out, v, n);
+            out[n] = '\0';
+            return 1;
+        }
+        p = eol + 1;
+    }
+    return 0;
+}
+
+static void handle_request(conn *c, const char *method, const char *target, const char *head,
+                           size_t hlen, const char *body, size_t blen) {
+    S.requests++;
+    char path[512];
+    shj_strlcpy(path, target, sizeof path);
+    char *q = strchr(path, '?');
+    if (q) *q = '\0';
+    int is_get = !strcmp(method, "GET"), is_post = !strcmp(method, "POST");
+
+    if (!strncmp(path, "/_standin/", 10)) {
+        if (is_post && !strcmp(path, "/_standin/fault")) return ep_fault(c, body, blen);
+        if (is_get && !strcmp(path, "/_standin/stats")) return ep_stats(c);
+        return respond_error(c, 404, "no route for %s %s", method, path);
+    }
+    if (is_get && !strcmp(path, "/api/v1/health")) return respond(c, 200, "{\"status\":\"ok\"}");
+    if (is_get && !strcmp(path, "/api/v1/info"))
+        return respond(c, 200,
+                       "{\"name\":\"shioaji-standin\",\"version\":\"1.2.0-standin\",\"simulation\":true}");
+    if (S.auth[0]) {
+        char got[300] = "";
+        header_value(head, hlen, "Authorization", got, sizeof got);
+        if (strcmp(got, S.auth) != 0) {
+            S.auth_failures++;
+            return respond_error(c, 401, "unauthorized: missing or wrong API key");
+        }
+    }
+    if (is_get && !strcmp(path, "/api/v1/stream/data")) return ep_stream(c, NULL);
+    if (is_get && !strncmp(path, "/api/v1/stream/data/", 20)) return ep_stream(c, path + 20);
+    if (is_get && !strcmp(path, "/api/v1/stream/status")) {
+        char iso[31], b[200];
+        int streams = 0;
+        for (int i = 0; i < SI_MAX_CONNS; i++) streams += S.conns[i].used && S.conns[i].stream;
+        clk_utc_iso(clk_now_ns(), iso);
+        snprintf(b, sizeof b, "{\"active_connections\":%d,\"timestamp\":\"%s\",\"status\":\"healthy\"}",
+                 streams, iso);
+        return respond(c, 200, b);
+    }
+    int sub = is_post && !strcmp(path, "/api/v1/stream/subscribe");
+    int unsub = is_post && !strcmp(path, "/api/v1/stream/unsubscribe");
+    int contract = is_get && !strncmp(path, "/api/v1/data/contracts/", 23);
+    int ticks = is_post && !strcmp(path, "/api/v1/data/ticks");
+    if (sub || unsub || contract || ticks) {
+        if (!rate_allow())
+            return respond_error(c, 429, "rate limit exceeded: %d requests per %d ms", S.rate_limit,
+                                 S.rate_window_ms);
+        if (sub || unsub) return ep_subscribe(c, body, blen, unsub);
+        if (contract) return ep_contract(c, path + 23);
+        return ep_ticks(c, body, blen);
+    }
+    respond_error(c, 404, "no route for %s %s", method, path);
+}
+
+/* Parse every complete request in c->in. */
+static void process_input(conn *c) {
+    while (!c->stream && c->used && !c->closing) {
+        const char *p = c->in.p + c->in.off;
+        size_t avail = sb_pending(&c->in);
+        const char *hend = avail >= 4 ? memmem(p, avail, "\r\n\r\n", 4) : NULL;
+        if (!hend) {
+            if (avail > SI_MAX_HEAD) {
+                respond_error(c, 413, "request head too large");
+                c->closing = 1;
+            }
+            return;
+        }
+        size_t hlen = (size_t)(hend - p) + 4;
+        char method[16] = "", target[1024] = "";
+        if (sscanf(p, "%15s %1023s", method, target) != 2) {
+            respond_error(c, 400, "bad request line");
+            c->closing = 1;
+            return;
+        }
+        char cl[32] = "";
+        size_t blen = 0;
+        if (header_value(p, hlen, "Content-Length", cl, sizeof cl)) blen = (size_t)strtoul(cl, NULL, 10);
+        if (blen > SI_MAX_BODY) {
+            respond_error(c, 413, "body too large");
+            c->closing = 1;
+            return;
+        }
+        if (avail < hlen + blen) return;
+        char *body = malloc(blen + 1);
+        memcpy(body, p + hlen, blen);
+        body[blen] = '\0';
+        char *head = malloc(hlen + 1);
+        memcpy(head, p, hlen);
+        head[hlen] = '\0';
+        c->in.off += hlen + blen;
+        handle_request(c, method, target, head, hlen, body, blen);
+        free(body);
+        free(head);
+    }
+}
+
+/* Connections ------------------------------------------------------------------------ */
+
+static void conn_close(conn *c) {
+    if (!c->used) return;
+    ev_io_stop(S.loop, &c->rio);
+    ev_io_stop(S.loop, &c->wio);
+    ev_timer_stop(S.loop, &c->drip);
+    close(c->fd);
+    if (c->stream) fprintf(stderr, "standin: stream %d closed\n", c->id);
+    sb_free(&c->in);
+    sb_free(&c->out);
+    sb_free(&c->logtext);
+    free(c->marks);
+    memset(c, 0, sizeof *c);
+}
+
+static void drip_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    SHJ_UNUSED(loop);
+    SHJ_UNUSED(revents);
+    conn *c = shj_container_of(w, conn, drip);
+    conn_flush(c);
+}
+
+/* Write what the socket takes. While dripping, a few bytes per timer tick. */
+static void conn_flush(conn *c) {
+    while (c->used && sb_pending(&c->out)) {
+        size_t n = sb_pending(&c->out);
+        int drip = c->out_written < c->drip_until;
+        if (drip) {
+            n = 1 + (size_t)(c->out_written % 5);
+            if (n > sb_pending(&c->out)) n = sb_pending(&c->out);
+        }
+        ssize_t w = send(c->fd, c->out.p + c->out.off, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                ev_io_start(S.loop, &c->wio);
+                return;
+            }
+            conn_close(c);
+            return;
+        }
+        c->out.off += (size_t)w;
+        c->out_written += (uint64_t)w;
+        if (c->stream) log_marks_written(c);
+        if (drip && c->out_written < c->drip_until) {
+            if (!ev_is_active(&c->drip)) {
+                ev_timer_set(&c->drip, 0.0005, 0.0);
+                ev_timer_start(S.loop, &c->drip);
+            }
+            return;
+        }
+    }
+    if (!c->used) return;
+    ev_io_stop(S.loop, &c->wio);
+    if (c->closing) conn_close(c);
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    SHJ_UNUSED(loop);
+    SHJ_UNUSED(revents);
+    conn_flush(shj_container_of(w, conn, wio));
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    SHJ_UNUSED(loop);
+    SHJ_UNUSED(revents);
+    conn *c = shj_container_of(w, conn, rio);
+    char buf[16384];
+    ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        conn_close(c);
+        return;
+    }
+    if (n < 0) return;
+    if (c->stream) return; /* a stream's client has nothing more to say */
+    sb_add(&c->in, buf, (size_t)n);
+    process_input(c);
+    if (c->used) conn_flush(c);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    SHJ_UNUSED(w);
+    SHJ_UNUSED(revents);
+    for (;;) {
+        int fd = accept4(S.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;
+        int slot = -1;
+        for (int i = 0; i < SI_MAX_CONNS; i++)
+            if (!S.conns[i].used) {
+                slot = i;
+                break;
+            }
+        if (slot < 0) {
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails harmlessly on AF_UNIX */
+        conn *c = &S.conns[slot];
+        memset(c, 0, sizeof *c);
+        c->used = 1;
+        c->fd = fd;
+        c->id = ++S.next_conn_id;
+        ev_io_init(&c->rio, read_cb, fd, EV_READ);
+        ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
+        ev_timer_init(&c->drip, drip_cb, 0.0, 0.0);
+        ev_io_start(loop, &c->rio);
+    }
+}
+
+/* Main ---------------------------------------------------------------------------------- */
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents) {
+    SHJ_UNUSED(w);
+    SHJ_UNUSED(revents);
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static int listen_on(int port, const char *unix_path) {
+    int fd;
+    if (unix_path) {
+        struct sockaddr_un sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sun_family = AF_UNIX;
+        if (strlen(unix_path) >= sizeof sa.sun_path) return -1;
+        strcpy(sa.sun_path, unix_path);
+        unlink(unix_path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) return -1;
+        chmod(unix_path, 0600); /* as Shioaji's own socket: owner only */
+    } else {
+        struct sockaddr_in sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* never reachable from elsewhere */
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) return -1;
+    }
+    if (listen(fd, 64) != 0) return -1;
+    return fd;
+}
+
+static void usage(void) {
+    fprintf(stderr,
+            "usage: tool_standin [--port N | --unix PATH] [--rate EV_PER_S] [--nominal-rate N] [--heartbeat-ms MS]\n"
+            "  [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--log-generated]\n"
+            "  [--unknown CODE]...\n"
+            "  [--require-auth KEY:SECRET] [--rate-limit N] [--rate-window-ms MS] [--max-subs N]\n"
+            "  [--subscribe-error STATUS:COUNT] [--history N]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv) {
+    int port = 0;
+    const char *unix_path = NULL, *log_path = NULL, *date = NULL;
+    uint64_t seed = 1;
+    S.rate = 200;
+    S.hb_ms = 30000;
+    S.max_subs = 200;
+    S.rate_limit = 50;
+    S.rate_window_ms = 5000;
+    S.hist_cap = 200000;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEXT() (v ? (i++, v) : (usage(), ""))
+        if (!strcmp(a, "--port")) port = atoi(NEXT());
+        else if (!strcmp(a, "--unix")) unix_path = NEXT();
+        else if (!strcmp(a, "--rate")) S.rate = atof(NEXT());
+        else if (!strcmp(a, "--nominal-rate")) S.nominal_rate = atof(NEXT());
+        else if (!strcmp(a, "--heartbeat-ms")) S.hb_ms = atoi(NEXT());
+        else if (!strcmp(a, "--seed")) seed = strtoull(NEXT(), NULL, 10);
+        else if (!strcmp(a, "--date")) date = NEXT();
+        else if (!strcmp(a, "--log")) log_path = NEXT();
+        else if (!strcmp(a, "--log-payloads")) S.log_payloads = 1;
+        else if (!strcmp(a, "--log-generated")) S.log_generated = 1;
+        else if (!strcmp(a, "--unknown")) {
+            const char *code = NEXT();
+            if (S.n_unknown < SI_MAX_UNKNOWN) shj_strlcpy(S.unknown[S.n_unknown++], code, 16);
+        } else if (!strcmp(a, "--require-auth")) snprintf(S.auth, sizeof S.auth, "Bearer %s", NEXT());
+        else if (!strcmp(a, "--rate-limit")) S.rate_limit = atoi(NEXT());
+        else if (!strcmp(a, "--rate-window-ms")) S.rate_window_ms = atoi(NEXT());
+        else if (!strcmp(a, "--max-subs")) S.max_subs = (size_t)atoi(NEXT());
+        else if (!strcmp(a, "--history")) S.hist_cap = (size_t)atol(NEXT());
+        else if (!strcmp(a, "--subscribe-error")) {
+            if (sscanf(NEXT(), "%d:%d", &S.sub_err_status, &S.sub_err_count) != 2) usage();
+        } else usage();
+#undef NEXT
+    }
+    signal(SIGPIPE, SIG_IGN);
+    /* By default exchange time runs at wall-clock speed; a lower nominal rate
+     * makes it run faster (tests reach 09:00 without waiting 15 minutes). */
+    S.market = sim_new(seed, date, S.nominal_rate > 0 ? S.nominal_rate : S.rate > 0 ? S.rate : 2000);
+    if (!S.market) {
+        fprintf(stderr, "standin: cannot create the simulated market\n");
+        return 1;
+    }
+    if (date)
+        shj_strlcpy(S.date, date, sizeof S.date);
+    else
+        clk_taipei_date(clk_now_ns(), S.date);
+    if (S.rate_limit > 0) S.req_times = calloc((size_t)S.rate_limit, sizeof *S.req_times);
+    if (S.hist_cap) S.history = calloc(S.hist_cap, sizeof *S.history);
+    if (log_path) {
+        S.log = fopen(log_path, "w");
+        if (!S.log) {
+            fprintf(stderr, "standin: cannot open log %s: %s\n", log_path, strerror(errno));
+            return 1;
+        }
+    }
+    S.lfd = listen_on(port, unix_path);
+    if (S.lfd < 0) {
+        fprintf(stderr, "standin: cannot listen: %s\n", strerror(errno));
+        return 1;
+    }
+    S.loop = ev_default_loop(0);
+    ev_io_init(&S.accept_w, accept_cb, S.lfd, EV_READ);
+    ev_io_start(S.loop, &S.accept_w);
+    ev_timer_init(&S.gen_timer, gen_cb, 0.002, 0.002);
+    ev_timer_start(S.loop, &S.gen_timer);
+    ev_timer_init(&S.hb_timer, heartbeat_cb, S.hb_ms / 1000.0, S.hb_ms / 1000.0);
+    ev_timer_start(S.loop, &S.hb_timer);
+    ev_signal_init(&S.sigint_w, on_signal, SIGINT);
+    ev_signal_start(S.loop, &S.sigint_w);
+    ev_signal_init(&S.sigterm_w, on_signal, SIGTERM);
+    ev_signal_start(S.loop, &S.sigterm_w);
+    S.gen_started_mono = clk_mono_ns();
+
+    if (unix_path) {
+        printf("listening unix:%s\n", unix_path);
+    } else {
+        struct sockaddr_in sa;
+        socklen_t sl = sizeof sa;
+        getsockname(S.lfd, (struct sockaddr *)&sa, &sl);
+        printf("listening 127.0.0.1:%d\n", ntohs(sa.sin_port));
+    }
+    fflush(stdout);
+
+    ev_run(S.loop, 0);
+
+    for (int i = 0; i < SI_MAX_CONNS; i++) conn_close(&S.conns[i]);
+    close(S.lfd);
+    if (unix_path) unlink(unix_path);
+    if (S.log) fclose(S.log);
+    sim_free(S.market);
+    free(S.history);
+    free(S.req_times);
+    fprintf(stderr, "standin: exit: sent %llu events, %llu requests\n", (unsigned long long)S.sent,
+            (unsigned long long)S.requests);
+    return 0;
+}
