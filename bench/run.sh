@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 [ -x build/shijim ] || tools/bootstrap.sh
 mkdir -p bench/results
-out="bench/results/$(hostname)-$(date +%Y%m%d-%H%M%S).txt"
+out="bench/results/$(uname -n)-$(date +%Y%m%d-%H%M%S).txt"
 run() {
     echo "== $*" | tee -a "$out"
     "$@" 2>&1 | tee -a "$out"

@@ -14,15 +14,17 @@ unset LD_PRELOAD
 cmd=${1:?usage: chserver.sh start|stop|kill9 DIR}
 dir=${2:?usage: chserver.sh start|stop|kill9 DIR}
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+# Free loopback ports come from our own tool (a fresh Debian has no python).
+build_dir=${SHJ_BUILD_DIR:-$(cd "$(dirname "$0")/.." && pwd)/build}
+free_ports() {
+  "$build_dir/tool_free_ports" "$1"
 }
 
 case "$cmd" in
 start)
   mkdir -p "$dir"
   if [ ! -f "$dir/ports" ]; then
-    echo "$(free_port) $(free_port) $(free_port)" > "$dir/ports"
+    free_ports 3 > "$dir/ports"
     cat > "$dir/users.xml" <<'XML'
 <?xml version="1.0"?>
 <yandex>
