@@ -168,7 +168,24 @@ end
 
 -- Loading a strategy file ------------------------------------------------------------------
 
+-- A relative path that is not found from the working directory is looked up
+-- in the installation too, so `--strategy scripts/strategies/ma_cross.lua` and
+-- `--strategy ma_cross.lua` work from anywhere.
+local function find_strategy(path)
+  local f = io.open(path, "r")
+  if f then f:close() return path end
+  if path:sub(1, 1) == "/" then return path end
+  local ffi = require "ffi"
+  local home = ffi.string(require("shijim.ffi").C.shj_home())
+  for _, candidate in ipairs({ home .. "/" .. path, home .. "/scripts/strategies/" .. path }) do
+    f = io.open(candidate, "r")
+    if f then f:close() return candidate end
+  end
+  return path
+end
+
 function M.load(path)
+  path = find_strategy(path)
   local chunk, err = loadfile(path)
   if not chunk then error("strategy: cannot load " .. path .. ": " .. err, 2) end
   local def = chunk()
