@@ -4,16 +4,8 @@ local cjson = require "cjson"
 local proc = require "support.proc"
 local shijim = require "shijim"
 
--- Independent Taipei -> UTC conversion for checking the parser (Hinnant's algorithm).
-local function days_from_civil(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
+-- Taipei -> UTC computed independently of the C runtime (spec/support/ev.lua).
+local days_from_civil = require("support.ev").days_from_civil
 
 local function taipei_ns(date, time)
   local y, mo, d = date:match("^(%d+)-(%d+)-(%d+)$")

@@ -1,35 +1,10 @@
 -- spec/support/ev.lua — event builders for specs.
 --
--- Uses the lead's shijim.ffi when it exists. Before it landed (and as a
--- fallback) it cdefs the FFI blocks of runtime/shj_event.h and
--- runtime/bars.h itself and loads build/libshijim.so ($SHIJIM_LIB), then
--- registers itself as package.loaded["shijim.ffi"] so that modules requiring
--- shijim.ffi work under busted.
+-- Events are built with the runtime's own FFI declarations (shijim.ffi).
 local ffi = require "ffi"
+local sffi = require "shijim.ffi"
 
 local M = {}
-
-local function src_dir()
-  return os.getenv("SHJ_SOURCE_DIR") or "."
-end
-
-local function block(path)
-  local f = assert(io.open(path, "rb"))
-  local text = f:read("*a")
-  f:close()
-  local b = text:match("/%* FFI%-BEGIN %*/\n(.-)/%* FFI%-END %*/")
-  assert(b, "no FFI block in " .. path)
-  return b
-end
-
-local ok, sffi = pcall(require, "shijim.ffi")
-if not ok then
-  ffi.cdef(block(src_dir() .. "/runtime/shj_event.h"))
-  ffi.cdef(block(src_dir() .. "/runtime/bars.h"))
-  local lib = os.getenv("SHIJIM_LIB") or ((os.getenv("SHJ_BUILD_DIR") or "build") .. "/libshijim.so")
-  sffi = { C = ffi.load(lib) }
-  package.loaded["shijim.ffi"] = sffi
-end
 M.C = sffi.C
 
 local SCALE = 10000
