@@ -14,8 +14,7 @@
  * sjs_backfill_prepare) and the reason; it is logged once and counted in
  * the connection's status text. Released, it goes back to the REST queue and
  * through the budget again. Three reasons, three waits:
- *   BUDGET  our own budget is spent: released as the window frees, as many
- *           as there are free slots;
+ *   BUDGET  our own budget is spent: released as the window frees;
  *   SERVER  the server refused with a usage/quota limit (a 4xx/5xx whose
  *           message mentions "usage", "quota" or "query limit"): no ticks
  *           query at all until backfill_retry_at (Taipei "HH:MM", default
@@ -23,6 +22,9 @@
  *           such instant after the refusal);
  *   BUSY    a plain 429 or 5xx or no answer, still there after max_retries
  *           quick retries with backoff: retried one window later.
+ * Whatever the reason, jobs leave the queue in order and only as many as the
+ * budget has free slots, so a release never spends a query that would only
+ * be queued again.
  * Nothing is dropped: only a genuine refusal of the query itself (another
  * 4xx, e.g. an unknown contract) ends a job with an error status. At stop,
  * every job still pending is logged with its window, so an operator knows
@@ -101,6 +103,25 @@ static void fmt_window(const sjs_job *j, char *out, size_t cap) {
 
 static void arm(sjs_src *s);
 
+/* The one "queued" line per job and reason: instrument, window, why, until when. */
+static void note_held(sjs_src *s, sjs_held *h) {
+    sjs_job *j = &h->job;
+    if (j->held_logged && j->held_why == h->why) return;
+    char when[64], win[64];
+    if (h->why == SJS_HOLD_SERVER)
+        snprintf(when, sizeof when, "after %02d:%02d", s->bf_retry_hhmm / 100, s->bf_retry_hhmm % 100);
+    else if (h->why == SJS_HOLD_BUSY)
+        snprintf(when, sizeof when, "in %g s", s->bf_window_s);
+    else
+        shj_strlcpy(when, "when the budget window frees", sizeof when);
+    fmt_window(j, win, sizeof win);
+    shj_log(SHJ_LOG_WARN, "source %s: backfill %s %s queued: %s; retry %s", s->base.name, s->subs[j->sub].real,
+            win, h->reason, when);
+    j->held_logged = 1;
+    j->held_why = h->why;
+    s->bf_deferred++;
+}
+
 static void park(sjs_src *s, sjs_job *j, int why, const char *reason) {
     if (s->held_n == s->held_cap) {
         size_t cap = s->held_cap ? s->held_cap * 2 : 16;
@@ -119,53 +140,33 @@ static void park(sjs_src *s, sjs_job *j, int why, const char *reason) {
     h->job = *j;
     h->why = why;
     shj_strlcpy(h->reason, reason, sizeof h->reason);
-    char when[64];
-    switch (why) {
-    case SJS_HOLD_SERVER:
-        h->release_wall_ns = s->bf_blocked_until_wall;
-        snprintf(when, sizeof when, "after %02d:%02d", s->bf_retry_hhmm / 100, s->bf_retry_hhmm % 100);
-        break;
-    case SJS_HOLD_BUSY:
-        h->release_mono = clk_mono_ns() + (int64_t)(s->bf_window_s * 1e9);
-        snprintf(when, sizeof when, "in %g s", s->bf_window_s);
-        break;
-    default:
-        shj_strlcpy(when, "when the budget window frees", sizeof when);
-        break;
-    }
-    if (!(j->held_logged && j->held_why == why)) {
-        char win[64];
-        fmt_window(j, win, sizeof win);
-        shj_log(SHJ_LOG_WARN, "source %s: backfill %s %s queued: %s; retry %s", s->base.name,
-                s->subs[j->sub].real, win, reason, when);
-        h->job.held_logged = 1;
-        h->job.held_why = why;
-        s->bf_deferred++;
-    }
+    if (why == SJS_HOLD_SERVER) h->release_wall_ns = s->bf_blocked_until_wall;
+    if (why == SJS_HOLD_BUSY) h->release_mono = clk_mono_ns() + (int64_t)(s->bf_window_s * 1e9);
+    note_held(s, h);
     arm(s);
 }
 
-/* Move every held job whose wait is over back to the REST queue, in order. */
+/* A held job whose own wait is over; it still needs a free slot of the budget. */
+static int ready(const sjs_src *s, const sjs_held *h, int64_t now_mono, int64_t now_wall) {
+    if (h->why == SJS_HOLD_SERVER) return now_wall >= h->release_wall_ns;
+    if (h->why == SJS_HOLD_BUSY) return now_mono >= h->release_mono;
+    return s->bf_blocked_until_wall <= now_wall;
+}
+
+/* Move held jobs that are ready back to the REST queue, in order, as many
+ * as the budget has free slots (so a release never spends a query that
+ * would only be queued again). */
 static void release_due(sjs_src *s) {
     int64_t now_mono = clk_mono_ns(), now_wall = wall_now(s);
     budget_expire(s, now_mono);
     size_t slots = budget_free(s), k = 0, released = 0;
-    int blocked = s->bf_blocked_until_wall > now_wall;
     for (size_t i = 0; i < s->held_n; i++) {
         sjs_held *h = &s->held[i];
-        int due = 0;
-        if (h->why == SJS_HOLD_SERVER)
-            due = now_wall >= h->release_wall_ns;
-        else if (h->why == SJS_HOLD_BUSY)
-            due = now_mono >= h->release_mono;
-        else if (!blocked && slots > 0) {
-            due = 1;
-            slots--;
-        }
-        if (!due) {
+        if (!slots || !ready(s, h, now_mono, now_wall)) {
             s->held[k++] = *h;
             continue;
         }
+        slots--;
         sjs_job j = h->job;
         j.not_before_mono = 0;
         j.tries = 0;
@@ -188,16 +189,15 @@ static void arm(sjs_src *s) {
     for (size_t i = 0; i < s->held_n; i++) {
         const sjs_held *h = &s->held[i];
         double d;
-        if (h->why == SJS_HOLD_SERVER)
+        if (ready(s, h, now_mono, now_wall))
+            d = budget_free(s) ? 0
+                : (double)(s->bf_win[s->bf_win_head] + (int64_t)(s->bf_window_s * 1e9) - now_mono) / 1e9;
+        else if (h->why == SJS_HOLD_SERVER)
             d = (double)(h->release_wall_ns - now_wall) / 1e9;
         else if (h->why == SJS_HOLD_BUSY)
             d = (double)(h->release_mono - now_mono) / 1e9;
-        else if (s->bf_blocked_until_wall > now_wall)
-            d = (double)(s->bf_blocked_until_wall - now_wall) / 1e9;
-        else if (budget_free(s))
-            d = 0;
         else
-            d = (double)(s->bf_win[s->bf_win_head] + (int64_t)(s->bf_window_s * 1e9) - now_mono) / 1e9;
+            d = (double)(s->bf_blocked_until_wall - now_wall) / 1e9;
         if (d < wait) wait = d;
     }
     ev_timer_set(&s->bf_hold, (wait > 0 ? wait : 0) + 0.001, 0.0);
@@ -267,6 +267,16 @@ int sjs_bflimit_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_
         s->bf_blocked_until_wall = next_retry_at(s, wall_now(s));
         snprintf(reason, sizeof reason, "server query limit (HTTP %d: %.100s)", http, msg);
         park(s, j, SJS_HOLD_SERVER, reason);
+        /* What waited for our budget now waits for the server's limit too. */
+        for (size_t i = 0; i < s->held_n; i++) {
+            sjs_held *h = &s->held[i];
+            if (h->why != SJS_HOLD_BUDGET) continue;
+            h->why = SJS_HOLD_SERVER;
+            h->release_wall_ns = s->bf_blocked_until_wall;
+            shj_strlcpy(h->reason, "the server's query limit was reached", sizeof h->reason);
+            note_held(s, h);
+        }
+        arm(s);
         return 1;
     }
     if (http == 429 || http >= 500 || http == 0) {
