@@ -18,9 +18,15 @@
  * parser maps "backfill":true back to SHJ_FLAG_BACKFILL, so a replay of the
  * archive still knows which ticks were back-filled.
  *
+ * The window and the ticks that arrived in it are fixed once, when the job
+ * is first due (sjs_backfill_prepare): a job that waits in the budget's
+ * queue (shioaji_bflimit.c) for hours still asks for the same interval and
+ * still de-duplicates against what arrived, though the record has moved on.
+ *
  * Limits: one request per gap and instrument, paced with every other REST
- * call (rate_limit per rate_window_s); a window crossing midnight is asked
- * for on the date of its start only.
+ * call (rate_limit per rate_window_s) and counted against the backfill
+ * budget (shioaji_bflimit.c); a window crossing midnight is asked for on the
+ * date of its start only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +87,7 @@ void sjs_backfill_free(sjs_src *s) {
     s->seen = NULL;
     free(s->bfq);
     s->bfq = NULL;
+    sjs_bflimit_free(s);
 }
 
 /* Gaps -> requests ------------------------------------------------------------------ */
@@ -111,13 +118,46 @@ static int gap_window(sjs_src *s, const sjs_job *j, int64_t *t0, int64_t *t1) {
     return 1;
 }
 
-size_t sjs_backfill_body(sjs_src *s, sjs_job *j, char *out, size_t cap) {
+void sjs_job_release(sjs_job *j) {
+    free(j->arrived);
+    j->arrived = NULL;
+}
+
+int sjs_backfill_prepare(sjs_src *s, sjs_job *j) {
+    if (j->prepared) return 1;
     const sjs_sub *sub = &s->subs[j->sub];
     if (sub->removed || !gap_window(s, j, &j->t0_ns, &j->t1_ns)) {
         shj_log(SHJ_LOG_WARN, "source %s: no tick of %s around the gap to anchor a backfill; skipped",
                 s->base.name, sub->real);
         return 0;
     }
+    /* The ticks that did arrive in the window, to be matched at most once each. */
+    uint32_t id = inst_find(sub->real, strlen(sub->real));
+    size_t n = 0;
+    for (size_t i = 0; id && i < s->seen_n; i++) {
+        const sjs_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
+        n += x->inst_id == id && x->ts_exch_ns >= j->t0_ns && x->ts_exch_ns <= j->t1_ns;
+    }
+    sjs_arrived *a = malloc(sizeof *a + (n ? n : 1) * sizeof a->v[0]);
+    if (!a) {
+        shj_log(SHJ_LOG_ERROR, "source %s: out of memory preparing the backfill of %s", s->base.name,
+                sub->real);
+        return 0;
+    }
+    a->n = 0;
+    for (size_t i = 0; id && i < s->seen_n && a->n < n; i++) {
+        const sjs_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
+        if (x->inst_id != id || x->ts_exch_ns < j->t0_ns || x->ts_exch_ns > j->t1_ns) continue;
+        a->v[a->n++] = (struct sjs_arrived_tick){x->ts_exch_ns, x->close, x->volume, 0};
+    }
+    j->arrived = a;
+    j->prepared = 1;
+    return 1;
+}
+
+size_t sjs_backfill_body(sjs_src *s, sjs_job *j, char *out, size_t cap) {
+    const sjs_sub *sub = &s->subs[j->sub];
+    if (sub->removed || !j->prepared) return 0;
     char date[11], ts0[16], ts1[16];
     clk_taipei_date(j->t0_ns, date);
     clk_taipei_time(j->t0_ns, ts0);
@@ -152,14 +192,7 @@ static sjs_bf_item *bfq_push(sjs_src *s) {
     return it;
 }
 
-typedef struct cand {
-    int64_t ts, close;
-    int32_t volume;
-    int tick_type;
-    int used;
-} cand;
-
-void sjs_backfill_answer(sjs_src *s, const sjs_job *j, int http, const char *body, size_t len) {
+void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len) {
     const sjs_sub *sub = &s->subs[j->sub];
     if (http != 200) {
         char msg[200] = "";
@@ -181,20 +214,10 @@ void sjs_backfill_answer(sjs_src *s, const sjs_job *j, int http, const char *bod
     }
     int have_tt = sjj_find(body, len, "tick_type", &tt, &ttn) == 1;
 
-    /* Ticks that did arrive in the window, to be matched at most once each. */
-    uint32_t id = inst_find(sub->real, strlen(sub->real));
-    size_t n_arrived = 0, cap_arrived = 64;
-    cand *arrived = malloc(cap_arrived * sizeof *arrived);
-    for (size_t i = 0; arrived && id && i < s->seen_n; i++) {
-        const sjs_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
-        if (x->inst_id != id || x->ts_exch_ns < j->t0_ns || x->ts_exch_ns > j->t1_ns) continue;
-        if (n_arrived == cap_arrived) {
-            cand *g = realloc(arrived, (cap_arrived *= 2) * sizeof *arrived);
-            if (!g) break;
-            arrived = g;
-        }
-        arrived[n_arrived++] = (cand){x->ts_exch_ns, x->close, x->volume, 0, 0};
-    }
+    /* The ticks that did arrive in the window (snapshot), matched at most once each. */
+    size_t n_arrived = j->arrived ? j->arrived->n : 0;
+    struct sjs_arrived_tick *arrived = j->arrived ? j->arrived->v : NULL;
+    for (size_t k = 0; k < n_arrived; k++) arrived[k].used = 0;
 
     const char *pts = ts, *pcl = cl, *pvo = vo, *ptt = tt;
     const char *ets = ts + tsn, *ecl = cl + cln, *evo = vo + von, *ett = have_tt ? tt + ttn : NULL;
@@ -235,7 +258,7 @@ void sjs_backfill_answer(sjs_src *s, const sjs_job *j, int http, const char *bod
         if (t < j->t0_ns || t > j->t1_ns) continue;
         int dup = 0;
         for (size_t k = 0; k < n_arrived; k++) {
-            cand *a = &arrived[k];
+            struct sjs_arrived_tick *a = &arrived[k];
             if (!a->used && a->ts == t && a->close == price && a->volume == (int32_t)vol) {
                 a->used = 1;
                 dup = 1;
@@ -261,7 +284,6 @@ void sjs_backfill_answer(sjs_src *s, const sjs_job *j, int http, const char *bod
         it->recv_ns = now;
         if (it->len) published++;
     }
-    free(arrived);
     if (bad)
         shj_log(SHJ_LOG_WARN, "source %s: backfill of %s: %u history rows unreadable", s->base.name,
                 sub->real, bad);

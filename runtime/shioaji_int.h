@@ -6,7 +6,10 @@
  * shioaji_stream.c    the SSE stream(s): open, receive, watchdog, loss,
  *                     backoff, reconnect, gap events, back-pressure;
  * shioaji_backfill.c  gap backfill from /api/v1/data/ticks and the record of
- *                     ticks that did arrive (for de-duplication).
+ *                     ticks that did arrive (for de-duplication);
+ * shioaji_bflimit.c   the backfill query budget and the queue of backfill
+ *                     jobs that did not fit (retried when the window frees
+ *                     or after backfill_retry_at).
  * Nothing here is part of any public contract.
  */
 #ifndef SHJ_SHIOAJI_INT_H
@@ -78,6 +81,18 @@ typedef struct sjs_sub {
 
 typedef enum { SJS_JOB_INFO = 1, SJS_JOB_RESOLVE, SJS_JOB_SUB, SJS_JOB_UNSUB, SJS_JOB_TICKS } sjs_job_type;
 
+/* Ticks that did arrive inside a backfill window, snapshot taken when the
+ * window is fixed: a job queued for hours still de-duplicates against them
+ * after the record's ring has moved on. */
+typedef struct sjs_arrived {
+    size_t n;
+    struct sjs_arrived_tick {
+        int64_t ts, close;
+        int32_t volume;
+        int used;
+    } v[];
+} sjs_arrived;
+
 typedef struct sjs_job {
     sjs_job_type type;
     int sub;                  /* index into subs */
@@ -87,7 +102,22 @@ typedef struct sjs_job {
     int64_t not_before_mono;  /* retry delay */
     int64_t g0_ns, g1_ns;     /* TICKS: the gap (receive times), UTC ns */
     int64_t t0_ns, t1_ns;     /* TICKS: the exchange-time window asked for, UTC ns */
+    int prepared;             /* TICKS: window fixed and `arrived` taken */
+    int held_logged;          /* TICKS: its "queued" line was logged (for hold reason held_why) */
+    int held_why;
+    sjs_arrived *arrived;     /* TICKS: owned by whoever holds the job; NULL until prepared */
 } sjs_job;
+
+/* Why a backfill job waits in the hold queue. */
+enum { SJS_HOLD_BUDGET = 1, SJS_HOLD_SERVER, SJS_HOLD_BUSY };
+
+typedef struct sjs_held {
+    sjs_job job;
+    int why;                  /* SJS_HOLD_* */
+    int64_t release_wall_ns;  /* SERVER: backfill_retry_at (source wall clock) */
+    int64_t release_mono;     /* BUSY: end of the wait */
+    char reason[160];
+} sjs_held;
 
 typedef struct sjs_status_item {
     int status, http;
@@ -170,6 +200,17 @@ struct sjs_src {
     sjs_bf_item *bfq;         /* backfill output waiting for room, ring */
     size_t bfq_head, bfq_n, bfq_cap;
     double backfill_delay_s;  /* wait after a reconnect so post-gap ticks arrive first */
+    int bf_max_queries;       /* backfill budget: queries per bf_window_s */
+    double bf_window_s;
+    int bf_retry_hhmm;        /* backfill_retry_at, Taipei HHMM */
+    int64_t bf_clock_offset_ns; /* test hook: shifts the wall clock used for retry_at */
+    int64_t *bf_win;          /* send times of recent ticks queries (mono ns), ring of bf_max_queries */
+    size_t bf_win_head, bf_win_n;
+    sjs_held *held;           /* backfill jobs waiting for the budget or the server, FIFO */
+    size_t held_n, held_cap;
+    int64_t bf_blocked_until_wall; /* server said "usage exceeded": no ticks query before this */
+    ev_timer bf_hold;         /* releases held jobs */
+    uint64_t bf_deferred, bf_refusals;
     int fatal;                /* the archive failed: accept nothing more */
 
     uint64_t reconnects, gaps, subscribe_errors, requests, rate_waits, unknown_count;
@@ -183,6 +224,8 @@ void sjs_status(sjs_src *s, int status, const char *code, int64_t g0, int64_t g1
 int sjs_status_flush(sjs_src *s);     /* 1 when nothing is waiting */
 void sjs_pump_soon(sjs_src *s);
 void sjs_push_job(sjs_src *s, const sjs_job *j, int front);
+/* Back to the front of the queue after an exponential delay (tries + 1). */
+void sjs_retry_job(sjs_src *s, sjs_job *j, const char *why);
 int sjs_sub_tag(const sjs_sub *sub, int kind);
 double sjs_backoff_delay(sjs_src *s, int attempt);
 int sjs_stream_wants(const sjs_stream *st, const sjs_sub *sub, int kind);
@@ -199,9 +242,27 @@ int sjs_streams_open_count(const sjs_src *s);
 int sjs_backfill_init(sjs_src *s);
 void sjs_backfill_free(sjs_src *s);
 void sjs_backfill_gap(sjs_src *s, int sub, int64_t g0, int64_t g1);
-void sjs_backfill_answer(sjs_src *s, const sjs_job *j, int http, const char *body, size_t len);
+void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len);
 /* Fill the request body; 0 when there is nothing to ask (the job is dropped). */
 size_t sjs_backfill_body(sjs_src *s, sjs_job *j, char *out, size_t cap);
 int sjs_backfill_flush(sjs_src *s);   /* 1 when nothing is waiting */
+/* Fix the job's exchange-time window and snapshot the ticks that arrived in
+ * it. 0 when nothing anchors the window (logged; the job is dropped). */
+int sjs_backfill_prepare(sjs_src *s, sjs_job *j);
+void sjs_job_release(sjs_job *j);     /* frees what a TICKS job owns */
+
+/* shioaji_bflimit.c */
+int sjs_bflimit_init(sjs_src *s);     /* at start: the timer (and the budget ring) */
+/* A due, prepared TICKS job: 1 = send it now (the query is counted), 0 = it
+ * was queued (the hold queue owns it now). */
+int sjs_bflimit_admit(sjs_src *s, sjs_job *j);
+/* A TICKS answer that is a limit or a transient failure: 1 = the job was
+ * retried or queued (owned elsewhere now), 0 = hand it to sjs_backfill_answer. */
+int sjs_bflimit_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len, const char *cerr);
+/* SHJ_OK / SHJ_ERR for its own options, SHJ_AGAIN when key is not one of them. */
+int sjs_bflimit_set(sjs_src *s, const char *key, double v, char *err, size_t errlen);
+size_t sjs_bflimit_queued(const sjs_src *s);
+void sjs_bflimit_stop(sjs_src *s);    /* logs every backfill still pending */
+void sjs_bflimit_free(sjs_src *s);
 
 #endif

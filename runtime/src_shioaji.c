@@ -37,6 +37,9 @@
 
 #define SJS_DEFAULT_RATE_LIMIT 45
 #define SJS_DEFAULT_RATE_WINDOW_S 5.0
+#define SJS_DEFAULT_BF_MAX_QUERIES 20  /* backfill queries per window ... */
+#define SJS_DEFAULT_BF_WINDOW_S 60.0   /* ... of a minute */
+#define SJS_DEFAULT_BF_RETRY_HHMM 1350 /* after the TWSE (13:30) and TAIFEX day (13:45) close */
 
 static const src_ops sjs_ops;
 
@@ -234,7 +237,7 @@ void sjs_pump_soon(sjs_src *s) {
     }
 }
 
-static void retry_job(sjs_src *s, sjs_job *j, const char *why) {
+void sjs_retry_job(sjs_src *s, sjs_job *j, const char *why) {
     j->tries++;
     double d = sjs_backoff_delay(s, j->tries - 1);
     j->not_before_mono = clk_mono_ns() + (int64_t)(d * 1e9);
@@ -355,7 +358,17 @@ static void pump(sjs_src *s) {
         }
         case SJS_JOB_TICKS:
             shj_strlcpy(path, "/api/v1/data/ticks", sizeof path);
-            if (!sjs_backfill_body(s, &s->cur, body, sizeof body)) continue;
+            /* The window is fixed when the job is first due; then the budget
+             * decides: send now, or queue it (the hold queue owns it then). */
+            if (!sjs_backfill_prepare(s, &s->cur)) continue;
+            if (!sjs_bflimit_admit(s, &s->cur)) {
+                s->cur.arrived = NULL;
+                continue;
+            }
+            if (!sjs_backfill_body(s, &s->cur, body, sizeof body)) {
+                sjs_job_release(&s->cur);
+                continue;
+            }
             s->backfill_requests++;
             break;
         }
@@ -365,6 +378,7 @@ static void pump(sjs_src *s) {
         s->cur_req = sjh_request(s->http, method, path, body[0] ? body : NULL, rest_done, s, err, sizeof err);
         if (!s->cur_req) {
             shj_log(SHJ_LOG_ERROR, "source %s: cannot start %s %s: %s", s->base.name, method, path, err);
+            sjs_job_release(&s->cur);
             continue;
         }
         s->inflight = 1;
@@ -389,16 +403,10 @@ static void rest_done(void *ctx, sjh_req *r, int http, const char *body, size_t 
     case SJS_JOB_SUB:
     case SJS_JOB_UNSUB: handle_sub(s, &j, http, body, len, cerr); break;
     case SJS_JOB_TICKS:
-        if (http == 429 || http >= 500 || http == 0) {
-            char msg[200], why[300];
-            server_message(body, len, cerr, msg, sizeof msg);
-            snprintf(why, sizeof why, "historical ticks: %s", msg);
-            if (j.tries < s->max_retries) {
-                retry_job(s, &j, why);
-                break;
-            }
-        }
+        s->cur.arrived = NULL; /* j owns the snapshot now */
+        if (sjs_bflimit_answer(s, &j, http, body, len, cerr)) break;
         sjs_backfill_answer(s, &j, http, body, len);
+        sjs_job_release(&j);
         break;
     }
     pump(s);
@@ -511,7 +519,7 @@ static void handle_resolve(sjs_src *s, sjs_job *j, int http, const char *body, s
     if ((http == 429 || http >= 500 || http == 0) && j->tries < s->max_retries) {
         char why[300];
         snprintf(why, sizeof why, "lookup of %s failed (%s%d: %s)", sub->code, http ? "HTTP " : "", http, msg);
-        retry_job(s, j, why);
+        sjs_retry_job(s, j, why);
         return;
     }
     sub->dead = 1;
@@ -542,7 +550,7 @@ static void handle_sub(sjs_src *s, sjs_job *j, int http, const char *body, size_
         char why[320];
         snprintf(why, sizeof why, "%s %s %s: %s%d %s", verb, sub->code, quote_name(j->kind),
                  http ? "HTTP " : "no answer ", http, msg);
-        retry_job(s, j, why);
+        sjs_retry_job(s, j, why);
         return;
     }
     if (j->type == SJS_JOB_SUB) {
@@ -627,6 +635,8 @@ static int sjs_start(src_source *b, char *err, size_t errlen) {
     b->state = SRC_RUNNING;
     if (s->backfill && sjs_backfill_init(s) != SHJ_OK)
         shj_log(SHJ_LOG_WARN, "source %s: backfill disabled (cannot watch the bus)", b->name);
+    else if (s->backfill && sjs_bflimit_init(s) != SHJ_OK)
+        return shj_fail(err, errlen, "source %s: out of memory", b->name);
     /* Registered as a writer only to show the connection in rt's status line
      * ("<name>/conn: streams 1/1 subs 14 err 0 reconn 0 gaps 0"). */
     char wname[48];
@@ -647,6 +657,7 @@ static void sjs_stop(src_source *b) {
         sjs_backfill_flush(s);
         sjs_streams_resume(s);
     }
+    sjs_bflimit_stop(s);
     s->stopped = 1;
     sjs_streams_stop(s);
     if (b->loop) {
@@ -812,6 +823,9 @@ src_source *shj_shioaji_new(const char *name, const char *url, const char *unix_
     s->request_timeout_s = 15.0;
     s->simulation = -1;
     s->backfill_delay_s = 1.0;
+    s->bf_max_queries = SJS_DEFAULT_BF_MAX_QUERIES;
+    s->bf_window_s = SJS_DEFAULT_BF_WINDOW_S;
+    s->bf_retry_hhmm = SJS_DEFAULT_BF_RETRY_HHMM;
     s->rng = (uint64_t)clk_mono_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;
     if (!s->rng) s->rng = 1;
     s->win = calloc((size_t)s->rate_limit, sizeof *s->win);
@@ -827,6 +841,8 @@ int shj_shioaji_set(src_source *b, const char *key, double v, char *err, size_t 
     sjs_src *s = as_sjs(b);
     if (!s) return shj_fail(err, errlen, "not a Shioaji source");
     if (!key) return shj_fail(err, errlen, "no option name");
+    int rc = sjs_bflimit_set(s, key, v, err, errlen); /* the backfill budget's own options */
+    if (rc != SHJ_AGAIN) return rc;
     if (!strcmp(key, "backoff_initial_s") && v > 0)
         s->backoff_initial_s = v;
     else if (!strcmp(key, "backoff_max_s") && v > 0)
@@ -884,6 +900,9 @@ uint64_t shj_shioaji_counter(const src_source *b, const char *name) {
     if (!strcmp(name, "unknown_names")) return s->unknown_count;
     if (!strcmp(name, "backfilled")) return s->backfilled;
     if (!strcmp(name, "backfill_requests")) return s->backfill_requests;
+    if (!strcmp(name, "backfill_queued")) return sjs_bflimit_queued(s);
+    if (!strcmp(name, "backfill_deferred")) return s->bf_deferred;
+    if (!strcmp(name, "backfill_refusals")) return s->bf_refusals;
     if (!strcmp(name, "resubscribed")) return s->resubscribed;
     if (!strcmp(name, "streams_open")) return (uint64_t)sjs_streams_open_count(s);
     if (!strcmp(name, "subscribed")) {
@@ -905,11 +924,13 @@ size_t shj_shioaji_status(const src_source *b, char *buf, size_t cap) {
     if (!s || !cap) return 0;
     int want = 0;
     for (int i = 0; i < SJS_MAX_STREAMS; i++) want += s->streams[i].used;
-    int n = snprintf(buf, cap, "%sstreams %d/%d subs %llu err %llu reconn %llu gaps %llu%s",
+    char bf[48] = "";
+    if (sjs_bflimit_queued(s)) snprintf(bf, sizeof bf, " backfill queued %zu", sjs_bflimit_queued(s));
+    int n = snprintf(buf, cap, "%sstreams %d/%d subs %llu err %llu reconn %llu gaps %llu%s%s",
                      !s->info_ok ? "waiting for server, " : "", sjs_streams_open_count(s), want,
                      (unsigned long long)shj_shioaji_counter(b, "subscribed"),
                      (unsigned long long)s->subscribe_errors, (unsigned long long)s->reconnects,
-                     (unsigned long long)s->gaps, s->job_n ? " (requests queued)" : "");
+                     (unsigned long long)s->gaps, bf, s->job_n ? " (requests queued)" : "");
     if (n < 0) return 0;
     return (size_t)n < cap ? (size_t)n : cap - 1;
 }

@@ -45,14 +45,18 @@ src_source *shj_shioaji_new(const char *name, const char *url, const char *unix_
                             size_t errlen);
 /* Tuning, before or after start: "backoff_initial_s", "backoff_max_s",
  * "rate_limit" (requests per window), "rate_window_s", "send_auth" (0/1),
- * "backfill" (0/1), "backfill_delay_s", "connect_timeout_s", "request_timeout_s",
+ * "backfill" (0/1), "backfill_delay_s", "backfill_max_queries" and "backfill_window_s" (the
+ * backfill query budget, 20 per 60 s), "backfill_retry_at" (HHMM Taipei, 1350: when jobs the
+ * server refused for a usage limit are retried), "backfill_clock_offset_s" (test hook: shifts the
+ * wall clock used for backfill_retry_at), "connect_timeout_s", "request_timeout_s",
  * "max_retries", "heartbeat_timeout_s". */
 int shj_shioaji_set(src_source *s, const char *key, double value, char *err, size_t errlen);
 /* Real code an alias resolved to (out holds 16 bytes). 1 when known, 0 not (yet). */
 int shj_shioaji_resolved(const src_source *s, const char *code, char *out);
 /* Counters: "reconnects", "gaps", "subscribe_errors", "subscribed", "requests",
  * "rate_waits", "bytes", "unknown_names", "backfilled", "backfill_requests",
- * "streams_open", "resubscribed". */
+ * "streams_open", "resubscribed", "backfill_queued" (backfill jobs waiting for the budget or the
+ * server's limit now), "backfill_deferred" (times a job was queued), "backfill_refusals". */
 uint64_t shj_shioaji_counter(const src_source *s, const char *name);
 /* One line: connection state for status displays; returns the length. */
 size_t shj_shioaji_status(const src_source *s, char *buf, size_t cap);

@@ -47,6 +47,21 @@ describe("shijim.source.shioaji", function()
     assert.truthy(tostring(err):find("rate_limit", 1, true))
   end)
 
+  it("takes the backfill budget options, backfill_retry_at as \"HH:MM\"", function()
+    local src = shijim.source.shioaji{ url = "http://127.0.0.1:1", backfill = true, backfill_max_queries = 5,
+                                       backfill_window_s = 30, backfill_retry_at = "14:05" }
+    assert.are.equal(0, src:stats().backfill_queued)
+    local ok, err = pcall(shijim.source.shioaji, { url = "http://127.0.0.1:1", backfill_retry_at = "25:00" })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("backfill_retry_at", 1, true))
+    ok, err = pcall(shijim.source.shioaji, { url = "http://127.0.0.1:1", backfill_retry_at = "soon" })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("backfill_retry_at", 1, true))
+    ok, err = pcall(shijim.source.shioaji, { url = "http://127.0.0.1:1", backfill_max_queries = 0 })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("backfill_max_queries", 1, true))
+  end)
+
   it("streams ticks and bid/asks, resolves aliases and hands status events to handlers", function()
     local port, pid = standin(dir, "--rate 300 --heartbeat-ms 200 --date 2026-11-25 --unknown 9999")
     local src = shijim.source.shioaji{ url = "http://127.0.0.1:" .. port, heartbeat_timeout_s = 2,

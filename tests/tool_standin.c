@@ -21,13 +21,14 @@
  *    subscribe_error (status 500 or 429 for the next N subscribes), unknown
  *    contracts (404), malformed / unknown_event, slow_drip (bytes trickle a
  *    few at a time), inject (a given payload), pause/resume (quiesce),
- *    close_all (clean end of every stream).
+ *    close_all (clean end of every stream), ticks_limit (at most "limit"
+ *    more /api/v1/data/ticks answers, then 429 "usage exceeded ..."; -1 lifts it).
  *  - GET /_standin/stats: counters as JSON (flushes the log first).
  *
  * Usage: tool_standin [--port N | --unix PATH] [--rate EV_PER_S] [--nominal-rate EV_PER_EXCH_S] [--heartbeat-ms MS]
  *   [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--log-generated] [--unknown CODE]...
  *   [--require-auth KEY:SECRET] [--rate-limit N] [--rate-window-ms MS] [--max-subs N]
- *   [--subscribe-error STATUS:COUNT] [--history N]
+ *   [--subscribe-error STATUS:COUNT] [--history N] [--ticks-limit N]
  * Prints "listening 127.0.0.1:PORT" or "listening unix:PATH" on stdout when ready.
  */
 #include <arpa/inet.h>
@@ -185,6 +186,7 @@ static struct {
 
     int sub_err_status, sub_err_count;
     int rate_limit, rate_window_ms;
+    int ticks_limit;         /* /data/ticks answers allowed before "usage exceeded"; -1 = none */
     int64_t *req_times;      /* ring of recent limited requests (mono ns) */
     size_t req_head, req_n;
 
@@ -198,6 +200,7 @@ static struct {
     uint64_t requests, limited_requests, rate_limited, max_in_window, auth_failures;
     uint64_t subscribe_requests, unsubscribe_requests, ticks_requests, contract_requests;
     uint64_t streams_opened, malformed_sent;
+    uint64_t ticks_answered, ticks_refused;
 } S;
 
 /* Helpers ------------------------------------------------------------------------ */
@@ -659,6 +662,7 @@ static void ep_ticks(conn *c, const char *body, size_t blen) {
               ARR(zero_b), ARR(tt_b));
 #undef ARR
     sb_add(&out, "", 1);
+    S.ticks_answered++;
     respond(c, 200, out.p);
     sb_free(&out);
     sb_free(&ts_b);
@@ -678,14 +682,16 @@ static void ep_stats(conn *c) {
              "\"subscriptions\":%zu,\"requests\":%llu,\"limited_requests\":%llu,"
              "\"rate_limited\":%llu,\"max_in_window\":%llu,\"auth_failures\":%llu,"
              "\"subscribe_requests\":%llu,\"unsubscribe_requests\":%llu,\"ticks_requests\":%llu,"
-             "\"contract_requests\":%llu,\"heartbeats\":%llu,\"paused\":%s}",
+             "\"contract_requests\":%llu,\"heartbeats\":%llu,\"paused\":%s,"
+             "\"ticks_answered\":%llu,\"ticks_refused\":%llu,\"ticks_limit\":%d}",
              (unsigned long long)S.sent, (unsigned long long)S.generated, streams,
              (unsigned long long)S.streams_opened, S.n_subs, (unsigned long long)S.requests,
              (unsigned long long)S.limited_requests, (unsigned long long)S.rate_limited,
              (unsigned long long)S.max_in_window, (unsigned long long)S.auth_failures,
              (unsigned long long)S.subscribe_requests, (unsigned long long)S.unsubscribe_requests,
              (unsigned long long)S.ticks_requests, (unsigned long long)S.contract_requests,
-             (unsigned long long)S.heartbeats, S.paused ? "true" : "false");
+             (unsigned long long)S.heartbeats, S.paused ? "true" : "false",
+             (unsigned long long)S.ticks_answered, (unsigned long long)S.ticks_refused, S.ticks_limit);
     respond(c, 200, body);
 }
 
@@ -746,6 +752,13 @@ static void ep_fault(conn *c, const char *body, size_t blen) {
             return;
         }
         flush_streams();
+        hits = 1;
+    } else if (!strcmp(f, "ticks_limit")) {
+        /* "limit": N more answers from now on, -1 = no limit (lift it). */
+        int64_t lim = -1;
+        sjj_get_i64(body, blen, "limit", &lim);
+        S.ticks_limit = lim < 0 ? -1 : (int)(S.ticks_answered + (uint64_t)lim);
+        fprintf(stderr, "standin: ticks query limit %s\n", lim < 0 ? "lifted" : "set");
         hits = 1;
     } else if (!strcmp(f, "pause")) {
         S.paused = 1;
@@ -858,6 +871,13 @@ static void handle_request(conn *c, const char *method, const char *target, cons
                                  S.rate_window_ms);
         if (sub || unsub) return ep_subscribe(c, body, blen, unsub);
         if (contract) return ep_contract(c, path + 23);
+        if (S.ticks_limit >= 0 && S.ticks_answered >= (uint64_t)S.ticks_limit) {
+            /* Sinopac's historical-query quota: refused until it is lifted. */
+            S.ticks_requests++;
+            S.ticks_refused++;
+            return respond_error(c, 429, "usage exceeded: historical ticks query limit of %d reached",
+                                 S.ticks_limit);
+        }
         return ep_ticks(c, body, blen);
     }
     respond_error(c, 404, "no route for %s %s", method, path);
@@ -1056,7 +1076,7 @@ static void usage(void) {
             "  [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--log-generated]\n"
             "  [--unknown CODE]...\n"
             "  [--require-auth KEY:SECRET] [--rate-limit N] [--rate-window-ms MS] [--max-subs N]\n"
-            "  [--subscribe-error STATUS:COUNT] [--history N]\n");
+            "  [--subscribe-error STATUS:COUNT] [--history N] [--ticks-limit N]\n");
     exit(2);
 }
 
@@ -1070,6 +1090,7 @@ int main(int argc, char **argv) {
     S.rate_limit = 50;
     S.rate_window_ms = 5000;
     S.hist_cap = 200000;
+    S.ticks_limit = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1092,6 +1113,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--rate-window-ms")) S.rate_window_ms = atoi(NEXT());
         else if (!strcmp(a, "--max-subs")) S.max_subs = (size_t)atoi(NEXT());
         else if (!strcmp(a, "--history")) S.hist_cap = (size_t)atol(NEXT());
+        else if (!strcmp(a, "--ticks-limit")) S.ticks_limit = atoi(NEXT());
         else if (!strcmp(a, "--subscribe-error")) {
             if (sscanf(NEXT(), "%d:%d", &S.sub_err_status, &S.sub_err_count) != 2) usage();
         } else usage();

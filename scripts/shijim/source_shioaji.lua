@@ -16,6 +16,10 @@
 --   backoff_initial_s, backoff_max_s   reconnect backoff (0.5 s doubling to 30 s, jittered)
 --   rate_limit, rate_window_s          REST pacing (45 calls per 5 s, under Shioaji's ~50 per 5 s)
 --   backfill, backfill_delay_s         fill stream gaps from /api/v1/data/ticks (off by default)
+--   backfill_max_queries, backfill_window_s   backfill query budget (20 per 60 s); jobs over it are
+--                        queued and retried as the window frees
+--   backfill_retry_at    "HH:MM" Taipei (default "13:50", after the day close): when jobs the server
+--                        refused for a usage/quota limit are retried
 --   send_auth            send the credentials even to a local server (they always go to remote ones)
 --   connect_timeout_s, request_timeout_s, max_retries
 -- Credentials come only from the environment (SHIOAJI_API_KEY / SHIOAJI_SECRET_KEY, or SJ_API_KEY /
@@ -37,12 +41,13 @@ local TUNING = {
   backoff_initial_s = true, backoff_max_s = true, rate_limit = true, rate_window_s = true,
   send_auth = true, backfill = true, backfill_delay_s = true, connect_timeout_s = true,
   request_timeout_s = true, max_retries = true,
+  backfill_max_queries = true, backfill_window_s = true, backfill_retry_at = true,
 }
 local KNOWN = { url = true, socket = true, stream = true, heartbeat_timeout_s = true, name = true }
 local SECRET_KEYS = { "api_key", "secret_key", "sec_key", "key", "secret", "password", "token" }
 local COUNTERS = { "reconnects", "gaps", "subscribe_errors", "subscribed", "requests", "rate_waits",
                    "bytes", "unknown_names", "backfilled", "backfill_requests", "streams_open",
-                   "resubscribed" }
+                   "resubscribed", "backfill_queued", "backfill_deferred", "backfill_refusals" }
 
 local code_buf = ffi.new("char[16]")
 local line_buf = ffi.new("char[256]")
@@ -102,6 +107,11 @@ return function(opts, shijim)
     local v = opts[key]
     if v ~= nil then
       if type(v) == "boolean" then v = v and 1 or 0 end
+      if key == "backfill_retry_at" and type(v) == "string" then
+        -- "13:50" -> 1350, the form the C side takes
+        local h, m = v:match("^(%d%d?):(%d%d)$")
+        v = h and tonumber(h) * 100 + tonumber(m) or v
+      end
       if type(v) ~= "number" or C.shj_shioaji_set(ptr, key, v, errbuf, ERRLEN) ~= 0 then
         local why = type(v) ~= "number" and ("must be a number or boolean") or sffi.errtext()
         C.shj_src_free(ptr)
