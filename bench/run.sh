@@ -5,6 +5,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 [ -x build/shijim ] || tools/bootstrap.sh
+# Benches that start helper programs (the Shioaji stand-in) find them here.
+export SHJ_BUILD_DIR="$PWD/build" SHJ_SOURCE_DIR="$PWD"
 mkdir -p bench/results
 out="bench/results/$(uname -n)-$(date +%Y%m%d-%H%M%S).txt"
 run() {
