@@ -4,8 +4,10 @@
  * control endpoint with a tiny blocking HTTP client, routes a raw archive to
  * a source, records what the bus publishes, drives a scenario step by step
  * from a loop timer, and compares the raw archive with the stand-in's log of
- * sent events (multisets of payload hashes: missing, duplicated, extra).
+ * sent events (multisets of payload hashes: missing, duplicated, extra) or,
+ * for the backfill tests, with the trades the stand-in generated.
  * Header-only (static functions) so that every test stays one program.
+ * Assertions stay in the tests: these helpers return what the tests check.
  */
 #ifndef SHJ_SJ_HARNESS_H
 #define SHJ_SJ_HARNESS_H
@@ -31,6 +33,8 @@
 #include "archive.h"
 #include "bus.h"
 #include "clock.h"
+#include "decimal.h"
+#include "parse.h"
 #include "rt.h"
 #include "shj_common.h"
 #include "sj_json.h"
@@ -146,6 +150,12 @@ static void sh_url(const sh_standin *si, char *out, size_t cap) {
         shj_strlcpy(out, "http://localhost", cap);
     else
         snprintf(out, cap, "http://127.0.0.1:%d", si->port);
+}
+
+static void sh_rmrf(const char *dir) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
 }
 
 /* Blocking HTTP/1.0-style request to the stand-in (tests only). Returns the status. */
@@ -266,6 +276,42 @@ static size_t sh_count_status(const sh_rec *r, int status) {
     return n;
 }
 
+/* Source under test ---------------------------------------------------------------- */
+
+/* A Shioaji source named name for the stand-in si on a fresh rt (bus of bus_cap
+ * events, 0 = rt's default; no status line), with a 50 ms first reconnect so
+ * that fault scenarios stay short. stream_mode and heartbeat_timeout_s as for
+ * shj_shioaji_new. NULL (err says why) if it cannot be made. */
+static src_source *sh_source_new(const sh_standin *si, size_t bus_cap, const char *name, const char *stream_mode,
+                                 double heartbeat_timeout_s, char *err, size_t errlen) {
+    char url[128];
+    sh_url(si, url, sizeof url);
+    rt_init(bus_cap);
+    rt_set_status_interval(0);
+    src_source *s = shj_shioaji_new(name, url, NULL, stream_mode, heartbeat_timeout_s, err, errlen);
+    if (s) shj_shioaji_set(s, "backoff_initial_s", 0.05, err, errlen);
+    return s;
+}
+
+/* Adds s to rt, archives its raw payloads under dir (unless NULL) and records
+ * all the bus publishes into rec (unless NULL; a blocking subscriber, like a
+ * writer, so the recording is complete). Returns rt_add_source's result. */
+static int sh_wire(src_source *s, const char *dir, sh_rec *rec, char *err, size_t errlen) {
+    int rc = rt_add_source(s, err, errlen);
+    if (dir) sh_route_raw(s, dir);
+    if (rec) bus_subscribe(rt_bus(), "test", SHJ_MASK_ALL, NULL, 0, BUS_BLOCK, sh_rec_cb, rec);
+    return rc;
+}
+
+/* End of a test: frees the recording, shuts rt down (which closes the archive)
+ * and removes the scratch directory. */
+static void sh_teardown(sh_rec *rec, const char *dir) {
+    free(rec->ev);
+    memset(rec, 0, sizeof *rec);
+    rt_shutdown();
+    sh_rmrf(dir);
+}
+
 /* Scenario driver --------------------------------------------------------------------- */
 
 typedef int (*sh_step_fn)(void *ctx, double elapsed_s);
@@ -314,6 +360,31 @@ static int sh_run(sh_step_fn fn, void *ctx, double timeout_s) {
     ev_timer_stop(rt_loop(), &d.tick);
     if (rc != SHJ_OK) fprintf(stderr, "rt_run: %s\n", err);
     return rc == SHJ_OK && !d.timed_out ? 0 : -1;
+}
+
+/* Steps that end a scenario --------------------------------------------------------------- */
+
+/* The usual last act: once more than n payloads arrived after mark, pause the
+ * stand-in's market so that the source can catch up with all it sent.
+ * Returns 1 once the pause was asked for. */
+static int sh_pause_after(const sh_standin *si, const src_source *s, uint64_t mark, uint64_t n) {
+    if (s->counters.payloads <= mark + n) return 0;
+    sh_fault(si, "{\"fault\":\"pause\"}");
+    return 1;
+}
+
+/* Wait (inside a step) until the source has every payload the stand-in sent. */
+static int sh_caught_up(const sh_standin *si, const src_source *s, int64_t *sent_out) {
+    int64_t sent = sh_stat(si, "sent");
+    if (sent_out) *sent_out = sent;
+    return sent >= 0 && (int64_t)s->counters.payloads >= sent;
+}
+
+/* The same for a source that also backfills: its live payloads (all but the
+ * backfilled ones) reached what the stand-in sent, and that was something. */
+static int sh_caught_up_live(const sh_standin *si, const src_source *s) {
+    int64_t sent = sh_stat(si, "sent");
+    return sent > 0 && (int64_t)(s->counters.payloads - shj_shioaji_counter(s, "backfilled")) >= sent;
 }
 
 /* Archive vs. stand-in log ------------------------------------------------------------------ */
@@ -451,17 +522,31 @@ static void sh_compare(const sh_items *sent, const sh_items *archived, size_t *m
     free(b);
 }
 
-/* Wait (inside a step) until the source has every payload the stand-in sent. */
-static int sh_caught_up(const sh_standin *si, const src_source *s, int64_t *sent_out) {
-    int64_t sent = sh_stat(si, "sent");
-    if (sent_out) *sent_out = sent;
-    return sent >= 0 && (int64_t)s->counters.payloads >= sent;
+/* Sent vs. archived, as the stream and fault tests check it. */
+typedef struct sh_diff {
+    sh_items sent;   /* what the stand-in(s) logged as sent */
+    sh_items arch;   /* the raw archive, in sequence order */
+    size_t missing, duplicated, extra;
+} sh_diff;
+
+/* Adds one stand-in's log of sent payloads to d (once per stand-in).
+ * 0, or -1 if it cannot be read. */
+static int sh_diff_log(sh_diff *d, const char *log_path) { return sh_read_log(log_path, &d->sent); }
+
+/* Reads the raw archive of source under dir into d, compares it with the logs
+ * added so far (sh_compare) and prints the counts. 0, or -1 if the archive
+ * cannot be read (the comparison is made with what was read). */
+static int sh_diff_archive(sh_diff *d, const char *dir, const char *source) {
+    int rc = sh_read_archive(dir, source, &d->arch);
+    sh_compare(&d->sent, &d->arch, &d->missing, &d->duplicated, &d->extra);
+    fprintf(stderr, "stand-in sent %zu, archive holds %zu: missing %zu duplicated %zu extra %zu\n", d->sent.n,
+            d->arch.n, d->missing, d->duplicated, d->extra);
+    return rc;
 }
 
-static void sh_rmrf(const char *dir) {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+static void sh_diff_free(sh_diff *d) {
+    sh_items_free(&d->sent);
+    sh_items_free(&d->arch);
 }
 
 /* Gap bounds ------------------------------------------------------------------------------ */
@@ -537,6 +622,146 @@ static int64_t sh_payload_utc(const char *payload, size_t len) {
     long us = 0;
     if (sscanf(date, "%d-%d-%d", &y, &mo, &d) != 3 || sscanf(tm, "%d:%d:%d.%ld", &h, &mi, &s, &us) < 3) return -1;
     return ((sh_days_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) - 8 * 3600) * 1000000000LL + us * 1000LL;
+}
+
+/* Generated vs. archived trades (the backfill tests) ---------------------------------------- */
+
+/* A trade as both sides state it: the archive's JSON payload and the
+ * stand-in's "G" log line (--log-generated: every trade, sent or not). */
+typedef struct sh_trade {
+    char code[16];
+    int64_t ts;       /* exchange time, ns UTC */
+    int64_t close;    /* price x 10^4 */
+    int32_t volume;
+    int backfill;     /* archive only: the payload came from the ticks endpoint */
+} sh_trade;
+
+/* Orders by code, time, price, volume; backfill is not part of a trade's identity. */
+static int sh_cmp_trade(const void *a, const void *b) {
+    const sh_trade *x = a, *y = b;
+    int c = strcmp(x->code, y->code);
+    if (c) return c;
+    if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
+    if (x->close != y->close) return x->close < y->close ? -1 : 1;
+    return (x->volume > y->volume) - (x->volume < y->volume);
+}
+
+static int sh_code_index(const char *code, const char *const *codes, int ncodes) {
+    for (int k = 0; k < ncodes; k++)
+        if (!strcmp(code, codes[k])) return k;
+    return -1;
+}
+
+/* The archived payloads whose tag is in tag_mask (bits 1u << PSR_TAG_*) as
+ * trades, read straight from the JSON (not through the parser). calloc'd. */
+static sh_trade *sh_archived_trades(const sh_items *arch, uint32_t tag_mask, size_t *n) {
+    sh_trade *at = calloc(arch->n + 1, sizeof *at);
+    size_t na = 0;
+    for (size_t i = 0; i < arch->n; i++) {
+        const sh_item *it = &arch->v[i];
+        if (!(tag_mask & (1u << it->tag))) continue;
+        sh_trade *t = &at[na++];
+        char close[32] = "";
+        sjj_get_str(it->data, it->len, "code", t->code, sizeof t->code);
+        sjj_get_str(it->data, it->len, "close", close, sizeof close);
+        dec_parse(close, strlen(close), &t->close);
+        int64_t v = 0;
+        sjj_get_i64(it->data, it->len, "volume", &v);
+        t->volume = (int32_t)v;
+        t->ts = sh_payload_utc(it->data, it->len);
+        sjj_get_bool(it->data, it->len, "backfill", &t->backfill);
+    }
+    *n = na;
+    return at;
+}
+
+/* The trades of the stand-in's log ("G code ts close volume" lines) of
+ * instrument codes[k] within [lo[k], hi[k]]. Returns a malloc'd array (empty
+ * if the log cannot be read: *log_read then is 0). */
+static sh_trade *sh_generated_trades(const char *log_path, const char *const *codes, int ncodes, const int64_t *lo,
+                                     const int64_t *hi, size_t *n, int *log_read) {
+    FILE *f = fopen(log_path, "r");
+    *log_read = f != NULL;
+    size_t ng = 0, capg = 4096;
+    sh_trade *gt = calloc(capg, sizeof *gt);
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        if (line[0] != 'G') continue;
+        sh_trade t;
+        memset(&t, 0, sizeof t);
+        char close[32];
+        long long ts;
+        if (sscanf(line, "G %15s %lld %31s %d", t.code, &ts, close, &t.volume) != 4) continue;
+        t.ts = ts;
+        dec_parse(close, strlen(close), &t.close);
+        int k = sh_code_index(t.code, codes, ncodes);
+        if (k < 0 || t.ts < lo[k] || t.ts > hi[k]) continue;
+        if (ng == capg) gt = realloc(gt, (capg *= 2) * sizeof *gt);
+        gt[ng++] = t;
+    }
+    if (f) fclose(f);
+    *n = ng;
+    return gt;
+}
+
+/* What the backfill tests check. */
+typedef struct sh_trade_diff {
+    int archive_read, log_read;   /* both sides could be read */
+    size_t archived;              /* trades in the archive (of the tags asked for) */
+    size_t archived_backfill;     /* of which flagged backfill */
+    size_t generated;             /* generated trades within the archive's span */
+    size_t missing, extra;        /* generated not archived / archived not generated */
+} sh_trade_diff;
+
+/* Compares, per instrument of codes and over the span the archive covers for
+ * it, the trades the stand-in generated (log_path) with the trades archived
+ * for source under dir (tags in tag_mask): each generated trade must be
+ * archived exactly once, live or backfilled, and nothing else. */
+static void sh_diff_trades(sh_trade_diff *d, const char *dir, const char *source, uint32_t tag_mask,
+                           const char *log_path, const char *const *codes, int ncodes) {
+    memset(d, 0, sizeof *d);
+    sh_items arch = {0};
+    d->archive_read = sh_read_archive(dir, source, &arch) == 0;
+    size_t na = 0, ng = 0;
+    sh_trade *at = sh_archived_trades(&arch, tag_mask, &na);
+    int64_t *lo = malloc(((size_t)ncodes + 1) * sizeof *lo), *hi = malloc(((size_t)ncodes + 1) * sizeof *hi);
+    for (int k = 0; k < ncodes; k++) lo[k] = INT64_MAX, hi[k] = INT64_MIN;
+    for (size_t i = 0; i < na; i++) {
+        d->archived_backfill += at[i].backfill != 0;
+        int k = sh_code_index(at[i].code, codes, ncodes);
+        if (k < 0) continue;
+        if (at[i].ts < lo[k]) lo[k] = at[i].ts;
+        if (at[i].ts > hi[k]) hi[k] = at[i].ts;
+    }
+    sh_trade *gt = sh_generated_trades(log_path, codes, ncodes, lo, hi, &ng, &d->log_read);
+    qsort(at, na, sizeof *at, sh_cmp_trade);
+    qsort(gt, ng, sizeof *gt, sh_cmp_trade);
+    size_t i = 0, j = 0;
+    while (i < ng || j < na) {
+        int c = i == ng ? 1 : j == na ? -1 : sh_cmp_trade(&gt[i], &at[j]);
+        if (c < 0) {
+            d->missing++;
+            i++;
+        } else if (c > 0) {
+            d->extra++;
+            j++;
+        } else {
+            i++;
+            j++;
+        }
+    }
+    d->archived = na;
+    d->generated = ng;
+    free(lo);
+    free(hi);
+    free(at);
+    free(gt);
+    sh_items_free(&arch);
+}
+
+static void sh_print_trades(const sh_trade_diff *d, uint64_t backfilled) {
+    fprintf(stderr, "generated trades in span %zu, archived trades %zu (%llu backfilled): missing %zu extra %zu\n",
+            d->generated, d->archived, (unsigned long long)backfilled, d->missing, d->extra);
 }
 
 #endif

@@ -12,12 +12,11 @@
  * exactly once, live or flagged backfill, and nothing else is.
  */
 #include "sj_harness.h"
-#include "decimal.h"
 #include "parse.h"
 #include "t.h"
 
 #define NCODES 5
-static const char *codes[NCODES] = {"TXFL6", "MXFL6", "TXFA7", "MXFA7", "TXFB7"};
+static const char *const codes[NCODES] = {"TXFL6", "MXFL6", "TXFA7", "MXFA7", "TXFB7"};
 
 typedef struct ctx {
     sh_standin si;
@@ -88,40 +87,11 @@ static int step(void *p, double el) {
         }
         return 0;
     case 4:
-        if (c->src->counters.payloads > c->mark + 50) {
-            sh_fault(&c->si, "{\"fault\":\"pause\"}");
-            c->phase = 5;
-        }
+        if (sh_pause_after(&c->si, c->src, c->mark, 50)) c->phase = 5;
         return 0;
-    default: {
-        int64_t sent = sh_stat(&c->si, "sent");
-        return sent > 0 &&
-               (int64_t)(c->src->counters.payloads - shj_shioaji_counter(c->src, "backfilled")) >= sent;
+    default:
+        return sh_caught_up_live(&c->si, c->src);
     }
-    }
-}
-
-typedef struct trade {
-    char code[16];
-    int64_t ts;
-    int64_t close;
-    int32_t volume;
-    int backfill;
-} trade;
-
-static int cmp_trade(const void *a, const void *b) {
-    const trade *x = a, *y = b;
-    int c = strcmp(x->code, y->code);
-    if (c) return c;
-    if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
-    if (x->close != y->close) return x->close < y->close ? -1 : 1;
-    return (x->volume > y->volume) - (x->volume < y->volume);
-}
-
-static int code_index(const char *code) {
-    for (int k = 0; k < NCODES; k++)
-        if (!strcmp(code, codes[k])) return k;
-    return -1;
 }
 
 static size_t count_lines(const char *text, const char *a, const char *b) {
@@ -136,7 +106,7 @@ static size_t count_lines(const char *text, const char *a, const char *b) {
 
 int main(void) {
     static ctx c;
-    char dir[256], url[128], err[256], logpath[300];
+    char dir[256], err[256], logpath[300];
     sh_mkdtemp(dir, sizeof dir, "sj-bflimits");
     /* The source's log goes to a file for the checks, then back to stderr. */
     snprintf(logpath, sizeof logpath, "%s/test.log", dir);
@@ -153,11 +123,7 @@ int main(void) {
                           "--ticks-limit", "3", NULL};
     int started = sh_standin_start(&c.si, dir, 0, args) == 0;
     CHECK(started);
-    sh_url(&c.si, url, sizeof url);
-    rt_init(0);
-    rt_set_status_interval(0);
-    c.src = shj_shioaji_new("sjl", url, NULL, "combined", 0.8, err, sizeof err);
-    shj_shioaji_set(c.src, "backoff_initial_s", 0.05, err, sizeof err);
+    c.src = sh_source_new(&c.si, 0, "sjl", "combined", 0.8, err, sizeof err);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill", 1, err, sizeof err), SHJ_OK);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_delay_s", 0.3, err, sizeof err), SHJ_OK);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_max_queries", 2, err, sizeof err), SHJ_OK);
@@ -167,9 +133,7 @@ int main(void) {
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_max_queries", 0, err, sizeof err), SHJ_ERR);
     /* Far from 13:50 on the source's clock until the test moves it. */
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_clock_offset_s", offset_to(10, 0, 0), err, sizeof err), SHJ_OK);
-    rt_add_source(c.src, err, sizeof err);
-    sh_route_raw(c.src, dir);
-    bus_subscribe(rt_bus(), "test", SHJ_MASK_ALL, NULL, 0, BUS_BLOCK, sh_rec_cb, &c.rec);
+    sh_wire(c.src, dir, &c.rec, err, sizeof err);
     uint32_t t = 1u << SHJ_KIND_TICK, tb = t | (1u << SHJ_KIND_BIDASK);
     /* Futures: at the simulated 08:45 only TAIFEX trades (stocks are in their trial match). */
     src_sub_req subs[NCODES] = {{"TXFR1", 0, 0, tb, 0}, {"MXFR1", 0, 0, t, 0}, {"TXFR2", 0, 0, t, 0},
@@ -203,7 +167,7 @@ int main(void) {
         const shj_event *ev = &c.rec.ev[i];
         if (ev->kind != SHJ_KIND_TICK || !(ev->flags & SHJ_FLAG_BACKFILL)) continue;
         flagged++;
-        int k = code_index(ev->code);
+        int k = sh_code_index(ev->code, codes, NCODES);
         if (k >= 0) per_code[k]++;
     }
     CHECK_EQ_I64(flagged, backfilled);
@@ -212,77 +176,13 @@ int main(void) {
         CHECK(per_code[k] > 0);
     }
 
-    /* Archive trades, both tick kinds. */
-    sh_items arch = {0};
-    CHECK(sh_read_archive(dir, "sjl", &arch) == 0);
-    size_t na = 0;
-    trade *at = calloc(arch.n + 1, sizeof *at);
-    for (size_t i = 0; i < arch.n; i++) {
-        const sh_item *it = &arch.v[i];
-        if (it->tag != PSR_TAG_TICK_FOP && it->tag != PSR_TAG_TICK_STK) continue;
-        trade *tr = &at[na++];
-        char close[32] = "";
-        sjj_get_str(it->data, it->len, "code", tr->code, sizeof tr->code);
-        sjj_get_str(it->data, it->len, "close", close, sizeof close);
-        dec_parse(close, strlen(close), &tr->close);
-        int64_t v = 0;
-        sjj_get_i64(it->data, it->len, "volume", &v);
-        tr->volume = (int32_t)v;
-        tr->ts = sh_payload_utc(it->data, it->len);
-        sjj_get_bool(it->data, it->len, "backfill", &tr->backfill);
-    }
-    int64_t lo[NCODES], hi[NCODES];
-    for (int k = 0; k < NCODES; k++) lo[k] = INT64_MAX, hi[k] = INT64_MIN;
-    size_t n_backfill_archived = 0;
-    for (size_t i = 0; i < na; i++) {
-        n_backfill_archived += at[i].backfill != 0;
-        int k = code_index(at[i].code);
-        if (k < 0) continue;
-        if (at[i].ts < lo[k]) lo[k] = at[i].ts;
-        if (at[i].ts > hi[k]) hi[k] = at[i].ts;
-    }
-    CHECK_EQ_I64(n_backfill_archived, backfilled);
-    /* Generated trades within the span the archive covers, per instrument. */
-    FILE *f = fopen(c.si.log_path, "r");
-    CHECK(f != NULL);
-    size_t ng = 0, capg = 4096;
-    trade *gt = calloc(capg, sizeof *gt);
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-        if (line[0] != 'G') continue;
-        trade tr;
-        memset(&tr, 0, sizeof tr);
-        char close[32];
-        long long ts;
-        if (sscanf(line, "G %15s %lld %31s %d", tr.code, &ts, close, &tr.volume) != 4) continue;
-        tr.ts = ts;
-        dec_parse(close, strlen(close), &tr.close);
-        int k = code_index(tr.code);
-        if (k < 0 || tr.ts < lo[k] || tr.ts > hi[k]) continue;
-        if (ng == capg) gt = realloc(gt, (capg *= 2) * sizeof *gt);
-        gt[ng++] = tr;
-    }
-    if (f) fclose(f);
-    qsort(at, na, sizeof *at, cmp_trade);
-    qsort(gt, ng, sizeof *gt, cmp_trade);
-    size_t i = 0, j = 0, missing = 0, extra = 0;
-    while (i < ng || j < na) {
-        int c3 = i == ng ? 1 : j == na ? -1 : cmp_trade(&gt[i], &at[j]);
-        if (c3 < 0) {
-            missing++;
-            i++;
-        } else if (c3 > 0) {
-            extra++;
-            j++;
-        } else {
-            i++;
-            j++;
-        }
-    }
-
-    free(at);
-    free(gt);
-    sh_items_free(&arch);
+    /* Archive (both tick kinds) vs. generated trades, per instrument over the span the archive covers. */
+    sh_trade_diff trades;
+    sh_diff_trades(&trades, dir, "sjl", (1u << PSR_TAG_TICK_FOP) | (1u << PSR_TAG_TICK_STK), c.si.log_path, codes,
+                   NCODES);
+    CHECK(trades.archive_read);
+    CHECK_EQ_I64(trades.archived_backfill, backfilled);
+    CHECK(trades.log_read);
     free(c.rec.ev);
     rt_shutdown();
 
@@ -303,12 +203,11 @@ int main(void) {
         fputs(logtext, stderr);
     }
     const char *lt = logtext ? logtext : "";
-    fprintf(stderr, "generated trades in span %zu, archived trades %zu (%llu backfilled): missing %zu extra %zu\n",
-            ng, na, (unsigned long long)backfilled, missing, extra);
-    CHECK(ng > 200);
-    CHECK_EQ_I64(missing, 0);
-    CHECK_EQ_I64(extra, 0);
-    CHECK_EQ_I64(ng, na);
+    sh_print_trades(&trades, backfilled);
+    CHECK(trades.generated > 200);
+    CHECK_EQ_I64(trades.missing, 0);
+    CHECK_EQ_I64(trades.extra, 0);
+    CHECK_EQ_I64(trades.generated, trades.archived);
     /* One "queued" line per job and reason, naming the instrument and its window. */
     CHECK_EQ_I64(count_lines(lt, "queued: query limit reached (2 per 2 s); retry when the budget window frees", ""), 3);
     CHECK_EQ_I64(count_lines(lt, "backfill TXFA7 ", "queued: query limit reached"), 1);

@@ -48,10 +48,7 @@ static int step(void *p, double el) {
         }
         return 0;
     case 2:
-        if (c->src->counters.payloads > c->mark + 300) {
-            sh_fault(&c->si, "{\"fault\":\"pause\"}");
-            c->phase = 3;
-        }
+        if (sh_pause_after(&c->si, c->src, c->mark, 300)) c->phase = 3;
         return 0;
     default:
         return sh_caught_up(&c->si, c->src, &c->sent);
@@ -61,20 +58,15 @@ static int step(void *p, double el) {
 int main(void) {
     ctx c;
     memset(&c, 0, sizeof c);
-    char dir[256], url[128], err[256];
+    char dir[256], err[256];
     sh_mkdtemp(dir, sizeof dir, "sj-bp");
     const char *args[] = {"--rate", "1500", "--heartbeat-ms", "100", "--date", "2026-11-25", NULL};
     if (sh_standin_start(&c.si, dir, 0, args) != 0) {
         CHECK(0);
         T_DONE();
     }
-    sh_url(&c.si, url, sizeof url);
-    rt_init(64);
-    rt_set_status_interval(0);
-    c.src = shj_shioaji_new("sjp", url, NULL, "combined", 0.5, err, sizeof err);
-    shj_shioaji_set(c.src, "backoff_initial_s", 0.05, err, sizeof err);
-    rt_add_source(c.src, err, sizeof err);
-    sh_route_raw(c.src, dir);
+    c.src = sh_source_new(&c.si, 64, "sjp", "combined", 0.5, err, sizeof err);
+    sh_wire(c.src, dir, NULL, err, sizeof err); /* recorded by slow_cb instead */
     bus_subscribe(rt_bus(), "slow", SHJ_MASK_ALL, NULL, 0, BUS_BLOCK, slow_cb, &c);
     uint32_t tb = (1u << SHJ_KIND_TICK) | (1u << SHJ_KIND_BIDASK);
     src_sub_req a = {"TXFR1", 0, 0, tb, 0}, b = {"MXFR1", 0, 0, tb, 0};
@@ -88,17 +80,14 @@ int main(void) {
     CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_DISCONNECTED), 0);
     sh_standin_stop(&c.si);
 
-    sh_items sent = {0}, arch = {0};
-    CHECK(sh_read_log(c.si.log_path, &sent) == 0);
-    CHECK(sh_read_archive(dir, "sjp", &arch) == 0);
-    size_t missing, dup, extra;
-    sh_compare(&sent, &arch, &missing, &dup, &extra);
-    fprintf(stderr, "stand-in sent %zu, archive holds %zu: missing %zu duplicated %zu extra %zu; pauses %llu\n",
-            sent.n, arch.n, missing, dup, extra, (unsigned long long)c.src->counters.pauses);
-    CHECK(sent.n > 500);
-    CHECK_EQ_I64(missing, 0);
-    CHECK_EQ_I64(dup, 0);
-    CHECK_EQ_I64(extra, 0);
+    sh_diff diff = {0};
+    CHECK(sh_diff_log(&diff, c.si.log_path) == 0);
+    CHECK(sh_diff_archive(&diff, dir, "sjp") == 0);
+    fprintf(stderr, "pauses %llu\n", (unsigned long long)c.src->counters.pauses);
+    CHECK(diff.sent.n > 500);
+    CHECK_EQ_I64(diff.missing, 0);
+    CHECK_EQ_I64(diff.duplicated, 0);
+    CHECK_EQ_I64(diff.extra, 0);
     /* The bus saw every market payload, in sequence order. */
     size_t market = 0, ordered = 1;
     uint64_t last = 0;
@@ -109,11 +98,8 @@ int main(void) {
         last = c.rec.ev[i].seq;
     }
     CHECK(ordered);
-    CHECK_EQ_I64(market + c.src->counters.control, arch.n);
-    sh_items_free(&sent);
-    sh_items_free(&arch);
-    free(c.rec.ev);
-    rt_shutdown();
-    sh_rmrf(dir);
+    CHECK_EQ_I64(market + c.src->counters.control, diff.arch.n);
+    sh_diff_free(&diff);
+    sh_teardown(&c.rec, dir);
     T_DONE();
 }

@@ -85,22 +85,16 @@ static int step(void *p, double el) {
 int main(void) {
     ctx c;
     memset(&c, 0, sizeof c);
-    char dir[256], url[128], err[256];
+    char dir[256], err[256];
     sh_mkdtemp(dir, sizeof dir, "sj-faults");
     const char *args[] = {"--rate", "300", "--heartbeat-ms", "150", "--date", "2026-11-25", NULL};
     if (sh_standin_start(&c.si, dir, 0, args) != 0) {
         CHECK(0);
         T_DONE();
     }
-    sh_url(&c.si, url, sizeof url);
-    rt_init(0);
-    rt_set_status_interval(0);
-    c.src = shj_shioaji_new("sjf", url, NULL, "combined", 1.0, err, sizeof err);
+    c.src = sh_source_new(&c.si, 0, "sjf", "combined", 1.0, err, sizeof err);
     CHECK(c.src != NULL);
-    shj_shioaji_set(c.src, "backoff_initial_s", 0.05, err, sizeof err);
-    rt_add_source(c.src, err, sizeof err);
-    sh_route_raw(c.src, dir);
-    bus_subscribe(rt_bus(), "test", SHJ_MASK_ALL, NULL, 0, BUS_BLOCK, sh_rec_cb, &c.rec);
+    sh_wire(c.src, dir, &c.rec, err, sizeof err);
     uint32_t tb = (1u << SHJ_KIND_TICK) | (1u << SHJ_KIND_BIDASK);
     src_sub_req a = {"2330", SHJ_EX_TSE, SHJ_SEC_STK, tb, 0}, b = {"TXFR1", 0, 0, tb, 0},
                 d = {"6488", 0, 0, 1u << SHJ_KIND_TICK, 0};
@@ -133,30 +127,26 @@ int main(void) {
     CHECK_EQ_I64(shj_shioaji_counter(c.src, "unknown_names"), 2);
     sh_standin_stop(&c.si);
 
-    sh_items sent = {0}, arch = {0};
-    CHECK(sh_read_log(c.si.log_path, &sent) == 0);
-    CHECK(sh_read_archive(dir, "sjf", &arch) == 0);
-    size_t missing, dup, extra;
-    sh_compare(&sent, &arch, &missing, &dup, &extra);
-    fprintf(stderr, "stand-in sent %zu, archive holds %zu: missing %zu duplicated %zu extra %zu\n", sent.n,
-            arch.n, missing, dup, extra);
-    CHECK(sent.n > 300);
-    CHECK_EQ_I64(missing, 0);
-    CHECK_EQ_I64(dup, 0);
-    CHECK_EQ_I64(extra, 0);
+    sh_diff diff = {0};
+    CHECK(sh_diff_log(&diff, c.si.log_path) == 0);
+    CHECK(sh_diff_archive(&diff, dir, "sjf") == 0);
+    CHECK(diff.sent.n > 300);
+    CHECK_EQ_I64(diff.missing, 0);
+    CHECK_EQ_I64(diff.duplicated, 0);
+    CHECK_EQ_I64(diff.extra, 0);
     /* The malformed and the unknown payloads are in the archive as delivered. */
     int bad_kept = 0, unknown_kept = 0;
-    for (size_t i = 0; i < arch.n; i++) {
-        if (arch.v[i].tag == PSR_TAG_TICK_STK && strstr(arch.v[i].data, "\"time\":\"09:00:0") &&
-            arch.v[i].data[arch.v[i].len - 1] != '}')
+    for (size_t i = 0; i < diff.arch.n; i++) {
+        const sh_item *it = &diff.arch.v[i];
+        if (it->tag == PSR_TAG_TICK_STK && strstr(it->data, "\"time\":\"09:00:0") && it->data[it->len - 1] != '}')
             bad_kept++;
-        if (arch.v[i].tag == PSR_TAG_UNKNOWN && strstr(arch.v[i].data, "not a market event")) unknown_kept++;
+        if (it->tag == PSR_TAG_UNKNOWN && strstr(it->data, "not a market event")) unknown_kept++;
     }
     CHECK_EQ_I64(bad_kept, 1);
     CHECK_EQ_I64(unknown_kept, 2);
 
     size_t n_gaps = 0;
-    CHECK_EQ_I64(sh_check_gaps(&c.rec, &arch, 1, &n_gaps), 0);
+    CHECK_EQ_I64(sh_check_gaps(&c.rec, &diff.arch, 1, &n_gaps), 0);
     CHECK_EQ_I64(n_gaps, 9);
     int codes_ok = 1;
     for (size_t i = 0; i < c.rec.n; i++) {
@@ -166,10 +156,7 @@ int main(void) {
     }
     CHECK(codes_ok);
 
-    sh_items_free(&sent);
-    sh_items_free(&arch);
-    free(c.rec.ev);
-    rt_shutdown();
-    sh_rmrf(dir);
+    sh_diff_free(&diff);
+    sh_teardown(&c.rec, dir);
     T_DONE();
 }

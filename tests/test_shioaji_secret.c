@@ -34,18 +34,13 @@ static int step(void *p, double el) {
 
 /* One run of a source against the stand-in; returns what it recorded. */
 static void scenario(sh_standin *si, int send_auth, int want_error, ctx *c) {
-    char url[128], err[256];
+    char err[256];
     memset(c, 0, sizeof *c);
     c->si = si;
     c->want_error = want_error;
-    sh_url(si, url, sizeof url);
-    rt_init(0);
-    rt_set_status_interval(0);
-    c->src = shj_shioaji_new("sjs", url, NULL, NULL, 2.0, err, sizeof err);
-    shj_shioaji_set(c->src, "backoff_initial_s", 0.05, err, sizeof err);
+    c->src = sh_source_new(si, 0, "sjs", NULL, 2.0, err, sizeof err);
     if (send_auth) shj_shioaji_set(c->src, "send_auth", 1, err, sizeof err);
-    rt_add_source(c->src, err, sizeof err);
-    bus_subscribe(rt_bus(), "test", SHJ_MASK_ALL, NULL, 0, BUS_BLOCK, sh_rec_cb, &c->rec);
+    sh_wire(c->src, NULL, &c->rec, err, sizeof err); /* no archive */
     src_sub_req a = {"2330", SHJ_EX_TSE, SHJ_SEC_STK, 1u << SHJ_KIND_TICK, 0};
     c->src->ops->subscribe(c->src, &a, err, sizeof err);
     CHECK_EQ_I64(sh_run(step, c, 20.0), 0);

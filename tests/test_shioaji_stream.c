@@ -114,34 +114,28 @@ static int same_int(const char *payload, size_t len, const char *key, int64_t v)
     return x == v;
 }
 
-static int same_level_prices(const char *payload, size_t len, const char *key, const int64_t *v) {
+/* The five levels of key: prices (decimal text) against prices, or volumes
+ * (integers) against ints; the other is NULL. Levels past the array's end are 0. */
+static int same_levels(const char *payload, size_t len, const char *key, const int64_t *prices,
+                       const int32_t *ints) {
     const char *arr;
     size_t an;
     if (sjj_find(payload, len, key, &arr, &an) != 1) return 0;
     const char *p = arr, *e;
     size_t en;
     for (int i = 0; i < 5; i++) {
+        int64_t want = prices ? prices[i] : ints[i];
         int r = sjj_array_next(&p, arr + an, &e, &en);
-        if (r != 1) return v[i] == 0;
-        char txt[40], mine[24];
-        if (sjj_unquote(e, en, txt, sizeof txt) != 0) return 0;
-        canon(txt);
-        dec_format(v[i], mine);
-        if (strcmp(txt, mine) != 0) return 0;
-    }
-    return 1;
-}
-
-static int same_level_ints(const char *payload, size_t len, const char *key, const int32_t *v) {
-    const char *arr;
-    size_t an;
-    if (sjj_find(payload, len, key, &arr, &an) != 1) return 0;
-    const char *p = arr, *e;
-    size_t en;
-    for (int i = 0; i < 5; i++) {
-        int r = sjj_array_next(&p, arr + an, &e, &en);
-        if (r != 1) return v[i] == 0;
-        if (strtol(e, NULL, 10) != v[i]) return 0;
+        if (r != 1) return want == 0;
+        if (prices) {
+            char txt[40], mine[24];
+            if (sjj_unquote(e, en, txt, sizeof txt) != 0) return 0;
+            canon(txt);
+            dec_format(want, mine);
+            if (strcmp(txt, mine) != 0) return 0;
+        } else if (strtol(e, NULL, 10) != want) {
+            return 0;
+        }
     }
     return 1;
 }
@@ -171,19 +165,13 @@ int main(void) {
         CHECK(0);
         T_DONE();
     }
-    char url[128], err[256];
-    sh_url(&c.si, url, sizeof url);
-    rt_init(0);
-    rt_set_status_interval(0);
-    c.src = shj_shioaji_new("sj", url, NULL, "combined", 3.0, err, sizeof err);
+    char err[256];
+    c.src = sh_source_new(&c.si, 0, "sj", "combined", 3.0, err, sizeof err);
     CHECK(c.src != NULL);
-    shj_shioaji_set(c.src, "backoff_initial_s", 0.05, err, sizeof err);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "rate_limit", 6, err, sizeof err), SHJ_OK);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "rate_window_s", 1.0, err, sizeof err), SHJ_OK);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "no_such_option", 1, err, sizeof err), SHJ_ERR);
-    CHECK(rt_add_source(c.src, err, sizeof err) == SHJ_OK);
-    sh_route_raw(c.src, dir);
-    bus_subscribe(rt_bus(), "test", SHJ_MASK_ALL, NULL, 0, BUS_BLOCK, sh_rec_cb, &c.rec);
+    CHECK(sh_wire(c.src, dir, &c.rec, err, sizeof err) == SHJ_OK);
 
     CHECK_EQ_I64(add_sub(c.src, "2330", SHJ_EX_TSE, SHJ_SEC_STK, TB), SHJ_OK);
     CHECK_EQ_I64(add_sub(c.src, "2317", 0, 0, T), SHJ_OK);          /* exchange found by lookup */
@@ -218,20 +206,16 @@ int main(void) {
     sh_standin_stop(&c.si);
 
     /* Archive vs. log: 0 missing, 0 duplicated, 0 extra. */
-    sh_items sent = {0}, arch = {0};
-    CHECK(sh_read_log(c.si.log_path, &sent) == 0);
-    CHECK(sh_read_archive(dir, "sj", &arch) == 0);
-    size_t missing, dup, extra;
-    sh_compare(&sent, &arch, &missing, &dup, &extra);
-    fprintf(stderr, "stand-in sent %zu, archive holds %zu: missing %zu duplicated %zu extra %zu\n", sent.n,
-            arch.n, missing, dup, extra);
-    CHECK(sent.n > 500);
-    CHECK_EQ_I64(missing, 0);
-    CHECK_EQ_I64(dup, 0);
-    CHECK_EQ_I64(extra, 0);
-    CHECK_EQ_I64((int64_t)c.sent, (int64_t)sent.n);
-    for (size_t i = 1; i < arch.n; i++)
-        if (arch.v[i].seq != arch.v[i - 1].seq + 1) {
+    sh_diff diff = {0};
+    CHECK(sh_diff_log(&diff, c.si.log_path) == 0);
+    CHECK(sh_diff_archive(&diff, dir, "sj") == 0);
+    CHECK(diff.sent.n > 500);
+    CHECK_EQ_I64(diff.missing, 0);
+    CHECK_EQ_I64(diff.duplicated, 0);
+    CHECK_EQ_I64(diff.extra, 0);
+    CHECK_EQ_I64((int64_t)c.sent, (int64_t)diff.sent.n);
+    for (size_t i = 1; i < diff.arch.n; i++)
+        if (diff.arch.v[i].seq != diff.arch.v[i - 1].seq + 1) {
             CHECK(0); /* sequences are dense */
             break;
         }
@@ -244,7 +228,7 @@ int main(void) {
         const shj_event *ev = &c.rec.ev[i];
         if (ev->kind != SHJ_KIND_TICK && ev->kind != SHJ_KIND_BIDASK) continue;
         market++;
-        const sh_item *it = by_seq(&arch, ev->seq);
+        const sh_item *it = by_seq(&diff.arch, ev->seq);
         if (!it) {
             bad_fields++;
             continue;
@@ -264,10 +248,10 @@ int main(void) {
             sjj_get_bool(p, n, "simtrade", &sim);
             ok = ok && (!!(ev->flags & SHJ_FLAG_SIMTRADE) == sim);
         } else {
-            ok = ok && same_level_prices(p, n, "bid_price", ev->bid_price) &&
-                 same_level_prices(p, n, "ask_price", ev->ask_price) &&
-                 same_level_ints(p, n, "bid_volume", ev->bid_volume) &&
-                 same_level_ints(p, n, "ask_volume", ev->ask_volume);
+            ok = ok && same_levels(p, n, "bid_price", ev->bid_price, NULL) &&
+                 same_levels(p, n, "ask_price", ev->ask_price, NULL) &&
+                 same_levels(p, n, "bid_volume", NULL, ev->bid_volume) &&
+                 same_levels(p, n, "ask_volume", NULL, ev->ask_volume);
         }
         if (!ok) {
             if (bad_fields++ < 3) fprintf(stderr, "field mismatch: seq %llu %s\n", (unsigned long long)ev->seq, p);
@@ -289,7 +273,7 @@ int main(void) {
     CHECK_EQ_I64(count_code(&c.rec, "9999", SHJ_KIND_TICK), 0);
     /* Every archived market payload became an event (none was malformed here). */
     size_t arch_market = 0;
-    for (size_t i = 0; i < arch.n; i++) arch_market += arch.v[i].tag != PSR_TAG_HEARTBEAT;
+    for (size_t i = 0; i < diff.arch.n; i++) arch_market += diff.arch.v[i].tag != PSR_TAG_HEARTBEAT;
     CHECK_EQ_I64(market, arch_market);
     CHECK(c.src->counters.control > 0); /* heartbeats archived and counted */
 
@@ -307,10 +291,7 @@ int main(void) {
     }
     CHECK_EQ_I64(errors, 1);
 
-    sh_items_free(&sent);
-    sh_items_free(&arch);
-    free(c.rec.ev);
-    rt_shutdown();
-    sh_rmrf(dir);
+    sh_diff_free(&diff);
+    sh_teardown(&c.rec, dir);
     T_DONE();
 }
