@@ -56,7 +56,10 @@ struct arc_reader {
     uint64_t prev_recv;
     arc_block_hdr bh;          /* header of the current block */
     arc_prefetch *pf;          /* non-NULL: blocks come from the prefetch thread */
+    size_t pf_next;            /* prefetch: block bytes below this were asked into the cache */
 };
+
+#define ARC_PF_AHEAD 4096
 
 static int pf_next_block(arc_reader *r);
 static void pf_stop(arc_reader *r);
@@ -354,6 +357,15 @@ int arc_reader_next(arc_reader *r, arc_record *rec) {
     rec->data = (const char *)r->rp;
     r->rp += len;
     r->left--;
+    if (r->pf) {
+        /* The block was decoded on the other core: its lines are not in this
+         * core's cache. Keep the next ARC_PF_AHEAD bytes (~10 records) on
+         * their way while the caller parses, each line asked for once. */
+        const unsigned char *base = r->rend - r->bh.raw_len;
+        size_t want = (size_t)(r->rp - base) + ARC_PF_AHEAD;
+        if (want > r->bh.raw_len) want = r->bh.raw_len;
+        for (; r->pf_next < want; r->pf_next += 64) __builtin_prefetch(base + r->pf_next);
+    }
     return 1;
 }
 
@@ -484,6 +496,7 @@ static int pf_next_block(arc_reader *r) {
     r->prev_seq = 0;
     r->prev_recv = 0;
     r->good = r->off = s->end;
+    r->pf_next = 0;
     return 1;
 }
 
