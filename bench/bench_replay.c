@@ -4,15 +4,22 @@
  * records N events into a raw archive (lz4 blocks), as `shijim run main.lua`
  * does. Then, on the same file:
  *   read      arc_reader only (read, checksum, lz4): records/s
+ *   read pf   the same with arc_reader_open_prefetch (a read-ahead thread)
  *   parse     arc_reader + psr_parse, no bus
  *   replay    the replay source on rt: read + parse + bus -> a C subscriber
  *             (the issue's "replay events/s without Lua handlers")
  *   lua-null  replay + a Lua handler (shijim.on) that only counts
  *   backtest  replay + the Lua strategy engine + broker + bars + ma_cross
  *             (scripts/backtest.lua's path, in process)
- * Per-event cost of the Lua part = (t_lua - t_replay) / N. Times are process
- * CPU time (the machine is shared: wall time measures the neighbours), each
- * the best of `reps`. Output: a table on stdout.
+ * Per-event cost of the Lua part = (t_lua - t_replay) / N. Three clocks per
+ * row, each the best of `reps`: process CPU time (all threads: the work
+ * done), the loop thread's CPU time (what bounds throughput when the
+ * read-ahead thread has a core of its own) and wall time (the real rate, but
+ * it also measures the neighbours on a shared machine). Output: a table on
+ * stdout.
+ *
+ * Linked against an older libshijim without arc_reader_open_prefetch (weak
+ * here), the "read pf" row is skipped: the same binary measures before/after.
  *
  * Usage: bench_replay [events=3000000] [reps=3] [dir=/tmp/shj-bench-replay]
  */
@@ -42,14 +49,32 @@ static const char *codes[][3] = {{"2330", "STK", "TSE"},    {"2317", "STK", "TSE
                                  {"MXFR1", "FUT", "TAIFEX"}};
 #define N_CODES (sizeof codes / sizeof codes[0])
 
+#pragma weak arc_reader_open_prefetch
+
 static char archive_file[1024];
 
-/* Process CPU time, ns: replay runs on the loop thread only (no archive
- * writer thread), so this is the work done, whatever else runs on the box. */
-static int64_t cpu_ns(void) {
+static int64_t clock_ns(clockid_t c) {
     struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    clock_gettime(c, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Seconds on three clocks: process CPU (every thread), this (the loop)
+ * thread's CPU, wall. */
+typedef struct tm3 {
+    double cpu, thr, wall;
+} tm3;
+static tm3 tm_start(void) {
+    tm3 t = {(double)clock_ns(CLOCK_PROCESS_CPUTIME_ID), (double)clock_ns(CLOCK_THREAD_CPUTIME_ID),
+             (double)clock_ns(CLOCK_MONOTONIC)};
+    return t;
+}
+static tm3 tm_since(tm3 t0) {
+    tm3 t = tm_start();
+    t.cpu = (t.cpu - t0.cpu) / 1e9;
+    t.thr = (t.thr - t0.thr) / 1e9;
+    t.wall = (t.wall - t0.wall) / 1e9;
+    return t;
 }
 
 static int record(uint64_t n, const char *dir) {
@@ -91,35 +116,41 @@ static int record(uint64_t n, const char *dir) {
     return 0;
 }
 
-static double bench_read(uint64_t *records, uint64_t *bytes) {
+static const tm3 tm_failed = {0, 0, 0};
+
+static arc_reader *open_reader(int prefetch, char *err, size_t errlen) {
+    if (prefetch) return arc_reader_open_prefetch(archive_file, 4, err, errlen);
+    return arc_reader_open(archive_file, err, errlen);
+}
+
+/* Includes the open and close: the read-ahead thread's start and join. */
+static tm3 bench_read(int prefetch, uint64_t *records, uint64_t *bytes) {
     char err[256];
-    arc_reader *r = arc_reader_open(archive_file, err, sizeof err);
-    if (!r) return 0;
     arc_record rec;
     *records = *bytes = 0;
-    int64_t t0 = cpu_ns();
+    tm3 t0 = tm_start();
+    arc_reader *r = open_reader(prefetch, err, sizeof err);
+    if (!r) return tm_failed;
     while (arc_reader_next(r, &rec) == 1) {
         (*records)++;
         *bytes += rec.len;
     }
-    double s = (double)(cpu_ns() - t0) / 1e9;
     arc_reader_close(r);
-    return s;
+    return tm_since(t0);
 }
 
-static double bench_read_parse(uint64_t *events) {
+static tm3 bench_read_parse(int prefetch, uint64_t *events) {
     char err[256];
-    arc_reader *r = arc_reader_open(archive_file, err, sizeof err);
-    if (!r) return 0;
     arc_record rec;
     shj_event ev;
     *events = 0;
-    int64_t t0 = cpu_ns();
+    tm3 t0 = tm_start();
+    arc_reader *r = open_reader(prefetch, err, sizeof err);
+    if (!r) return tm_failed;
     while (arc_reader_next(r, &rec) == 1)
         if (psr_parse(rec.tag, rec.data, rec.len, &ev, err, sizeof err) == PSR_EVENT) (*events)++;
-    double s = (double)(cpu_ns() - t0) / 1e9;
     arc_reader_close(r);
-    return s;
+    return tm_since(t0);
 }
 
 static size_t sink_cb(void *ctx, const shj_event *evs, size_t n) {
@@ -128,7 +159,7 @@ static size_t sink_cb(void *ctx, const shj_event *evs, size_t n) {
     return n;
 }
 
-static double bench_replay_c(uint64_t *events) {
+static tm3 bench_replay_c(uint64_t *events) {
     char err[512];
     rt_init(0);
     const char *files[1] = {archive_file};
@@ -136,16 +167,16 @@ static double bench_replay_c(uint64_t *events) {
     src_source *s = rpl_new("replay", &o, err, sizeof err);
     if (!s || shj_rt_add_source(s, err, sizeof err) != SHJ_OK) {
         fprintf(stderr, "bench: %s\n", err);
-        return 0;
+        return tm_failed;
     }
     *events = 0;
     bus_subscribe(rt_bus(), "count", SHJ_MASK_ALL, NULL, 0, BUS_BLOCK, sink_cb, events);
     rt_set_status_interval(0);
-    int64_t t0 = cpu_ns();
+    tm3 t0 = tm_start();
     rt_run(err, sizeof err);
-    double sec = (double)(cpu_ns() - t0) / 1e9;
+    tm3 t = tm_since(t0);
     rt_shutdown();
-    return sec;
+    return t;
 }
 
 /* The Lua runs: the shijim module in this process, as the `shijim` binary runs it. */
@@ -172,7 +203,7 @@ static const char *lua_backtest =
     "local r = eng:finish()\n"
     "return 0, r.events, #r.fills\n";
 
-static double bench_lua(const char *chunk, const char *home, uint64_t *events, uint64_t *fills) {
+static tm3 bench_lua(const char *chunk, const char *home, uint64_t *events, uint64_t *fills) {
     lua_State *L = luaL_newstate();
     luaL_openlibs(L);
     lua_getglobal(L, "package");
@@ -184,7 +215,7 @@ static double bench_lua(const char *chunk, const char *home, uint64_t *events, u
     lua_setfield(L, -2, "path");
     lua_pop(L, 1);
     lua_pushcfunction(L, lbr_traceback);
-    double sec = 0;
+    tm3 sec = tm_failed;
     if (luaL_loadbuffer(L, chunk, strlen(chunk), "=bench") != 0) {
         fprintf(stderr, "bench: %s\n", lua_tostring(L, -1));
         goto done;
@@ -193,13 +224,13 @@ static double bench_lua(const char *chunk, const char *home, uint64_t *events, u
     char strat[1200];
     snprintf(strat, sizeof strat, "%s/scripts/strategies/ma_cross.lua", home);
     lua_pushstring(L, strat);
-    int64_t t0 = cpu_ns();
+    tm3 t0 = tm_start();
     if (lua_pcall(L, 2, 3, 1) != 0) {
         fprintf(stderr, "bench: %s\n", lua_tostring(L, -1));
         goto done;
     }
     /* includes loading the modules and the strategy: a few ms of seconds */
-    sec = (double)(cpu_ns() - t0) / 1e9;
+    sec = tm_since(t0);
     *events = (uint64_t)lua_tonumber(L, -2);
     *fills = (uint64_t)lua_tonumber(L, -1);
 done:
@@ -218,34 +249,55 @@ int main(int argc, char **argv) {
     printf("recording %llu simulated events into %s ...\n", (unsigned long long)n, dir);
     if (record(n, dir) != 0) return 1;
 
-    double best[5] = {1e30, 1e30, 1e30, 1e30, 1e30};
-    uint64_t cnt[5] = {0}, bytes = 0, fills = 0;
+#define ROWS 7
+    tm3 best[ROWS];
+    for (int i = 0; i < ROWS; i++) best[i] = (tm3){1e30, 1e30, 1e30};
+    uint64_t cnt[ROWS] = {0}, bytes = 0, fills = 0;
+    int have_pf = arc_reader_open_prefetch != NULL;
     for (int r = 0; r < reps; r++) {
-        double s;
-        uint64_t c, f = 0;
-        if ((s = bench_read(&c, &bytes)) > 0 && s < best[0]) best[0] = s, cnt[0] = c;
-        if ((s = bench_read_parse(&c)) > 0 && s < best[1]) best[1] = s, cnt[1] = c;
-        if ((s = bench_replay_c(&c)) > 0 && s < best[2]) best[2] = s, cnt[2] = c;
-        if ((s = bench_lua(lua_null, home, &c, &f)) > 0 && s < best[3]) best[3] = s, cnt[3] = c;
-        if ((s = bench_lua(lua_backtest, home, &c, &f)) > 0 && s < best[4]) best[4] = s, cnt[4] = c, fills = f;
+        tm3 t[ROWS];
+        uint64_t c[ROWS] = {0}, f = 0;
+        t[0] = bench_read(0, &c[0], &bytes);
+        t[1] = have_pf ? bench_read(1, &c[1], &bytes) : tm_failed;
+        t[2] = bench_read_parse(0, &c[2]);
+        t[3] = have_pf ? bench_read_parse(1, &c[3]) : tm_failed;
+        t[4] = bench_replay_c(&c[4]);
+        t[5] = bench_lua(lua_null, home, &c[5], &f);
+        t[6] = bench_lua(lua_backtest, home, &c[6], &f);
+        fills = f;
+        for (int i = 0; i < ROWS; i++) {
+            if (t[i].cpu <= 0) continue;
+            cnt[i] = c[i];
+            if (t[i].cpu < best[i].cpu) best[i].cpu = t[i].cpu;
+            if (t[i].thr < best[i].thr) best[i].thr = t[i].thr;
+            if (t[i].wall < best[i].wall) best[i].wall = t[i].wall;
+        }
     }
-    static const char *names[5] = {"read (arc_reader, lz4)", "read + parse", "replay -> bus (no Lua)",
-                                   "replay + Lua handler (count)", "backtest: replay + Lua engine + ma_cross"};
-    printf("\n%-42s %12s %10s %10s\n", "stage (best of reps)", "events", "M ev/s", "ns/event");
-    for (int i = 0; i < 5; i++) {
-        if (best[i] >= 1e30 || cnt[i] == 0) {
-            printf("%-42s %12s\n", names[i], "failed");
+    static const char *names[ROWS] = {"read (arc_reader, lz4)", "read, prefetch thread",
+                                      "read + parse", "read (prefetch) + parse",
+                                      "replay -> bus (no Lua)", "replay + Lua handler (count)",
+                                      "backtest: replay + Lua engine + ma_cross"};
+    printf("\n%-42s %10s | %18s | %18s | %18s\n", "", "", "process CPU", "loop-thread CPU",
+           "wall");
+    printf("%-42s %10s | %8s %9s | %8s %9s | %8s %9s\n", "stage (best of reps)", "events",
+           "M ev/s", "ns/ev", "M ev/s", "ns/ev", "M ev/s", "ns/ev");
+    for (int i = 0; i < ROWS; i++) {
+        if (best[i].cpu >= 1e30 || cnt[i] == 0) {
+            printf("%-42s %10s\n", names[i], have_pf || (i != 1 && i != 3) ? "failed" : "n/a");
             continue;
         }
-        printf("%-42s %12llu %10.2f %10.1f\n", names[i], (unsigned long long)cnt[i],
-               (double)cnt[i] / best[i] / 1e6, best[i] * 1e9 / (double)cnt[i]);
+        double n_ev = (double)cnt[i];
+        printf("%-42s %10llu | %8.2f %9.1f | %8.2f %9.1f | %8.2f %9.1f\n", names[i],
+               (unsigned long long)cnt[i], n_ev / best[i].cpu / 1e6, best[i].cpu * 1e9 / n_ev,
+               n_ev / best[i].thr / 1e6, best[i].thr * 1e9 / n_ev, n_ev / best[i].wall / 1e6,
+               best[i].wall * 1e9 / n_ev);
     }
-    if (cnt[2] && cnt[3] && cnt[4]) {
-        double base = best[2] * 1e9 / (double)cnt[2];
-        printf("\nLua handler call (bridge + closure), per event: %6.1f ns\n",
-               best[3] * 1e9 / (double)cnt[3] - base);
-        printf("Lua strategy engine (bars + broker + hooks), per event: %6.1f ns\n",
-               best[4] * 1e9 / (double)cnt[4] - base);
+    if (cnt[4] && cnt[5] && cnt[6]) {
+        double base = best[4].thr * 1e9 / (double)cnt[4];
+        printf("\nLua handler call (bridge + closure), per event (loop-thread CPU): %6.1f ns\n",
+               best[5].thr * 1e9 / (double)cnt[5] - base);
+        printf("Lua strategy engine (bars + broker + hooks), per event (loop-thread CPU): %6.1f ns\n",
+               best[6].thr * 1e9 / (double)cnt[6] - base);
         printf("archive: %llu payload bytes; backtest fills: %llu\n", (unsigned long long)bytes,
                (unsigned long long)fills);
     }

@@ -85,6 +85,15 @@ const char *arc_current_path(const arc_writer *w);
 
 /* Reader ------------------------------------------------------------------ */
 arc_reader *arc_reader_open(const char *path, char *err, size_t errlen);
+/* The same reader, reading ahead on a thread of its own: up to `depth`
+ * blocks (1..64; 4 is plenty) after the current one are read, verified and
+ * decompressed while the caller walks the current one, so arc_reader_next
+ * costs only the record framing on the caller's thread. Identical results
+ * to arc_reader_open (records, order, errors, offsets, torn tails), and the
+ * other reader functions behave the same; arc_reader_close stops the thread
+ * at any point. depth <= 0, or no thread/memory, gives the synchronous
+ * reader. arc_reader_good_offset is where the caller is, not the thread. */
+arc_reader *arc_reader_open_prefetch(const char *path, int depth, char *err, size_t errlen);
 /* 1 = a record, 0 = clean end of file, -1 = corrupt or torn data: the reader
  * stops; arc_reader_error says what and at which byte offset. */
 int arc_reader_next(arc_reader *r, arc_record *rec);

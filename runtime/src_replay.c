@@ -9,6 +9,11 @@
  * record's receive time, re-anchored after long recorded pauses). The
  * progress line is its own 0.5 s timer and only runs on a terminal (or when
  * asked), so that logs and pipes stay clean.
+ *
+ * Files are read with arc_reader_open_prefetch: a thread per open file reads,
+ * verifies and decompresses the next RPL_PREFETCH blocks while the loop
+ * parses the current one (parsing must stay on the loop: it interns
+ * instruments). Same records, same errors as the synchronous reader.
  */
 #include "src_replay.h"
 
@@ -29,6 +34,7 @@
 #include "sim.h"
 
 #define BATCH 4096
+#define RPL_PREFETCH 4 /* blocks read ahead (~256 KiB raw each by default) */
 #define MAX_FILTER 256
 #define PROGRESS_S 0.5
 
@@ -248,7 +254,7 @@ static int next_record(rpl_source *r) {
         if (!r->rd) {
             if (r->cur >= r->n_files) return 0;
             char err[256];
-            r->rd = arc_reader_open(r->files[r->cur], err, sizeof err);
+            r->rd = arc_reader_open_prefetch(r->files[r->cur], RPL_PREFETCH, err, sizeof err);
             if (!r->rd) {
                 shj_log(SHJ_LOG_ERROR, "replay %s: %s: cannot open, skipped: %s", r->base.name,
                         r->files[r->cur], err);
