@@ -24,7 +24,9 @@ void src_init(src_source *s, const src_ops *ops, const char *name) {
 }
 
 int src_ready(const src_source *s, size_t len) {
-    if (!s->bus || bus_free_slots(s->bus) == 0) return 0;
+    /* bus_claim is the O(1) room check (a claimed, uncommitted slot is just
+     * handed out again); bus_free_slots would walk the subscribers. */
+    if (!s->bus || bus_claim(s->bus) == NULL) return 0;
     if (s->raw && !arc_ready(s->raw, len)) return 0;
     return 1;
 }
@@ -40,10 +42,10 @@ static void log_bad_once(src_source *s, int tag, const char *what, const char *d
             what, (unsigned long long)s->next_seq, show, data, len > 300 ? "..." : "");
 }
 
-static int parse_and_publish(src_source *s, int tag, const char *data, size_t len,
+/* ev: the slot the caller claimed (src_ready / src_deliver_recorded made sure
+ * there is one). */
+static int parse_and_publish(src_source *s, shj_event *ev, int tag, const char *data, size_t len,
                              int64_t recv_ns, uint64_t seq, uint32_t extra_flags) {
-    shj_event *ev = bus_claim(s->bus);
-    if (!ev) return SHJ_AGAIN; /* only reachable when the caller skipped src_ready */
     char err[200];
     int rc = psr_parse(tag, data, len, ev, err, sizeof err);
     if (rc == PSR_CONTROL) {
@@ -92,18 +94,19 @@ int src_deliver_flags(src_source *s, int tag, const char *data, size_t len, int6
     }
     s->next_seq = seq;
     s->counters.payloads++;
-    return parse_and_publish(s, tag, data, len, recv_ns, seq, extra_flags);
+    return parse_and_publish(s, bus_claim(s->bus), tag, data, len, recv_ns, seq, extra_flags);
 }
 
 int src_deliver_recorded(src_source *s, int tag, const char *data, size_t len, int64_t recv_ns,
                          uint64_t seq, uint32_t extra_flags) {
-    if (!s->bus || bus_free_slots(s->bus) == 0) {
+    shj_event *ev = s->bus ? bus_claim(s->bus) : NULL;
+    if (!ev) {
         s->counters.pauses++;
         return SHJ_AGAIN;
     }
     s->next_seq = seq;
     s->counters.payloads++;
-    return parse_and_publish(s, tag, data, len, recv_ns, seq, extra_flags);
+    return parse_and_publish(s, ev, tag, data, len, recv_ns, seq, extra_flags);
 }
 
 int src_publish_status(src_source *s, int status, const char *code, int64_t gap_start_ns,
