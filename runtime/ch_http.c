@@ -1,23 +1,19 @@
 /* ch_http.c — libcurl (multi on libev, and easy) for ClickHouse (see ch_http.h).
  *
- * DESIGN. The multi-socket API is driven by libev the classic way (curl's
- * evhiperfifo example): curl tells us which sockets to watch
- * (CURLMOPT_SOCKETFUNCTION) and when to call it back (CURLMOPT_TIMERFUNCTION);
- * ev_io/ev_timer events call curl_multi_socket_action, then finished
- * transfers are collected with curl_multi_info_read. The timer callback only
- * arms an ev_timer — it never calls into curl — so no completion can run
+ * DESIGN. The multi-socket API is driven by libev through curl_ev.c, which
+ * reports each finished transfer to on_done after curl has returned, never
  * inside chh_post. Easy handles are pooled so connections are kept alive.
  */
 #include "ch_http.h"
 
 #include <curl/curl.h>
-#include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "ch_rowbinary.h"
+#include "curl_ev.h"
 #include "shj_common.h"
 
 /* ---- shared pieces ------------------------------------------------------ */
@@ -193,7 +189,7 @@ chh_class chh_classify(const chh_result *r, char *why, size_t cap) {
     return CHH_TRANSIENT;
 }
 
-/* ---- async client on libev ---------------------------------------------- */
+/* ---- async client on libev (curl_ev.c drives the multi handle) --------- */
 
 typedef struct chh_req {
     struct chh_req *next;   /* free list */
@@ -206,100 +202,30 @@ typedef struct chh_req {
     int busy;
 } chh_req;
 
-typedef struct chh_sock {
-    ev_io io;
-    chh_client *c;
-    curl_socket_t fd;
-} chh_sock;
-
 struct chh_client {
-    struct ev_loop *loop;
-    CURLM *multi;
-    ev_timer timer;
+    cev_multi cev;          /* the multi handle on the loop */
     chd_dsn dsn;
     chh_opts opts;
     chh_req *free_reqs;
     chh_req *all_reqs;
     size_t active;
-    int running;
 };
 
-static void check_done(chh_client *c) {
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(c->multi, &left))) {
-        if (m->msg != CURLMSG_DONE) continue;
-        CURL *e = m->easy_handle;
-        int code = m->data.result;
-        chh_req *q = NULL;
-        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&q);
-        curl_multi_remove_handle(c->multi, e);
-        chh_result r;
-        fill_result(e, code, &q->io, &r);
-        chh_done_fn fn = q->fn;
-        void *ctx = q->ctx;
-        c->active--;
-        q->busy = 0;
-        /* the request goes back to the pool after the callback: r points into it */
-        fn(ctx, &r);
-        q->next = c->free_reqs;
-        c->free_reqs = q;
-    }
-}
-
-static void on_ev_timer(struct ev_loop *loop, ev_timer *w, int revents) {
-    SHJ_UNUSED(loop);
-    SHJ_UNUSED(revents);
-    chh_client *c = shj_container_of(w, chh_client, timer);
-    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &c->running);
-    check_done(c);
-}
-
-static void on_ev_io(struct ev_loop *loop, ev_io *w, int revents) {
-    SHJ_UNUSED(loop);
-    chh_sock *s = shj_container_of(w, chh_sock, io);
-    chh_client *c = s->c;
-    int action = ((revents & EV_READ) ? CURL_CSELECT_IN : 0) | ((revents & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-    curl_multi_socket_action(c->multi, s->fd, action, &c->running);
-    check_done(c);
-}
-
-static int on_curl_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp) {
-    SHJ_UNUSED(e);
-    chh_client *c = userp;
-    chh_sock *s = socketp;
-    if (what == CURL_POLL_REMOVE) {
-        if (s) {
-            ev_io_stop(c->loop, &s->io);
-            free(s);
-            curl_multi_assign(c->multi, fd, NULL);
-        }
-        return 0;
-    }
-    if (!s) {
-        s = calloc(1, sizeof *s);
-        if (!s) return -1;
-        s->c = c;
-        s->fd = fd;
-        curl_multi_assign(c->multi, fd, s);
-    } else {
-        ev_io_stop(c->loop, &s->io);
-    }
-    int events = ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-    ev_io_init(&s->io, on_ev_io, fd, events);
-    ev_io_start(c->loop, &s->io);
-    return 0;
-}
-
-static int on_curl_timer(CURLM *m, long timeout_ms, void *userp) {
-    SHJ_UNUSED(m);
-    chh_client *c = userp;
-    ev_timer_stop(c->loop, &c->timer);
-    if (timeout_ms >= 0) {
-        ev_timer_set(&c->timer, (double)timeout_ms / 1000.0, 0.);
-        ev_timer_start(c->loop, &c->timer);
-    }
-    return 0;
+static void on_done(cev_multi *m, CURL *e, CURLcode code) {
+    chh_client *c = shj_container_of(m, chh_client, cev);
+    chh_req *q = NULL;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&q);
+    curl_multi_remove_handle(m->curl, e);
+    chh_result r;
+    fill_result(e, code, &q->io, &r);
+    chh_done_fn fn = q->fn;
+    void *ctx = q->ctx;
+    c->active--;
+    q->busy = 0;
+    /* the request goes back to the pool after the callback: r points into it */
+    fn(ctx, &r);
+    q->next = c->free_reqs;
+    c->free_reqs = q;
 }
 
 chh_client *chh_new(struct ev_loop *loop, const chd_dsn *dsn, const chh_opts *opts, char *err,
@@ -310,20 +236,15 @@ chh_client *chh_new(struct ev_loop *loop, const chd_dsn *dsn, const chh_opts *op
         shj_fail(err, errlen, "clickhouse: out of memory");
         return NULL;
     }
-    c->loop = loop;
     c->dsn = *dsn;
     if (opts) c->opts = *opts;
-    c->multi = curl_multi_init();
-    if (!c->multi) {
+    char why[160];
+    if (cev_init(&c->cev, loop, on_done, why, sizeof why) != SHJ_OK) {
+        cev_free(&c->cev);
         free(c);
-        shj_fail(err, errlen, "clickhouse: curl_multi_init failed");
+        shj_fail(err, errlen, "clickhouse: %s", why);
         return NULL;
     }
-    ev_init(&c->timer, on_ev_timer);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
     return c;
 }
 
@@ -349,7 +270,7 @@ int chh_post(chh_client *c, const char *sql, const void *body, size_t len, int g
     curl_easy_setopt(q->easy, CURLOPT_PRIVATE, (char *)q);
     q->fn = fn;
     q->ctx = ctx;
-    if (curl_multi_add_handle(c->multi, q->easy) != CURLM_OK) {
+    if (curl_multi_add_handle(c->cev.curl, q->easy) != CURLM_OK) {
         shj_fail(err, errlen, "clickhouse: curl_multi_add_handle failed");
         goto fail;
     }
@@ -370,7 +291,7 @@ void chh_abort_all(chh_client *c) {
         chh_req *q = c->all_reqs;
         while (q && !q->busy) q = q->all;
         if (!q) break;
-        curl_multi_remove_handle(c->multi, q->easy);
+        curl_multi_remove_handle(c->cev.curl, q->easy);
         chh_result r;
         fill_result(q->easy, CURLE_ABORTED_BY_CALLBACK, &q->io, &r);
         r.error = "aborted at close";
@@ -385,9 +306,7 @@ void chh_abort_all(chh_client *c) {
 void chh_free(chh_client *c) {
     if (!c) return;
     chh_abort_all(c);
-    ev_timer_stop(c->loop, &c->timer);
-    /* cleaning up the multi handle closes sockets through on_curl_socket */
-    curl_multi_cleanup(c->multi);
+    cev_free(&c->cev);
     for (chh_req *q = c->all_reqs, *next; q; q = next) {
         next = q->all;
         curl_easy_cleanup(q->easy);

@@ -1,12 +1,10 @@
-/* sj_http.c — libcurl multi socket API driven by libev (see sj_http.h).
+/* sj_http.c — Shioaji REST calls and streams on libev (see sj_http.h).
  *
- * DESIGN. This is curl's "hiperfifo" pattern: curl tells us which sockets to
- * watch (sock_cb) and when it wants a timeout (timer_cb); libev tells us
- * when a socket is ready or the timer fired, and we hand that to
- * curl_multi_socket_action, which runs every transfer that can progress and
- * calls our write/header callbacks from inside. Finished transfers are
- * collected with curl_multi_info_read after socket_action has returned, so
- * completion callbacks never run inside curl and may start new requests.
+ * DESIGN. curl_ev.c drives the multi handle (curl's "hiperfifo" pattern):
+ * curl_multi_socket_action runs from libev watchers and calls our
+ * write/header callbacks from inside; finished transfers reach on_done
+ * after socket_action has returned, so completion callbacks never run
+ * inside curl and may start new requests.
  *
  * Removing a handle from inside one of its own callbacks is not allowed by
  * curl, so sjh_cancel only marks the request there and a zero-delay reaper
@@ -20,16 +18,18 @@
  * plain libev: the socket's ev_io is stopped, curl is not told, nothing
  * reads the socket, the kernel buffers fill and TCP slows the server; the
  * write callback always takes what curl already read. Unmuting restarts the
- * watcher and feeds it one read event so curl looks at the socket again.
+ * watcher and feeds it one read event so curl looks at the socket again
+ * (cev_mute/cev_unmute); fd_muted tells curl_ev which sockets stay muted
+ * when curl re-arms them.
  */
 #include "sj_http.h"
 
 #include <curl/curl.h>
-#include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "curl_ev.h"
 #include "shj_common.h"
 
 #define SJH_MAX_BODY (64u << 20) /* a REST answer larger than this is an error */
@@ -56,18 +56,8 @@ struct sjh_req {
     char errbuf[CURL_ERROR_SIZE];
 };
 
-typedef struct sjh_sock {
-    ev_io io;                 /* first: the watcher's address is the struct's */
-    curl_socket_t fd;
-    int events;               /* what curl wants watched (EV_READ | EV_WRITE) */
-    sjh_client *c;
-    struct sjh_sock *prev, *next; /* the client's list (to find a socket by fd) */
-} sjh_sock;
-
 struct sjh_client {
-    struct ev_loop *loop;
-    CURLM *multi;
-    ev_timer timer;           /* curl's timeout */
+    cev_multi cev;            /* the multi handle on the loop */
     ev_timer reaper;          /* removes cancelled requests outside curl */
     char *base_url;
     char *unix_socket;
@@ -76,8 +66,6 @@ struct sjh_client {
     long connect_timeout_ms;
     long request_timeout_ms;
     sjh_req *reqs;
-    sjh_sock *socks;
-    int in_curl;              /* > 0 while curl may be calling us back */
     sjh_stats stats;
 };
 
@@ -111,7 +99,7 @@ static void req_unlink(sjh_req *r) {
 
 static void req_free(sjh_req *r) {
     if (r->easy) {
-        curl_multi_remove_handle(r->c->multi, r->easy);
+        curl_multi_remove_handle(r->c->cev.curl, r->easy);
         curl_easy_cleanup(r->easy);
     }
     req_unlink(r);
@@ -145,16 +133,11 @@ static void finish(sjh_req *r, CURLcode result) {
     req_free(r);
 }
 
-static void check_done(sjh_client *c) {
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(c->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE) continue;
-        sjh_req *r = NULL;
-        CURLcode result = msg->data.result;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-        if (r) finish(r, result);
-    }
+static void on_done(cev_multi *m, CURL *e, CURLcode result) {
+    SHJ_UNUSED(m);
+    sjh_req *r = NULL;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&r);
+    if (r) finish(r, result);
 }
 
 static void reap_cancelled(sjh_client *c) {
@@ -166,29 +149,7 @@ static void reap_cancelled(sjh_client *c) {
     }
 }
 
-/* libev <-> curl ---------------------------------------------------------------- */
-
-static void socket_action(sjh_client *c, curl_socket_t fd, int action) {
-    int running = 0;
-    c->in_curl++;
-    curl_multi_socket_action(c->multi, fd, action, &running);
-    c->in_curl--;
-    check_done(c);
-}
-
-static void io_cb(struct ev_loop *loop, ev_io *w, int revents) {
-    SHJ_UNUSED(loop);
-    sjh_sock *k = (sjh_sock *)w;
-    int action = (revents & EV_READ ? CURL_CSELECT_IN : 0) | (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
-    socket_action(k->c, k->fd, action);
-}
-
-static void timer_ev_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-    SHJ_UNUSED(loop);
-    SHJ_UNUSED(revents);
-    sjh_client *c = shj_container_of(w, sjh_client, timer);
-    socket_action(c, CURL_SOCKET_TIMEOUT, 0);
-}
+/* libev ----------------------------------------------------------------------------- */
 
 static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     SHJ_UNUSED(loop);
@@ -196,59 +157,11 @@ static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     reap_cancelled(shj_container_of(w, sjh_client, reaper));
 }
 
-static int fd_muted(const sjh_client *c, curl_socket_t fd) {
+/* curl_ev's mute hook: the socket stays muted while a request holds it. */
+static int fd_muted(cev_multi *m, curl_socket_t fd) {
+    const sjh_client *c = shj_container_of(m, sjh_client, cev);
     for (const sjh_req *r = c->reqs; r; r = r->next)
         if (r->muted && r->mute_fd == fd) return 1;
-    return 0;
-}
-
-static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp) {
-    SHJ_UNUSED(e);
-    sjh_client *c = userp;
-    sjh_sock *k = socketp;
-    if (what == CURL_POLL_REMOVE) {
-        if (k) {
-            ev_io_stop(c->loop, &k->io);
-            curl_multi_assign(c->multi, fd, NULL);
-            if (k->prev)
-                k->prev->next = k->next;
-            else
-                c->socks = k->next;
-            if (k->next) k->next->prev = k->prev;
-            free(k);
-            c->stats.sockets--;
-        }
-        return 0;
-    }
-    int events = (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
-    if (!k) {
-        k = calloc(1, sizeof *k);
-        if (!k) return -1;
-        k->c = c;
-        k->fd = fd;
-        ev_io_init(&k->io, io_cb, fd, events);
-        curl_multi_assign(c->multi, fd, k);
-        k->next = c->socks;
-        if (c->socks) c->socks->prev = k;
-        c->socks = k;
-        c->stats.sockets++;
-    } else {
-        ev_io_stop(c->loop, &k->io);
-        ev_io_set(&k->io, fd, events);
-    }
-    k->events = events;
-    if (!fd_muted(c, fd)) ev_io_start(c->loop, &k->io);
-    return 0;
-}
-
-static int timer_cb(CURLM *m, long timeout_ms, void *userp) {
-    SHJ_UNUSED(m);
-    sjh_client *c = userp;
-    ev_timer_stop(c->loop, &c->timer);
-    if (timeout_ms >= 0) {
-        ev_timer_set(&c->timer, (double)timeout_ms / 1000.0, 0.0);
-        ev_timer_start(c->loop, &c->timer);
-    }
     return 0;
 }
 
@@ -306,20 +219,11 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *ud) {
 /* Public -------------------------------------------------------------------------- */
 
 sjh_client *sjh_new(struct ev_loop *loop, const sjh_config *cfg, char *err, size_t errlen) {
-    static int global_done;
-    if (!global_done) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            shj_fail(err, errlen, "curl_global_init failed");
-            return NULL;
-        }
-        global_done = 1;
-    }
     sjh_client *c = calloc(1, sizeof *c);
     if (!c) {
         shj_fail(err, errlen, "out of memory");
         return NULL;
     }
-    c->loop = loop;
     const char *base = cfg->base_url && *cfg->base_url ? cfg->base_url : "http://127.0.0.1:8080";
     size_t bl = strlen(base);
     while (bl > 0 && base[bl - 1] == '/') bl--; /* paths start with '/' */
@@ -328,8 +232,13 @@ sjh_client *sjh_new(struct ev_loop *loop, const sjh_config *cfg, char *err, size
     c->auth_header = cfg->auth_header && *cfg->auth_header ? strdup(cfg->auth_header) : NULL;
     c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000;
     c->request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 15000;
-    c->multi = curl_multi_init();
-    if (!c->base_url || !c->multi || (cfg->unix_socket && *cfg->unix_socket && !c->unix_socket) ||
+    if (cev_init(&c->cev, loop, on_done, err, errlen) != SHJ_OK) {
+        sjh_free(c);
+        return NULL;
+    }
+    c->cev.muted = fd_muted;
+    ev_timer_init(&c->reaper, reaper_cb, 0.0, 0.0);
+    if (!c->base_url || (cfg->unix_socket && *cfg->unix_socket && !c->unix_socket) ||
         (cfg->auth_header && *cfg->auth_header && !c->auth_header)) {
         shj_fail(err, errlen, "out of memory creating the HTTP client");
         sjh_free(c);
@@ -341,12 +250,6 @@ sjh_client *sjh_new(struct ev_loop *loop, const sjh_config *cfg, char *err, size
         snprintf(c->display, sizeof c->display, "unix:%s", c->unix_socket);
     else
         shj_strlcpy(c->display, shown, sizeof c->display);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-    ev_timer_init(&c->timer, timer_ev_cb, 0.0, 0.0);
-    ev_timer_init(&c->reaper, reaper_cb, 0.0, 0.0);
     return c;
 }
 
@@ -356,11 +259,8 @@ void sjh_free(sjh_client *c) {
         c->reqs->cancelled = 1;
         req_free(c->reqs);
     }
-    if (c->loop) {
-        ev_timer_stop(c->loop, &c->timer);
-        ev_timer_stop(c->loop, &c->reaper);
-    }
-    if (c->multi) curl_multi_cleanup(c->multi); /* removes the remaining sockets via sock_cb */
+    if (c->cev.loop) ev_timer_stop(c->cev.loop, &c->reaper);
+    cev_free(&c->cev);
     if (c->auth_header) {
         /* The secret leaves memory with the client. */
         memset(c->auth_header, 0, strlen(c->auth_header));
@@ -435,7 +335,7 @@ static sjh_req *start(sjh_client *c, const char *method, const char *path, const
     c->reqs = r;
     c->stats.active++;
     c->stats.requests++;
-    CURLMcode mc = curl_multi_add_handle(c->multi, e);
+    CURLMcode mc = curl_multi_add_handle(c->cev.curl, e);
     if (mc != CURLM_OK) {
         shj_fail(err, errlen, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
         curl_easy_cleanup(r->easy);
@@ -472,20 +372,13 @@ void sjh_cancel(sjh_req *r) {
     if (!r || r->cancelled) return;
     r->cancelled = 1;
     sjh_client *c = r->c;
-    if (c->in_curl) {
-        ev_timer_stop(c->loop, &c->reaper);
+    if (c->cev.in_curl) {
+        ev_timer_stop(c->cev.loop, &c->reaper);
         ev_timer_set(&c->reaper, 0.0, 0.0);
-        ev_timer_start(c->loop, &c->reaper);
+        ev_timer_start(c->cev.loop, &c->reaper);
     } else {
         req_free(r);
     }
-}
-
-/* The watcher curl asked for on fd, if any. */
-static sjh_sock *sock_of(sjh_client *c, curl_socket_t fd) {
-    for (sjh_sock *k = c->socks; k; k = k->next)
-        if (k->fd == fd) return k;
-    return NULL;
 }
 
 void sjh_mute(sjh_req *r) {
@@ -494,20 +387,13 @@ void sjh_mute(sjh_req *r) {
     if (curl_easy_getinfo(r->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD) return;
     r->muted = 1;
     r->mute_fd = fd;
-    sjh_sock *k = sock_of(r->c, fd);
-    if (k) ev_io_stop(r->c->loop, &k->io);
+    cev_mute(&r->c->cev, fd);
 }
 
 void sjh_unmute(sjh_req *r) {
     if (!r || !r->muted) return;
     r->muted = 0;
-    sjh_sock *k = sock_of(r->c, r->mute_fd);
-    if (k && k->events) {
-        ev_io_start(r->c->loop, &k->io);
-        /* Bytes that arrived while muted do not make a new edge for every
-         * backend: say "readable" once ourselves; curl tolerates EAGAIN. */
-        ev_feed_fd_event(r->c->loop, r->mute_fd, EV_READ);
-    }
+    cev_unmute(&r->c->cev, r->mute_fd);
     r->mute_fd = CURL_SOCKET_BAD;
 }
 
@@ -515,5 +401,8 @@ int sjh_is_muted(const sjh_req *r) { return r && r->muted; }
 void sjh_set_tag(sjh_req *r, int tag) { r->tag = tag; }
 int sjh_tag(const sjh_req *r) { return r->tag; }
 const char *sjh_path(const sjh_req *r) { return r->path; }
-void sjh_get_stats(const sjh_client *c, sjh_stats *out) { *out = c->stats; }
+void sjh_get_stats(const sjh_client *c, sjh_stats *out) {
+    *out = c->stats;
+    out->sockets = c->cev.sockets;
+}
 const char *sjh_display(const sjh_client *c) { return c->display; }
