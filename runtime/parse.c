@@ -585,10 +585,45 @@ static int parse_time(const char *v, size_t n, int64_t *ns_of_day) {
  * The payload
  * ------------------------------------------------------------------------- */
 typedef struct {
-    int y, m, d;
+    int64_t day_ns;    /* the date's Taipei midnight as UTC ns */
     int64_t ns_of_day;
     size_t code_len;
 } parsed_extra;
+
+/* The last valid date text seen and its midnight. Every payload of a
+ * session carries the same "YYYY-MM-DD", so converting it (parse_date's
+ * checks plus the civil-to-days arithmetic, ~160 instructions) once per
+ * distinct date instead of once per payload is a measurable share of a
+ * ~4000-instruction parse. Only validated dates enter it, and a hit needs
+ * all 10 bytes equal, so the result is exactly what parsing would give.
+ * Plain static state: psr_parse is loop-thread only anyway (inst_intern).
+ * lo == 0 means empty: no valid date starts with NUL bytes. */
+static struct {
+    uint64_t lo;  /* bytes 0..8 of the date text */
+    uint16_t hi;  /* bytes 8..10 */
+    int64_t day_ns;
+} date_memo;
+
+/* "YYYY-MM-DD" (n bytes at v) -> its Taipei midnight as UTC ns; -1 if bad. */
+static inline int date_day_ns(const char *v, size_t n, int64_t *day_ns) {
+    uint64_t lo = 0;
+    uint16_t hi = 0;
+    if (n == 10) {
+        memcpy(&lo, v, 8);
+        memcpy(&hi, v + 8, 2);
+        if (lo == date_memo.lo && hi == date_memo.hi) {
+            *day_ns = date_memo.day_ns;
+            return 0;
+        }
+    }
+    int y, m, d;
+    if (parse_date(v, n, &y, &m, &d) != 0) return -1;
+    *day_ns = clk_taipei_to_utc_ns(y, m, d, 0, 0, 0, 0);
+    date_memo.lo = lo; /* n == 10 here: parse_date accepts nothing else */
+    date_memo.hi = hi;
+    date_memo.day_ns = *day_ns;
+    return 0;
+}
 
 /* The strict path: read the value of known field f into ev; sets *present.
  * Kept out of line: the fast paths handle almost every value. */
@@ -651,7 +686,7 @@ static __attribute__((noinline)) int read_field(scan *s, int f, shj_event *ev, p
         return 0;
     }
     if (f == F_DATE) {
-        if (parse_date(str, n, &x->y, &x->m, &x->d) != 0) return bad_value(s, "date", str, n);
+        if (date_day_ns(str, n, &x->day_ns) != 0) return bad_value(s, "date", str, n);
         return 0;
     }
     if (parse_time(str, n, &x->ns_of_day) != 0) return bad_value(s, "time", str, n);
@@ -871,6 +906,18 @@ static inline const char *fast_str(const char *p, const char *e, const char **v,
     return q + 1;
 }
 
+/* An unknown key's value when it is a plain string or a short integer (the
+ * extra keys of bidask_fop: bid_total_vol, first_derived_*, ...): both
+ * shapes are complete, valid JSON values, so skipping them here accepts
+ * exactly what skip_value would. Anything else (NULL) goes to skip_value. */
+static inline const char *fast_skip(const char *p, const char *e) {
+    const char *str;
+    size_t n;
+    int64_t v;
+    if (p < e && *p == '"') return fast_str(p, e, &str, &n);
+    return fast_int(p, e, INT64_MIN, INT64_MAX, &v);
+}
+
 /* One known field's value, fast if it has the usual shape. NULL: not taken. */
 static inline const char *fast_field(const char *p, const char *e, int f, shj_event *ev,
                                      parsed_extra *x) {
@@ -912,7 +959,7 @@ static inline const char *fast_field(const char *p, const char *e, int f, shj_ev
         return q;
     case T_DATE: /* "YYYY-MM-DD": parse_date checks every byte, so no string scan */
         if (e - p < 12 || p[0] != '"' || p[11] != '"' ||
-            parse_date(p + 1, 10, &x->y, &x->m, &x->d) != 0)
+            date_day_ns(p + 1, 10, &x->day_ns) != 0)
             return NULL;
         return p + 12;
     case T_TIME: /* "HH:MM:SS.ffffff" likewise; other lengths take fast_str */
@@ -1017,7 +1064,10 @@ __attribute__((constructor)) static void build_seqs(void) {
 
 static inline int key_match(const key_pat *kp, const char *p, const char *e) {
 #ifdef JS_SSE2
-    if (LIKELY(e - p >= 32)) { /* one 16-byte compare, two for long keys */
+    /* One 16-byte compare, two for long keys. Both loads stay inside
+     * [p, e) when e - p >= 16 and >= len (the second one ends at p + len),
+     * so the last key of a payload takes this path too, not memcmp. */
+    if (LIKELY(e - p >= 16 && e - p >= kp->len)) {
         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i b = _mm_loadu_si128((const __m128i *)(const void *)kp->text);
         uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b));
@@ -1036,6 +1086,7 @@ static inline int key_match(const key_pat *kp, const char *p, const char *e) {
 static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_extra *x,
                         uint64_t *seen) {
     const char *p = s->p, *e = s->end;
+    uint64_t got = 0; /* *seen, kept in a register: ev may alias it for the compiler */
     const key_seq *sq = &seqs[tag];
     unsigned si = 0; /* index of the key expected next in sq */
     p = fast_ws(p, e);
@@ -1085,13 +1136,18 @@ static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_ext
             p = fast_ws(p + 1, e);
         }
         if (f == F_UNKNOWN) {
-            s->p = fast_ws(p, e);
-            if (skip_value(s, 1) != 0) return -1;
-            p = s->p;
+            const char *q = fast_skip(p, e);
+            if (LIKELY(q != NULL)) {
+                p = q;
+            } else {
+                s->p = fast_ws(p, e);
+                if (skip_value(s, 1) != 0) return -1;
+                p = s->p;
+            }
         } else {
             const char *q = fast_field(p, e, f, ev, x);
             if (LIKELY(q != NULL)) {
-                *seen |= FB(f);
+                got |= FB(f);
                 p = q;
             } else {
                 int present = 0;
@@ -1101,9 +1157,9 @@ static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_ext
                 if (read_field(s, f, ev, x, &present) != 0) return -1;
                 p = s->p;
                 if (present)
-                    *seen |= FB(f);
+                    got |= FB(f);
                 else
-                    *seen &= ~FB(f);
+                    got &= ~FB(f);
             }
         }
         if (LIKELY(p < e && *p == ',')) {
@@ -1127,6 +1183,7 @@ tail:
     p = fast_ws(p, e);
     s->p = p;
     if (p != e) return fail(s, "trailing bytes after the JSON object at byte %zu", off(s));
+    *seen = got;
     return 0;
 }
 
@@ -1170,7 +1227,7 @@ int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, 
     const tag_def *td = &tag_defs[tag];
     int is_book = td->is_book, exchange = td->exchange, sec_type = td->sec_type;
 
-    parsed_extra x = {0, 0, 0, 0, 0};
+    parsed_extra x = {0, 0, 0};
     uint64_t seen = 0;
     if (parse_object(&s, tag, is_book, out, &x, &seen) != 0) return PSR_MALFORMED;
 
@@ -1196,6 +1253,6 @@ int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, 
     out->sec_type = (uint8_t)sec_type;
     out->payload_tag = (uint8_t)tag;
     out->inst_id = id;
-    out->ts_exch_ns = clk_taipei_to_utc_ns(x.y, x.m, x.d, 0, 0, 0, 0) + x.ns_of_day;
+    out->ts_exch_ns = x.day_ns + x.ns_of_day;
     return PSR_EVENT;
 }
