@@ -1187,6 +1187,40 @@ tail:
     return 0;
 }
 
+/* A small direct-mapped memo code -> instrument id in front of inst_intern
+ * (whose key building, hashing and probing cost ~120 instructions a
+ * payload; a feed has few codes and repeats them). A hit is only trusted
+ * after comparing the code with the id's own record, so it is exactly
+ * inst_intern's answer even after inst_reset or a reused id: codes are
+ * unique in the table, and both sides are zero-padded to 16 bytes.
+ * Loop-thread only, like inst_intern itself. */
+#define CODE_MEMO_BITS 6
+_Static_assert(SHJ_CODE_MAX == 16 && sizeof(((inst_info *)0)->code) == 16,
+               "code_lookup compares codes as two zero-padded 64-bit words");
+static uint32_t code_memo[1u << CODE_MEMO_BITS];
+
+static inline uint32_t code_slot(const char code[SHJ_CODE_MAX], uint64_t w[2]) {
+    memcpy(w, code, 2 * sizeof(uint64_t));
+    return (uint32_t)(((w[0] ^ w[1]) * 0x9E3779B97F4A7C15ull) >> (64 - CODE_MEMO_BITS));
+}
+
+/* Id of code from the memo (and its record in *info), or 0 on a miss. */
+static inline uint32_t code_lookup(const char code[SHJ_CODE_MAX], const inst_info **info) {
+    uint64_t w[2], r[2];
+    uint32_t id = code_memo[code_slot(code, w)];
+    const inst_info *rec = id ? inst_get(id) : NULL;
+    if (!rec) return 0;
+    memcpy(r, rec->code, sizeof r);
+    if (r[0] != w[0] || r[1] != w[1]) return 0;
+    *info = rec;
+    return id;
+}
+
+static inline void code_remember(const char code[SHJ_CODE_MAX], uint32_t id) {
+    uint64_t w[2];
+    code_memo[code_slot(code, w)] = id;
+}
+
 /* What each tag means before the payload is read. */
 typedef struct {
     uint8_t kind, is_book, exchange, sec_type; /* kind 0: not a market payload */
@@ -1238,12 +1272,17 @@ int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, 
         return PSR_MALFORMED;
     }
 
-    uint32_t id = inst_intern(out->code, x.code_len, exchange, sec_type);
+    const inst_info *info;
+    uint32_t id = code_lookup(out->code, &info);
     if (id == 0) {
-        fail(&s, "instrument table full, cannot add \"%s\"", out->code);
-        return PSR_MALFORMED;
+        id = inst_intern(out->code, x.code_len, exchange, sec_type);
+        if (id == 0) {
+            fail(&s, "instrument table full, cannot add \"%s\"", out->code);
+            return PSR_MALFORMED;
+        }
+        code_remember(out->code, id);
+        info = inst_get(id);
     }
-    const inst_info *info = inst_get(id);
     if (info) { /* a subscription may know better than the tag's default */
         if (info->exchange) exchange = info->exchange;
         if (info->sec_type) sec_type = info->sec_type;
