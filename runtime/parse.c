@@ -776,8 +776,11 @@ static inline __attribute__((always_inline)) const char *fast_dec(const char *p,
             end += nf + 1;
         }
         if (*end != '"') return NULL; /* escapes, garbage: strict path */
-        uint64_t frac = nf ? js_conv8(q + ni + 1, nf) * js_pow10[4 - nf] : 0;
-        uint64_t mag = js_conv16(q, ni) * 10000u + frac;
+        uint64_t mag;
+        if (nf && ni + nf <= 7) /* the usual price: both parts in one conversion */
+            mag = js_conv_dot8(q, ni, nf) * js_pow10[4 - nf];
+        else
+            mag = js_conv16(q, ni) * 10000u + (nf ? js_conv8(q + ni + 1, nf) * js_pow10[4 - nf] : 0);
         if (mag > (uint64_t)INT64_MAX) return NULL;
         *dst = neg ? -(int64_t)mag : (int64_t)mag;
         return end + 1;
@@ -852,8 +855,10 @@ static inline const char *fast_array_compact(const char *p, const char *e, int i
                     ((m >> (ni + 1)) & ((2u << nf) - 1)) != (1u << nf))
                     return NULL;
             }
-            int64_t mag = (int64_t)(js_conv8(s, ni) * 10000u +
-                                    (nf ? js_conv8(s + ni + 1, nf) * js_pow10[4 - nf] : 0));
+            int64_t mag = nf && ni + nf <= 7 /* the usual price: one conversion */
+                              ? (int64_t)(js_conv_dot8(s, ni, nf) * js_pow10[4 - nf])
+                              : (int64_t)(js_conv8(s, ni) * 10000u +
+                                          (nf ? js_conv8(s + ni + 1, nf) * js_pow10[4 - nf] : 0));
             ((int64_t *)dst)[i] = neg ? -mag : mag;
         } else {
             int neg = n > 0 && s[0] == '-';
