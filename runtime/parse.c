@@ -969,10 +969,17 @@ static inline const char *fast_field(const char *p, const char *e, int f, shj_ev
         return p + 12;
     case T_TIME: /* "HH:MM:SS.ffffff" likewise; other lengths take fast_str */
 #ifdef JS_SSE2
-        if (e - p >= 32 && p[0] == '"' && p[16] == '"' && p[9] == '.' &&
-            (js_nondigit16(p + 10) & 0x3F) == 0) { /* 6 fraction digits, converted at once */
-            if (parse_time(p + 1, 8, &x->ns_of_day) != 0) return NULL;
-            x->ns_of_day += (int64_t)js_conv8(p + 10, 6) * 1000;
+        /* One mask proves every digit of `HH:MM:SS.ffffff"` is where it
+         * should be (non-digits exactly at bytes 2, 5, 8 and 15 after the
+         * quote); then parse_time's range checks, and the 6 fraction digits
+         * converted at once. */
+        if (e - p >= 32 && p[0] == '"' && js_nondigit16(p + 1) == 0x8124u && p[3] == ':' &&
+            p[6] == ':' && p[9] == '.' && p[16] == '"') {
+            int h = (p[1] - '0') * 10 + (p[2] - '0'), mi = (p[4] - '0') * 10 + (p[5] - '0'),
+                se = (p[7] - '0') * 10 + (p[8] - '0');
+            if (h > 23 || mi > 59 || se > 59) return NULL;
+            x->ns_of_day = ((int64_t)h * 3600 + mi * 60 + se) * CLK_NS_PER_SEC +
+                           (int64_t)js_conv8(p + 10, 6) * 1000;
             return p + 17;
         }
 #endif
