@@ -10,7 +10,8 @@
  *    (js_dec_parse, the same code as dec_parse): no double anywhere;
  *  - on PSR_MALFORMED, err says which payload kind, which field and why, or
  *    the byte offset where the JSON went wrong.
- * Not thread-safe only because inst_intern is not: call it from the loop thread.
+ * Not thread-safe, because inst_intern and the two memos below are not: call
+ * it from the loop thread.
  *
  * DESIGN. A schema-specific scanner, not a DOM: it walks the object's keys
  * once and converts each known value in place into its shj_event slot;
@@ -28,16 +29,20 @@
  *    accepts a value exactly as the strict path would (same result) or
  *    hands it over untouched; test_parse checks that on 150k random values
  *    against dec_parse and the JSON integer rules.
+ * Two memos skip work that repeats from payload to payload: the date text ->
+ * its midnight (date_memo) and the code -> instrument id (code_memo, checked
+ * against the id's record on every hit, so inst_reset cannot fool it).
  * Measured by bench/bench_parse.c in one run (1M pre-generated payloads,
  * 387 bytes on average, the mix of docs/shioaji-payloads.md: 40% tick_stk,
  * 20% tick_fop, 30% bidask_stk, 10% bidask_fop; thread CPU time, best of 3,
  * -O2, one core of the shared 2-core box under load ~5):
- *     psr_parse                          3.5-3.7M events/s  (~275 ns/event)
+ *     psr_parse                          3.7-3.9M events/s  (~255 ns/event)
  *     cJSON_ParseWithLength + extract    0.35-0.39M         (~2600 ns/event)
  *     a bare byte loop over the corpus   (~250 ns/event: the box's speed)
  * i.e. ~9.5x cJSON, and about the cost of touching each byte once with a
  * scalar loop on this machine. By instruction count (callgrind, machine
- * independent): ~3500 per tick_stk payload, ~4650 per bidask_stk. cJSON's
+ * independent): ~3960 per payload of the bench mix (was ~4320 before the
+ * memos, the one-conversion prices and the mask-checked time). cJSON's
  * cost is the DOM (a malloc per value, a strdup per string, a linear key
  * search per field), and it hands numbers over as double, which we must not
  * use for prices. simdjson was not tried: it needs C++ and a shim, and
