@@ -223,13 +223,27 @@ static inline uint64_t js_eq16(const char *p, char c) {
 
 /* Value of the n (1..8) digits at s, known to be digits; s[0..8) readable.
  * The multiply-shift form of simdjson's parse_eight_digits_unrolled. */
-static inline uint64_t js_conv8(const char *s, unsigned n) {
-    uint64_t d;
-    memcpy(&d, s, 8);
+static inline uint64_t js_conv8w(uint64_t d, unsigned n) { /* d: s[0..8) as loaded */
     d = (d - 0x3030303030303030ull) << (8 * (8 - n)); /* bytes past n leave */
     d = d * 10 + (d >> 8);
     return (((d & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
             (((d >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
+}
+
+static inline uint64_t js_conv8(const char *s, unsigned n) {
+    uint64_t d;
+    memcpy(&d, s, 8);
+    return js_conv8w(d, n);
+}
+
+/* "I.F" at s, I of ni >= 1 digits and F of nf >= 1 digits, ni + nf <= 7
+ * (so s[0..8) holds it all and is readable): the value I * 10^nf + F. The
+ * '.' is squeezed out of the one 8-byte load (the bytes above it move down
+ * one place), so a price costs one multiply-shift conversion, not two. */
+static inline uint64_t js_conv_dot8(const char *s, unsigned ni, unsigned nf) {
+    uint64_t d, low = (1ull << (8 * ni)) - 1; /* ni <= 6: the shift is < 64 */
+    memcpy(&d, s, 8);
+    return js_conv8w((d & low) | ((d >> 8) & ~low), ni + nf);
 }
 #endif
 

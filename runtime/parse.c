@@ -10,7 +10,8 @@
  *    (js_dec_parse, the same code as dec_parse): no double anywhere;
  *  - on PSR_MALFORMED, err says which payload kind, which field and why, or
  *    the byte offset where the JSON went wrong.
- * Not thread-safe only because inst_intern is not: call it from the loop thread.
+ * Not thread-safe, because inst_intern and the two memos below are not: call
+ * it from the loop thread.
  *
  * DESIGN. A schema-specific scanner, not a DOM: it walks the object's keys
  * once and converts each known value in place into its shj_event slot;
@@ -28,16 +29,20 @@
  *    accepts a value exactly as the strict path would (same result) or
  *    hands it over untouched; test_parse checks that on 150k random values
  *    against dec_parse and the JSON integer rules.
+ * Two memos skip work that repeats from payload to payload: the date text ->
+ * its midnight (date_memo) and the code -> instrument id (code_memo, checked
+ * against the id's record on every hit, so inst_reset cannot fool it).
  * Measured by bench/bench_parse.c in one run (1M pre-generated payloads,
  * 387 bytes on average, the mix of docs/shioaji-payloads.md: 40% tick_stk,
  * 20% tick_fop, 30% bidask_stk, 10% bidask_fop; thread CPU time, best of 3,
  * -O2, one core of the shared 2-core box under load ~5):
- *     psr_parse                          3.5-3.7M events/s  (~275 ns/event)
+ *     psr_parse                          3.7-3.9M events/s  (~255 ns/event)
  *     cJSON_ParseWithLength + extract    0.35-0.39M         (~2600 ns/event)
  *     a bare byte loop over the corpus   (~250 ns/event: the box's speed)
  * i.e. ~9.5x cJSON, and about the cost of touching each byte once with a
  * scalar loop on this machine. By instruction count (callgrind, machine
- * independent): ~3500 per tick_stk payload, ~4650 per bidask_stk. cJSON's
+ * independent): ~3960 per payload of the bench mix (was ~4320 before the
+ * memos, the one-conversion prices and the mask-checked time). cJSON's
  * cost is the DOM (a malloc per value, a strdup per string, a linear key
  * search per field), and it hands numbers over as double, which we must not
  * use for prices. simdjson was not tried: it needs C++ and a shim, and
@@ -585,10 +590,45 @@ static int parse_time(const char *v, size_t n, int64_t *ns_of_day) {
  * The payload
  * ------------------------------------------------------------------------- */
 typedef struct {
-    int y, m, d;
+    int64_t day_ns;    /* the date's Taipei midnight as UTC ns */
     int64_t ns_of_day;
     size_t code_len;
 } parsed_extra;
+
+/* The last valid date text seen and its midnight. Every payload of a
+ * session carries the same "YYYY-MM-DD", so converting it (parse_date's
+ * checks plus the civil-to-days arithmetic, ~160 instructions) once per
+ * distinct date instead of once per payload is a measurable share of a
+ * ~4000-instruction parse. Only validated dates enter it, and a hit needs
+ * all 10 bytes equal, so the result is exactly what parsing would give.
+ * Plain static state: psr_parse is loop-thread only anyway (inst_intern).
+ * lo == 0 means empty: no valid date starts with NUL bytes. */
+static struct {
+    uint64_t lo;  /* bytes 0..8 of the date text */
+    uint16_t hi;  /* bytes 8..10 */
+    int64_t day_ns;
+} date_memo;
+
+/* "YYYY-MM-DD" (n bytes at v) -> its Taipei midnight as UTC ns; -1 if bad. */
+static inline int date_day_ns(const char *v, size_t n, int64_t *day_ns) {
+    uint64_t lo = 0;
+    uint16_t hi = 0;
+    if (n == 10) {
+        memcpy(&lo, v, 8);
+        memcpy(&hi, v + 8, 2);
+        if (lo == date_memo.lo && hi == date_memo.hi) {
+            *day_ns = date_memo.day_ns;
+            return 0;
+        }
+    }
+    int y, m, d;
+    if (parse_date(v, n, &y, &m, &d) != 0) return -1;
+    *day_ns = clk_taipei_to_utc_ns(y, m, d, 0, 0, 0, 0);
+    date_memo.lo = lo; /* n == 10 here: parse_date accepts nothing else */
+    date_memo.hi = hi;
+    date_memo.day_ns = *day_ns;
+    return 0;
+}
 
 /* The strict path: read the value of known field f into ev; sets *present.
  * Kept out of line: the fast paths handle almost every value. */
@@ -651,7 +691,7 @@ static __attribute__((noinline)) int read_field(scan *s, int f, shj_event *ev, p
         return 0;
     }
     if (f == F_DATE) {
-        if (parse_date(str, n, &x->y, &x->m, &x->d) != 0) return bad_value(s, "date", str, n);
+        if (date_day_ns(str, n, &x->day_ns) != 0) return bad_value(s, "date", str, n);
         return 0;
     }
     if (parse_time(str, n, &x->ns_of_day) != 0) return bad_value(s, "time", str, n);
@@ -741,8 +781,11 @@ static inline __attribute__((always_inline)) const char *fast_dec(const char *p,
             end += nf + 1;
         }
         if (*end != '"') return NULL; /* escapes, garbage: strict path */
-        uint64_t frac = nf ? js_conv8(q + ni + 1, nf) * js_pow10[4 - nf] : 0;
-        uint64_t mag = js_conv16(q, ni) * 10000u + frac;
+        uint64_t mag;
+        if (nf && ni + nf <= 7) /* the usual price: both parts in one conversion */
+            mag = js_conv_dot8(q, ni, nf) * js_pow10[4 - nf];
+        else
+            mag = js_conv16(q, ni) * 10000u + (nf ? js_conv8(q + ni + 1, nf) * js_pow10[4 - nf] : 0);
         if (mag > (uint64_t)INT64_MAX) return NULL;
         *dst = neg ? -(int64_t)mag : (int64_t)mag;
         return end + 1;
@@ -817,8 +860,10 @@ static inline const char *fast_array_compact(const char *p, const char *e, int i
                     ((m >> (ni + 1)) & ((2u << nf) - 1)) != (1u << nf))
                     return NULL;
             }
-            int64_t mag = (int64_t)(js_conv8(s, ni) * 10000u +
-                                    (nf ? js_conv8(s + ni + 1, nf) * js_pow10[4 - nf] : 0));
+            int64_t mag = nf && ni + nf <= 7 /* the usual price: one conversion */
+                              ? (int64_t)(js_conv_dot8(s, ni, nf) * js_pow10[4 - nf])
+                              : (int64_t)(js_conv8(s, ni) * 10000u +
+                                          (nf ? js_conv8(s + ni + 1, nf) * js_pow10[4 - nf] : 0));
             ((int64_t *)dst)[i] = neg ? -mag : mag;
         } else {
             int neg = n > 0 && s[0] == '-';
@@ -871,6 +916,18 @@ static inline const char *fast_str(const char *p, const char *e, const char **v,
     return q + 1;
 }
 
+/* An unknown key's value when it is a plain string or a short integer (the
+ * extra keys of bidask_fop: bid_total_vol, first_derived_*, ...): both
+ * shapes are complete, valid JSON values, so skipping them here accepts
+ * exactly what skip_value would. Anything else (NULL) goes to skip_value. */
+static inline const char *fast_skip(const char *p, const char *e) {
+    const char *str;
+    size_t n;
+    int64_t v;
+    if (p < e && *p == '"') return fast_str(p, e, &str, &n);
+    return fast_int(p, e, INT64_MIN, INT64_MAX, &v);
+}
+
 /* One known field's value, fast if it has the usual shape. NULL: not taken. */
 static inline const char *fast_field(const char *p, const char *e, int f, shj_event *ev,
                                      parsed_extra *x) {
@@ -912,15 +969,22 @@ static inline const char *fast_field(const char *p, const char *e, int f, shj_ev
         return q;
     case T_DATE: /* "YYYY-MM-DD": parse_date checks every byte, so no string scan */
         if (e - p < 12 || p[0] != '"' || p[11] != '"' ||
-            parse_date(p + 1, 10, &x->y, &x->m, &x->d) != 0)
+            date_day_ns(p + 1, 10, &x->day_ns) != 0)
             return NULL;
         return p + 12;
     case T_TIME: /* "HH:MM:SS.ffffff" likewise; other lengths take fast_str */
 #ifdef JS_SSE2
-        if (e - p >= 32 && p[0] == '"' && p[16] == '"' && p[9] == '.' &&
-            (js_nondigit16(p + 10) & 0x3F) == 0) { /* 6 fraction digits, converted at once */
-            if (parse_time(p + 1, 8, &x->ns_of_day) != 0) return NULL;
-            x->ns_of_day += (int64_t)js_conv8(p + 10, 6) * 1000;
+        /* One mask proves every digit of `HH:MM:SS.ffffff"` is where it
+         * should be (non-digits exactly at bytes 2, 5, 8 and 15 after the
+         * quote); then parse_time's range checks, and the 6 fraction digits
+         * converted at once. */
+        if (e - p >= 32 && p[0] == '"' && js_nondigit16(p + 1) == 0x8124u && p[3] == ':' &&
+            p[6] == ':' && p[9] == '.' && p[16] == '"') {
+            int h = (p[1] - '0') * 10 + (p[2] - '0'), mi = (p[4] - '0') * 10 + (p[5] - '0'),
+                se = (p[7] - '0') * 10 + (p[8] - '0');
+            if (h > 23 || mi > 59 || se > 59) return NULL;
+            x->ns_of_day = ((int64_t)h * 3600 + mi * 60 + se) * CLK_NS_PER_SEC +
+                           (int64_t)js_conv8(p + 10, 6) * 1000;
             return p + 17;
         }
 #endif
@@ -1017,7 +1081,10 @@ __attribute__((constructor)) static void build_seqs(void) {
 
 static inline int key_match(const key_pat *kp, const char *p, const char *e) {
 #ifdef JS_SSE2
-    if (LIKELY(e - p >= 32)) { /* one 16-byte compare, two for long keys */
+    /* One 16-byte compare, two for long keys. Both loads stay inside
+     * [p, e) when e - p >= 16 and >= len (the second one ends at p + len),
+     * so the last key of a payload takes this path too, not memcmp. */
+    if (LIKELY(e - p >= 16 && e - p >= kp->len)) {
         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i b = _mm_loadu_si128((const __m128i *)(const void *)kp->text);
         uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b));
@@ -1036,6 +1103,7 @@ static inline int key_match(const key_pat *kp, const char *p, const char *e) {
 static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_extra *x,
                         uint64_t *seen) {
     const char *p = s->p, *e = s->end;
+    uint64_t got = 0; /* *seen, kept in a register: ev may alias it for the compiler */
     const key_seq *sq = &seqs[tag];
     unsigned si = 0; /* index of the key expected next in sq */
     p = fast_ws(p, e);
@@ -1085,13 +1153,18 @@ static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_ext
             p = fast_ws(p + 1, e);
         }
         if (f == F_UNKNOWN) {
-            s->p = fast_ws(p, e);
-            if (skip_value(s, 1) != 0) return -1;
-            p = s->p;
+            const char *q = fast_skip(p, e);
+            if (LIKELY(q != NULL)) {
+                p = q;
+            } else {
+                s->p = fast_ws(p, e);
+                if (skip_value(s, 1) != 0) return -1;
+                p = s->p;
+            }
         } else {
             const char *q = fast_field(p, e, f, ev, x);
             if (LIKELY(q != NULL)) {
-                *seen |= FB(f);
+                got |= FB(f);
                 p = q;
             } else {
                 int present = 0;
@@ -1101,9 +1174,9 @@ static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_ext
                 if (read_field(s, f, ev, x, &present) != 0) return -1;
                 p = s->p;
                 if (present)
-                    *seen |= FB(f);
+                    got |= FB(f);
                 else
-                    *seen &= ~FB(f);
+                    got &= ~FB(f);
             }
         }
         if (LIKELY(p < e && *p == ',')) {
@@ -1127,7 +1200,42 @@ tail:
     p = fast_ws(p, e);
     s->p = p;
     if (p != e) return fail(s, "trailing bytes after the JSON object at byte %zu", off(s));
+    *seen = got;
     return 0;
+}
+
+/* A small direct-mapped memo code -> instrument id in front of inst_intern
+ * (whose key building, hashing and probing cost ~120 instructions a
+ * payload; a feed has few codes and repeats them). A hit is only trusted
+ * after comparing the code with the id's own record, so it is exactly
+ * inst_intern's answer even after inst_reset or a reused id: codes are
+ * unique in the table, and both sides are zero-padded to 16 bytes.
+ * Loop-thread only, like inst_intern itself. */
+#define CODE_MEMO_BITS 6
+_Static_assert(SHJ_CODE_MAX == 16 && sizeof(((inst_info *)0)->code) == 16,
+               "code_lookup compares codes as two zero-padded 64-bit words");
+static uint32_t code_memo[1u << CODE_MEMO_BITS];
+
+static inline uint32_t code_slot(const char code[SHJ_CODE_MAX], uint64_t w[2]) {
+    memcpy(w, code, 2 * sizeof(uint64_t));
+    return (uint32_t)(((w[0] ^ w[1]) * 0x9E3779B97F4A7C15ull) >> (64 - CODE_MEMO_BITS));
+}
+
+/* Id of code from the memo (and its record in *info), or 0 on a miss. */
+static inline uint32_t code_lookup(const char code[SHJ_CODE_MAX], const inst_info **info) {
+    uint64_t w[2], r[2];
+    uint32_t id = code_memo[code_slot(code, w)];
+    const inst_info *rec = id ? inst_get(id) : NULL;
+    if (!rec) return 0;
+    memcpy(r, rec->code, sizeof r);
+    if (r[0] != w[0] || r[1] != w[1]) return 0;
+    *info = rec;
+    return id;
+}
+
+static inline void code_remember(const char code[SHJ_CODE_MAX], uint32_t id) {
+    uint64_t w[2];
+    code_memo[code_slot(code, w)] = id;
 }
 
 /* What each tag means before the payload is read. */
@@ -1170,7 +1278,7 @@ int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, 
     const tag_def *td = &tag_defs[tag];
     int is_book = td->is_book, exchange = td->exchange, sec_type = td->sec_type;
 
-    parsed_extra x = {0, 0, 0, 0, 0};
+    parsed_extra x = {0, 0, 0};
     uint64_t seen = 0;
     if (parse_object(&s, tag, is_book, out, &x, &seen) != 0) return PSR_MALFORMED;
 
@@ -1181,12 +1289,17 @@ int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, 
         return PSR_MALFORMED;
     }
 
-    uint32_t id = inst_intern(out->code, x.code_len, exchange, sec_type);
+    const inst_info *info;
+    uint32_t id = code_lookup(out->code, &info);
     if (id == 0) {
-        fail(&s, "instrument table full, cannot add \"%s\"", out->code);
-        return PSR_MALFORMED;
+        id = inst_intern(out->code, x.code_len, exchange, sec_type);
+        if (id == 0) {
+            fail(&s, "instrument table full, cannot add \"%s\"", out->code);
+            return PSR_MALFORMED;
+        }
+        code_remember(out->code, id);
+        info = inst_get(id);
     }
-    const inst_info *info = inst_get(id);
     if (info) { /* a subscription may know better than the tag's default */
         if (info->exchange) exchange = info->exchange;
         if (info->sec_type) sec_type = info->sec_type;
@@ -1196,6 +1309,6 @@ int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, 
     out->sec_type = (uint8_t)sec_type;
     out->payload_tag = (uint8_t)tag;
     out->inst_id = id;
-    out->ts_exch_ns = clk_taipei_to_utc_ns(x.y, x.m, x.d, 0, 0, 0, 0) + x.ns_of_day;
+    out->ts_exch_ns = x.day_ns + x.ns_of_day;
     return PSR_EVENT;
 }

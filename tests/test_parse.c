@@ -433,7 +433,11 @@ static void test_times(void) {
     }
     const char *bad_times[] = {"24:00:00", "09:60:00", "09:00:60", "9:00:01",  "09:00:01.",
                                "09:00:01.1234567890", "09:00:01,5", "09-00-01", "09:00", "",
-                               "09:00:01.12a", "-9:00:01"};
+                               "09:00:01.12a", "-9:00:01",
+                               /* the usual 15-byte shape, which the fast path reads */
+                               "24:00:00.000000", "23:60:00.000000", "23:59:60.000000",
+                               "2a:00:00.000000", "23:59:59.00000a", "23:59:59:000000",
+                               "23-59:59.000000", "23:59:5 .000000"};
     for (size_t i = 0; i < sizeof bad_times / sizeof *bad_times; i++) {
         char json[512], want[96];
         snprintf(json, sizeof json,
@@ -1012,6 +1016,37 @@ static void test_corruption(void) {
 #endif
 }
 
+/* The parser's memos (date -> midnight, code -> id) must give exactly what
+ * parsing and inst_intern would, also after the table is reset and an id
+ * is reused for another code, and after a subscription re-registers. */
+static void test_memos(void) {
+    shj_event ev;
+    inst_reset();
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, TICK_STK, &ev), PSR_EVENT);
+    uint32_t old_id = ev.inst_id;
+    int64_t ts = ev.ts_exch_ns;
+    inst_reset();
+    uint32_t other = inst_intern("ZZZZ", 4, SHJ_EX_TSE, SHJ_SEC_STK);
+    CHECK_EQ_I64(other, old_id); /* the memo's id now names another code */
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, TICK_STK, &ev), PSR_EVENT);
+    CHECK(ev.inst_id != other);
+    CHECK(inst_get(ev.inst_id) != NULL);
+    if (inst_get(ev.inst_id)) CHECK_STR(inst_get(ev.inst_id)->code, ev.code);
+    CHECK_EQ_I64(ev.ts_exch_ns, ts);
+    CHECK_EQ_I64(ev.exchange, SHJ_EX_TSE);
+    inst_register(ev.code, SHJ_EX_OTC, SHJ_SEC_STK, 0); /* a memo hit must see it */
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, TICK_STK, &ev), PSR_EVENT);
+    CHECK_EQ_I64(ev.exchange, SHJ_EX_OTC);
+    CHECK_EQ_I64(inst_count(), 2);
+    /* another date, then the first again: each converted as itself */
+    const char *p = subst(TICK_STK, "2026-11-25", "2027-01-01");
+    CHECK(strcmp(p, TICK_STK) != 0);
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, p, &ev), PSR_EVENT);
+    CHECK(ev.ts_exch_ns != ts);
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, TICK_STK, &ev), PSR_EVENT);
+    CHECK_EQ_I64(ev.ts_exch_ns, ts);
+}
+
 int main(void) {
     inst_reset();
     test_tick_stk();
@@ -1028,6 +1063,7 @@ int main(void) {
     test_fast_vs_strict();
     test_truncation();
     test_corruption();
+    test_memos();
     inst_reset();
     T_DONE();
 }
