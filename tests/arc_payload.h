@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "shj_common.h"
 
 /* splitmix64 finalizer: a well-mixed 64-bit hash of x. */
 static inline uint64_t mix64(uint64_t x) {
@@ -37,6 +41,37 @@ static inline uint32_t arc_test_payload(uint64_t seq, char *buf, uint8_t *tag) {
         n += take;
     }
     return len;
+}
+
+/* Receive time of a test record: 1 us apart from t0, with jitter under 1 us. */
+static inline int64_t arc_test_recv(int64_t t0, uint64_t seq) {
+    return t0 + (int64_t)seq * 1000 + (int64_t)(mix64(seq) % 700);
+}
+
+typedef uint32_t (*arc_test_payload_fn)(uint64_t seq, char *buf, uint8_t *tag);
+
+/* Append records from..to (payloads from gen into buf, receive times from
+ * arc_test_recv(t0, seq)) with a writer opened on *o, retrying while the
+ * writer's queue is full, then close it. SHJ_OK or SHJ_ERR (printed). */
+static inline int arc_test_write(const arc_opts *o, uint64_t from, uint64_t to, arc_test_payload_fn gen,
+                                 int64_t t0, char *buf) {
+    char err[512];
+    arc_writer *w = arc_open(o, err, sizeof err);
+    if (!w) {
+        fprintf(stderr, "%s\n", err);
+        return SHJ_ERR;
+    }
+    int rc = SHJ_OK;
+    for (uint64_t s = from; s <= to && rc == SHJ_OK; s++) {
+        uint8_t tag;
+        uint32_t len = gen(s, buf, &tag);
+        while ((rc = arc_append(w, tag, buf, len, arc_test_recv(t0, s), s)) == SHJ_AGAIN) usleep(200);
+    }
+    if (arc_close(w, err, sizeof err) != SHJ_OK) {
+        fprintf(stderr, "%s\n", err);
+        rc = SHJ_ERR;
+    }
+    return rc;
 }
 
 #endif

@@ -41,7 +41,7 @@
 #define HUGE_LEN 300000u /* larger than any block_bytes used here */
 
 static int64_t T0;
-static int64_t gen_recv(uint64_t seq) { return T0 + (int64_t)seq * 1000 + (int64_t)(mix64(seq) % 700); }
+static int64_t gen_recv(uint64_t seq) { return arc_test_recv(T0, seq); }
 
 /* arc_test_payload, except that one record in 40 000 is HUGE_LEN bytes. */
 static uint32_t gen_payload(uint64_t seq, char *buf, uint8_t *tag) {
@@ -59,26 +59,10 @@ static void rm_rf(const char *dir) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS)
 
 static int append_records(const char *dir, const char *source, int compress, size_t block_bytes,
                           uint64_t from, uint64_t to) {
-    char err[512];
     static char buf[HUGE_LEN + 1];
     arc_opts o = {.dir = dir, .source = source, .fsync_ms = -1, .compress = compress,
                   .block_bytes = block_bytes, .queue_blocks = 256};
-    arc_writer *w = arc_open(&o, err, sizeof err);
-    if (!w) {
-        fprintf(stderr, "%s\n", err);
-        return SHJ_ERR;
-    }
-    int rc = SHJ_OK;
-    for (uint64_t s = from; s <= to && rc == SHJ_OK; s++) {
-        uint8_t tag;
-        uint32_t len = gen_payload(s, buf, &tag);
-        while ((rc = arc_append(w, tag, buf, len, gen_recv(s), s)) == SHJ_AGAIN) usleep(200);
-    }
-    if (arc_close(w, err, sizeof err) != SHJ_OK) {
-        fprintf(stderr, "%s\n", err);
-        rc = SHJ_ERR;
-    }
-    return rc;
+    return arc_test_write(&o, from, to, gen_payload, T0, buf);
 }
 
 static unsigned char *read_all(const char *path, size_t *n) {

@@ -37,7 +37,7 @@
 #define N_NEW 50
 
 static int64_t T0;
-static int64_t gen_recv(uint64_t seq) { return T0 + (int64_t)seq * 1000 + (int64_t)(mix64(seq) % 700); }
+static int64_t gen_recv(uint64_t seq) { return arc_test_recv(T0, seq); }
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f) {
     SHJ_UNUSED(st), SHJ_UNUSED(flag), SHJ_UNUSED(f);
@@ -67,25 +67,10 @@ static unsigned char *read_file(const char *path, size_t *n) {
 
 static int append_records(const char *dir, int compress, size_t block_bytes, uint64_t from,
                           uint64_t to) {
-    char err[512], buf[700];
+    char buf[700];
     arc_opts o = {.dir = dir, .source = "torn", .fsync_ms = -1, .compress = compress,
                   .block_bytes = block_bytes};
-    arc_writer *w = arc_open(&o, err, sizeof err);
-    if (!w) {
-        fprintf(stderr, "%s\n", err);
-        return SHJ_ERR;
-    }
-    int rc = SHJ_OK;
-    for (uint64_t s = from; s <= to && rc == SHJ_OK; s++) {
-        uint8_t tag;
-        uint32_t len = arc_test_payload(s, buf, &tag);
-        while ((rc = arc_append(w, tag, buf, len, gen_recv(s), s)) == SHJ_AGAIN) usleep(200);
-    }
-    if (arc_close(w, err, sizeof err) != SHJ_OK) {
-        fprintf(stderr, "%s\n", err);
-        rc = SHJ_ERR;
-    }
-    return rc;
+    return arc_test_write(&o, from, to, arc_test_payload, T0, buf);
 }
 
 /* The pristine file and where its blocks end. */
