@@ -25,7 +25,9 @@ static int blocked(void *ctx) {
     ch_feeder *f = ctx;
     chw_stats st;
     chw_get_stats(f->w, &st);
-    return st.blocked && f->refused_ticks > 0;
+    /* Blocked because the disk is full, not merely because a slow (sanitizer)
+     * fallback thread fell behind: wait until an append has failed too. */
+    return st.blocked && f->refused_ticks > 0 && st.fallback_errors > 0;
 }
 
 static int settled(void *ctx) {
