@@ -27,7 +27,10 @@ static int blocked(void *ctx) {
     chw_get_stats(f->w, &st);
     /* Blocked because the disk is full, not merely because a slow (sanitizer)
      * fallback thread fell behind: wait until an append has failed too. */
-    return st.blocked && f->refused_ticks > 0 && st.fallback_errors > 0;
+    /* The last error alternates between the failed append and the probe of
+     * the (absent) server: check while it names the disk. */
+    return st.blocked && f->refused_ticks > 0 && st.fallback_errors > 0 &&
+           strstr(chw_last_error(f->w), "No space left on device") != NULL;
 }
 
 static int settled(void *ctx) {
