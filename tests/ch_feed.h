@@ -63,6 +63,22 @@ static inline int ch_feed_done(const ch_feeder *f) { return f->next == f->end &&
 
 static inline void ch_feed_stop(ch_feeder *f, struct ev_loop *loop) { ev_timer_stop(loop, &f->t); }
 
+/* Wait predicates for ch_run_until. ctx: the feeder / the writer. */
+/* Everything fed and the writer holds nothing: inserted or in the fallback. */
+static inline int ch_feed_settled(void *ctx) {
+    ch_feeder *f = ctx;
+    chw_stats st;
+    chw_get_stats(f->w, &st);
+    return ch_feed_done(f) && st.inflight == 0 && st.queued == 0 && st.rows_held == 0;
+}
+
+/* The writer reached ClickHouse (again). */
+static inline int ch_writer_is_up(void *ctx) {
+    chw_stats st;
+    chw_get_stats(ctx, &st);
+    return st.state == CHW_UP;
+}
+
 static inline void ch_noop_cb(struct ev_loop *loop, ev_timer *t, int revents) {
     SHJ_UNUSED(loop);
     SHJ_UNUSED(t);

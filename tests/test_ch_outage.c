@@ -15,13 +15,6 @@
 #include "shj_common.h"
 #include "t.h"
 
-static int settled(void *ctx) {
-    ch_feeder *f = ctx;
-    chw_stats st;
-    chw_get_stats(f->w, &st);
-    return ch_feed_done(f) && st.inflight == 0 && st.queued == 0 && st.rows_held == 0;
-}
-
 /* fed, and ClickHouse acknowledged at least one batch: the kill comes while
  * later batches may still be in flight */
 static int fed_some_acked(void *ctx) {
@@ -29,12 +22,6 @@ static int fed_some_acked(void *ctx) {
     chw_stats st;
     chw_get_stats(f->w, &st);
     return ch_feed_done(f) && st.rows_inserted > 0;
-}
-
-static int is_up(void *ctx) {
-    chw_stats st;
-    chw_get_stats(ctx, &st);
-    return st.state == CHW_UP;
 }
 
 static int dups(const chx_server *s, const char *table) {
@@ -83,7 +70,7 @@ int main(void) {
     /* phase 2: SIGKILL mid-run, keep recording for a while */
     chx_kill9(&s);
     ch_feed_start(&feed, loop, w, N1, N2, 100, 2); /* ~100 events/ms for ~0.4 s */
-    CHECK(ch_run_until(loop, settled, &feed, 30));
+    CHECK(ch_run_until(loop, ch_feed_settled, &feed, 30));
     chw_get_stats(w, &st);
     CHECK_EQ_I64(st.state, CHW_DOWN);
     CHECK(st.rows_fallback > 0);
@@ -93,11 +80,11 @@ int main(void) {
 
     /* phase 3: restart; the writer resumes by itself */
     CHECK_EQ_I64(chx_restart(&s, err, sizeof err), 0);
-    CHECK(ch_run_until(loop, is_up, w, 15));
+    CHECK(ch_run_until(loop, ch_writer_is_up, w, 15));
     chw_get_stats(w, &st);
     uint64_t at_restart = st.rows_inserted;
     ch_feed_start(&feed, loop, w, N1 + N2, N3, 3000, 2);
-    CHECK(ch_run_until(loop, settled, &feed, 30));
+    CHECK(ch_run_until(loop, ch_feed_settled, &feed, 30));
     ch_feed_stop(&feed, loop);
     chw_get_stats(w, &st);
     CHECK(st.rows_inserted >= at_restart + N3 - 3000); /* the last phase went to ClickHouse */

@@ -14,19 +14,6 @@
 #include "shj_common.h"
 #include "t.h"
 
-static int settled(void *ctx) {
-    ch_feeder *f = ctx;
-    chw_stats st;
-    chw_get_stats(f->w, &st);
-    return ch_feed_done(f) && st.inflight == 0 && st.queued == 0 && st.rows_held == 0;
-}
-
-static int is_up(void *ctx) {
-    chw_stats st;
-    chw_get_stats(ctx, &st);
-    return st.state == CHW_UP;
-}
-
 int main(void) {
     struct ev_loop *loop = ev_default_loop(0);
     chx_server s;
@@ -66,7 +53,7 @@ int main(void) {
     const int pace_k = 50;
 #endif
     ch_feed_start(&feed, loop, w, 0, N1, pace_k, 1);
-    CHECK(ch_run_until(loop, settled, &feed, 30));
+    CHECK(ch_run_until(loop, ch_feed_settled, &feed, 30));
     chw_stats st;
     chw_get_stats(w, &st);
     fprintf(stderr, "stalled: peak %.2f MiB held, %llu batches spilled, %llu failed (timeouts), %llu rows to fallback\n",
@@ -83,9 +70,9 @@ int main(void) {
     CHECK_EQ_I64(st.state, CHW_DOWN);
 
     chx_resume(&s);
-    CHECK(ch_run_until(loop, is_up, w, 15));
+    CHECK(ch_run_until(loop, ch_writer_is_up, w, 15));
     ch_feed_start(&feed, loop, w, N1, N2, 100, 1); /* a pace 2 inserts in flight keep up with */
-    CHECK(ch_run_until(loop, settled, &feed, 30));
+    CHECK(ch_run_until(loop, ch_feed_settled, &feed, 30));
     ch_feed_stop(&feed, loop);
     chw_get_stats(w, &st);
     CHECK(st.rows_inserted >= N2);

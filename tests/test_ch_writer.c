@@ -20,19 +20,6 @@
 
 static struct ev_loop *loop;
 
-static int fed_and_settled(void *ctx) {
-    ch_feeder *f = ctx;
-    chw_stats st;
-    chw_get_stats(f->w, &st);
-    return ch_feed_done(f) && st.inflight == 0 && st.queued == 0 && st.rows_held == 0;
-}
-
-static int is_up(void *ctx) {
-    chw_stats st;
-    chw_get_stats(ctx, &st);
-    return st.state == CHW_UP;
-}
-
 static int fatal_calls;
 static char fatal_why[400];
 static void on_fatal(void *ctx, chw_writer *w, const char *why) {
@@ -74,7 +61,7 @@ int main(void) {
             CHECK_STR(chw_server_version(w), "18.16.1");
             memset(&feed, 0, sizeof feed);
             ch_feed_start(&feed, loop, w, 0, 120000, 4000, 3);
-            CHECK(ch_run_until(loop, fed_and_settled, &feed, 40));
+            CHECK(ch_run_until(loop, ch_feed_settled, &feed, 40));
             ch_feed_stop(&feed, loop);
             chw_stats st;
             chw_get_stats(w, &st);
@@ -118,15 +105,15 @@ int main(void) {
             CHECK_EQ_I64(st.state, CHW_DOWN);
             memset(&feed, 0, sizeof feed);
             ch_feed_start(&feed, loop, w, 0, 20000, 200, 1);
-            CHECK(ch_run_until(loop, fed_and_settled, &feed, 20));
+            CHECK(ch_run_until(loop, ch_feed_settled, &feed, 20));
             chw_get_stats(w, &st);
             CHECK_EQ_I64(st.rows_fallback, 20000);
             CHECK(st.probes >= 2);
             CHECK(chrr_count_files(fb) >= 1);
             CHECK_EQ_I64(chx_restart(&s, err, sizeof err), 0);
-            CHECK(ch_run_until(loop, is_up, w, 15));
+            CHECK(ch_run_until(loop, ch_writer_is_up, w, 15));
             ch_feed_start(&feed, loop, w, 20000, 10000, 2000, 1);
-            CHECK(ch_run_until(loop, fed_and_settled, &feed, 20));
+            CHECK(ch_run_until(loop, ch_feed_settled, &feed, 20));
             ch_feed_stop(&feed, loop);
             CHECK_EQ_I64(chw_close(w, err, sizeof err), SHJ_OK);
             /* the database did not exist: the writer created it on recovery */
@@ -197,14 +184,14 @@ int main(void) {
             chw_set_fatal_cb(w, on_fatal, NULL);
             memset(&feed, 0, sizeof feed);
             ch_feed_start(&feed, loop, w, 0, 5000, 1000, 1);
-            CHECK(ch_run_until(loop, fed_and_settled, &feed, 20));
+            CHECK(ch_run_until(loop, ch_feed_settled, &feed, 20));
             CHECK_EQ_I64(chx_scalar(&s, "SELECT count() FROM fatal.ticks"), 4000);
             chx_body b = {0};
             CHECK_EQ_I64(chx_post(&s, "ALTER TABLE fatal.ticks DROP COLUMN chg_type", NULL, 0, &b), 200);
             free(b.p);
             /* 100k events at 500/ms: the failed insert answers long before the end */
             ch_feed_start(&feed, loop, w, 5000, 100000, 500, 1);
-            CHECK(!ch_run_until(loop, fed_and_settled, &feed, 3)); /* it stops taking events */
+            CHECK(!ch_run_until(loop, ch_feed_settled, &feed, 3)); /* it stops taking events */
             ch_feed_stop(&feed, loop);
             chw_stats st;
             chw_get_stats(w, &st);
