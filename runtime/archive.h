@@ -94,6 +94,29 @@ arc_reader *arc_reader_open(const char *path, char *err, size_t errlen);
  * at any point. depth <= 0, or no thread/memory, gives the synchronous
  * reader. arc_reader_good_offset is where the caller is, not the thread. */
 arc_reader *arc_reader_open_prefetch(const char *path, int depth, char *err, size_t errlen);
+/* Read-ahead that also decodes: `workers` threads (1..8) load blocks in
+ * parallel (still handed out in file order) and run hook->decode on each
+ * block that passed every check, on the worker thread, before the owner
+ * sees it: recs are the block's n records as arc_reader_next would return
+ * them (data valid during the call). decode keeps what it makes in
+ * *block_state (NULL the first time a slot is used; the same pointer comes
+ * back when the slot is reused, so buffers can be recycled); release frees
+ * one at close. The owner finds the state of the current record's block with
+ * arc_reader_block_state. decode runs on several threads at once, each on
+ * its own block: it must touch nothing shared. Records, order, errors and
+ * offsets are exactly arc_reader_open's. NULL with err if the file cannot
+ * be opened or no thread can be started. */
+typedef struct arc_decode_hook {
+    void (*decode)(void *ctx, void **block_state, const arc_record *recs, size_t n);
+    void (*release)(void *ctx, void *block_state);
+    void *ctx;
+} arc_decode_hook;
+arc_reader *arc_reader_open_decoding(const char *path, int depth, int workers,
+                                     const arc_decode_hook *hook, char *err, size_t errlen);
+/* With a decode hook: the state decode left for the block of the record the
+ * last arc_reader_next returned, and that record's index in the block
+ * (recs[index] in decode). NULL for other readers. */
+void *arc_reader_block_state(const arc_reader *r, size_t *index);
 /* 1 = a record, 0 = clean end of file, -1 = corrupt or torn data: the reader
  * stops; arc_reader_error says what and at which byte offset. */
 int arc_reader_next(arc_reader *r, arc_record *rec);

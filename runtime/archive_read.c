@@ -57,6 +57,8 @@ struct arc_reader {
     arc_block_hdr bh;          /* header of the current block */
     arc_prefetch *pf;          /* non-NULL: blocks come from the prefetch thread */
     size_t pf_next;            /* prefetch: block bytes below this were asked into the cache */
+    void *block_state;         /* decode hook's state for the current block (or NULL) */
+    size_t rec_index;          /* records returned from the current block */
 };
 
 #define ARC_PF_AHEAD 4096
@@ -221,7 +223,9 @@ static const char *check_framing(const unsigned char *raw, const arc_block_hdr *
 /* Loads and checks the block at r->off. verify = 0: header walk only (the
  * stored bytes must exist but are not read). Returns 1 (block ok), 0 (clean
  * EOF), -1 (damage or I/O error, r->err set). */
-static int rd_load_block(arc_reader *r, int verify, uint64_t file_size) {
+/* Reads and checks the block header at r->off. 1 = *h holds it, 0 = clean
+ * end of file (r->state 1), -1 = damaged or I/O error (r->state -1, r->err). */
+static int rd_read_header(arc_reader *r, arc_block_hdr *h) {
     char why[200];
     unsigned char hdr[ARC_BLOCK_HDR_BYTES];
     ssize_t k = pread_full(r->fd, hdr, sizeof hdr, r->off);
@@ -234,11 +238,58 @@ static int rd_load_block(arc_reader *r, int verify, uint64_t file_size) {
         snprintf(why, sizeof why, "only %zd of %d block header bytes", k, ARC_BLOCK_HDR_BYTES);
         return rd_damaged(r, why);
     }
+    if (arc__block_hdr_decode(hdr, h, why, sizeof why) != SHJ_OK) return rd_damaged(r, why);
+    return 1;
+}
+
+/* Loads, verifies and decodes the block whose header *h was read at r->off.
+ * 1 = it is the current block (r->rp .. r->rend) and r->off / r->good are
+ * past it; -1 = damaged or I/O error. */
+static int rd_load_body(arc_reader *r, const arc_block_hdr *h) {
+    char why[200];
+    uint64_t end = r->off + ARC_BLOCK_HDR_BYTES + h->stored_len;
+    if (grow(&r->sbuf, &r->scap, h->stored_len) != SHJ_OK) return rd_nomem(r);
+    ssize_t k = pread_full(r->fd, r->sbuf, h->stored_len, r->off + ARC_BLOCK_HDR_BYTES);
+    if (k < 0) return rd_io_error(r, "read");
+    if ((uint64_t)k < h->stored_len) {
+        snprintf(why, sizeof why, "block needs %" PRIu32 " stored bytes, file has %zd",
+                 h->stored_len, k);
+        return rd_damaged(r, why);
+    }
+    if (XXH64(r->sbuf, h->stored_len, 0) != h->data_hash)
+        return rd_damaged(r, "data checksum (XXH64) mismatch");
+    const unsigned char *raw = r->sbuf;
+    if (h->codec == ARC_CODEC_LZ4) {
+        if (grow(&r->rbuf, &r->rcap, h->raw_len) != SHJ_OK) return rd_nomem(r);
+        int n = LZ4_decompress_safe((const char *)r->sbuf, (char *)r->rbuf, (int)h->stored_len,
+                                    (int)h->raw_len);
+        if (n != (int)h->raw_len) {
+            snprintf(why, sizeof why, "lz4 decompression gave %d bytes, header says %" PRIu32, n,
+                     h->raw_len);
+            return rd_damaged(r, why);
+        }
+        raw = r->rbuf;
+    }
+    const char *bad = check_framing(raw, h, why, sizeof why);
+    if (bad) return rd_damaged(r, bad);
+    r->bh = *h;
+    r->rp = raw;
+    r->rend = raw + h->raw_len;
+    r->left = h->n_records;
+    r->prev_seq = 0;
+    r->prev_recv = 0;
+    r->good = r->off = end;
+    return 1;
+}
+
+static int rd_load_block(arc_reader *r, int verify, uint64_t file_size) {
     arc_block_hdr h;
-    if (arc__block_hdr_decode(hdr, &h, why, sizeof why) != SHJ_OK) return rd_damaged(r, why);
-    uint64_t end = r->off + ARC_BLOCK_HDR_BYTES + h.stored_len;
+    int k = rd_read_header(r, &h);
+    if (k != 1) return k;
     if (!verify) {
+        uint64_t end = r->off + ARC_BLOCK_HDR_BYTES + h.stored_len;
         if (end > file_size) {
+            char why[200];
             snprintf(why, sizeof why, "block needs %" PRIu32 " stored bytes, file has %" PRIu64,
                      h.stored_len, file_size - r->off - ARC_BLOCK_HDR_BYTES);
             return rd_damaged(r, why);
@@ -247,38 +298,25 @@ static int rd_load_block(arc_reader *r, int verify, uint64_t file_size) {
         r->good = r->off = end;
         return 1;
     }
-    if (grow(&r->sbuf, &r->scap, h.stored_len) != SHJ_OK) return rd_nomem(r);
-    k = pread_full(r->fd, r->sbuf, h.stored_len, r->off + ARC_BLOCK_HDR_BYTES);
-    if (k < 0) return rd_io_error(r, "read");
-    if ((uint64_t)k < h.stored_len) {
-        snprintf(why, sizeof why, "block needs %" PRIu32 " stored bytes, file has %zd",
-                 h.stored_len, k);
-        return rd_damaged(r, why);
-    }
-    if (XXH64(r->sbuf, h.stored_len, 0) != h.data_hash)
-        return rd_damaged(r, "data checksum (XXH64) mismatch");
-    const unsigned char *raw = r->sbuf;
-    if (h.codec == ARC_CODEC_LZ4) {
-        if (grow(&r->rbuf, &r->rcap, h.raw_len) != SHJ_OK) return rd_nomem(r);
-        int n = LZ4_decompress_safe((const char *)r->sbuf, (char *)r->rbuf, (int)h.stored_len,
-                                    (int)h.raw_len);
-        if (n != (int)h.raw_len) {
-            snprintf(why, sizeof why, "lz4 decompression gave %d bytes, header says %" PRIu32, n,
-                     h.raw_len);
-            return rd_damaged(r, why);
-        }
-        raw = r->rbuf;
-    }
-    const char *bad = check_framing(raw, &h, why, sizeof why);
-    if (bad) return rd_damaged(r, bad);
-    r->bh = h;
-    r->rp = raw;
-    r->rend = raw + h.raw_len;
-    r->left = h.n_records;
-    r->prev_seq = 0;
-    r->prev_recv = 0;
-    r->good = r->off = end;
-    return 1;
+    return rd_load_body(r, &h);
+}
+
+/* The next record of the current block (r->left > 0; framing already
+ * validated by check_framing, so nothing can fail here). */
+static inline void rd_walk(arc_reader *r, arc_record *rec) {
+    uint64_t len = 0, ds = 0, dr = 0;
+    r->rp += arc__get_varint(r->rp, r->rend, &len);
+    r->rp += arc__get_varint(r->rp, r->rend, &ds);
+    r->rp += arc__get_varint(r->rp, r->rend, &dr);
+    r->prev_seq += arc__unzigzag(ds);
+    r->prev_recv += arc__unzigzag(dr);
+    rec->seq = r->prev_seq;
+    rec->recv_ns = (int64_t)r->prev_recv;
+    rec->tag = *r->rp++;
+    rec->len = (uint32_t)len;
+    rec->data = (const char *)r->rp;
+    r->rp += len;
+    r->left--;
 }
 
 /* Opens the file header. fd is borrowed when owns_fd is 0. Returns the
@@ -343,30 +381,25 @@ int arc_reader_next(arc_reader *r, arc_record *rec) {
         int k = r->pf ? pf_next_block(r) : rd_load_block(r, 1, 0);
         if (k <= 0) return k;
     }
-    /* Already validated by check_framing: no failure is possible here. */
-    uint64_t len = 0, ds = 0, dr = 0;
-    r->rp += arc__get_varint(r->rp, r->rend, &len);
-    r->rp += arc__get_varint(r->rp, r->rend, &ds);
-    r->rp += arc__get_varint(r->rp, r->rend, &dr);
-    r->prev_seq += arc__unzigzag(ds);
-    r->prev_recv += arc__unzigzag(dr);
-    rec->seq = r->prev_seq;
-    rec->recv_ns = (int64_t)r->prev_recv;
-    rec->tag = *r->rp++;
-    rec->len = (uint32_t)len;
-    rec->data = (const char *)r->rp;
-    r->rp += len;
-    r->left--;
-    if (r->pf) {
+    rd_walk(r, rec);
+    r->rec_index++;
+    if (r->pf && !r->block_state) {
         /* The block was decoded on the other core: its lines are not in this
          * core's cache. Keep the next ARC_PF_AHEAD bytes (~10 records) on
-         * their way while the caller parses, each line asked for once. */
+         * their way while the caller parses, each line asked for once. (A
+         * decode hook has already read them: its caller reads its own
+         * state instead.) */
         const unsigned char *base = r->rend - r->bh.raw_len;
         size_t want = (size_t)(r->rp - base) + ARC_PF_AHEAD;
         if (want > r->bh.raw_len) want = r->bh.raw_len;
         for (; r->pf_next < want; r->pf_next += 64) __builtin_prefetch(base + r->pf_next);
     }
     return 1;
+}
+
+void *arc_reader_block_state(const arc_reader *r, size_t *index) {
+    if (index) *index = r->rec_index ? r->rec_index - 1 : 0;
+    return r->block_state;
 }
 
 const char *arc_reader_error(const arc_reader *r) { return r->state == -1 ? r->err : ""; }
@@ -384,39 +417,72 @@ void arc_reader_close(arc_reader *r) {
 
 /* Prefetching ============================================================= */
 
-/* Why a thread: replay spends ~1/3 of its loop-thread time here (pread,
- * XXH64, LZ4) and the rest parsing, which must stay on the loop (it interns
- * instruments). The prefetch thread runs rd_load_block on a reader of its
- * own (sharing the fd: pread has no file position) and hands each verified
- * block over by swapping its decode buffer with a free slot's, so the owner
- * thread walks frames in memory that no other thread touches any more, and
- * nothing is allocated per block once every buffer has reached the largest
- * block size. */
+/* Why threads: replay spends ~1/3 of its loop-thread time loading blocks
+ * (pread, XXH64, LZ4) and the rest parsing. Read-ahead workers run the very
+ * same rd_read_header / rd_load_body on readers of their own (sharing the
+ * fd: pread has no file position) and hand each verified block over by
+ * swapping their decode buffer with a free slot's, so the owner walks frames
+ * in memory no other thread touches any more, and nothing is allocated per
+ * block once every buffer has reached the largest block size.
+ *
+ * Several workers load different blocks at once. Blocks are claimed in file
+ * order under the lock (a block's header says where the next one starts, so
+ * claiming reads the 32-byte header there; the body is loaded outside the
+ * lock), and the owner takes them in claim order, so records come out in
+ * file order whatever order the workers finish in. The first block, by file
+ * order, that is missing (end of file) or fails a check ends the stream
+ * there; blocks claimed after it are dropped unread by the owner. So the
+ * owner sees exactly the synchronous reader's records, error and offsets.
+ *
+ * A decode hook (arc_reader_open_decoding) runs on the worker after its
+ * block passed every check: replay parses the block's payloads there, so
+ * the parse runs on as many cores as there are workers. */
 
 #define ARC_PREFETCH_MAX_DEPTH 64
+#define ARC_PREFETCH_MAX_WORKERS 8
 
-/* One decoded block on its way from the prefetch thread to the owner. */
+/* One decoded block on its way from a worker to the owner. */
 typedef struct pf_slot {
     unsigned char *buf;        /* raw (decoded) bytes of the block; recycled */
     size_t cap;
     arc_block_hdr bh;
     uint64_t end;              /* file offset after the block: the new good offset */
+    int ready;                 /* loaded (and decoded): the owner may take it */
+    void *state;               /* the decode hook's, kept across reuses of the slot */
 } pf_slot;
 
-/* Ownership: slots tail .. head-1 (mod n_slots) are filled; the owner reads
- * slot tail while `holding`; every other slot belongs to the thread. head and
- * tail move only under mu, which orders the slot contents between threads. */
-struct arc_prefetch {
+typedef struct pf_worker {
     pthread_t thread;
+    int started;
+    struct arc_prefetch *pf;
+    arc_reader *w;             /* this worker's reader: buffers and error text */
+    arc_record *recs;          /* the block's records, for the decode hook */
+    size_t recs_cap;
+} pf_worker;
+
+/* Ownership: blocks tail .. claimed-1 are in slots (index % n_slots); a
+ * claimed slot belongs to its worker until `ready`, then to the owner, who
+ * reads slot tail while `holding`. Everything below moves only under mu,
+ * which also orders the slot contents between threads. */
+struct arc_prefetch {
     pthread_mutex_t mu;
-    pthread_cond_t filled_cv;  /* thread -> owner: a slot was filled, or the thread ended */
-    pthread_cond_t free_cv;    /* owner -> thread: a slot was released, or stop */
-    arc_reader *w;             /* the thread's reader; the owner reads it only after `ended` */
-    uint64_t head;             /* blocks filled so far */
+    pthread_cond_t filled_cv;  /* worker -> owner: a slot is ready, or the stream ended */
+    pthread_cond_t free_cv;    /* owner -> workers: a slot was released, or stop */
+    arc_decode_hook hook;      /* hook.decode == NULL: plain read-ahead */
+    uint64_t next_off;         /* header of the next block to claim */
+    uint64_t claimed;          /* blocks claimed so far */
     uint64_t tail;             /* blocks released by the owner */
     int holding;               /* the owner is walking slot tail */
-    int ended;                 /* the thread hit clean EOF or damage (w->state) and quit */
+    int no_more;               /* a claim or a load ended the stream: claim nothing more */
+    int ended;                 /* end_* describe where the stream ends */
+    uint64_t end_index;        /* first block (claim order) that is EOF or bad */
+    int end_state;             /* 1 clean EOF, -1 damaged / I/O error */
+    int end_io_error;
+    uint64_t end_off;          /* its file offset: the good offset there */
+    char end_err[sizeof(((arc_reader *)0)->err)];
     int stop;                  /* the owner closes the reader early */
+    int n_workers;
+    pf_worker *workers;
     size_t n_slots;            /* depth + 1: depth blocks ahead of the one being walked */
     pf_slot slots[];
 };
@@ -430,63 +496,111 @@ static void swap_buf(unsigned char **a, size_t *acap, unsigned char **b, size_t 
     *bcap = c;
 }
 
+/* Under mu: block idx (at offset off) ended the stream with w's verdict.
+ * The earliest such block wins: a later one may fail first in time. */
+static void pf_end(arc_prefetch *pf, uint64_t idx, uint64_t off, const arc_reader *w) {
+    if (!pf->ended || idx < pf->end_index) {
+        pf->ended = 1;
+        pf->end_index = idx;
+        pf->end_state = w->state;
+        pf->end_io_error = w->io_error;
+        pf->end_off = off;
+        if (w->state == -1) memcpy(pf->end_err, w->err, sizeof pf->end_err);
+    }
+    pf->no_more = 1;
+    pthread_cond_broadcast(&pf->filled_cv);
+    pthread_cond_broadcast(&pf->free_cv);
+}
+
+/* Runs the decode hook over the block w just loaded. */
+static int pf_decode(pf_worker *wk, pf_slot *s) {
+    arc_reader *w = wk->w;
+    size_t n = w->left;
+    if (n > wk->recs_cap) {
+        arc_record *nr = realloc(wk->recs, n * sizeof *nr);
+        if (!nr) return rd_nomem(w);
+        wk->recs = nr;
+        wk->recs_cap = n;
+    }
+    for (size_t i = 0; i < n; i++) rd_walk(w, &wk->recs[i]);
+    wk->pf->hook.decode(wk->pf->hook.ctx, &s->state, wk->recs, n);
+    return 1;
+}
+
 static void *pf_main(void *arg) {
-    arc_prefetch *pf = arg;
-    arc_reader *w = pf->w;
+    pf_worker *wk = arg;
+    arc_prefetch *pf = wk->pf;
+    arc_reader *w = wk->w;
     pthread_mutex_lock(&pf->mu);
     for (;;) {
-        while (!pf->stop && pf->head - pf->tail == pf->n_slots)
+        while (!pf->stop && !pf->no_more && pf->claimed - pf->tail == pf->n_slots)
             pthread_cond_wait(&pf->free_cv, &pf->mu);
-        if (pf->stop) break;
-        pf_slot *s = &pf->slots[pf->head % pf->n_slots];
+        if (pf->stop || pf->no_more) break;
+        /* Claim the next block: its header says where the one after starts. */
+        uint64_t idx = pf->claimed, off = pf->next_off;
+        arc_block_hdr h;
+        w->off = off;
+        int k = rd_read_header(w, &h);
+        if (k != 1) {
+            pf_end(pf, idx, off, w);
+            break;
+        }
+        pf->next_off = off + ARC_BLOCK_HDR_BYTES + h.stored_len;
+        pf->claimed++;
+        pf_slot *s = &pf->slots[idx % pf->n_slots];
+        s->ready = 0;
         pthread_mutex_unlock(&pf->mu);
-        /* The slot is the thread's until head moves past it: I/O and decoding
-         * run without the lock. */
-        int k = rd_load_block(w, 1, 0);
+        /* The slot is this worker's until it is ready: I/O, decoding and
+         * the hook run without the lock. */
+        k = rd_load_body(w, &h);
         if (k == 1) {
-            if (w->bh.codec == ARC_CODEC_LZ4) swap_buf(&w->rbuf, &w->rcap, &s->buf, &s->cap);
+            /* the hook walks the frames in w's buffer, before it moves */
+            if (pf->hook.decode) k = pf_decode(wk, s);
+            if (h.codec == ARC_CODEC_LZ4) swap_buf(&w->rbuf, &w->rcap, &s->buf, &s->cap);
             else swap_buf(&w->sbuf, &w->scap, &s->buf, &s->cap);
-            s->bh = w->bh;
+            s->bh = h;
             s->end = w->good;
         }
         pthread_mutex_lock(&pf->mu);
         if (k != 1) {
-            pf->ended = 1;
-            pthread_cond_signal(&pf->filled_cv);
+            pf_end(pf, idx, off, w);
             break;
         }
-        pf->head++;
-        pthread_cond_signal(&pf->filled_cv);
+        s->ready = 1;
+        pthread_cond_broadcast(&pf->filled_cv);
     }
     pthread_mutex_unlock(&pf->mu);
     return NULL;
 }
 
 /* The owner's rd_load_block: releases the block it walked, takes the next
- * one (waiting for the thread if needed). Same returns and same effects on r
- * as rd_load_block(r, 1, 0). */
+ * one (waiting for the workers if needed). Same returns and same effects on
+ * r as rd_load_block(r, 1, 0). */
 static int pf_next_block(arc_reader *r) {
     arc_prefetch *pf = r->pf;
     pthread_mutex_lock(&pf->mu);
     if (pf->holding) {
         pf->holding = 0;
+        pf->slots[pf->tail % pf->n_slots].ready = 0;
         pf->tail++;
-        pthread_cond_signal(&pf->free_cv);
+        pthread_cond_broadcast(&pf->free_cv);
     }
-    while (pf->head == pf->tail && !pf->ended) pthread_cond_wait(&pf->filled_cv, &pf->mu);
-    if (pf->head == pf->tail) {
-        pthread_mutex_unlock(&pf->mu);
-        /* ended: the thread no longer touches w (it set `ended` under mu
-         * after its last write), so w's verdict can be read here. */
-        const arc_reader *w = pf->w;
-        r->state = w->state;
-        r->io_error = w->io_error;
-        r->good = w->good;
-        r->off = w->off;
-        if (w->state == -1) memcpy(r->err, w->err, sizeof r->err);
-        return w->state == 1 ? 0 : -1;
+    const pf_slot *s;
+    for (;;) {
+        if (pf->ended && pf->tail == pf->end_index) {
+            /* The stream ends here: the verdict was copied under mu. */
+            r->state = pf->end_state;
+            r->io_error = pf->end_io_error;
+            r->good = r->off = pf->end_off;
+            if (pf->end_state == -1) memcpy(r->err, pf->end_err, sizeof r->err);
+            r->block_state = NULL;
+            pthread_mutex_unlock(&pf->mu);
+            return pf->end_state == 1 ? 0 : -1;
+        }
+        s = &pf->slots[pf->tail % pf->n_slots];
+        if (pf->claimed > pf->tail && s->ready) break;
+        pthread_cond_wait(&pf->filled_cv, &pf->mu);
     }
-    const pf_slot *s = &pf->slots[pf->tail % pf->n_slots];
     pf->holding = 1;
     pthread_mutex_unlock(&pf->mu);
     r->bh = s->bh;
@@ -497,65 +611,130 @@ static int pf_next_block(arc_reader *r) {
     r->prev_recv = 0;
     r->good = r->off = s->end;
     r->pf_next = 0;
+    r->block_state = pf->hook.decode ? s->state : NULL;
+    r->rec_index = 0;
     return 1;
 }
 
+/* Frees what pf owns; every worker thread has been joined (or never ran). */
 static void pf_free(arc_prefetch *pf) {
-    for (size_t i = 0; i < pf->n_slots; i++) free(pf->slots[i].buf);
-    arc_reader_close(pf->w);
+    for (size_t i = 0; i < pf->n_slots; i++) {
+        free(pf->slots[i].buf);
+        if (pf->slots[i].state && pf->hook.release) pf->hook.release(pf->hook.ctx, pf->slots[i].state);
+    }
+    for (int i = 0; i < pf->n_workers; i++) {
+        pf_worker *wk = &pf->workers[i];
+        if (wk->w) arc_reader_close(wk->w);
+        free(wk->recs);
+    }
+    free(pf->workers);
     pthread_cond_destroy(&pf->free_cv);
     pthread_cond_destroy(&pf->filled_cv);
     pthread_mutex_destroy(&pf->mu);
     free(pf);
 }
 
-static void pf_stop(arc_reader *r) {
-    arc_prefetch *pf = r->pf;
+static void pf_join(arc_prefetch *pf) {
     pthread_mutex_lock(&pf->mu);
     pf->stop = 1;
-    pthread_cond_signal(&pf->free_cv);
+    pthread_cond_broadcast(&pf->free_cv);
     pthread_mutex_unlock(&pf->mu);
-    /* At most one block load to finish: the thread checks stop before each. */
-    pthread_join(pf->thread, NULL);
-    pf_free(pf);
+    /* At most one block load each to finish: workers check stop before each. */
+    for (int i = 0; i < pf->n_workers; i++)
+        if (pf->workers[i].started) pthread_join(pf->workers[i].thread, NULL);
+}
+
+static void pf_stop(arc_reader *r) {
+    pf_join(r->pf);
+    pf_free(r->pf);
     r->pf = NULL;
+    r->block_state = NULL;
+}
+
+/* Sets up read-ahead on the freshly opened r. Any failure leaves r
+ * synchronous and says why (a hook's caller must know: 0 = running). */
+static int pf_start(arc_reader *r, int depth, int workers, const arc_decode_hook *hook) {
+    if (depth > ARC_PREFETCH_MAX_DEPTH) depth = ARC_PREFETCH_MAX_DEPTH;
+    if (workers < 1) workers = 1;
+    if (workers > ARC_PREFETCH_MAX_WORKERS) workers = ARC_PREFETCH_MAX_WORKERS;
+    /* every worker needs a slot to fill while the owner walks one */
+    if (depth < workers) depth = workers;
+    size_t n = (size_t)depth + 1;
+    arc_prefetch *pf = calloc(1, sizeof *pf + n * sizeof pf->slots[0]);
+    if (!pf) {
+        errno = ENOMEM;
+        return SHJ_ERR;
+    }
+    pf->n_slots = n;
+    pf->next_off = r->off;
+    if (hook) pf->hook = *hook;
+    pthread_mutex_init(&pf->mu, NULL);
+    pthread_cond_init(&pf->filled_cv, NULL);
+    pthread_cond_init(&pf->free_cv, NULL);
+    pf->workers = calloc((size_t)workers, sizeof *pf->workers);
+    if (!pf->workers) {
+        pf_free(pf);
+        errno = ENOMEM;
+        return SHJ_ERR;
+    }
+    pf->n_workers = workers;
+    for (int i = 0; i < workers; i++) {
+        pf_worker *wk = &pf->workers[i];
+        wk->pf = pf;
+        wk->w = malloc(sizeof *wk->w);
+        if (!wk->w) {
+            pf_free(pf);
+            errno = ENOMEM;
+            return SHJ_ERR;
+        }
+        *wk->w = *r; /* header parsed, at the first block, no buffers yet */
+        wk->w->owns_fd = 0;
+    }
+    /* Signals stay with the loop thread (libev's handlers). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = 0;
+    for (int i = 0; i < workers && rc == 0; i++) {
+        rc = pthread_create(&pf->workers[i].thread, NULL, pf_main, &pf->workers[i]);
+        pf->workers[i].started = rc == 0;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pf_join(pf);
+        pf_free(pf);
+        errno = rc; /* pthread_create's reason, for the caller's message */
+        return SHJ_ERR;
+    }
+    r->pf = pf;
+    return SHJ_OK;
 }
 
 arc_reader *arc_reader_open_prefetch(const char *path, int depth, char *err, size_t errlen) {
     arc_reader *r = arc_reader_open(path, err, errlen);
     if (!r || depth <= 0) return r;
-    if (depth > ARC_PREFETCH_MAX_DEPTH) depth = ARC_PREFETCH_MAX_DEPTH;
-    size_t n = (size_t)depth + 1;
-    arc_prefetch *pf = calloc(1, sizeof *pf + n * sizeof pf->slots[0]);
-    arc_reader *w = malloc(sizeof *w);
-    /* Whatever fails below, the synchronous reader gives the same results:
-     * fall back to it rather than fail the open. */
-    if (!pf || !w) {
-        free(pf);
-        free(w);
-        shj_log(SHJ_LOG_WARN, "archive: %s: no memory for read-ahead, reading synchronously", path);
-        return r;
+    /* Whatever fails, the synchronous reader gives the same results: fall
+     * back to it rather than fail the open. */
+    if (pf_start(r, depth, 1, NULL) != SHJ_OK)
+        shj_log(SHJ_LOG_WARN, "archive: %s: no read-ahead (%s), reading synchronously", path,
+                strerror(errno));
+    return r;
+}
+
+arc_reader *arc_reader_open_decoding(const char *path, int depth, int workers,
+                                     const arc_decode_hook *hook, char *err, size_t errlen) {
+    arc_reader *r = arc_reader_open(path, err, errlen);
+    if (!r) return NULL;
+    if (!hook || !hook->decode) {
+        shj_fail(err, errlen, "file %s: arc_reader_open_decoding needs a decode hook", path);
+        arc_reader_close(r);
+        return NULL;
     }
-    *w = *r; /* header parsed, at the first block, no buffers yet */
-    w->owns_fd = 0;
-    pf->w = w;
-    pf->n_slots = n;
-    pthread_mutex_init(&pf->mu, NULL);
-    pthread_cond_init(&pf->filled_cv, NULL);
-    pthread_cond_init(&pf->free_cv, NULL);
-    /* Signals stay with the loop thread (libev's handlers). */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&pf->thread, NULL, pf_main, pf);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        shj_log(SHJ_LOG_WARN, "archive: %s: no read-ahead thread (%s), reading synchronously",
-                path, strerror(rc));
-        pf_free(pf);
-        return r;
+    if (pf_start(r, depth < 1 ? 1 : depth, workers, hook) != SHJ_OK) {
+        shj_fail(err, errlen, "file %s: cannot start read-ahead threads: %s", path, strerror(errno));
+        arc_reader_close(r);
+        return NULL;
     }
-    r->pf = pf;
     return r;
 }
 

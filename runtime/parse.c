@@ -10,8 +10,10 @@
  *    (js_dec_parse, the same code as dec_parse): no double anywhere;
  *  - on PSR_MALFORMED, err says which payload kind, which field and why, or
  *    the byte offset where the JSON went wrong.
- * Not thread-safe, because inst_intern and the two memos below are not: call
- * it from the loop thread.
+ * Threads: psr_parse_payload is thread-safe (its only state is the caller's
+ * psr_memo); psr_resolve, and so psr_parse, belong to the loop thread
+ * because inst_intern and the code memo do. Replay runs the first half on
+ * its read-ahead threads and the second on the loop (src_replay.c).
  *
  * DESIGN. A schema-specific scanner, not a DOM: it walks the object's keys
  * once and converts each known value in place into its shj_event slot;
@@ -592,41 +594,35 @@ static int parse_time(const char *v, size_t n, int64_t *ns_of_day) {
 typedef struct {
     int64_t day_ns;    /* the date's Taipei midnight as UTC ns */
     int64_t ns_of_day;
-    size_t code_len;
+    psr_memo *memo;    /* the caller's: see date_day_ns */
 } parsed_extra;
 
-/* The last valid date text seen and its midnight. Every payload of a
- * session carries the same "YYYY-MM-DD", so converting it (parse_date's
- * checks plus the civil-to-days arithmetic, ~160 instructions) once per
- * distinct date instead of once per payload is a measurable share of a
- * ~4000-instruction parse. Only validated dates enter it, and a hit needs
- * all 10 bytes equal, so the result is exactly what parsing would give.
- * Plain static state: psr_parse is loop-thread only anyway (inst_intern).
- * lo == 0 means empty: no valid date starts with NUL bytes. */
-static struct {
-    uint64_t lo;  /* bytes 0..8 of the date text */
-    uint16_t hi;  /* bytes 8..10 */
-    int64_t day_ns;
-} date_memo;
-
+/* The last valid date text seen and its midnight (psr_memo, parse.h). Every
+ * payload of a session carries the same "YYYY-MM-DD", so converting it
+ * (parse_date's checks plus the civil-to-days arithmetic, ~160 instructions)
+ * once per distinct date instead of once per payload is a measurable share
+ * of a ~4000-instruction parse. Only validated dates enter it, and a hit
+ * needs all 10 bytes equal, so the result is exactly what parsing would
+ * give. The memo is the caller's, so that threads parsing at once never
+ * share one. lo == 0 means empty: no valid date starts with NUL bytes. */
 /* "YYYY-MM-DD" (n bytes at v) -> its Taipei midnight as UTC ns; -1 if bad. */
-static inline int date_day_ns(const char *v, size_t n, int64_t *day_ns) {
+static inline int date_day_ns(psr_memo *memo, const char *v, size_t n, int64_t *day_ns) {
     uint64_t lo = 0;
-    uint16_t hi = 0;
+    uint64_t hi = 0;
     if (n == 10) {
         memcpy(&lo, v, 8);
         memcpy(&hi, v + 8, 2);
-        if (lo == date_memo.lo && hi == date_memo.hi) {
-            *day_ns = date_memo.day_ns;
+        if (lo == memo->date_lo && hi == memo->date_hi) {
+            *day_ns = memo->day_ns;
             return 0;
         }
     }
     int y, m, d;
     if (parse_date(v, n, &y, &m, &d) != 0) return -1;
     *day_ns = clk_taipei_to_utc_ns(y, m, d, 0, 0, 0, 0);
-    date_memo.lo = lo; /* n == 10 here: parse_date accepts nothing else */
-    date_memo.hi = hi;
-    date_memo.day_ns = *day_ns;
+    memo->date_lo = lo; /* n == 10 here: parse_date accepts nothing else */
+    memo->date_hi = hi;
+    memo->day_ns = *day_ns;
     return 0;
 }
 
@@ -687,11 +683,10 @@ static __attribute__((noinline)) int read_field(scan *s, int f, shj_event *ev, p
          * so equal payloads always give byte-identical events (replay digests). */
         memset(ev->code, 0, sizeof ev->code);
         memcpy(ev->code, str, n);
-        x->code_len = n;
         return 0;
     }
     if (f == F_DATE) {
-        if (date_day_ns(str, n, &x->day_ns) != 0) return bad_value(s, "date", str, n);
+        if (date_day_ns(x->memo, str, n, &x->day_ns) != 0) return bad_value(s, "date", str, n);
         return 0;
     }
     if (parse_time(str, n, &x->ns_of_day) != 0) return bad_value(s, "time", str, n);
@@ -965,11 +960,10 @@ static inline const char *fast_field(const char *p, const char *e, int f, shj_ev
             if ((unsigned char)str[i] <= 0x20 || (unsigned char)str[i] >= 0x7f) return NULL;
         memcpy(ev->code, str, n);
         memset(ev->code + n, 0, sizeof ev->code - n); /* no tail from a repeated key */
-        x->code_len = n;
         return q;
     case T_DATE: /* "YYYY-MM-DD": parse_date checks every byte, so no string scan */
         if (e - p < 12 || p[0] != '"' || p[11] != '"' ||
-            date_day_ns(p + 1, 10, &x->day_ns) != 0)
+            date_day_ns(x->memo, p + 1, 10, &x->day_ns) != 0)
             return NULL;
         return p + 12;
     case T_TIME: /* "HH:MM:SS.ffffff" likewise; other lengths take fast_str */
@@ -1263,7 +1257,8 @@ static int parse_control(scan *s) {
     return 0;
 }
 
-int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, size_t errlen) {
+int psr_parse_payload(psr_memo *memo, int tag, const char *json, size_t len, shj_event *out,
+                      char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     scan s = {json, json + len, json, tag, err, errlen, "", 0};
     if (!json) s.p = s.end = s.base = "";
@@ -1276,9 +1271,9 @@ int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, 
         return PSR_MALFORMED;
     }
     const tag_def *td = &tag_defs[tag];
-    int is_book = td->is_book, exchange = td->exchange, sec_type = td->sec_type;
+    int is_book = td->is_book;
 
-    parsed_extra x = {0, 0, 0};
+    parsed_extra x = {0, 0, memo};
     uint64_t seen = 0;
     if (parse_object(&s, tag, is_book, out, &x, &seen) != 0) return PSR_MALFORMED;
 
@@ -1288,27 +1283,40 @@ int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, 
         fail(&s, "missing required field \"%s\"", fields[f].name);
         return PSR_MALFORMED;
     }
+    out->kind = td->kind;
+    out->exchange = td->exchange;
+    out->sec_type = td->sec_type;
+    out->payload_tag = (uint8_t)tag;
+    out->ts_exch_ns = x.day_ns + x.ns_of_day;
+    return PSR_EVENT;
+}
 
+int psr_resolve(shj_event *ev, char *err, size_t errlen) {
     const inst_info *info;
-    uint32_t id = code_lookup(out->code, &info);
+    uint32_t id = code_lookup(ev->code, &info);
     if (id == 0) {
-        id = inst_intern(out->code, x.code_len, exchange, sec_type);
+        /* the tag's defaults, as psr_parse_payload set them */
+        id = inst_intern(ev->code, strnlen(ev->code, sizeof ev->code), ev->exchange, ev->sec_type);
         if (id == 0) {
-            fail(&s, "instrument table full, cannot add \"%s\"", out->code);
+            shj_fail(err, errlen, "%s: instrument table full, cannot add \"%.*s\"",
+                     psr_tag_name(ev->payload_tag), (int)sizeof ev->code, ev->code);
             return PSR_MALFORMED;
         }
-        code_remember(out->code, id);
+        code_remember(ev->code, id);
         info = inst_get(id);
     }
     if (info) { /* a subscription may know better than the tag's default */
-        if (info->exchange) exchange = info->exchange;
-        if (info->sec_type) sec_type = info->sec_type;
+        if (info->exchange) ev->exchange = info->exchange;
+        if (info->sec_type) ev->sec_type = info->sec_type;
     }
-    out->kind = td->kind;
-    out->exchange = (uint8_t)exchange;
-    out->sec_type = (uint8_t)sec_type;
-    out->payload_tag = (uint8_t)tag;
-    out->inst_id = id;
-    out->ts_exch_ns = x.day_ns + x.ns_of_day;
+    ev->inst_id = id;
     return PSR_EVENT;
+}
+
+/* The loop thread's memo for psr_parse. */
+static psr_memo loop_memo;
+
+int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, size_t errlen) {
+    int rc = psr_parse_payload(&loop_memo, tag, json, len, out, err, errlen);
+    return rc == PSR_EVENT ? psr_resolve(out, err, errlen) : rc;
 }

@@ -55,4 +55,23 @@ const char *psr_tag_name(int tag);
  * source_id: the source does. json need not be NUL-terminated. */
 int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, size_t errlen);
 
+/* psr_parse in two halves, for parsing off the loop thread (replay's
+ * read-ahead threads). psr_parse(...) == psr_parse_payload(...) followed,
+ * on PSR_EVENT, by psr_resolve(out): same event, same errors.
+ *
+ * psr_parse_payload is thread-safe: it reads only its arguments and keeps
+ * its memo (the last date seen) in *memo, which one thread at a time may
+ * use (zero it before the first call). It leaves inst_id 0 and exchange /
+ * sec_type at the tag's defaults. */
+typedef struct psr_memo {
+    uint64_t date_lo, date_hi; /* the last valid "YYYY-MM-DD" seen (bytes 0..8, 8..10) */
+    int64_t day_ns;            /* its Taipei midnight, UTC ns */
+} psr_memo;
+int psr_parse_payload(psr_memo *memo, int tag, const char *json, size_t len, shj_event *out,
+                      char *err, size_t errlen);
+/* Loop thread only (the instrument table): sets ev->inst_id, and exchange /
+ * sec_type from the instrument's record when it knows better. PSR_EVENT, or
+ * PSR_MALFORMED when the instrument table is full. */
+int psr_resolve(shj_event *ev, char *err, size_t errlen);
+
 #endif

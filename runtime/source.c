@@ -42,12 +42,11 @@ static void log_bad_once(src_source *s, int tag, const char *what, const char *d
             what, (unsigned long long)s->next_seq, show, data, len > 300 ? "..." : "");
 }
 
-/* ev: the slot the caller claimed (src_ready / src_deliver_recorded made sure
- * there is one). */
-static int parse_and_publish(src_source *s, shj_event *ev, int tag, const char *data, size_t len,
-                             int64_t recv_ns, uint64_t seq, uint32_t extra_flags) {
-    char err[200];
-    int rc = psr_parse(tag, data, len, ev, err, sizeof err);
+/* ev: the slot the caller claimed, holding the parser's result rc (err
+ * says why when it is not an event): count it, and commit it if it is one. */
+static int publish(src_source *s, shj_event *ev, int rc, const char *err, int tag,
+                   const char *data, size_t len, int64_t recv_ns, uint64_t seq,
+                   uint32_t extra_flags) {
     if (rc == PSR_CONTROL) {
         s->counters.control++;
         return SHJ_OK; /* slot not committed: it is reused by the next claim */
@@ -68,6 +67,15 @@ static int parse_and_publish(src_source *s, shj_event *ev, int tag, const char *
     s->counters.events++;
     if (ev->kind < SHJ_KIND_MAX) s->counters.per_kind[ev->kind]++;
     return SHJ_OK;
+}
+
+/* ev: the slot the caller claimed (src_ready / src_deliver_recorded made sure
+ * there is one). */
+static int parse_and_publish(src_source *s, shj_event *ev, int tag, const char *data, size_t len,
+                             int64_t recv_ns, uint64_t seq, uint32_t extra_flags) {
+    char err[200];
+    int rc = psr_parse(tag, data, len, ev, err, sizeof err);
+    return publish(s, ev, rc, err, tag, data, len, recv_ns, seq, extra_flags);
 }
 
 int src_deliver(src_source *s, int tag, const char *data, size_t len, int64_t recv_ns) {
@@ -107,6 +115,21 @@ int src_deliver_recorded(src_source *s, int tag, const char *data, size_t len, i
     s->next_seq = seq;
     s->counters.payloads++;
     return parse_and_publish(s, ev, tag, data, len, recv_ns, seq, extra_flags);
+}
+
+int src_deliver_parsed(src_source *s, const shj_event *parsed, int tag, const char *data,
+                       size_t len, int64_t recv_ns, uint64_t seq, uint32_t extra_flags) {
+    shj_event *ev = s->bus ? bus_claim(s->bus) : NULL;
+    if (!ev) {
+        s->counters.pauses++;
+        return SHJ_AGAIN;
+    }
+    s->next_seq = seq;
+    s->counters.payloads++;
+    *ev = *parsed;
+    char err[200];
+    int rc = psr_resolve(ev, err, sizeof err);
+    return publish(s, ev, rc, err, tag, data, len, recv_ns, seq, extra_flags);
 }
 
 int src_publish_status(src_source *s, int status, const char *code, int64_t gap_start_ns,

@@ -91,6 +91,12 @@ int src_deliver_flags(src_source *s, int tag, const char *data, size_t len, int6
 /* Replay: keep the recorded seq and recv time, do not archive again. */
 int src_deliver_recorded(src_source *s, int tag, const char *data, size_t len, int64_t recv_ns,
                          uint64_t seq, uint32_t extra_flags);
+/* The same, for a payload already parsed off the loop: parsed is what
+ * psr_parse_payload made of (tag, data, len) and returned PSR_EVENT for;
+ * psr_resolve finishes it here, so the published event is exactly the one
+ * src_deliver_recorded would publish. data/len are only shown in errors. */
+int src_deliver_parsed(src_source *s, const shj_event *parsed, int tag, const char *data,
+                       size_t len, int64_t recv_ns, uint64_t seq, uint32_t extra_flags);
 /* Publish a status event (connected, gap, ...) for code ("" = whole source). */
 int src_publish_status(src_source *s, int status, const char *code, int64_t gap_start_ns,
                        int64_t gap_end_ns, int http_status, const char *detail);

@@ -10,10 +10,18 @@
  * progress line is its own 0.5 s timer and only runs on a terminal (or when
  * asked), so that logs and pipes stay clean.
  *
- * Files are read with arc_reader_open_prefetch: a thread per open file reads,
- * verifies and decompresses the next RPL_PREFETCH blocks while the loop
- * parses the current one (parsing must stay on the loop: it interns
- * instruments). Same records, same errors as the synchronous reader.
+ * Parsing runs off the loop. Files are read with arc_reader_open_decoding:
+ * `workers` read-ahead threads each load a whole block (pread, XXH64, LZ4)
+ * and run psr_parse_payload over its payloads into the block's own event
+ * array (rpl_block), several blocks at once; the loop then only finishes
+ * each event (psr_resolve: instrument ids are the loop's) and copies it
+ * into the bus. psr_parse is exactly psr_parse_payload + psr_resolve, so
+ * the events are the ones src_deliver_recorded would publish; payloads the
+ * workers did not turn into an event (heartbeats, malformed ones, a block
+ * whose arrays could not be allocated) take src_deliver_recorded on the
+ * loop, which parses them again and counts and logs them like live ones.
+ * Why: parsing is ~3/4 of replay's work and the loop thread is one core;
+ * bench/bench_replay.c measures the two ways side by side.
  */
 #include "src_replay.h"
 
@@ -34,7 +42,7 @@
 #include "sim.h"
 
 #define BATCH 4096
-#define RPL_PREFETCH 4 /* blocks read ahead (~256 KiB raw each by default) */
+#define RPL_MAX_WORKERS 4
 #define MAX_FILTER 256
 #define PROGRESS_S 0.5
 
@@ -57,6 +65,7 @@ typedef struct rpl_source {
     size_t n_filter, n_alias;
     char alias_date[11];         /* date the aliases are resolved for ("" = none yet) */
     double speed;
+    int workers;                 /* parsing read-ahead threads (0 = parse on the loop) */
     int64_t max_gap_ns;
     int progress;
     uint32_t extra_flags;
@@ -239,6 +248,67 @@ static int passes(rpl_source *r, const arc_record *rec) {
 
 /* ---- reading ------------------------------------------------------------- */
 
+/* One block's payloads as the read-ahead workers parsed them (see DESIGN). */
+typedef struct rpl_block {
+    size_t n;          /* records parsed: ev[i] / rc[i] for i < n */
+    size_t cap;
+    shj_event *ev;
+    signed char *rc;   /* psr_parse_payload's result per record */
+    psr_memo memo;     /* the parser's memo: one block is parsed by one thread */
+} rpl_block;
+
+/* Runs on a read-ahead worker: touches only its block's state. */
+static void rpl_decode(void *ctx, void **state, const arc_record *recs, size_t n) {
+    SHJ_UNUSED(ctx);
+    rpl_block *b = *state;
+    if (!b && !(b = *state = calloc(1, sizeof *b))) return; /* the loop parses it */
+    b->n = 0;
+    if (n > b->cap) {
+        free(b->ev);
+        free(b->rc);
+        b->ev = aligned_alloc(64, n * sizeof *b->ev); /* a multiple of 64: events are 256 B */
+        b->rc = malloc(n);
+        if (!b->ev || !b->rc) {
+            free(b->ev);
+            free(b->rc);
+            b->ev = NULL;
+            b->rc = NULL;
+            b->cap = 0;
+            return; /* the loop parses this block's payloads itself */
+        }
+        b->cap = n;
+    }
+    for (size_t i = 0; i < n; i++)
+        b->rc[i] = (signed char)psr_parse_payload(&b->memo, recs[i].tag, recs[i].data, recs[i].len,
+                                                  &b->ev[i], NULL, 0);
+    b->n = n;
+}
+
+static void rpl_release(void *ctx, void *state) {
+    SHJ_UNUSED(ctx);
+    rpl_block *b = state;
+    free(b->ev);
+    free(b->rc);
+    free(b);
+}
+
+static const arc_decode_hook rpl_hook = {rpl_decode, rpl_release, NULL};
+
+/* Read-ahead threads by default: one core stays for the loop, at least two
+ * workers (one would parse no faster than the loop), at most four (the
+ * loop's own share per event caps the gain). */
+static int default_workers(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 1) return 1;
+    return n - 1 < 2 ? 2 : n - 1 > RPL_MAX_WORKERS ? RPL_MAX_WORKERS : (int)(n - 1);
+}
+
+static arc_reader *open_file(rpl_source *r, const char *path, char *err, size_t errlen) {
+    if (r->workers <= 0) return arc_reader_open_prefetch(path, 4, err, errlen);
+    /* every worker a block to fill, and as many ready for the loop */
+    return arc_reader_open_decoding(path, 2 * r->workers + 2, r->workers, &rpl_hook, err, errlen);
+}
+
 static void close_current(rpl_source *r, int bad) {
     if (r->rd) arc_reader_close(r->rd);
     r->rd = NULL;
@@ -254,7 +324,7 @@ static int next_record(rpl_source *r) {
         if (!r->rd) {
             if (r->cur >= r->n_files) return 0;
             char err[256];
-            r->rd = arc_reader_open_prefetch(r->files[r->cur], RPL_PREFETCH, err, sizeof err);
+            r->rd = open_file(r, r->files[r->cur], err, sizeof err);
             if (!r->rd) {
                 shj_log(SHJ_LOG_ERROR, "replay %s: %s: cannot open, skipped: %s", r->base.name,
                         r->files[r->cur], err);
@@ -382,8 +452,13 @@ static void pump(rpl_source *r) {
             pause_source(r);
             return;
         }
-        int rc = src_deliver_recorded(&r->base, r->rec.tag, r->rec.data, r->rec.len,
-                                      r->rec.recv_ns, r->rec.seq, r->extra_flags);
+        size_t idx;
+        const rpl_block *b = arc_reader_block_state(r->rd, &idx);
+        int rc = b && idx < b->n && b->rc[idx] == PSR_EVENT
+                     ? src_deliver_parsed(&r->base, &b->ev[idx], r->rec.tag, r->rec.data,
+                                          r->rec.len, r->rec.recv_ns, r->rec.seq, r->extra_flags)
+                     : src_deliver_recorded(&r->base, r->rec.tag, r->rec.data, r->rec.len,
+                                            r->rec.recv_ns, r->rec.seq, r->extra_flags);
         if (rc == SHJ_AGAIN) { /* counted as a pause by the source layer */
             stop_watchers(r);
             r->base.state = SRC_PAUSED;
@@ -540,6 +615,8 @@ src_source *rpl_new(const char *name, const rpl_opts *o, char *err, size_t errle
     }
     r->st.files = r->n_files;
     r->speed = o->speed > 0 ? o->speed : 0;
+    r->workers = o->workers == 0 ? default_workers() : o->workers < 0 ? 0 : o->workers;
+    if (r->workers > RPL_MAX_WORKERS) r->workers = RPL_MAX_WORKERS;
     r->max_gap_ns = (int64_t)(o->max_gap_ms > 0 ? o->max_gap_ms : 5000) * 1000000;
     r->progress = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress != 0;
     r->extra_flags = o->mark ? SHJ_FLAG_REPLAY : 0;

@@ -5,8 +5,10 @@
  * filter, pacing, and the progress line.
  *
  * Guarantees:
- *  - Every record goes through src_deliver_recorded: the same parser and bus
- *    as live, with the recorded sequence number and receive time. Replayed
+ *  - Every record goes through the same parser and bus as live
+ *    (src_deliver_recorded, or psr_parse_payload on read-ahead threads
+ *    finished by src_deliver_parsed: the same events), with the recorded
+ *    sequence number and receive time. Replayed
  *    events are therefore the events the live run published (same fields,
  *    same order, same seq), except source_id (this source's), inst_id
  *    (process-local interning) and the SHJ_FLAG_REPLAY bit when `mark` is set.
@@ -52,6 +54,8 @@ typedef struct rpl_opts {
     int max_gap_ms;             /* pacing: longest recorded pause kept (0 = 5000) */
     int progress;               /* -1 = when stderr is a terminal, 0 off, 1 on */
     int mark;                   /* non-zero: set SHJ_FLAG_REPLAY on every event */
+    int workers;                /* threads that read and parse ahead: 0 = by core
+                                   count (2..4), -1 = none (parse on the loop), 1..4 */
 } rpl_opts;
 
 /* A new replay source (not started: hand it to rt_add_source). NULL and err

@@ -1,5 +1,5 @@
-/* test_archive_prefetch.c — arc_reader_open_prefetch reads exactly what
- * arc_reader_open reads.
+/* test_archive_prefetch.c — arc_reader_open_prefetch and
+ * arc_reader_open_decoding read exactly what arc_reader_open reads.
  *
  * Proves, with the synchronous reader as the oracle (and the generator as a
  * second one for the pristine file):
@@ -12,6 +12,10 @@
  *       many-block file, plus cuts of the big file: same records, same
  *       return code, same error text (file + byte offset), same good offset;
  *       open failures give the same message;
+ *   every (a) and (b) comparison is also made with the decoding reader and
+ *   1..4 parallel workers, whose decode hook fingerprints every record: the
+ *   owner checks that arc_reader_block_state hands each record the
+ *   fingerprint of that very record (right block, right index);
  *   (c) closing early — before the first record, after 1, mid-block,
  *       mid-file, after the end, after damage, 300 quick open/close rounds —
  *       returns promptly (a hang fails the ctest timeout) and leaks nothing
@@ -85,16 +89,65 @@ static void write_all(const char *path, const unsigned char *p, size_t n) {
     }
 }
 
+/* The decode hook of the tests: a fingerprint per record, in a state that
+ * is recycled with its slot. */
+typedef struct fp_state {
+    size_t n, cap;
+    uint64_t *fp;
+} fp_state;
+
+static uint64_t fingerprint(const arc_record *r) {
+    uint64_t h = mix64(r->seq ^ ((uint64_t)r->recv_ns << 1) ^ ((uint64_t)r->tag << 56) ^ r->len);
+    for (uint32_t i = 0; i < r->len; i += 61) h = mix64(h ^ (unsigned char)r->data[i]);
+    return h;
+}
+
+static void fp_decode(void *ctx, void **state, const arc_record *recs, size_t n) {
+    SHJ_UNUSED(ctx);
+    fp_state *st = *state;
+    if (!st) *state = st = calloc(1, sizeof *st);
+    if (n > st->cap) {
+        st->fp = realloc(st->fp, n * sizeof *st->fp);
+        st->cap = n;
+    }
+    for (size_t i = 0; i < n; i++) st->fp[i] = fingerprint(&recs[i]);
+    st->n = n;
+}
+
+static void fp_release(void *ctx, void *state) {
+    SHJ_UNUSED(ctx);
+    fp_state *st = state;
+    free(st->fp);
+    free(st);
+}
+
+static const arc_decode_hook fp_hook = {fp_decode, fp_release, NULL};
+
+/* The reader under test: read-ahead (workers 0) or decoding with workers. */
+static arc_reader *open_tested(const char *path, int depth, int workers, char *err, size_t errlen) {
+    if (workers == 0) return arc_reader_open_prefetch(path, depth, err, errlen);
+    return arc_reader_open_decoding(path, depth, workers, &fp_hook, err, errlen);
+}
+
+/* A decoding reader's state must fingerprint the record just returned. */
+static int fp_mismatch(const arc_reader *r, int workers, const arc_record *rec) {
+    size_t idx;
+    const fp_state *st = arc_reader_block_state(r, &idx);
+    if (workers == 0) return st != NULL;
+    return !st || idx >= st->n || st->fp[idx] != fingerprint(rec);
+}
+
 /* Reads path with both readers in lock step. Every difference is one count
  * in the result (0 = identical). *n_rec gets the records read, *rc_end the
  * final return of arc_reader_next (or 2 when both opens failed alike). When
  * check_gen, records must also be seq 1.. with the generator's bytes. */
-static uint64_t compare(const char *path, int depth, int check_gen, uint64_t *n_rec, int *rc_end) {
+static uint64_t compare(const char *path, int depth, int workers, int check_gen, uint64_t *n_rec,
+                        int *rc_end) {
     char e1[4600], e2[4600];
     static char buf[HUGE_LEN + 1];
     e1[0] = e2[0] = '\0';
     arc_reader *a = arc_reader_open(path, e1, sizeof e1);
-    arc_reader *b = arc_reader_open_prefetch(path, depth, e2, sizeof e2);
+    arc_reader *b = open_tested(path, depth, workers, e2, sizeof e2);
     uint64_t diff = 0;
     *n_rec = 0;
     if (!a || !b) {
@@ -120,6 +173,7 @@ static uint64_t compare(const char *path, int depth, int check_gen, uint64_t *n_
         if (ra.seq != rb.seq || ra.recv_ns != rb.recv_ns || ra.tag != rb.tag || ra.len != rb.len ||
             memcmp(ra.data, rb.data, ra.len) != 0)
             diff++;
+        diff += fp_mismatch(b, workers, &rb);
         if (check_gen) {
             uint8_t tag;
             uint32_t len = gen_payload(*n_rec, buf, &tag);
@@ -133,8 +187,8 @@ static uint64_t compare(const char *path, int depth, int check_gen, uint64_t *n_
     diff += arc_reader_good_offset(a) != arc_reader_good_offset(b);
     /* A finished reader stays finished, with the same verdict. */
     diff += arc_reader_next(b, &rb) != kb;
-    if (diff) fprintf(stderr, "%s depth %d: sync \"%s\" / prefetch \"%s\"\n", path, depth,
-                      arc_reader_error(a), arc_reader_error(b));
+    if (diff) fprintf(stderr, "%s depth %d workers %d: sync \"%s\" / prefetch \"%s\"\n", path,
+                      depth, workers, arc_reader_error(a), arc_reader_error(b));
     arc_reader_close(a);
     arc_reader_close(b);
     return diff;
@@ -156,11 +210,14 @@ static uint64_t rnd(uint64_t n) { return (rng = mix64(rng)) % n; }
 
 /* (a) ---------------------------------------------------------------------- */
 static void test_big(const char *path) {
-    static const int depths[] = {4, 0, 1, 2, 64, 1000};
-    for (size_t i = 0; i < sizeof depths / sizeof depths[0]; i++) {
+    static const struct {
+        int depth, workers;
+    } modes[] = {{4, 0}, {0, 0}, {1, 0}, {2, 0}, {64, 0}, {1000, 0},
+                 {4, 2}, {1, 1}, {1, 3}, {6, 2}, {8, 4}, {64, 3}};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         uint64_t n;
         int k;
-        CHECK_EQ_I64(compare(path, depths[i], i < 2, &n, &k), 0);
+        CHECK_EQ_I64(compare(path, modes[i].depth, modes[i].workers, i < 2 || i == 6, &n, &k), 0);
         CHECK_EQ_I64(n, BIG_ALL);
         CHECK_EQ_I64(k, 0);
     }
@@ -175,8 +232,9 @@ static void check_damaged(const char *dir, const unsigned char *bytes, size_t le
     write_all(path, bytes, len);
     uint64_t n;
     int k;
-    int depth = 1 + (int)(damaged % 6); /* depths 1..6 in turn */
-    CHECK_EQ_I64(compare(path, depth, 0, &n, &k), 0);
+    int depth = 1 + (int)(damaged % 6);   /* depths 1..6 in turn */
+    int workers = (int)(damaged / 6 % 5); /* 0 (read-ahead) and 1..4 decoding workers */
+    CHECK_EQ_I64(compare(path, depth, workers, 0, &n, &k), 0);
     CHECK(n <= max_rec);
     damaged++;
     damaged_errs += k == -1 || k == 2;
@@ -225,7 +283,7 @@ static void test_early_close(const char *big, const char *small_damaged_dir) {
     char err[4600];
     static const uint64_t stops[] = {0, 1, 2, 300, 5000, 110000, 219999};
     for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
-        arc_reader *r = arc_reader_open_prefetch(big, 4, err, sizeof err);
+        arc_reader *r = open_tested(big, 4, (int)(i % 3), err, sizeof err);
         CHECK(r != NULL);
         if (!r) continue;
         arc_record rec;
@@ -238,7 +296,7 @@ static void test_early_close(const char *big, const char *small_damaged_dir) {
     /* Open and close at once, many times: the thread may be anywhere. */
     int opened = 0;
     for (int i = 0; i < 300; i++) {
-        arc_reader *r = arc_reader_open_prefetch(big, 1 + i % 8, err, sizeof err);
+        arc_reader *r = open_tested(big, 1 + i % 8, i % 4, err, sizeof err);
         if (!r) continue;
         opened++;
         arc_record rec;
@@ -263,6 +321,12 @@ static void test_early_close(const char *big, const char *small_damaged_dir) {
     arc_reader_close(r);
     CHECK(arc_reader_open_prefetch("/nonexistent/x.shjraw", 4, err, sizeof err) == NULL);
     CHECK(strstr(err, "/nonexistent/x.shjraw") != NULL);
+    err[0] = '\0';
+    CHECK(open_tested("/nonexistent/y.shjraw", 4, 2, err, sizeof err) == NULL);
+    CHECK(strstr(err, "/nonexistent/y.shjraw") != NULL);
+    /* a decoding reader without a hook is a caller's mistake, said so */
+    CHECK(arc_reader_open_decoding(big, 4, 2, NULL, err, sizeof err) == NULL);
+    CHECK(strstr(err, "decode hook") != NULL);
 }
 
 static const char *find_day_file(const char *dir, char *out, size_t outlen) {
