@@ -11,11 +11,13 @@
  * never makes it allocate more than one block's bounded size.
  *
  * Threading: an arc_reader belongs to one thread; readers are independent.
- * A reader from arc_reader_open_prefetch additionally owns one prefetch
- * thread that loads, verifies and decompresses the next blocks into a small
- * ring of recycled buffers (see "Prefetching" below); the owner thread then
- * only walks record frames. Results are identical to the synchronous reader
- * because the thread runs the very same rd_load_block on its own reader.
+ * A reader from arc_reader_open_prefetch additionally owns one read-ahead
+ * thread, one from arc_reader_open_decoding several, that load, verify and
+ * decompress the next blocks into a small ring of recycled buffers (and run
+ * the caller's decode hook on them; see "Prefetching" below); the owner
+ * thread then only walks record frames. Results are identical to the
+ * synchronous reader because the threads run the very same rd_read_header /
+ * rd_load_body on readers of their own.
  */
 #include <errno.h>
 #include <fcntl.h>
