@@ -15,6 +15,16 @@ local function fail(msg)
   os.exit(2)
 end
 
+-- A default as the user would type it: lists comma-separated.
+local function shown_default(v)
+  if type(v) == "table" then
+    local parts = {}
+    for i, x in ipairs(v) do parts[i] = tostring(x) end
+    return table.concat(parts, ",")
+  end
+  return tostring(v)
+end
+
 function M.help_text(spec)
   local lines = { "usage: " .. (spec.usage or "shijim SCRIPT.lua [options]") }
   if spec.description then lines[#lines + 1] = "" ; lines[#lines + 1] = spec.description end
@@ -22,7 +32,7 @@ function M.help_text(spec)
   lines[#lines + 1] = "options:"
   for _, o in ipairs(spec) do
     local left = o[1] .. (o[2] == "flag" and "" or (" " .. (o.metavar or o[2]:upper())))
-    local default = o.default ~= nil and o[2] ~= "flag" and ("  (default: " .. tostring(o.default) .. ")") or ""
+    local default = o.default ~= nil and o[2] ~= "flag" and ("  (default: " .. shown_default(o.default) .. ")") or ""
     lines[#lines + 1] = string.format("  %-28s %s%s", left, o[3] or "", default)
   end
   lines[#lines + 1] = string.format("  %-28s %s", "--help", "show this help")
