@@ -57,6 +57,23 @@ describe("sinks.clickhouse", function()
       + server:scalar("SELECT count() FROM late.bidasks FINAL"))
   end)
 
+  it("replay.lua loads a recorded archive into ClickHouse: every tick and book, nothing in the fallback", function()
+    local src = sim(13)
+    shijim.route(src, require("sinks.raw"){ dir = dir .. "/raw", fsync_ms = 10 })
+    local ticks, books = 0, 0
+    shijim.on("tick", function() ticks = ticks + 1 end)
+    shijim.on("bidask", function() books = books + 1 end)
+    shijim.run{ events = 20000, status_ms = 0 }
+    assert.is_true(ticks > 0 and books > 0)
+    local rc, _, err = proc.run(string.format("%s replay.lua --archive-dir %s/raw --clickhouse %s --fallback-dir %s/fallback",
+      bin, dir, server:dsn("replayed"), dir))
+    assert.are.equal(0, rc, err)
+    assert.truthy(err:find("clickhouse: " .. (ticks + books) .. " rows in, " .. (ticks + books) .. " inserted, 0 to the fallback", 1, true), err)
+    assert.are.equal(ticks, server:scalar("SELECT count() FROM replayed.ticks FINAL"))
+    assert.are.equal(books, server:scalar("SELECT count() FROM replayed.bidasks FINAL"))
+    assert.are.same({}, ch.files(dir .. "/fallback"))
+  end)
+
   it("refuses bad options and bad credentials with clear errors", function()
     local ok, err = pcall(require("sinks.clickhouse"), { fallback_dir = dir })
     assert.is_false(ok)

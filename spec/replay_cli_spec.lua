@@ -1,0 +1,85 @@
+-- replay.lua: the raw archive played back from the command line — JSON lines
+-- equal to a second replay's, filters, damaged files and usage errors.
+local proc = require "support.proc"
+local cjson = require "cjson"
+
+describe("shijim replay.lua", function()
+  local dir, raw, file
+  setup(function()
+    dir = proc.tmpdir()
+    raw = dir .. "/raw"
+    local rc, _, err = proc.shijim(string.format(
+      "run main.lua --events 30000 --rate 0 --date 2026-11-25 --dir %s --quiet", raw))
+    assert.are.equal(0, rc, err)
+    local p = io.popen("ls " .. raw .. "/sim/*.shjraw")
+    file = p:read("*l")
+    p:close()
+    assert.truthy(file, "the recording made no archive file")
+  end)
+  teardown(function() os.execute("rm -rf " .. dir) end)
+
+  local function lines(path)
+    local out = {}
+    for l in io.lines(path) do out[#out + 1] = l end
+    return out
+  end
+
+  it("writes every recorded market event as JSON lines, identically twice, in sequence order", function()
+    local rc, _, err = proc.shijim(string.format("replay.lua --archive-dir %s --jsonl %s/a.jsonl", raw, dir))
+    assert.are.equal(0, rc, err)
+    rc, _, err = proc.shijim(string.format("replay.lua --files %s --jsonl %s/b.jsonl", file, dir))
+    assert.are.equal(0, rc, err)
+    local a, b = lines(dir .. "/a.jsonl"), lines(dir .. "/b.jsonl")
+    assert.are.equal(30000, #a) -- every event the recording run published
+    assert.are.same(a, b)
+    local prev = 0
+    for i = 1, #a, 997 do
+      local ev = cjson.decode(a[i])
+      assert.is_true(ev.seq > prev)
+      prev = ev.seq
+      assert.truthy(ev.kind == "tick" or ev.kind == "bidask")
+    end
+    assert.truthy(err:find("0 damaged/unreadable", 1, true), err)
+    assert.truthy(err:find("30000 delivered", 1, true), err)
+  end)
+
+  it("filters by code and kind", function()
+    local rc, out, err = proc.shijim(string.format(
+      "replay.lua --archive-dir %s --codes 2330 --kinds tick --jsonl -", raw))
+    assert.are.equal(0, rc, err)
+    local n = 0
+    for l in out:gmatch("[^\n]+") do
+      local ev = cjson.decode(l)
+      assert.are.equal("2330", ev.code)
+      assert.are.equal("tick", ev.kind)
+      n = n + 1
+    end
+    assert.is_true(n > 0)
+    assert.truthy(err:find("filtered out", 1, true), err)
+  end)
+
+  it("plays a torn file up to the damage, names the byte offset and exits 1", function()
+    local torn = dir .. "/torn.shjraw"
+    local size = io.open(file):seek("end")
+    os.execute(string.format("head -c %d %s > %s", math.floor(size * 0.6), file, torn))
+    local rc, _, err = proc.shijim(string.format("replay.lua --files %s --jsonl %s/t.jsonl", torn, dir))
+    assert.are.equal(1, rc, err)
+    assert.truthy(err:find("torn/corrupt block at byte offset %d+"), err)
+    assert.truthy(err:find("1 damaged/unreadable", 1, true), err)
+    local n = #lines(dir .. "/t.jsonl")
+    assert.is_true(n > 0 and n < 30000)
+  end)
+
+  it("says what is wrong with the arguments or the archive", function()
+    local rc, _, err = proc.shijim("replay.lua --speed fast")
+    assert.are.equal(2, rc)
+    assert.truthy(err:find("--speed", 1, true), err)
+    rc, _, err = proc.shijim("replay.lua --date 25-11-2026")
+    assert.are.equal(2, rc)
+    assert.truthy(err:find("YYYY-MM-DD", 1, true), err)
+    rc, _, err = proc.shijim(string.format("replay.lua --archive-dir %s/nowhere", dir))
+    assert.are.equal(1, rc)
+    assert.truthy(err:find(dir .. "/nowhere", 1, true), err)
+    assert.falsy(err:find("traceback", 1, true), err)
+  end)
+end)
