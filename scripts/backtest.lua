@@ -70,7 +70,6 @@ local eng = strategy.engine {
   end,
 }
 
-local function is_future(code) return code:match("^%u%u%u[A-L]%d$") or code:match("^%u%u%uR%d$") end
 
 local src
 if mode == "backtest" then
@@ -80,16 +79,19 @@ if mode == "backtest" then
     speed = opts.speed == "max" and "max" or tonumber(opts.speed) or error("--speed: max or a number"),
   }
 else
-  local stocks, futures = {}, {}
+  local broker_sim = require "shijim.broker_sim"
+  local stocks, futures, options = {}, {}, {}
   for _, c in ipairs(codes) do
-    if is_future(c) then futures[#futures + 1] = c else stocks[#stocks + 1] = c end
+    if broker_sim.is_future_code(c) then futures[#futures + 1] = c
+    elseif broker_sim.is_option_code(c) then options[#options + 1] = c
+    else stocks[#stocks + 1] = c end
   end
   if opts.feed == "shioaji" then
     src = shijim.source.shioaji {}
   else
     src = shijim.source.simulated { seed = opts.seed, rate = opts.rate, date = opts.date }
   end
-  src:subscribe { stocks = stocks, futures = futures, kinds = { "tick", "bidask" } }
+  src:subscribe { stocks = stocks, futures = futures, options = options, kinds = { "tick", "bidask" } }
 end
 
 -- On a terminal the replay draws its own progress line (percent, events/s,

@@ -139,6 +139,40 @@ describe("broker_sim", function()
     assert.are.equal(T(500000 + 600 - 96), b:equity())
   end)
 
+  it("TXO: multiplier 50, premium paid and received in cash, per-contract fee, 0.1% tax", function()
+    local b = broker_sim.new { cash = 100000 }
+    assert.is_true(b:is_option("TXO23000L6"))
+    assert.is_true(b:is_option("TXO22000X6")) -- a put (M-X)
+    assert.are.equal("TXO", broker_sim.product_of("TXO23000L6"))
+    submit(b, "TXO23000L6", "buy", 3)
+    feed(b, ev.bidask("TXO23000L6", ts, 152, 153.5))
+    -- buys at the ask 153.5: premium 153.5 x 50 x 3 = 23,025 paid in cash
+    -- fee 25 x 3 = 75; tax 23,025 x 0.1% = 23.025 -> 23 (half up); no commission
+    local f = b.fills[1]
+    assert.are.equal(T(153.5), f.price)
+    assert.are.equal(T(23025), f.value)
+    assert.are.equal(T(75), f.fee)
+    assert.are.equal(T(23), f.tax)
+    assert.are.equal(0, f.commission)
+    assert.are.equal(T(100000 - 23025 - 98), b.cash) -- 76,877
+    feed(b, ev.tick("TXO23000L6", ts, 160, 1))
+    -- marked at 160: 160 x 50 x 3 = 24,000 of options
+    assert.are.equal(T(76877 + 24000), b:equity())
+    assert.are.equal(T((160 - 153.5) * 50 * 3), b:unrealised("TXO23000L6")) -- 975
+    submit(b, "TXO23000L6", "sell", 3, 170)
+    feed(b, ev.tick("TXO23000L6", ts, 171, 1)) -- marketable limit: the trade at 171 is better
+    -- sells at 171: premium received 25,650; realised (171 - 153.5) x 50 x 3 = 2,625
+    -- fee 75; tax 25.65 -> 26 (half up)
+    f = b.fills[2]
+    assert.are.equal(T(171), f.price)
+    assert.are.equal(T(2625), f.realised)
+    assert.are.equal(T(26), f.tax)
+    assert.are.equal(T(76877 + 25650 - 101), b.cash) -- 102,426
+    assert.are.equal(b.cash, b:equity())
+    assert.are.equal(T(2625 - 98 - 101), b.roundtrips[1].net) -- 2,426: cash gain exactly
+    assert.are.equal(T(199), b:costs_total())
+  end)
+
   it("FIFO lots: realised PnL per lot, one round trip flat to flat", function()
     local b = broker_sim.new { cash = 1000000 }
     submit(b, "2317", "buy", 1); feed(b, ev.tick("2317", ts, 100, 1))

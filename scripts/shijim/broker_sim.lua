@@ -36,8 +36,15 @@
 --   futures  fee per contract per side (TXF 50, MXF 25, default 50 TWD);
 --            futures transaction tax = value x 0.002% rounded half up to TWD,
 --            both sides.
---   Multipliers: TXF 200, MXF 50, TMF 10 TWD per index point; a stock lot is
---   1000 shares (orders and positions are in lots/contracts).
+--   options  fee per contract per side (TXO 25, default 25 TWD); options
+--            transaction tax = premium value x 0.1% rounded half up to TWD,
+--            both sides. The premium is paid (bought) or received (sold
+--            short) in cash, like a stock; margin is not modelled.
+--   Multipliers: TXF 200, MXF 50, TMF 10, TXO 50 TWD per index point; a stock
+--   lot is 1000 shares (orders and positions are in lots/contracts).
+-- What an instrument is comes from its events' sec_type, or before the first
+-- event from its code: "TXFL6"/"TXFR1" futures, "TXO23000L6" options (strike,
+-- month letter A-L calls / M-X puts, year digit), anything else a stock.
 local ffi = require "ffi"
 
 local M = {}
@@ -51,7 +58,7 @@ M.SCALE = SCALE
 
 local KIND_TICK, KIND_BIDASK, KIND_QUOTE = 1, 2, 5
 local FLAG_SIMTRADE = 1
-local SEC_STK, SEC_FUT = 1, 2
+local SEC_FUT, SEC_OPT = 2, 3
 
 M.DEFAULTS = {
   cash = 1000000,                 -- TWD
@@ -64,7 +71,9 @@ M.DEFAULTS = {
   day_trade = false,
   futures_tax_rate = 0.00002,
   futures_fee = { TXF = 50, MXF = 25, default = 50 },  -- TWD per contract per side
-  multipliers = { TXF = 200, MXF = 50, TMF = 10 },     -- TWD per point per contract
+  options_tax_rate = 0.001,
+  options_fee = { TXO = 25, default = 25 },            -- TWD per contract per side
+  multipliers = { TXF = 200, MXF = 50, TMF = 10, TXO = 50 }, -- TWD per point per contract
   lot_shares = 1000,
   slippage = { default = 0 },                         -- price units (TWD), per product or code
 }
@@ -88,9 +97,11 @@ local function muldiv(a, b, c, half_up)
   return tonumber(p / c)
 end
 
--- "TXFL6" -> "TXF"; "TXFR1" -> "TXF"; stocks are their own product.
+-- "TXFL6" -> "TXF"; "TXFR1" -> "TXF"; "TXO23000L6" -> "TXO"; stocks are
+-- their own product.
 local function product_of(code)
   local p = code:match("^(%u%u%u)[A-L]%d$") or code:match("^(%u%u%u)R%d$")
+            or code:match("^(%u%u%u)%d+[A-X]%d$")
   return p or code
 end
 M.product_of = product_of
@@ -98,6 +109,11 @@ M.product_of = product_of
 local function is_future_code(code)
   return code:match("^%u%u%u[A-L]%d$") ~= nil or code:match("^%u%u%uR%d$") ~= nil
 end
+
+local function is_option_code(code)
+  return code:match("^%u%u%u%d+[A-X]%d$") ~= nil
+end
+M.is_future_code, M.is_option_code = is_future_code, is_option_code
 
 local Broker = {}
 Broker.__index = Broker
@@ -119,6 +135,10 @@ function M.new(opts)
   self.fut_fee = {}
   for k, v in pairs(d.futures_fee) do self.fut_fee[k] = v end
   for k, v in pairs(opts.futures_fee or {}) do self.fut_fee[k] = v end
+  self.opt_tax_e8 = rate_e8(opt("options_tax_rate"), "options_tax_rate")
+  self.opt_fee = {}
+  for k, v in pairs(d.options_fee) do self.opt_fee[k] = v end
+  for k, v in pairs(opts.options_fee or {}) do self.opt_fee[k] = v end
   self.mults = {}
   for k, v in pairs(d.multipliers) do self.mults[k] = v end
   for k, v in pairs(opts.multipliers or {}) do self.mults[k] = v end
@@ -155,12 +175,19 @@ function Broker:is_future(code)
   return is_future_code(code)
 end
 
+function Broker:is_option(code)
+  local s = self.sec[code]
+  if s then return s == SEC_OPT end
+  return is_option_code(code)
+end
+
 function Broker:multiplier(code)
-  if self:is_future(code) then
+  local fut = self:is_future(code)
+  if fut or self:is_option(code) then
     local p = product_of(code)
     local m = self.mults[p] or self.mults[code]
-    if not m then error("broker_sim: no multiplier for futures product " .. p ..
-                        " (set opts.multipliers." .. p .. ")", 2) end
+    if not m then error("broker_sim: no multiplier for " .. (fut and "futures" or "options") ..
+                        " product " .. p .. " (set opts.multipliers." .. p .. ")", 2) end
     return m
   end
   return self.lot
@@ -173,6 +200,12 @@ function Broker:costs(code, action, price, qty)
     local p = product_of(code)
     local fee = (self.fut_fee[p] or self.fut_fee[code] or self.fut_fee.default) * qty * SCALE
     local tax = muldiv(value, self.fut_tax_e8, 1e12, true) * SCALE
+    return 0, tax, fee, value
+  end
+  if self:is_option(code) then
+    local p = product_of(code)
+    local fee = (self.opt_fee[p] or self.opt_fee[code] or self.opt_fee.default) * qty * SCALE
+    local tax = muldiv(value, self.opt_tax_e8, 1e12, true) * SCALE
     return 0, tax, fee, value
   end
   local comm = muldiv(value, self.comm_e8, 1e12) * SCALE
@@ -415,7 +448,7 @@ function Broker:total_unrealised()
   return u
 end
 
--- Equity = cash + stock positions at market + futures unrealised (e4).
+-- Equity = cash + stock and option positions at market + futures unrealised (e4).
 function Broker:equity()
   local e = self.cash
   for code, p in pairs(self.pos) do
@@ -423,7 +456,7 @@ function Broker:equity()
       if self:is_future(code) then
         e = e + self:unrealised(code)
       else
-        e = e + p * self.mark[code] * self.lot
+        e = e + p * self.mark[code] * self:multiplier(code)
       end
     end
   end

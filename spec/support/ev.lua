@@ -41,8 +41,9 @@ local function base(kind, code, ts)
   ev.kind = kind
   ffi.copy(ev.code, code)
   local fut = code:match("^%u%u%u[A-L]%d$") ~= nil
-  ev.exchange = fut and 4 or 1
-  ev.sec_type = fut and 2 or 1
+  local opt = code:match("^%u%u%u%d+[A-X]%d$") ~= nil
+  ev.exchange = (fut or opt) and 4 or 1
+  ev.sec_type = fut and 2 or opt and 3 or 1
   ev.inst_id = inst_id(code)
   ev.ts_exch_ns = ts
   ev.ts_recv_ns = ts
