@@ -72,6 +72,13 @@ describe("sinks.clickhouse", function()
     assert.are.equal(ticks, server:scalar("SELECT count() FROM replayed.ticks FINAL"))
     assert.are.equal(books, server:scalar("SELECT count() FROM replayed.bidasks FINAL"))
     assert.are.same({}, ch.files(dir .. "/fallback"))
+    -- ClickHouse unreachable: every row kept in the fallback, and the exit code says the job is not done
+    rc, _, err = proc.run(string.format("%s replay.lua --archive-dir %s/raw --clickhouse clickhouse://127.0.0.1:1/dead --fallback-dir %s/fallback",
+      bin, dir, dir))
+    assert.are.equal(1, rc, err)
+    assert.truthy(err:find("0 inserted, " .. (ticks + books) .. " to the fallback", 1, true), err)
+    assert.truthy(err:find("restore.lua --fallback-dir", 1, true), err)
+    assert.are.equal(2, #ch.files(dir .. "/fallback"))
   end)
 
   it("refuses bad options and bad credentials with clear errors", function()
