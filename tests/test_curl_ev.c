@@ -3,8 +3,9 @@
  *
  * Proves: no done callback inside the call that added a transfer; done runs
  * once per transfer with in_curl 0 and the whole body; easy callbacks run
- * with in_curl > 0; a muted socket is not read (even with bytes waiting)
- * until cev_unmute; cev_free leaves no socket behind.
+ * with in_curl > 0; the socket of a transfer is found from its easy handle;
+ * a muted socket is not read (even with bytes waiting) until cev_unmute;
+ * cev_free leaves no socket behind.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -80,13 +81,13 @@ typedef struct client {
     int done_in_curl;
     CURLcode result;
     int mute_at_first_write;
-    int mute;                  /* the owner's mute state, asked by curl_ev */
+    int mute;                  /* muted at the first write */
     curl_socket_t mute_fd;
     curl_socket_t fd;          /* the transfer's socket (CURLOPT_SOCKOPTFUNCTION) */
 } client;
 
-/* CURLINFO_ACTIVESOCKET is not yet known mid-transfer on curl 7.88 for a
- * fresh connection, so note the socket when curl creates it. */
+/* The socket as curl creates it, to check that cev_mute_transfer finds the
+ * same one (CURLINFO_ACTIVESOCKET is not known mid-transfer on curl 7.88). */
 static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose) {
     SHJ_UNUSED(purpose);
     ((client *)ud)->fd = fd;
@@ -102,10 +103,10 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
         memcpy(c->body + c->body_len, p, n);
         c->body_len += n;
     }
-    if (c->mute_at_first_write && c->writes == 1 && c->fd != CURL_SOCKET_BAD) {
-        c->mute_fd = c->fd;
-        c->mute = 1;
-        cev_mute(&c->cev, c->mute_fd);
+    if (c->mute_at_first_write && c->writes == 1) {
+        /* The socket curl named for this transfer is the one it created. */
+        c->mute_fd = cev_mute_transfer(&c->cev, c->easy);
+        c->mute = c->mute_fd != CURL_SOCKET_BAD && c->mute_fd == c->fd;
     }
     return n;
 }
@@ -119,11 +120,6 @@ static void on_done(cev_multi *m, CURL *e, CURLcode result) {
     ev_break(m->loop, EVBREAK_ALL);
 }
 
-static int is_muted(cev_multi *m, curl_socket_t fd) {
-    client *c = shj_container_of(m, client, cev);
-    return c->mute && fd == c->mute_fd;
-}
-
 static void run_one(struct ev_loop *loop, int mute) {
     server s;
     CHECK(server_start(&s, loop) == 0);
@@ -131,7 +127,6 @@ static void run_one(struct ev_loop *loop, int mute) {
     memset(&c, 0, sizeof c);
     char err[200];
     CHECK(cev_init(&c.cev, loop, on_done, err, sizeof err) == SHJ_OK);
-    c.cev.muted = is_muted;
     c.mute_at_first_write = mute;
     c.mute_fd = CURL_SOCKET_BAD;
     c.fd = CURL_SOCKET_BAD;
@@ -152,6 +147,8 @@ static void run_one(struct ev_loop *loop, int mute) {
         while (c.writes == 0 && c.done_calls == 0) ev_run(loop, EVRUN_ONCE);
         CHECK(c.mute);
         CHECK(c.cev.sockets >= 1);
+        CHECK(cev_is_muted(&c.cev, c.mute_fd));
+        CHECK_EQ_I64(c.cev.mutes, 1);
         /* The rest of the body (and the close) now wait in the socket;
          * a muted socket must not be read however often the loop turns. */
         static const char TAIL[] = "llo";
@@ -163,6 +160,7 @@ static void run_one(struct ev_loop *loop, int mute) {
         CHECK_EQ_I64(c.done_calls, 0);
         c.mute = 0;
         cev_unmute(&c.cev, c.mute_fd);
+        CHECK(!cev_is_muted(&c.cev, c.mute_fd));
     } else {
         /* The server sends the rest once the head is out. */
         while (!s.head_sent) ev_run(loop, EVRUN_ONCE);
