@@ -5,7 +5,8 @@
  * once per transfer with in_curl 0 and the whole body; easy callbacks run
  * with in_curl > 0; the socket of a transfer is found from its easy handle;
  * a muted socket is not read (even with bytes waiting) until cev_unmute;
- * cev_free leaves no socket behind.
+ * a muted socket that curl removes is no longer muted (a new socket with
+ * the same fd number is watched); cev_free leaves no socket behind.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -187,10 +188,79 @@ static void run_one(struct ev_loop *loop, int mute) {
     close(s.lfd);
 }
 
+static CURL *easy_to(client *c, const server *s) {
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", s->port);
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+    curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, c);
+    return e;
+}
+
+/* A muted socket that curl removes (here: its transfer is abandoned, so the
+ * connection is closed) takes its mute with it: the next transfer, whose
+ * socket gets the same fd number, is watched and completes. */
+static void run_removed_while_muted(struct ev_loop *loop) {
+    server s1, s2;
+    CHECK(server_start(&s1, loop) == 0);
+    client c;
+    memset(&c, 0, sizeof c);
+    char err[200];
+    CHECK(cev_init(&c.cev, loop, on_done, err, sizeof err) == SHJ_OK);
+    c.mute_at_first_write = 1;
+    c.mute_fd = c.fd = CURL_SOCKET_BAD;
+    c.easy = easy_to(&c, &s1);
+    CHECK(curl_multi_add_handle(c.cev.curl, c.easy) == CURLM_OK);
+    while (c.writes == 0 && c.done_calls == 0) ev_run(loop, EVRUN_ONCE);
+    CHECK(c.mute);
+    curl_socket_t fd_a = c.mute_fd;
+    CHECK(server_start(&s2, loop) == 0); /* before A's fd is free again */
+
+    curl_multi_remove_handle(c.cev.curl, c.easy);
+    curl_easy_cleanup(c.easy);
+    CHECK(!cev_is_muted(&c.cev, fd_a));
+    CHECK_EQ_I64(c.cev.sockets, 0);
+    cev_unmute(&c.cev, fd_a); /* the owner's late unmute is a no-op */
+
+    c.mute_at_first_write = 0;
+    c.mute = 0;
+    c.writes = 0;
+    c.body_len = 0;
+    c.fd = CURL_SOCKET_BAD;
+    c.easy = easy_to(&c, &s2);
+    CHECK(curl_multi_add_handle(c.cev.curl, c.easy) == CURLM_OK);
+    while (!s2.head_sent && c.done_calls == 0) ev_run(loop, EVRUN_ONCE);
+    CHECK_EQ_I64(c.fd, fd_a); /* the case that matters: the same fd number */
+    CHECK(!cev_is_muted(&c.cev, c.fd));
+    CHECK(write(s2.cfd, "llo", 3) == 3);
+    close(s2.cfd);
+    ev_run(loop, 0); /* until on_done breaks */
+    CHECK_EQ_I64(c.done_calls, 1);
+    CHECK_EQ_I64(c.result, CURLE_OK);
+    c.body[c.body_len] = '\0';
+    CHECK_STR(c.body, "hello");
+
+    curl_easy_cleanup(c.easy);
+    cev_free(&c.cev);
+    CHECK_EQ_I64(c.cev.sockets, 0);
+    if (s1.cfd >= 0) close(s1.cfd);
+    server *ss[] = {&s1, &s2};
+    for (int i = 0; i < 2; i++) {
+        ev_io_stop(loop, &ss[i]->accept_w);
+        ev_io_stop(loop, &ss[i]->client_w);
+        close(ss[i]->lfd);
+    }
+}
+
 int main(void) {
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
     run_one(loop, 0);
     run_one(loop, 1);
+    run_removed_while_muted(loop);
 
     /* A zeroed (never initialised) multi frees cleanly. */
     cev_multi z;
