@@ -15,9 +15,19 @@
  *    remove and clean up the easy handle, or add new ones.
  *  - in_curl > 0 while curl may call the owner's easy callbacks (write,
  *    header); removing a handle is not allowed then, so defer it.
- *  - Muting (optional): a muted socket's ev_io stays stopped, curl is not
- *    told; whether an fd is muted is asked of the owner's `muted` hook each
- *    time curl changes what it wants on that socket.
+ *  - Muting (optional): a muted socket's ev_io stays stopped and curl is
+ *    not told, also when curl changes what it wants on that socket. The
+ *    muted flag belongs to the watched socket: when curl removes the socket
+ *    (CURL_POLL_REMOVE: closed, or no transfer uses it) the mute ends with
+ *    it, so a new socket that gets the same fd number is never muted by
+ *    mistake. Unmuting restarts the watcher and, on the next loop iteration
+ *    (never inside curl), runs curl_multi_socket_action(fd, CURL_CSELECT_IN)
+ *    so bytes that arrived while muted are read without waiting for a new
+ *    readiness edge.
+ *  - The socket of a running transfer is known (cev_socket_of) from the
+ *    socket callback: curl names the transfer whenever it starts using a
+ *    socket, also a reused connection. (CURLINFO_ACTIVESOCKET is not: on
+ *    libcurl 7.88 it only answers after the transfer is done.)
  */
 #ifndef SHJ_CURL_EV_H
 #define SHJ_CURL_EV_H
@@ -25,13 +35,12 @@
 #include <curl/curl.h>
 #include <ev.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct cev_multi cev_multi;
 
 /* A transfer finished; result is its CURLcode. */
 typedef void (*cev_done_fn)(cev_multi *m, CURL *easy, CURLcode result);
-/* Non-zero when the owner keeps fd muted (back-pressure). */
-typedef int (*cev_muted_fn)(cev_multi *m, curl_socket_t fd);
 
 typedef struct cev_sock cev_sock; /* private: one watched socket */
 
@@ -39,10 +48,11 @@ struct cev_multi {
     struct ev_loop *loop;  /* read-only */
     CURLM *curl;           /* read-only pointer: add/remove easy handles on it */
     cev_done_fn done;      /* read-write: set by cev_init */
-    cev_muted_fn muted;    /* read-write: NULL = never muted */
     int in_curl;           /* read-only: > 0 inside curl_multi_socket_action */
     int sockets;           /* read-only: sockets curl asked us to watch */
+    uint64_t mutes;        /* read-only: sockets muted so far */
     ev_timer timer;        /* private: curl's timeout */
+    ev_timer unmuted;      /* private: drives curl on sockets just unmuted */
     cev_sock *socks;       /* private: the watched sockets */
 };
 
@@ -53,11 +63,19 @@ int cev_init(cev_multi *m, struct ev_loop *loop, cev_done_fn done, char *err, si
  * does not free m itself. */
 void cev_free(cev_multi *m);
 
-/* Stop watching fd (curl is not told) / watch it again and report it
- * readable once, so bytes that arrived while muted are read without a new
- * edge. Unknown fds are ignored. */
-void cev_mute(cev_multi *m, curl_socket_t fd);
+/* The socket curl last named for transfer easy (the one it reads a
+ * response from), or CURL_SOCKET_BAD when curl watches none for it. */
+curl_socket_t cev_socket_of(const cev_multi *m, CURL *easy);
+/* Stop watching fd (curl is not told): 1, or 0 when curl does not have us
+ * watch fd (nothing to mute). Muting a muted socket is a no-op (returns 1). */
+int cev_mute(cev_multi *m, curl_socket_t fd);
+/* Mute the socket of transfer easy: its fd, or CURL_SOCKET_BAD when none is known. */
+curl_socket_t cev_mute_transfer(cev_multi *m, CURL *easy);
+/* Watch fd again, and have curl read it on the next loop iteration. A no-op
+ * unless fd is muted (e.g. curl removed the muted socket meanwhile). */
 void cev_unmute(cev_multi *m, curl_socket_t fd);
+/* 1 when fd is a watched socket that is muted now. */
+int cev_is_muted(const cev_multi *m, curl_socket_t fd);
 /* Run curl's timeout processing on the next loop iteration (curl does not
  * always call the timer function when a transfer becomes runnable). */
 void cev_kick(cev_multi *m);

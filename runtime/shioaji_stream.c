@@ -12,7 +12,11 @@
  * already read), the stream's socket is muted (sjh_mute: nothing reads it,
  * TCP slows the server), and sjs_streams_resume, called from ops->resume,
  * delivers the held events and unmutes. While muted on purpose the watchdog
- * sleeps.
+ * sleeps. What the parser holds is bounded by what curl reads in the pass
+ * that met the full bus (about what the socket buffers held, plus what the
+ * server pushes while curl empties them), not by the length of the stall:
+ * while muted no byte arrives (sj_http.c says why that pass cannot be cut
+ * short).
  *
  * Losing: the transfer ends (server gone, connection cut, HTTP error), or no
  * byte arrives for hb_timeout_s (the watchdog), or the bytes are not SSE.
@@ -153,7 +157,8 @@ static size_t on_data(void *ctx, sjh_req *r, const char *data, size_t len) {
     sjs_stream *st = ctx;
     sjs_src *s = st->src;
     /* While the parser holds events back, a chunk still arriving is bytes
-     * curl had read before the mute: it joins the backlog, in order, with
+     * curl read in the same pass as the refused one (it empties the socket
+     * before it looks at the mute): it joins the backlog, in order, with
      * the receive time of the chunk that was refused first. */
     if (!sse_paused(&st->parser)) st->chunk_rx_ns = clk_now_ns();
     st->last_rx_mono = clk_mono_ns();

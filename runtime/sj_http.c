@@ -17,10 +17,25 @@
  * test_shioaji_backpressure.c caught it about one run in twenty). Muting is
  * plain libev: the socket's ev_io is stopped, curl is not told, nothing
  * reads the socket, the kernel buffers fill and TCP slows the server; the
- * write callback always takes what curl already read. Unmuting restarts the
- * watcher and feeds it one read event so curl looks at the socket again
- * (cev_mute/cev_unmute); fd_muted tells curl_ev which sockets stay muted
- * when curl re-arms them.
+ * write callback always takes what curl already read (cev_mute/cev_unmute).
+ *
+ * The socket to mute is the one curl_ev saw curl name for this transfer
+ * (cev_mute_transfer). CURLINFO_ACTIVESOCKET cannot be used: on 7.88 it
+ * answers only once a transfer is done (lastconnect), so mid-stream it said
+ * -1 and nothing was ever muted. sjh_mute is called from inside the write
+ * callback, so curl is reading that socket right then and has named it.
+ *
+ * What muting bounds: curl keeps recv()ing within one pass over a socket
+ * while poll() says it is readable (7.88: up to 100 buffers, then it runs
+ * the transfer again from its timer; 8.x the same with 10), and only
+ * CURL_WRITEFUNC_PAUSE ends a pass early. So the pass in which the consumer
+ * filled up still empties the socket into the write callback: right after
+ * an unmute that is what the kernel buffered during the stall. Once that
+ * pass is over nothing is read until sjh_unmute: memory does not grow with
+ * the length of a stall (tests/test_shioaji_backpressure.c checks both).
+ *
+ * Sockets get a fixed receive buffer (on_sockopt): without it a loopback
+ * stream could sit silent for seconds after an unmute (see there).
  */
 #include "sj_http.h"
 
@@ -28,11 +43,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "curl_ev.h"
 #include "shj_common.h"
 
 #define SJH_MAX_BODY (64u << 20) /* a REST answer larger than this is an error */
+#define SJH_RCVBUF (1 << 20)      /* SO_RCVBUF asked for every socket (see on_sockopt) */
 
 struct sjh_req {
     sjh_client *c;
@@ -40,7 +57,7 @@ struct sjh_req {
     struct curl_slist *headers;
     sjh_req *prev, *next;     /* the client's list of live requests */
     int is_stream;
-    int muted;
+    int muted;                /* sjh_mute took effect, until sjh_unmute */
     curl_socket_t mute_fd;    /* the socket muted, CURL_SOCKET_BAD when none */
     int cancelled;
     int status;               /* HTTP status once headers are complete */
@@ -157,14 +174,6 @@ static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     reap_cancelled(shj_container_of(w, sjh_client, reaper));
 }
 
-/* curl_ev's mute hook: the socket stays muted while a request holds it. */
-static int fd_muted(cev_multi *m, curl_socket_t fd) {
-    const sjh_client *c = shj_container_of(m, sjh_client, cev);
-    for (const sjh_req *r = c->reqs; r; r = r->next)
-        if (r->muted && r->mute_fd == fd) return 1;
-    return 0;
-}
-
 /* curl callbacks of one transfer ---------------------------------------------------- */
 
 static int resp_append(sjh_req *r, const char *p, size_t n) {
@@ -216,6 +225,30 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *ud) {
     return len;
 }
 
+/* Every socket gets a fixed, generous receive buffer before it connects.
+ * Why: after a mute the stream's TCP window closes; once we read again,
+ * Linux only announces the reopened window if it had shrunk below half of
+ * window_clamp (tcp_cleanup_rbuf), while the server's TCP will not send into
+ * a window smaller than one MSS (tcp_snd_wnd_test) and waits for its
+ * zero-window probe instead, whose interval doubles up to 120 s. On loopback
+ * (the Shioaji server is local) the MSS is ~64 KiB and the default 128 KiB
+ * buffer gives a clamp of ~64 KiB, so a window left between 32 and 64 KiB
+ * stalled the stream for seconds after an unmute (the stand-in's socket in
+ * "persist" with a full send queue and ours empty; the heartbeat watchdog
+ * then cut the stream and what sat in the kernel was lost). A clamp well
+ * above two MSS makes that window range empty. Even capped by
+ * net.core.rmem_max (212992 on stock Debian, doubled by the kernel) the
+ * clamp stays above 128 KiB. A set SO_RCVBUF turns off autotuning; a
+ * market-data stream on loopback does not need more. Failure is harmless. */
+static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose) {
+    SHJ_UNUSED(ud);
+    if (purpose == CURLSOCKTYPE_IPCXN) {
+        int size = SJH_RCVBUF;
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    }
+    return CURL_SOCKOPT_OK;
+}
+
 /* Public -------------------------------------------------------------------------- */
 
 sjh_client *sjh_new(struct ev_loop *loop, const sjh_config *cfg, char *err, size_t errlen) {
@@ -236,7 +269,6 @@ sjh_client *sjh_new(struct ev_loop *loop, const sjh_config *cfg, char *err, size
         sjh_free(c);
         return NULL;
     }
-    c->cev.muted = fd_muted;
     ev_timer_init(&c->reaper, reaper_cb, 0.0, 0.0);
     if (!c->base_url || (cfg->unix_socket && *cfg->unix_socket && !c->unix_socket) ||
         (cfg->auth_header && *cfg->auth_header && !c->auth_header)) {
@@ -307,6 +339,7 @@ static sjh_req *start(sjh_client *c, const char *method, const char *path, const
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
     curl_easy_setopt(e, CURLOPT_VERBOSE, 0L); /* verbose output would print the auth header */
     if (c->unix_socket) curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, c->unix_socket);
     if (stream) {
@@ -382,17 +415,23 @@ void sjh_cancel(sjh_req *r) {
 }
 
 void sjh_mute(sjh_req *r) {
-    if (!r || r->muted || r->cancelled) return;
-    curl_socket_t fd = CURL_SOCKET_BAD;
-    if (curl_easy_getinfo(r->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD) return;
+    if (!r || r->muted || r->cancelled || !r->is_stream) return;
+    curl_socket_t fd = cev_mute_transfer(&r->c->cev, r->easy);
+    if (fd == CURL_SOCKET_BAD) {
+        /* No socket: the transfer is not reading (connecting, or already
+         * ended); the source keeps holding events either way. */
+        r->c->stats.mute_misses++;
+        return;
+    }
     r->muted = 1;
     r->mute_fd = fd;
-    cev_mute(&r->c->cev, fd);
+    r->c->stats.mutes++;
 }
 
 void sjh_unmute(sjh_req *r) {
     if (!r || !r->muted) return;
     r->muted = 0;
+    /* A no-op if curl removed the socket meanwhile (the mute ended with it). */
     cev_unmute(&r->c->cev, r->mute_fd);
     r->mute_fd = CURL_SOCKET_BAD;
 }

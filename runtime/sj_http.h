@@ -55,6 +55,8 @@ typedef struct sjh_stats {
     uint64_t completed;       /* done_fn called */
     uint64_t failed;          /* no HTTP answer */
     uint64_t bytes_in;        /* body bytes received */
+    uint64_t mutes;           /* sjh_mute stopped reading a stream's socket */
+    uint64_t mute_misses;     /* sjh_mute found no socket to mute */
     int active;               /* requests in flight */
     int sockets;              /* sockets curl asked us to watch */
 } sjh_stats;
@@ -74,7 +76,10 @@ sjh_req *sjh_stream(sjh_client *c, const char *path, sjh_head_fn head, sjh_data_
 void sjh_cancel(sjh_req *r);
 /* Back-pressure for streams: stop reading the request's socket (the kernel
  * buffers fill and TCP slows the server down) until sjh_unmute. Chunks curl
- * had already read may still arrive after sjh_mute; none are ever lost. */
+ * had already read, or reads within the same pass over the socket, may
+ * still arrive after sjh_mute; none are ever lost. sjh_is_muted says
+ * whether the mute took effect (a request with no socket yet cannot be
+ * muted: stats.mute_misses). */
 void sjh_mute(sjh_req *r);
 void sjh_unmute(sjh_req *r);
 int sjh_is_muted(const sjh_req *r);

@@ -3,8 +3,10 @@
  *
  * Proves: no done callback inside the call that added a transfer; done runs
  * once per transfer with in_curl 0 and the whole body; easy callbacks run
- * with in_curl > 0; a muted socket is not read (even with bytes waiting)
- * until cev_unmute; cev_free leaves no socket behind.
+ * with in_curl > 0; the socket of a transfer is found from its easy handle;
+ * a muted socket is not read (even with bytes waiting) until cev_unmute;
+ * a muted socket that curl removes is no longer muted (a new socket with
+ * the same fd number is watched); cev_free leaves no socket behind.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -80,13 +82,13 @@ typedef struct client {
     int done_in_curl;
     CURLcode result;
     int mute_at_first_write;
-    int mute;                  /* the owner's mute state, asked by curl_ev */
+    int mute;                  /* muted at the first write */
     curl_socket_t mute_fd;
     curl_socket_t fd;          /* the transfer's socket (CURLOPT_SOCKOPTFUNCTION) */
 } client;
 
-/* CURLINFO_ACTIVESOCKET is not yet known mid-transfer on curl 7.88 for a
- * fresh connection, so note the socket when curl creates it. */
+/* The socket as curl creates it, to check that cev_mute_transfer finds the
+ * same one (CURLINFO_ACTIVESOCKET is not known mid-transfer on curl 7.88). */
 static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose) {
     SHJ_UNUSED(purpose);
     ((client *)ud)->fd = fd;
@@ -102,10 +104,10 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
         memcpy(c->body + c->body_len, p, n);
         c->body_len += n;
     }
-    if (c->mute_at_first_write && c->writes == 1 && c->fd != CURL_SOCKET_BAD) {
-        c->mute_fd = c->fd;
-        c->mute = 1;
-        cev_mute(&c->cev, c->mute_fd);
+    if (c->mute_at_first_write && c->writes == 1) {
+        /* The socket curl named for this transfer is the one it created. */
+        c->mute_fd = cev_mute_transfer(&c->cev, c->easy);
+        c->mute = c->mute_fd != CURL_SOCKET_BAD && c->mute_fd == c->fd;
     }
     return n;
 }
@@ -119,11 +121,6 @@ static void on_done(cev_multi *m, CURL *e, CURLcode result) {
     ev_break(m->loop, EVBREAK_ALL);
 }
 
-static int is_muted(cev_multi *m, curl_socket_t fd) {
-    client *c = shj_container_of(m, client, cev);
-    return c->mute && fd == c->mute_fd;
-}
-
 static void run_one(struct ev_loop *loop, int mute) {
     server s;
     CHECK(server_start(&s, loop) == 0);
@@ -131,7 +128,6 @@ static void run_one(struct ev_loop *loop, int mute) {
     memset(&c, 0, sizeof c);
     char err[200];
     CHECK(cev_init(&c.cev, loop, on_done, err, sizeof err) == SHJ_OK);
-    c.cev.muted = is_muted;
     c.mute_at_first_write = mute;
     c.mute_fd = CURL_SOCKET_BAD;
     c.fd = CURL_SOCKET_BAD;
@@ -152,6 +148,8 @@ static void run_one(struct ev_loop *loop, int mute) {
         while (c.writes == 0 && c.done_calls == 0) ev_run(loop, EVRUN_ONCE);
         CHECK(c.mute);
         CHECK(c.cev.sockets >= 1);
+        CHECK(cev_is_muted(&c.cev, c.mute_fd));
+        CHECK_EQ_I64(c.cev.mutes, 1);
         /* The rest of the body (and the close) now wait in the socket;
          * a muted socket must not be read however often the loop turns. */
         static const char TAIL[] = "llo";
@@ -163,6 +161,7 @@ static void run_one(struct ev_loop *loop, int mute) {
         CHECK_EQ_I64(c.done_calls, 0);
         c.mute = 0;
         cev_unmute(&c.cev, c.mute_fd);
+        CHECK(!cev_is_muted(&c.cev, c.mute_fd));
     } else {
         /* The server sends the rest once the head is out. */
         while (!s.head_sent) ev_run(loop, EVRUN_ONCE);
@@ -189,10 +188,79 @@ static void run_one(struct ev_loop *loop, int mute) {
     close(s.lfd);
 }
 
+static CURL *easy_to(client *c, const server *s) {
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", s->port);
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+    curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, c);
+    return e;
+}
+
+/* A muted socket that curl removes (here: its transfer is abandoned, so the
+ * connection is closed) takes its mute with it: the next transfer, whose
+ * socket gets the same fd number, is watched and completes. */
+static void run_removed_while_muted(struct ev_loop *loop) {
+    server s1, s2;
+    CHECK(server_start(&s1, loop) == 0);
+    client c;
+    memset(&c, 0, sizeof c);
+    char err[200];
+    CHECK(cev_init(&c.cev, loop, on_done, err, sizeof err) == SHJ_OK);
+    c.mute_at_first_write = 1;
+    c.mute_fd = c.fd = CURL_SOCKET_BAD;
+    c.easy = easy_to(&c, &s1);
+    CHECK(curl_multi_add_handle(c.cev.curl, c.easy) == CURLM_OK);
+    while (c.writes == 0 && c.done_calls == 0) ev_run(loop, EVRUN_ONCE);
+    CHECK(c.mute);
+    curl_socket_t fd_a = c.mute_fd;
+    CHECK(server_start(&s2, loop) == 0); /* before A's fd is free again */
+
+    curl_multi_remove_handle(c.cev.curl, c.easy);
+    curl_easy_cleanup(c.easy);
+    CHECK(!cev_is_muted(&c.cev, fd_a));
+    CHECK_EQ_I64(c.cev.sockets, 0);
+    cev_unmute(&c.cev, fd_a); /* the owner's late unmute is a no-op */
+
+    c.mute_at_first_write = 0;
+    c.mute = 0;
+    c.writes = 0;
+    c.body_len = 0;
+    c.fd = CURL_SOCKET_BAD;
+    c.easy = easy_to(&c, &s2);
+    CHECK(curl_multi_add_handle(c.cev.curl, c.easy) == CURLM_OK);
+    while (!s2.head_sent && c.done_calls == 0) ev_run(loop, EVRUN_ONCE);
+    CHECK_EQ_I64(c.fd, fd_a); /* the case that matters: the same fd number */
+    CHECK(!cev_is_muted(&c.cev, c.fd));
+    CHECK(write(s2.cfd, "llo", 3) == 3);
+    close(s2.cfd);
+    ev_run(loop, 0); /* until on_done breaks */
+    CHECK_EQ_I64(c.done_calls, 1);
+    CHECK_EQ_I64(c.result, CURLE_OK);
+    c.body[c.body_len] = '\0';
+    CHECK_STR(c.body, "hello");
+
+    curl_easy_cleanup(c.easy);
+    cev_free(&c.cev);
+    CHECK_EQ_I64(c.cev.sockets, 0);
+    if (s1.cfd >= 0) close(s1.cfd);
+    server *ss[] = {&s1, &s2};
+    for (int i = 0; i < 2; i++) {
+        ev_io_stop(loop, &ss[i]->accept_w);
+        ev_io_stop(loop, &ss[i]->client_w);
+        close(ss[i]->lfd);
+    }
+}
+
 int main(void) {
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
     run_one(loop, 0);
     run_one(loop, 1);
+    run_removed_while_muted(loop);
 
     /* A zeroed (never initialised) multi frees cleanly. */
     cev_multi z;

@@ -23,7 +23,10 @@
  *    few at a time), inject (a given payload), pause/resume (quiesce),
  *    close_all (clean end of every stream), ticks_limit (at most "limit"
  *    more /api/v1/data/ticks answers, then 429 "usage exceeded ..."; -1 lifts it).
- *  - GET /_standin/stats: counters as JSON (flushes the log first).
+ *  - GET /_standin/stats: counters as JSON (flushes the log first), with
+ *    stream_bytes_queued / stream_bytes_written: bytes the open stream
+ *    connections were given / wrote to their sockets (the difference waits
+ *    in our buffer because the client does not read: TCP back-pressure).
  *
  * Usage: tool_standin [--port N | --unix PATH] [--rate EV_PER_S] [--nominal-rate EV_PER_EXCH_S] [--heartbeat-ms MS]
  *   [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--log-generated] [--unknown CODE]...
@@ -294,7 +297,10 @@ static void stream_send(conn *c, const char *name, const char *data, size_t len,
     char ev[64];
     int hl = snprintf(ev, sizeof ev, "event: %s\ndata: ", name);
     size_t raw = (size_t)hl + len + 2;
-    size_t before = c->out.len;
+    /* Count what was added as a change of the pending bytes: appending may
+     * reset or compact the buffer (out.len can go down), but never the
+     * pending count, so out_total stays the byte offset the marks need. */
+    size_t before = sb_pending(&c->out);
     if (c->drop_next) {
         /* Half an event, then the connection dies: the client never sees
          * the blank line, so this event must not count as sent. */
@@ -303,7 +309,7 @@ static void stream_send(conn *c, const char *name, const char *data, size_t len,
         size_t h = (size_t)hl < half ? (size_t)hl : half;
         sb_add(&c->out, ev, h);
         if (half > h) sb_add(&c->out, data, half - h);
-        c->out_total += c->out.len - before;
+        c->out_total += sb_pending(&c->out) - before;
         conn_flush(c);
         fprintf(stderr, "standin: conn %d dropped mid-event (%s %s)\n", c->id, name, code);
         conn_close(c);
@@ -313,7 +319,7 @@ static void stream_send(conn *c, const char *name, const char *data, size_t len,
     sb_add(&c->out, ev, (size_t)hl);
     sb_add(&c->out, data, len);
     sb_add(&c->out, "\n\n", 2);
-    c->out_total += c->out.len - before;
+    c->out_total += sb_pending(&c->out) - before;
     uint64_t end = c->out_total;
     sb_add(&c->out, "\r\n", 2);
     c->out_total += 2;
@@ -675,15 +681,22 @@ static void ep_ticks(conn *c, const char *body, size_t blen) {
 static void ep_stats(conn *c) {
     if (S.log) fflush(S.log);
     int streams = 0;
-    for (int i = 0; i < SI_MAX_CONNS; i++) streams += S.conns[i].used && S.conns[i].stream;
-    char body[1024];
+    unsigned long long queued = 0, written = 0; /* of the open streams */
+    for (int i = 0; i < SI_MAX_CONNS; i++) {
+        if (!S.conns[i].used || !S.conns[i].stream) continue;
+        streams++;
+        queued += S.conns[i].out_total;
+        written += S.conns[i].out_written;
+    }
+    char body[1200];
     snprintf(body, sizeof body,
              "{\"sent\":%llu,\"generated\":%llu,\"streams\":%d,\"streams_opened\":%llu,"
              "\"subscriptions\":%zu,\"requests\":%llu,\"limited_requests\":%llu,"
              "\"rate_limited\":%llu,\"max_in_window\":%llu,\"auth_failures\":%llu,"
              "\"subscribe_requests\":%llu,\"unsubscribe_requests\":%llu,\"ticks_requests\":%llu,"
              "\"contract_requests\":%llu,\"heartbeats\":%llu,\"paused\":%s,"
-             "\"ticks_answered\":%llu,\"ticks_refused\":%llu,\"ticks_limit\":%d}",
+             "\"ticks_answered\":%llu,\"ticks_refused\":%llu,\"ticks_limit\":%d,"
+             "\"stream_bytes_queued\":%llu,\"stream_bytes_written\":%llu}",
              (unsigned long long)S.sent, (unsigned long long)S.generated, streams,
              (unsigned long long)S.streams_opened, S.n_subs, (unsigned long long)S.requests,
              (unsigned long long)S.limited_requests, (unsigned long long)S.rate_limited,
@@ -691,7 +704,8 @@ static void ep_stats(conn *c) {
              (unsigned long long)S.subscribe_requests, (unsigned long long)S.unsubscribe_requests,
              (unsigned long long)S.ticks_requests, (unsigned long long)S.contract_requests,
              (unsigned long long)S.heartbeats, S.paused ? "true" : "false",
-             (unsigned long long)S.ticks_answered, (unsigned long long)S.ticks_refused, S.ticks_limit);
+             (unsigned long long)S.ticks_answered, (unsigned long long)S.ticks_refused, S.ticks_limit,
+             queued, written);
     respond(c, 200, body);
 }
 
