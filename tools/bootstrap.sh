@@ -2,6 +2,7 @@
 # tools/bootstrap.sh — install what is missing (Debian 12, as root or via sudo), then build.
 #   tools/bootstrap.sh            -> build/        (RelWithDebInfo)
 #   tools/bootstrap.sh --asan     -> build-asan/   (AddressSanitizer + UBSan)
+#   tools/bootstrap.sh --tsan     -> build-tsan/   (ThreadSanitizer)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,9 @@ FLAGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo"
 if [ "${1:-}" = "--asan" ]; then
     BUILD=build-asan
     FLAGS="-DCMAKE_BUILD_TYPE=Debug -DSHJ_SANITIZE=ON"
+elif [ "${1:-}" = "--tsan" ]; then
+    BUILD=build-tsan
+    FLAGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHJ_TSAN=ON"
 fi
 cmake -S . -B "$BUILD" $FLAGS >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"

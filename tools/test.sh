@@ -2,11 +2,23 @@
 # tools/test.sh — build and run every test: C tests (ctest) and Lua specs (busted, via ctest).
 #   tools/test.sh           normal build
 #   tools/test.sh --asan    the same tests under AddressSanitizer + UBSan
+#   tools/test.sh --tsan    the tests of the modules that own threads (archive
+#                           writer and read-ahead, replay's parse workers,
+#                           ClickHouse fallback, Shioaji on the archive) under
+#                           ThreadSanitizer: any data race fails them
 set -eu
 cd "$(dirname "$0")/.."
 tools/bootstrap.sh "$@"
 BUILD=build
 [ "${1:-}" = "--asan" ] && BUILD=build-asan
+if [ "${1:-}" = "--tsan" ]; then
+    # Not the Lua specs (luajit is not instrumented), nor the slowest C tests
+    # whose threads these already cover (test_archive, test_ch_record), nor
+    # test_ch_stall, whose timing assumptions do not survive TSan's slowdown.
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+    exec ctest --test-dir build-tsan --output-on-failure -j2 \
+        -R 'test_(archive_prefetch|archive_torn|archive_crash|replay|pipeline|ch_outage|ch_writer|ch_fallback|ch_enospc|shioaji_backpressure|shioaji_stream|shioaji_backfill)$'
+fi
 if [ "$BUILD" = build-asan ]; then
     # LuaJIT's own allocator confuses LeakSanitizer; leaks in our C are still
     # caught by the pure-C tests, which run without LuaJIT in the process.
