@@ -102,6 +102,52 @@ describe("strategy engine", function()
     assert.are.equal(1, #r.roundtrips)
   end)
 
+  it("rolls a position on the alias into the next month when the feed moves on (hand-computed)", function()
+    local S = strategy.define { name = "holder", codes = { "TXFR1" }, bars = "1m" }
+    local seen_pos, trades = {}, {}
+    function S:on_tick(e)
+      if self:pos() == 0 and #trades == 0 then self:short(2) end
+      seen_pos[#seen_pos + 1] = self:pos()
+    end
+    function S:on_trade(f) trades[#trades + 1] = f.tag or "own" end
+    local eng = strategy.engine { strategy = S, broker = { cash = 2000000 } }
+    local d1 = ev.tpe(2026, 12, 16, 9, 0, 0)           -- expiry day of TXFL6
+    local d2 = ev.tpe(2026, 12, 17, 8, 45, 0)          -- TXFR1 is TXFA7 from here
+    eng:feed(ev.tick("TXFL6", d1, 23000, 1))           -- short 2 placed
+    eng:feed(ev.tick("TXFL6", d1 + 1e9, 23010, 1))     -- fills at 23010
+    eng:feed(ev.tick("TXFL6", d1 + 2e9, 22990, 1))     -- last price of TXFL6: 22990
+    eng:feed(ev.bidask("TXFA7", d2, 23050, 23052))     -- roll: cover TXFL6 at 22990, short TXFA7 at bid 23050
+    eng:feed(ev.tick("TXFA7", d2 + 1e9, 23040, 1))
+    local r = eng:finish()
+    assert.are.same({ "own", "roll", "roll" }, trades)
+    assert.are.same({ 0, -2, -2, -2 }, seen_pos)        -- never flat after the roll
+    assert.are.equal(0, r.positions["TXFL6"])
+    assert.are.equal(-2, r.positions["TXFA7"])
+    assert.are.equal(1, r.rolls)
+    assert.are.equal("cover", r.fills[2].action)
+    assert.are.equal(T(22990), r.fills[2].price)
+    assert.are.equal("short", r.fills[3].action)
+    assert.are.equal(T(23050), r.fills[3].price)
+    -- realised on TXFL6: (22990 - 23010) x 2 x 200 x (-1) = 8,000
+    -- fees 3 fills x 2 contracts x 50 = 300
+    -- taxes: 9,204,000 x 0.002% = 184.08 -> 184; 9,196,000 -> 183.92 -> 184; 9,220,000 -> 184.4 -> 184
+    assert.are.equal(T(8000), r.realised)
+    assert.are.equal(T(300), r.fee)
+    assert.are.equal(T(552), r.tax)
+    -- unrealised on TXFA7 at 23040: (23040 - 23050) x (-2) x 200 = 4,000
+    assert.are.equal(T(4000), r.unrealised)
+    assert.are.equal(T(2000000 + 8000 - 852 + 4000), r.final)
+    -- roll = false: the position stays in the expired contract
+    local eng2 = strategy.engine { strategy = strategy.define { name = "h2", codes = { "TXFR1" }, bars = "1m" },
+                                   roll = false }
+    eng2.broker:submit { code = "TXFL6", action = "buy", qty = 1, born = 0 }
+    eng2:feed(ev.tick("TXFL6", d1, 23000, 1))
+    eng2:feed(ev.tick("TXFA7", d2, 23100, 1))
+    local r2 = eng2:finish()
+    assert.are.equal(1, r2.positions["TXFL6"])
+    assert.are.equal(0, r2.rolls)
+  end)
+
   it("merges parameter overrides and rejects unknown ones", function()
     local S = strategy.define { name = "p", codes = { "2330" }, params = { n = 5, on = true, tag = "a" } }
     local eng = strategy.engine { strategy = S, params = { n = 7 } }

@@ -281,6 +281,20 @@ end
 
 function Broker:position(code) return self.pos[code] or 0 end
 
+-- Close the whole position in code at its last price (e4), now: an expired
+-- futures contract settled when a continuous alias moved on to the next
+-- month. Open orders on code are cancelled first. Costs as for any fill
+-- (TAIFEX charges the fee and the tax on final settlement too). Returns the
+-- fill, or nil when flat or never priced.
+function Broker:settle(code, ts, tag)
+  for _, o in ipairs(self:open_orders(code)) do self:cancel(o.id) end
+  local pos, mark = self.pos[code] or 0, self.mark[code]
+  if pos == 0 or mark == nil then return nil end
+  local id = self:submit { code = code, action = pos > 0 and "sell" or "cover", qty = pos > 0 and pos or -pos,
+                           tag = tag or "settle" }
+  return self:fill(self.orders[id], mark, ts)
+end
+
 local function reject(self, o, reason)
   remove_pending(self, o)
   o.status = "rejected"
@@ -396,6 +410,21 @@ local function match(self, o, ev, kind)
     if px > L then return L end
   end
   return nil
+end
+
+-- Submit req and try it against ev at once (ev is req.code's current event):
+-- for orders the engine places on the strategy's behalf at a known moment
+-- (a roll), not for the strategy's own orders, which wait for the next
+-- event. A trial-match tick cannot fill it: it then waits like any order.
+function Broker:execute(req, ev)
+  local o = self.orders[self:submit(req)]
+  local kind = ev.kind
+  if kind ~= KIND_TICK and kind ~= KIND_QUOTE and kind ~= KIND_BIDASK then return o end
+  if kind ~= KIND_BIDASK and ev.flags % 2 == FLAG_SIMTRADE then return o end
+  if self.sec[o.code] == nil then self.sec[o.code] = ev.sec_type end
+  local px = match(self, o, ev, kind)
+  if px then self:fill(o, px, ev.ts_exch_ns) end
+  return o
 end
 
 -- Feed one event of instrument `code` (a Lua string); n is the engine's event

@@ -32,7 +32,13 @@
 -- keep. Prices are int64 x 10^4: strategy.px(ev.close) gives a Lua number for
 -- indicator math; strategy.code(ev) the code as a string. An alias such as
 -- TXFR1 follows the real contract the feed delivers (ev.code is "TXFL6");
--- orders on the alias go to that real contract.
+-- orders on the alias go to that real contract. When the alias moves on to
+-- the next month (the first event of the new contract), a position held in
+-- the old one is rolled before any hook sees the event: settled at the old
+-- contract's last price and reopened by a market order on the new one,
+-- filled on this event (orders and fills tagged "roll", seen by
+-- on_order/on_trade; engine option roll = false keeps the position in the
+-- old contract instead).
 --
 -- Fills never look ahead: bars are finished before the event that finished
 -- them reaches the broker, and an order placed during event k fills on a
@@ -220,7 +226,8 @@ local function is_alias(code) return code:match("^%u%u%uR%d$") ~= nil end
 
 -- opts: strategy (definition or path), params (overrides), codes (override list),
 -- bars (override period list), broker (broker_sim options), mode ("backtest"|"paper"),
--- log (function(line) or nil), grace_ms (bars), sample_s (equity curve spacing, 60).
+-- log (function(line) or nil), grace_ms (bars), sample_s (equity curve spacing, 60),
+-- roll (default true: see "alias" above).
 function M.engine(opts)
   local def = opts.strategy
   if type(def) == "string" then def = M.load(def) end
@@ -249,6 +256,7 @@ function M.engine(opts)
     broker = broker_sim.new(opts.broker), logf = opts.log,
     sample_ns = (opts.sample_s or 60) * 1e9, next_sample = -math.huge,
     curve = {}, started = false, finished = false, events = 0, first_ts = nil,
+    roll = opts.roll ~= false, rolls = 0,
   }, Engine)
   for _, c in ipairs(codes) do
     if is_alias(c) then self.aliases[broker_sim.product_of(c)] = c else self.wanted[c] = true end
@@ -339,7 +347,11 @@ function Engine:feed(ev)
     self.strategy:start()
   end
   local alias = self.alias_of[code]
-  if alias then self.current[alias] = code end
+  if alias then
+    local old = self.current[alias]
+    self.current[alias] = code
+    if old and old ~= code and self.roll then self:roll_position(alias, old, code, ev) end
+  end
   -- Bars this event finishes hold only earlier trades: deliver them first, with
   -- the counter still at the previous event so that their orders may fill on
   -- this one (it is the first event after the bar).
@@ -353,6 +365,21 @@ function Engine:feed(ev)
   elseif band(ev.flags, FLAG_SIMTRADE) == 0 then
     self.strategy:on_tick(ev)
   end
+end
+
+-- The alias moved from contract old to new (this event is new's): settle the
+-- position in old at its last price and reopen it on new at this event, so
+-- that no hook ever sees the alias flat in between.
+function Engine:roll_position(alias, old, new, ev)
+  local br = self.broker
+  local pos = br:position(old)
+  for _, o in ipairs(br:open_orders(old)) do br:cancel(o.id) end
+  if pos == 0 then return end
+  self:log(string.format("roll %s: %s -> %s, %d contract(s)", alias, old, new, pos))
+  if not br:settle(old, ev.ts_exch_ns, "roll") then return end
+  self.rolls = self.rolls + 1
+  br:execute({ code = new, action = pos > 0 and "buy" or "short", qty = pos > 0 and pos or -pos,
+                born = self.n + 1, ts = ev.ts_exch_ns, tag = "roll" }, ev)
 end
 
 -- End of data: deliver the last bars, stop the strategy, take the final sample.
@@ -375,7 +402,7 @@ function Engine:result()
     commission = br.commission, tax = br.tax, fee = br.fee, costs = br:costs_total(),
     turnover = br.turnover, fills = br.fills, roundtrips = br.roundtrips, curve = self.curve,
     orders = br.next_id, open_orders = #br:open_orders(), events = self.n,
-    first_ts = self.first_ts, last_ts = self.now, positions = br.pos,
+    first_ts = self.first_ts, last_ts = self.now, positions = br.pos, rolls = self.rolls,
   }
 end
 
