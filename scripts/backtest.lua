@@ -39,6 +39,7 @@ local opts = cli.parse(arg, {
   { "--cash", "number", "initial capital, TWD", default = 1000000 },
   { "--slippage", "number", "slippage in price units for every instrument", default = 0 },
   { "--day-trade", "flag", "stocks: day-trade sell tax 0.15% instead of 0.3%" },
+  { "--partial-fills", "flag", "fill only the volume each trade / book level shows (default: all-or-nothing)" },
   { "--verbose", "flag", "print orders and fills in backtest mode too" },
   { "--quiet", "flag", "do not print the summary" },
 })
@@ -63,7 +64,8 @@ local orders_log = assert(io.open(out .. "/orders.log", "w"))
 local echo = opts.paper or opts.verbose
 local eng = strategy.engine {
   strategy = def, params = params, codes = codes, bars = opts.bars, mode = mode,
-  broker = { cash = opts.cash, slippage = opts.slippage, day_trade = opts.day_trade },
+  broker = { cash = opts.cash, slippage = opts.slippage, day_trade = opts.day_trade,
+             partial = opts.partial_fills },
   log = function(line)
     orders_log:write(line, "\n")
     if echo then io.stderr:write(line, "\n") end

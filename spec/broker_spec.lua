@@ -173,6 +173,46 @@ describe("broker_sim", function()
     assert.are.equal(T(199), b:costs_total())
   end)
 
+  it("partial fills: a market order walks the book, a resting limit takes what trades show", function()
+    local b = broker_sim.new { cash = 10000000, partial = true }
+    local id = submit(b, "2330", "buy", 10)
+    feed(b, ev.book("2330", ts, { { 999, 5 } }, { { 1000, 3 }, { 1005, 4 }, { 1010, 10 } }))
+    -- 3 lots at 1000, 4 at 1005, 3 at 1010 (each lot 1000 shares):
+    --   values 3,000,000 / 4,020,000 / 3,030,000; commission 0.1425% each:
+    --   4275 / 5728.5 -> 5728 / 4317.75 -> 4317 (floor)
+    assert.are.equal(3, #b.fills)
+    assert.are.same({ 3, 4, 3 }, { b.fills[1].qty, b.fills[2].qty, b.fills[3].qty })
+    assert.are.same({ T(1000), T(1005), T(1010) }, { b.fills[1].price, b.fills[2].price, b.fills[3].price })
+    assert.are.same({ T(4275), T(5728), T(4317) },
+                    { b.fills[1].commission, b.fills[2].commission, b.fills[3].commission })
+    assert.are.equal("filled", b.orders[id].status)
+    assert.are.equal(10, b:position("2330"))
+    assert.are.equal(T(10000000 - 10050000 - 14320), b.cash)
+    -- two resting sells share one trade's volume in submission order
+    local s1 = submit(b, "2330", "sell", 6, 1020)
+    local s2 = submit(b, "2330", "sell", 4, 1020)
+    feed(b, ev.tick("2330", ts, 1015, 50))   -- below the limits: nothing
+    feed(b, ev.tick("2330", ts, 1021, 2))    -- through: 2 lots for s1 at 1020
+    assert.are.equal("partial", b.orders[s1].status)
+    assert.are.equal(2, b.orders[s1].filled)
+    assert.are.equal("submitted", b.orders[s2].status)
+    feed(b, ev.tick("2330", ts, 1025, 7))    -- 4 more for s1 (done), 3 for s2
+    assert.are.equal("filled", b.orders[s1].status)
+    assert.are.equal("partial", b.orders[s2].status)
+    assert.are.equal(3, b.orders[s2].filled)
+    assert.are.equal(1, b:position("2330"))
+    assert.is_true(b:cancel(s2))             -- the rest of a partial order can be cancelled
+    assert.are.equal("cancelled", b.orders[s2].status)
+    assert.are.equal(6, #b.fills)
+    -- sells: 2, 4, 3 lots at 1020 = 2,040,000 / 4,080,000 / 3,060,000
+    --   commission 2907 / 5814 / 4360.5 -> 4360; tax 0.3%: 6120 / 12240 / 9180
+    --   realised vs the FIFO lots bought at 1000 (3), 1005 (4), 1010 (3):
+    --   2 x (1020-1000) + [1 x (1020-1000) + 3 x (1020-1005)] + [1 x (1020-1005) + 2 x (1020-1010)] lots x 1000
+    assert.are.equal(T((40 + 20 + 45 + 15 + 20) * 1000), b.realised)
+    assert.are.equal(T(4275 + 5728 + 4317 + 2907 + 5814 + 4360), b.commission)
+    assert.are.equal(T(6120 + 12240 + 9180), b.tax)
+  end)
+
   it("FIFO lots: realised PnL per lot, one round trip flat to flat", function()
     local b = broker_sim.new { cash = 1000000 }
     submit(b, "2317", "buy", 1); feed(b, ev.tick("2317", ts, 100, 1))

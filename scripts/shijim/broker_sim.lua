@@ -14,7 +14,8 @@
 -- (their intermediate products exceed 2^53) and rounded to whole TWD by the
 -- Taiwan rules below. shijim.report formats these as decimal TWD.
 --
--- FILLS (all-or-nothing; queue position and volume limits are not modelled):
+-- FILLS (all-or-nothing by default; with partial = true, volume-limited:
+-- see PARTIAL below; queue position is never modelled):
 --   market: next event of the instrument: a bid/ask snapshot -> the opposite
 --           best level (buy at ask[0], sell at bid[0]); a trade -> its price.
 --           Slippage (price units, per product/code or a default) is added
@@ -26,6 +27,13 @@
 --           opposite best level at or through it. A trade exactly at the limit
 --           does not fill a resting order (queue position unknown).
 --   Trial-match (simtrade) ticks never fill.
+-- PARTIAL (opts.partial = true): an order takes only the volume the event
+--   shows, shared by the orders it fills in submission order: a trade fills
+--   at most its volume; a book snapshot is walked level by level (each at its
+--   own price, limits stopping at the limit) up to each level's volume. The
+--   rest of the order stays open (status "partial") for later events; every
+--   piece is a fill of its own with its own costs (a stock commission
+--   minimum applies per fill).
 -- POSITIONS: net per instrument. buy opens/adds long, sell reduces long,
 --   short opens/adds short, cover reduces short; an order that would flip or
 --   over-close the position when it fills is rejected (reason given).
@@ -76,6 +84,7 @@ M.DEFAULTS = {
   multipliers = { TXF = 200, MXF = 50, TMF = 10, TXO = 50 }, -- TWD per point per contract
   lot_shares = 1000,
   slippage = { default = 0 },                         -- price units (TWD), per product or code
+  partial = false,                                    -- volume-limited partial fills
 }
 
 -- Rates as exact integers per 10^8 (0.001425 -> 142500): fees stay integer math.
@@ -143,6 +152,7 @@ function M.new(opts)
   for k, v in pairs(d.multipliers) do self.mults[k] = v end
   for k, v in pairs(opts.multipliers or {}) do self.mults[k] = v end
   self.lot = opt("lot_shares")
+  self.partial = opt("partial") and true or false
   local slip = opts.slippage
   if type(slip) == "number" then slip = { default = slip } end
   self.slip = {}
@@ -259,7 +269,7 @@ end
 
 function Broker:cancel(id)
   local o = self.orders[id]
-  if not o or o.status ~= "submitted" then return false end
+  if not o or (o.status ~= "submitted" and o.status ~= "partial") then return false end
   remove_pending(self, o)
   o.status = "cancelled"
   if self.on_order then self.on_order(o) end
@@ -302,9 +312,12 @@ local function reject(self, o, reason)
   if self.on_order then self.on_order(o) end
 end
 
--- Apply a fill of order o at price (e4). ts: event time (int64 cdata or number).
-function Broker:fill(o, price, ts)
-  local code, qty = o.code, o.qty
+-- Apply a fill of order o at price (e4) for qty (default: all that is left).
+-- ts: event time (int64 cdata or number).
+function Broker:fill(o, price, ts, qty)
+  local code = o.code
+  local done = o.filled or 0
+  qty = qty or (o.qty - done)
   local pos = self.pos[code] or 0
   local a = o.action
   if a == "buy" and pos < 0 then return reject(self, o, "buy while short: cover first") end
@@ -363,9 +376,14 @@ function Broker:fill(o, price, ts)
     self.roundtrips[#self.roundtrips + 1] = rt
     self.open_rt[code] = nil
   end
-  remove_pending(self, o)
-  o.status = "filled"
+  o.filled = done + qty
   o.fill_price = price
+  if o.filled == o.qty then
+    remove_pending(self, o)
+    o.status = "filled"
+  else
+    o.status = "partial"
+  end
   local f = {
     id = #self.fills + 1, order_id = o.id, code = code, action = a, qty = qty, price = price,
     value = value, commission = comm, tax = tax, fee = fee, realised = realised, ts = ts,
@@ -412,6 +430,59 @@ local function match(self, o, ev, kind)
   return nil
 end
 
+-- Volume-limited matching (PARTIAL above): the event's volume is shared by
+-- the eligible orders in submission order.
+local function fill_partial(self, orders, ev, kind, n)
+  local ts = ev.ts_exch_ns
+  if kind ~= KIND_BIDASK then
+    local avail = tonumber(ev.volume)
+    for i = 1, #orders do
+      local o = orders[i]
+      if avail <= 0 then return end
+      if (o.status == "submitted" or o.status == "partial") and o.born < n then
+        local px = match(self, o, ev, kind)
+        if px then
+          local left = o.qty - (o.filled or 0)
+          local q = left < avail and left or avail
+          if self:fill(o, px, ts, q) then avail = avail - q end
+        end
+      end
+    end
+    return
+  end
+  local used_bid, used_ask = { 0, 0, 0, 0, 0 }, { 0, 0, 0, 0, 0 }
+  for i = 1, #orders do
+    local o = orders[i]
+    if (o.status == "submitted" or o.status == "partial") and o.born < n then
+      local buy = ACTIONS[o.action] > 0
+      local prices = buy and ev.ask_price or ev.bid_price
+      local vols = buy and ev.ask_volume or ev.bid_volume
+      local used = buy and used_ask or used_bid
+      local L, fresh = o.price, o.fresh
+      o.fresh = false
+      local slip = self.slip[o.code] or self.slip[product_of(o.code)] or self.slip.default
+      for lv = 0, 4 do
+        local left = o.qty - (o.filled or 0)
+        if left <= 0 or o.status == "rejected" then break end
+        local px, v = tonumber(prices[lv]), tonumber(vols[lv]) - used[lv + 1]
+        if px <= 0 then break end
+        local at
+        if not L then
+          at = buy and px + slip or px - slip
+        elseif (buy and px <= L) or (not buy and px >= L) then
+          at = fresh and px or L
+        else
+          break
+        end
+        if v > 0 then
+          local q = left < v and left or v
+          if self:fill(o, at, ts, q) then used[lv + 1] = used[lv + 1] + q end
+        end
+      end
+    end
+  end
+end
+
 -- Submit req and try it against ev at once (ev is req.code's current event):
 -- for orders the engine places on the strategy's behalf at a known moment
 -- (a roll), not for the strategy's own orders, which wait for the next
@@ -444,6 +515,7 @@ function Broker:on_event(ev, code, n)
   -- copy: fills remove from the list while we walk it
   local snapshot = {}
   for i = 1, #list do snapshot[i] = list[i] end
+  if self.partial then return fill_partial(self, snapshot, ev, kind, n) end
   for i = 1, #snapshot do
     local o = snapshot[i]
     if o.status == "submitted" and o.born < n then

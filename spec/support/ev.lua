@@ -71,6 +71,14 @@ function M.bidask(code, ts, bid, ask, bv, av)
   return ev
 end
 
+-- A 5-level book: bids/asks = { {price, volume}, ... } best first.
+function M.book(code, ts, bids, asks)
+  local ev = base(2, code, ts)
+  for i, l in ipairs(bids) do ev.bid_price[i - 1] = e4(l[1]); ev.bid_volume[i - 1] = l[2] end
+  for i, l in ipairs(asks) do ev.ask_price[i - 1] = e4(l[1]); ev.ask_volume[i - 1] = l[2] end
+  return ev
+end
+
 function M.status(code_status)
   local ev = ffi.new("shj_event")
   ev.kind = 3
