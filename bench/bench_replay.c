@@ -315,6 +315,12 @@ int main(int argc, char **argv) {
                best[7].thr * 1e9 / (double)cnt[7] - base);
         printf("archive: %llu payload bytes; backtest fills: %llu\n", (unsigned long long)bytes,
                (unsigned long long)fills);
+        /* the targets, on wall time (the rate a user sees) */
+        double replay_rate = (double)cnt[5] / best[5].wall, bt_rate = (double)cnt[7] / best[7].wall;
+        printf("targets: replay without Lua %.2f M ev/s (>= 3 M: %s); backtest with a Lua strategy "
+               "%.2f M ev/s (>= 1 M: %s)\n",
+               replay_rate / 1e6, replay_rate >= 3e6 ? "met" : "NOT met", bt_rate / 1e6,
+               bt_rate >= 1e6 ? "met" : "NOT met");
     }
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
