@@ -123,6 +123,13 @@ int arc_reader_next(arc_reader *r, arc_record *rec);
 const char *arc_reader_error(const arc_reader *r);
 /* Byte offset just after the last good block (where a torn tail starts). */
 uint64_t arc_reader_good_offset(const arc_reader *r);
+/* 1 when the reader stopped (-1) because the file ends inside a block: a torn
+ * tail, or the block a writer is appending right now; 0 for damage inside
+ * the bytes (checksum, framing, lz4) or any other stop. */
+int arc_reader_cut_short(const arc_reader *r);
+/* 1 while a writer is appending to path (it holds the archive's flock). A
+ * file cut short while being written is growing, not torn. */
+int arc_file_being_written(const char *path);
 void arc_reader_close(arc_reader *r);
 
 /* Check a file: counts records, finds the end of the last good block.
@@ -134,6 +141,7 @@ typedef struct arc_scan {
     uint64_t file_bytes;
     uint64_t first_seq, last_seq;
     int torn;               /* non-zero: bytes after good_bytes are damaged */
+    int cut_short;          /* torn because the file ends inside a block (see arc_reader_cut_short) */
     char detail[160];       /* what was wrong, with the offset */
 } arc_scan;
 int arc_scan_file(const char *path, arc_scan *out, char *err, size_t errlen);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -60,6 +61,7 @@ struct arc_reader {
     arc_prefetch *pf;          /* non-NULL: blocks come from the prefetch thread */
     size_t pf_next;            /* prefetch: block bytes below this were asked into the cache */
     void *block_state;         /* decode hook's state for the current block (or NULL) */
+    int cut_short;             /* the -1 is the file ending inside a block */
     size_t rec_index;          /* records returned from the current block */
 };
 
@@ -238,6 +240,7 @@ static int rd_read_header(arc_reader *r, arc_block_hdr *h) {
     }
     if (k < ARC_BLOCK_HDR_BYTES) {
         snprintf(why, sizeof why, "only %zd of %d block header bytes", k, ARC_BLOCK_HDR_BYTES);
+        r->cut_short = 1;
         return rd_damaged(r, why);
     }
     if (arc__block_hdr_decode(hdr, h, why, sizeof why) != SHJ_OK) return rd_damaged(r, why);
@@ -256,6 +259,7 @@ static int rd_load_body(arc_reader *r, const arc_block_hdr *h) {
     if ((uint64_t)k < h->stored_len) {
         snprintf(why, sizeof why, "block needs %" PRIu32 " stored bytes, file has %zd",
                  h->stored_len, k);
+        r->cut_short = 1;
         return rd_damaged(r, why);
     }
     if (XXH64(r->sbuf, h->stored_len, 0) != h->data_hash)
@@ -292,6 +296,7 @@ static int rd_load_block(arc_reader *r, int verify, uint64_t file_size) {
         uint64_t end = r->off + ARC_BLOCK_HDR_BYTES + h.stored_len;
         if (end > file_size) {
             char why[200];
+            r->cut_short = 1;
             snprintf(why, sizeof why, "block needs %" PRIu32 " stored bytes, file has %" PRIu64,
                      h.stored_len, file_size - r->off - ARC_BLOCK_HDR_BYTES);
             return rd_damaged(r, why);
@@ -408,6 +413,18 @@ const char *arc_reader_error(const arc_reader *r) { return r->state == -1 ? r->e
 
 uint64_t arc_reader_good_offset(const arc_reader *r) { return r->good; }
 
+int arc_reader_cut_short(const arc_reader *r) { return r->state == -1 && r->cut_short; }
+
+int arc_file_being_written(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    /* The writer holds LOCK_EX for as long as it appends (archive.c); a
+     * shared lock is refused exactly then, even to our own process. */
+    int busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* releases the shared lock if we got it */
+    return busy;
+}
+
 void arc_reader_close(arc_reader *r) {
     if (!r) return;
     if (r->pf) pf_stop(r); /* joins the thread before the fd it reads goes away */
@@ -480,6 +497,7 @@ struct arc_prefetch {
     uint64_t end_index;        /* first block (claim order) that is EOF or bad */
     int end_state;             /* 1 clean EOF, -1 damaged / I/O error */
     int end_io_error;
+    int end_cut_short;
     uint64_t end_off;          /* its file offset: the good offset there */
     char end_err[sizeof(((arc_reader *)0)->err)];
     int stop;                  /* the owner closes the reader early */
@@ -506,6 +524,7 @@ static void pf_end(arc_prefetch *pf, uint64_t idx, uint64_t off, const arc_reade
         pf->end_index = idx;
         pf->end_state = w->state;
         pf->end_io_error = w->io_error;
+        pf->end_cut_short = w->cut_short;
         pf->end_off = off;
         if (w->state == -1) memcpy(pf->end_err, w->err, sizeof pf->end_err);
     }
@@ -593,6 +612,7 @@ static int pf_next_block(arc_reader *r) {
             /* The stream ends here: the verdict was copied under mu. */
             r->state = pf->end_state;
             r->io_error = pf->end_io_error;
+            r->cut_short = pf->end_cut_short;
             r->good = r->off = pf->end_off;
             if (pf->end_state == -1) memcpy(r->err, pf->end_err, sizeof r->err);
             r->block_state = NULL;
@@ -775,6 +795,7 @@ int arc__scan_fd(int fd, const char *path, uint64_t verify_from, arc_scan *out, 
                 rc = shj_fail(err, errlen, "%s", r->err);
             } else {
                 out->torn = 1;
+                out->cut_short = r->cut_short;
                 set_detail(out, r->err, path);
             }
             break;

@@ -337,12 +337,22 @@ static int next_record(rpl_source *r) {
             r->st.records++;
             return 1;
         }
-        if (rc < 0) {
+        int bad = rc < 0;
+        if ((rc == 0 || arc_reader_cut_short(r->rd)) && arc_file_being_written(r->files[r->cur])) {
+            /* today's file while it is recorded: played as far as it is on
+             * disk; a block cut short is on its way there, not torn */
+            shj_log(SHJ_LOG_INFO,
+                    "replay %s: %s is still being recorded: played up to byte offset %llu "
+                    "(what was complete on disk)", r->base.name, r->files[r->cur],
+                    (unsigned long long)arc_reader_good_offset(r->rd));
+            r->st.live_files++;
+            bad = 0;
+        } else if (bad) {
             /* the reader's message names the file and the byte offset */
             shj_log(SHJ_LOG_ERROR, "replay %s: %s; the rest of this file is skipped", r->base.name,
                     arc_reader_error(r->rd));
         }
-        close_current(r, rc < 0);
+        close_current(r, bad);
     }
 }
 

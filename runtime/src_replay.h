@@ -14,6 +14,9 @@
  *    (process-local interning) and the SHJ_FLAG_REPLAY bit when `mark` is set.
  *  - Deterministic: the same files and options give the same events.
  *  - Files are played in date order (explicit files: in the order given).
+ *  - A file still being recorded (its writer holds the archive's lock) is
+ *    played as far as it is complete on disk and counted in live_files; if
+ *    it ends inside a block, that block is being written, not torn: not bad.
  *  - A file that cannot be opened, or a torn/corrupt block, is reported with
  *    the file and byte offset and skipped (the rest of that file is
  *    unreadable: blocks carry the framing); replay goes on with the next
@@ -67,6 +70,7 @@ typedef struct rpl_stats {
     uint64_t files;          /* files to play */
     uint64_t files_done;     /* files finished (read to the end or skipped) */
     uint64_t bad_files;      /* files skipped or cut short (unopenable, torn, corrupt) */
+    uint64_t live_files;     /* files still being recorded: played as far as they were complete */
     uint64_t records;        /* records read */
     uint64_t filtered;       /* records skipped by the code/kind filter */
     uint64_t delivered;      /* records handed to src_deliver_recorded */

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -646,6 +648,16 @@ static void test_dump(void) {
     CHECK_EQ_I64(rc, SHJ_ERR);
     CHECK(strstr(out, "DAMAGED, 0 good records") != NULL);
     free(out);
+    /* The same bytes while a writer holds the file's lock: a block in
+     * flight, not damage. */
+    int lock_fd = open(path, O_RDONLY);
+    CHECK(lock_fd >= 0 && flock(lock_fd, LOCK_EX) == 0);
+    out = dump_to_string(path, 1, &rc, err, sizeof err);
+    CHECK_EQ_I64(rc, SHJ_OK);
+    CHECK(strstr(out, "RECORDING, 0 records in 0 blocks so far") != NULL);
+    CHECK(strstr(out, "complete up to byte offset 128") != NULL);
+    free(out);
+    close(lock_fd);
     rm_rf(dir);
     free(dir);
 }

@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -320,6 +322,37 @@ static void test_damaged(void) {
     rpl_opts o3 = {.files = three, .n_files = 3, .progress = 0};
     CHECK(rpl_new("x", &o3, err, sizeof err) == NULL);
     CHECK(strstr(err, "missing.shjraw") != NULL);
+    /* the torn copy while a writer holds its lock (a file being recorded):
+     * the same prefix, but "being recorded", not damaged; a corrupt file
+     * stays damaged even so; parse workers or not */
+    int lock_fd = open(torn, O_RDONLY);
+    CHECK(lock_fd >= 0 && flock(lock_fd, LOCK_EX) == 0);
+    CHECK(arc_file_being_written(torn));
+    static const int live_workers[] = {-1, 2};
+    for (int i = 0; i < 2; i++) {
+        one[0] = torn;
+        o.workers = live_workers[i];
+        CHECK(replay(&o, 0, &r) == 0);
+        CHECK_EQ_I64(r.d.n, n_torn);
+        CHECK_EQ_I64(r.d.mismatch, 0);
+        CHECK_EQ_I64(r.st.bad_files, 0);
+        CHECK_EQ_I64(r.st.live_files, 1);
+    }
+    int lock_bad = open(bad, O_RDONLY);
+    CHECK(lock_bad >= 0 && flock(lock_bad, LOCK_EX) == 0);
+    one[0] = bad;
+    CHECK(replay(&o, 0, &r) == 0);
+    CHECK_EQ_I64(r.st.bad_files, 1);
+    CHECK_EQ_I64(r.st.live_files, 0);
+    close(lock_bad);
+    close(lock_fd); /* the writer is gone: the same bytes are a torn file again */
+    CHECK(!arc_file_being_written(torn));
+    one[0] = torn;
+    CHECK(replay(&o, 0, &r) == 0);
+    CHECK_EQ_I64(r.st.bad_files, 1);
+    CHECK_EQ_I64(r.st.live_files, 0);
+    o.workers = 0;
+
     /* corrupt + torn + good: both damaged files skipped after their good part */
     three[0] = bad;
     CHECK(replay(&o3, 0, &r) == 0);

@@ -20,7 +20,8 @@
 --   mark      set the replay flag on events (default true)
 --   name      source name (default "replay")
 -- The source object is a normal shijim source plus src:stats() (files,
--- records, filtered, delivered, bad_files, bytes_total, bytes_done, done).
+-- records, filtered, delivered, bad_files, live_files (still being recorded:
+-- played up to the block being written), bytes_total, bytes_done, done).
 local ffi = require "ffi"
 
 local function list_text(v)
@@ -50,7 +51,8 @@ return function(opts, shijim)
     C.rpl_get_stats(self.ptr, st)
     return {
       files = tonumber(st.files), files_done = tonumber(st.files_done),
-      bad_files = tonumber(st.bad_files), records = tonumber(st.records),
+      bad_files = tonumber(st.bad_files), live_files = tonumber(st.live_files),
+      records = tonumber(st.records),
       filtered = tonumber(st.filtered), delivered = tonumber(st.delivered),
       bytes_total = tonumber(st.bytes_total), bytes_done = tonumber(st.bytes_done),
       done = st.done ~= 0,
