@@ -36,7 +36,9 @@ local opts = cli.parse(arg, {
   { "--events", "number", "stop after N events (0 = no limit)", default = 0 },
   { "--param", "list", "strategy parameters, e.g. fast=5,slow=20", metavar = "K=V,..." },
   { "--bars", "string", "bar periods instead of the strategy's, e.g. 1m,5m", metavar = "LIST" },
-  { "--cash", "number", "initial capital, TWD", default = 1000000 },
+  { "--cash", "number", "initial capital, TWD (a lot of 2330 is ~1 M)", default = 10000000 },
+  { "--margin", "string", "futures/short-option initial margin per contract, e.g. TXF=322000,MXF=80500 (default: not checked)" },
+  { "--no-cash-check", "flag", "let stock/option buys take cash below zero" },
   { "--slippage", "number", "slippage in price units for every instrument", default = 0 },
   { "--day-trade", "flag", "stocks: day-trade sell tax 0.15% instead of 0.3%" },
   { "--partial-fills", "flag", "fill only the volume each trade / book level shows (default: all-or-nothing)" },
@@ -50,6 +52,12 @@ for _, kv in ipairs(opts.param or {}) do
   local k, v = kv:match("^([%w_]+)=(.*)$")
   if not k then io.stderr:write("shijim: --param expects key=value, got '", kv, "'\n"); os.exit(2) end
   params[k] = strategy.coerce(def, k, v)
+end
+local margin = {}
+for part in (opts.margin or ""):gmatch("[^,]+") do
+  local k, v = part:match("^%s*(%w+)=(%d+)%s*$")
+  if not k then io.stderr:write("shijim: --margin expects PRODUCT=TWD,..., got '", part, "'\n"); os.exit(2) end
+  margin[k] = tonumber(v)
 end
 local codes = opts.codes or def.codes
 if not codes or #codes == 0 then
@@ -65,7 +73,7 @@ local echo = opts.paper or opts.verbose
 local eng = strategy.engine {
   strategy = def, params = params, codes = codes, bars = opts.bars, mode = mode,
   broker = { cash = opts.cash, slippage = opts.slippage, day_trade = opts.day_trade,
-             partial = opts.partial_fills },
+             partial = opts.partial_fills, margin = margin, check_cash = not opts.no_cash_check },
   log = function(line)
     orders_log:write(line, "\n")
     if echo then io.stderr:write(line, "\n") end

@@ -174,7 +174,7 @@ describe("broker_sim", function()
   end)
 
   it("partial fills: a market order walks the book, a resting limit takes what trades show", function()
-    local b = broker_sim.new { cash = 10000000, partial = true }
+    local b = broker_sim.new { cash = 11000000, partial = true }
     local id = submit(b, "2330", "buy", 10)
     feed(b, ev.book("2330", ts, { { 999, 5 } }, { { 1000, 3 }, { 1005, 4 }, { 1010, 10 } }))
     -- 3 lots at 1000, 4 at 1005, 3 at 1010 (each lot 1000 shares):
@@ -187,7 +187,7 @@ describe("broker_sim", function()
                     { b.fills[1].commission, b.fills[2].commission, b.fills[3].commission })
     assert.are.equal("filled", b.orders[id].status)
     assert.are.equal(10, b:position("2330"))
-    assert.are.equal(T(10000000 - 10050000 - 14320), b.cash)
+    assert.are.equal(T(11000000 - 10050000 - 14320), b.cash)
     -- two resting sells share one trade's volume in submission order
     local s1 = submit(b, "2330", "sell", 6, 1020)
     local s2 = submit(b, "2330", "sell", 4, 1020)
@@ -213,6 +213,43 @@ describe("broker_sim", function()
     assert.are.equal(T(6120 + 12240 + 9180), b.tax)
   end)
 
+  it("buying power: stock buys need the cash, futures the margin when it is configured", function()
+    local b = broker_sim.new { cash = 1000000 }
+    local id = submit(b, "2330", "buy", 1)
+    feed(b, ev.tick("2330", ts, 1000, 1))
+    -- 1,000,000 + commission 1425 > 1,000,000 cash
+    assert.are.equal("rejected", b.orders[id].status)
+    assert.matches("insufficient cash: 1001425 TWD needed, 1000000 available", b.orders[id].reason, 1, true)
+    assert.are.equal(T(1000000), b.cash)
+    id = submit(b, "2330", "buy", 1)
+    feed(b, ev.tick("2330", ts, 998, 1))   -- 998,000 + 1422 fits
+    assert.are.equal("filled", b.orders[id].status)
+    local free = broker_sim.new { cash = 1000000, check_cash = false }
+    submit(free, "2330", "buy", 2)
+    feed(free, ev.tick("2330", ts, 1000, 1))
+    assert.is_true(free.cash < 0)           -- allowed when asked for
+
+    local f = broker_sim.new { cash = 500000, margin = { TXF = 300000 } }
+    local s1 = submit(f, "TXFL6", "short", 1)
+    feed(f, ev.tick("TXFL6", ts, 23000, 1))
+    assert.are.equal("filled", f.orders[s1].status)
+    assert.are.equal(T(300000), f:margin_in_use())
+    local s2 = submit(f, "TXFL6", "short", 1)
+    feed(f, ev.tick("TXFL6", ts, 23000, 1))
+    -- equity 500,000 - 50 fee - 92 tax = 499,858; free 199,858 < 300,000
+    assert.are.equal("rejected", f.orders[s2].status)
+    assert.matches("insufficient margin: 1 x 300000 TWD needed, 199858 free", f.orders[s2].reason, 1, true)
+    local c = submit(f, "TXFL6", "cover", 1)   -- closing never needs margin
+    feed(f, ev.tick("TXFL6", ts, 23000, 1))
+    assert.are.equal("filled", f.orders[c].status)
+    assert.are.equal(0, f:margin_in_use())
+    -- without a configured margin, futures are not limited
+    local u = broker_sim.new { cash = 100000 }
+    submit(u, "TXFL6", "buy", 3)
+    feed(u, ev.tick("TXFL6", ts, 23000, 1))
+    assert.are.equal(3, u:position("TXFL6"))
+  end)
+
   it("FIFO lots: realised PnL per lot, one round trip flat to flat", function()
     local b = broker_sim.new { cash = 1000000 }
     submit(b, "2317", "buy", 1); feed(b, ev.tick("2317", ts, 100, 1))
@@ -230,7 +267,7 @@ describe("broker_sim", function()
   end)
 
   it("never fills on the event it was placed in, nor on simtrade ticks", function()
-    local b = broker_sim.new {}
+    local b = broker_sim.new { cash = 5000000 }
     n = n + 1
     local id = b:submit { code = "2330", action = "buy", qty = 1, born = n }
     b:on_event(ev.tick("2330", ts, 1000, 1), "2330", n)      -- same event: not eligible
@@ -246,7 +283,7 @@ describe("broker_sim", function()
 
   it("rejects flips and over-closes, cancels resting orders", function()
     local seen = {}
-    local b = broker_sim.new {}
+    local b = broker_sim.new { cash = 5000000 }
     b.on_order = function(o) seen[#seen + 1] = o.id .. ":" .. o.status end
     local s = submit(b, "2330", "sell", 1)
     feed(b, ev.tick("2330", ts, 1000, 1))

@@ -34,6 +34,13 @@
 --   rest of the order stays open (status "partial") for later events; every
 --   piece is a fill of its own with its own costs (a stock commission
 --   minimum applies per fill).
+-- BUYING POWER: a fill that opens or adds to a stock or option long must be
+--   paid from cash (value + costs), or it is rejected ("insufficient cash";
+--   check_cash = false allows a negative cash balance). Futures and short
+--   options need initial margin only when margin = { TXF = 322000, ... }
+--   (TWD per contract per product) is given: an opening fill is rejected
+--   when equity minus the margin of the open positions cannot cover it.
+--   Maintenance margin and margin calls are not modelled.
 -- POSITIONS: net per instrument. buy opens/adds long, sell reduces long,
 --   short opens/adds short, cover reduces short; an order that would flip or
 --   over-close the position when it fills is rejected (reason given).
@@ -85,6 +92,8 @@ M.DEFAULTS = {
   lot_shares = 1000,
   slippage = { default = 0 },                         -- price units (TWD), per product or code
   partial = false,                                    -- volume-limited partial fills
+  check_cash = true,                                  -- stock/option buys need the cash
+  margin = {},                                        -- initial margin, TWD per contract, by product
 }
 
 -- Rates as exact integers per 10^8 (0.001425 -> 142500): fees stay integer math.
@@ -153,6 +162,12 @@ function M.new(opts)
   for k, v in pairs(opts.multipliers or {}) do self.mults[k] = v end
   self.lot = opt("lot_shares")
   self.partial = opt("partial") and true or false
+  self.check_cash = opt("check_cash") and true or false
+  self.margin = {}
+  for k, v in pairs(opts.margin or d.margin) do
+    if type(v) ~= "number" or v < 0 then error("broker_sim: bad margin for " .. tostring(k), 2) end
+    self.margin[k] = v
+  end
   local slip = opts.slippage
   if type(slip) == "number" then slip = { default = slip } end
   self.slip = {}
@@ -312,6 +327,41 @@ local function reject(self, o, reason)
   if self.on_order then self.on_order(o) end
 end
 
+local function twd(e4) return string.format("%.0f", e4 / SCALE) end
+
+-- Margin (e4) the open futures and short option positions hold.
+function Broker:margin_in_use()
+  local m = 0
+  for code, p in pairs(self.pos) do
+    if p ~= 0 and (self:is_future(code) or (p < 0 and self:is_option(code))) then
+      local per = self.margin[product_of(code)] or self.margin[code]
+      if per then m = m + (p < 0 and -p or p) * per * SCALE end
+    end
+  end
+  return m
+end
+
+-- Why a fill of qty (action a, position pos, paying `pay` e4 for a buy) cannot
+-- be afforded, or nil (BUYING POWER above).
+function Broker:cannot_afford(code, a, pos, qty, pay)
+  local opening = (a == "buy" and pos >= 0) or (a == "short" and pos <= 0)
+  if not opening then return nil end
+  local fut = self:is_future(code)
+  if fut or (a == "short" and self:is_option(code)) then
+    local per = self.margin[product_of(code)] or self.margin[code]
+    if not per then return nil end
+    local need, free = per * qty * SCALE, self:equity() - self:margin_in_use()
+    if need > free then
+      return string.format("insufficient margin: %d x %s TWD needed, %s free", qty, twd(per * SCALE), twd(free))
+    end
+    return nil
+  end
+  if a == "buy" and self.check_cash and pay > self.cash then
+    return string.format("insufficient cash: %s TWD needed, %s available", twd(pay), twd(self.cash))
+  end
+  return nil
+end
+
 -- Apply a fill of order o at price (e4) for qty (default: all that is left).
 -- ts: event time (int64 cdata or number).
 function Broker:fill(o, price, ts, qty)
@@ -326,6 +376,8 @@ function Broker:fill(o, price, ts, qty)
   if a == "cover" and qty > -pos then return reject(self, o, "cover " .. qty .. " > short " .. -pos) end
   local mult = self:multiplier(code)
   local comm, tax, fee, value = self:costs(code, a, price, qty)
+  local why = self:cannot_afford(code, a, pos, qty, value + comm + tax + fee)
+  if why then return reject(self, o, why) end
   local dir = ACTIONS[a]
   local lots = self.lots[code]
   if not lots then lots = {}; self.lots[code] = lots end
