@@ -635,7 +635,7 @@ src_source *rpl_new(const char *name, const rpl_opts *o, char *err, size_t errle
 
 src_source *rpl_new_text(const char *name, const char *files, const char *dir, const char *source,
                          const char *from, const char *to, const char *codes, double speed,
-                         int progress, int mark, char *err, size_t errlen) {
+                         int progress, int mark, int workers, char *err, size_t errlen) {
     rpl_opts o;
     memset(&o, 0, sizeof o);
     char *copy = NULL;
@@ -666,6 +666,7 @@ src_source *rpl_new_text(const char *name, const char *files, const char *dir, c
     o.speed = speed;
     o.progress = progress;
     o.mark = mark;
+    o.workers = workers;
     src_source *s = rpl_new(name, &o, err, errlen);
     free(list);
     free(copy);

@@ -82,10 +82,10 @@ typedef struct rpl_stats {
 } rpl_stats;
 
 /* Lua-facing constructor: files = comma-separated paths ("" = use dir/source/
- * from/to), codes comma-separated ("" = all). */
+ * from/to), codes comma-separated ("" = all), workers as in rpl_opts. */
 src_source *rpl_new_text(const char *name, const char *files, const char *dir, const char *source,
                          const char *from, const char *to, const char *codes, double speed,
-                         int progress, int mark, char *err, size_t errlen);
+                         int progress, int mark, int workers, char *err, size_t errlen);
 void rpl_get_stats(const src_source *s, rpl_stats *out);
 /* Free a replay source that was never handed to rt. */
 void rpl_free(src_source *s);

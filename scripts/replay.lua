@@ -32,6 +32,7 @@ local opts = cli.parse(arg, {
   { "--jsonl", "string", "write events as JSON lines to this file (- = stdout)" },
   { "--clickhouse", "string", "insert the events into ClickHouse at this DSN" },
   { "--fallback-dir", "string", "where ClickHouse batches go when it is down", default = "data/fallback" },
+  { "--workers", "number", "threads that read and parse ahead, 1..4 (default: by core count; 0 = parse on the loop)" },
   { "--progress", "flag", "draw the progress line even when stderr is not a terminal" },
 })
 
@@ -56,10 +57,15 @@ if speed ~= "max" then
   if not speed or speed <= 0 then usage_error("--speed expects max or a positive number, got '" .. opts.speed .. "'") end
 end
 
+if opts.workers and (opts.workers < 0 or opts.workers > 4 or opts.workers % 1 ~= 0) then
+  usage_error("--workers expects 0..4, got " .. opts.workers)
+end
+local workers = opts.workers
+if workers == 0 then workers = false end
 local ok, src = pcall(shijim.source.replay, {
   dir = opts.archive_dir, source = opts.source, date = opts.date, from = opts.from, to = opts.to,
   files = opts.files, codes = opts.codes, speed = speed,
-  progress = opts.progress or nil, mark = true,
+  progress = opts.progress or nil, mark = true, workers = workers,
 })
 if not ok then -- nothing to play (no such directory, no file in the range, a missing file)
   io.stderr:write("shijim: ", tostring(src):gsub("^.-source: ", ""), "\n")

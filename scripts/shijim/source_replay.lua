@@ -19,6 +19,8 @@
 --   progress  true/false; default: only when stderr is a terminal
 --   mark      set the replay flag on events (default true)
 --   name      source name (default "replay")
+--   workers   threads that read and parse ahead: 1..4, default by core count
+--             (2..4), false = parse on the loop thread (same events either way)
 -- The source object is a normal shijim source plus src:stats() (files,
 -- records, filtered, delivered, bad_files, live_files (still being recorded:
 -- played up to the block being written), bytes_total, bytes_done, done).
@@ -40,11 +42,16 @@ return function(opts, shijim)
   if type(speed) ~= "number" then error("replay: speed must be \"max\" or a number", 3) end
   local from, to = opts.from, opts.to
   if opts.date then from, to = opts.date, opts.date end
+  local workers = opts.workers or 0
+  if workers == false then workers = -1 end
+  if type(workers) ~= "number" or workers < -1 or workers > 4 or workers % 1 ~= 0 then
+    error("replay: workers must be 1..4, 0 (by core count) or false (parse on the loop)", 3)
+  end
   local progress = -1
   if opts.progress == true then progress = 1 elseif opts.progress == false then progress = 0 end
   local ptr = C.rpl_new_text(opts.name or "replay", list_text(opts.files), opts.dir or "data/raw",
                              opts.source or "sim", from, to, list_text(opts.codes), speed, progress,
-                             opts.mark == false and 0 or 1, sffi.errbuf, sffi.ERRLEN)
+                             opts.mark == false and 0 or 1, workers, sffi.errbuf, sffi.ERRLEN)
   local src = shijim.wrap_source(ptr)
   local st = ffi.new("rpl_stats")
   function src:stats()
