@@ -11,7 +11,8 @@
  * A malformed payload is counted, logged once per tag with the payload, kept
  * in the archive, and never published. Replay calls src_deliver_recorded so
  * that the recorded sequence and receive time are kept and nothing is
- * re-archived.
+ * re-archived (or src_deliver_parsed for a payload its read-ahead workers
+ * already parsed: the same event, see parse.h's psr_parse_payload).
  *
  * Back-pressure: a source must call src_ready() before delivering; when it
  * returns 0 (bus or archive full) the source stops producing/reading and is
