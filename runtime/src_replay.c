@@ -296,10 +296,11 @@ static const arc_decode_hook rpl_hook = {rpl_decode, rpl_release, NULL};
 
 /* Read-ahead threads by default: one core stays for the loop, at least two
  * workers (one would parse no faster than the loop), at most four (the
- * loop's own share per event caps the gain). */
+ * loop's own share per event caps the gain). On one core, none: workers
+ * would only add hand-offs to the same amount of work. */
 static int default_workers(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n <= 1) return 1;
+    if (n <= 1) return 0;
     return n - 1 < 2 ? 2 : n - 1 > RPL_MAX_WORKERS ? RPL_MAX_WORKERS : (int)(n - 1);
 }
 
