@@ -27,6 +27,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,7 +300,10 @@ static const arc_decode_hook rpl_hook = {rpl_decode, rpl_release, NULL};
  * loop's own share per event caps the gain). On one core, none: workers
  * would only add hand-offs to the same amount of work. */
 static int default_workers(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    /* the cores this process may run on (taskset, cpusets), not the machine's */
+    cpu_set_t set;
+    long n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                         : sysconf(_SC_NPROCESSORS_ONLN);
     if (n <= 1) return 0;
     return n - 1 < 2 ? 2 : n - 1 > RPL_MAX_WORKERS ? RPL_MAX_WORKERS : (int)(n - 1);
 }
