@@ -107,10 +107,8 @@ end)
 
 -- On a terminal the replay draws its own progress line; the runtime's
 -- status line would garble it.
-local ffi = require "ffi"
-pcall(ffi.cdef, "int isatty(int fd);")
-local tty = ffi.C.isatty(2) == 1
 local C = require("shijim.ffi").C
+local tty = C.chr_isatty(2) == 1
 local started = C.shj_now_ns()
 shijim.run { events = opts.events, status_ms = (tty or opts.progress) and 0 or nil }
 local wall_s = tonumber(C.shj_now_ns() - started) / 1e9

@@ -50,6 +50,14 @@ static inline int64_t arc_test_recv(int64_t t0, uint64_t seq) {
 
 typedef uint32_t (*arc_test_payload_fn)(uint64_t seq, char *buf, uint8_t *tag);
 
+/* arc_append, waiting while the writer's queue is full (SHJ_AGAIN). */
+static inline int arc_test_append(arc_writer *w, uint8_t tag, const void *data, uint32_t len,
+                                  int64_t recv_ns, uint64_t seq) {
+    int rc;
+    while ((rc = arc_append(w, tag, data, len, recv_ns, seq)) == SHJ_AGAIN) usleep(200);
+    return rc;
+}
+
 /* Append records from..to (payloads from gen into buf, receive times from
  * arc_test_recv(t0, seq)) with a writer opened on *o, retrying while the
  * writer's queue is full, then close it. SHJ_OK or SHJ_ERR (printed). */
@@ -65,7 +73,7 @@ static inline int arc_test_write(const arc_opts *o, uint64_t from, uint64_t to, 
     for (uint64_t s = from; s <= to && rc == SHJ_OK; s++) {
         uint8_t tag;
         uint32_t len = gen(s, buf, &tag);
-        while ((rc = arc_append(w, tag, buf, len, arc_test_recv(t0, s), s)) == SHJ_AGAIN) usleep(200);
+        rc = arc_test_append(w, tag, buf, len, arc_test_recv(t0, s), s);
     }
     if (arc_close(w, err, sizeof err) != SHJ_OK) {
         fprintf(stderr, "%s\n", err);

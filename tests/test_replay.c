@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "arc_payload.h"
 #include "archive.h"
 #include "bars.h"
 #include "bus.h"
@@ -361,13 +362,6 @@ static void test_damaged(void) {
     CHECK_EQ_I64(r.d.n, n_bad + n_torn + n_good);
 }
 
-/* arc_append, waiting while the writer's queue is full. */
-static int append(arc_writer *w, int tag, const char *data, uint32_t len, int64_t recv, uint64_t seq) {
-    int rc;
-    while ((rc = arc_append(w, (uint8_t)tag, data, len, recv, seq)) == SHJ_AGAIN) usleep(200);
-    return rc;
-}
-
 /* Good payloads from the recording, with malformed JSON, heartbeats and
  * unknown tags between them, in 4 KiB blocks. */
 static void test_bad_payloads_parallel(void) {
@@ -388,19 +382,19 @@ static void test_bad_payloads_parallel(void) {
         "[1,2,3]",
         "{\"code\":\"\",\"date\":\"2026-11-25\",\"time\":\"09:00:01.000000\",\"close\":\"1\",\"volume\":1}"};
     while (good < 20000 && arc_reader_next(rd, &rec) == 1) {
-        CHECK(append(w, rec.tag, rec.data, rec.len, rec.recv_ns, ++seq) == SHJ_OK);
+        CHECK(arc_test_append(w, rec.tag, rec.data, rec.len, rec.recv_ns, ++seq) == SHJ_OK);
         good++;
         if (good % 97 == 0) {
             const char *b = broken[(good / 97) % 4];
-            CHECK(append(w, PSR_TAG_TICK_STK, b, (uint32_t)strlen(b), rec.recv_ns, ++seq) == SHJ_OK);
+            CHECK(arc_test_append(w, PSR_TAG_TICK_STK, b, (uint32_t)strlen(b), rec.recv_ns, ++seq) == SHJ_OK);
             bad++;
         }
         if (good % 101 == 0) {
-            CHECK(append(w, PSR_TAG_HEARTBEAT, "{}", 2, rec.recv_ns, ++seq) == SHJ_OK);
+            CHECK(arc_test_append(w, PSR_TAG_HEARTBEAT, "{}", 2, rec.recv_ns, ++seq) == SHJ_OK);
             beats++;
         }
         if (good % 503 == 0) {
-            CHECK(append(w, PSR_TAG_UNKNOWN, "{}", 2, rec.recv_ns, ++seq) == SHJ_OK);
+            CHECK(arc_test_append(w, PSR_TAG_UNKNOWN, "{}", 2, rec.recv_ns, ++seq) == SHJ_OK);
             unknown++;
         }
     }

@@ -447,6 +447,12 @@ function Broker:fill(o, price, ts, qty)
   return f
 end
 
+-- Slippage (e4) for code: per code, per product, or the default.
+local function slip_of(self, code)
+  local sl = self.slip
+  return sl[code] or sl[product_of(code)] or sl.default
+end
+
 -- Try to fill one order against event ev. Returns the fill price or nil.
 local function match(self, o, ev, kind)
   local buy = ACTIONS[o.action] > 0
@@ -457,12 +463,12 @@ local function match(self, o, ev, kind)
     if buy then
       local ask = tonumber(ev.ask_price[0])
       if ask <= 0 then return nil end
-      if not L then return ask + (self.slip[o.code] or self.slip[product_of(o.code)] or self.slip.default) end
+      if not L then return ask + slip_of(self, o.code) end
       if ask <= L then return fresh and ask or L end
     else
       local bid = tonumber(ev.bid_price[0])
       if bid <= 0 then return nil end
-      if not L then return bid - (self.slip[o.code] or self.slip[product_of(o.code)] or self.slip.default) end
+      if not L then return bid - slip_of(self, o.code) end
       if bid >= L then return fresh and bid or L end
     end
     return nil
@@ -470,7 +476,7 @@ local function match(self, o, ev, kind)
   -- a trade
   local px = tonumber(ev.close)
   if px <= 0 then return nil end
-  local slip = self.slip[o.code] or self.slip[product_of(o.code)] or self.slip.default
+  local slip = slip_of(self, o.code)
   if not L then return buy and px + slip or px - slip end
   if buy then
     if fresh and px <= L then return px end
@@ -512,7 +518,7 @@ local function fill_partial(self, orders, ev, kind, n)
       local used = buy and used_ask or used_bid
       local L, fresh = o.price, o.fresh
       o.fresh = false
-      local slip = self.slip[o.code] or self.slip[product_of(o.code)] or self.slip.default
+      local slip = slip_of(self, o.code)
       for lv = 0, 4 do
         local left = o.qty - (o.filled or 0)
         if left <= 0 or o.status == "rejected" then break end

@@ -373,10 +373,12 @@ end
 function Engine:roll_position(alias, old, new, ev)
   local br = self.broker
   local pos = br:position(old)
-  for _, o in ipairs(br:open_orders(old)) do br:cancel(o.id) end
-  if pos == 0 then return end
+  if pos == 0 then -- nothing to carry over; orders left on the old month cannot fill any more
+    for _, o in ipairs(br:open_orders(old)) do br:cancel(o.id) end
+    return
+  end
   self:log(string.format("roll %s: %s -> %s, %d contract(s)", alias, old, new, pos))
-  if not br:settle(old, ev.ts_exch_ns, "roll") then return end
+  if not br:settle(old, ev.ts_exch_ns, "roll") then return end -- (settle cancels old's orders)
   self.rolls = self.rolls + 1
   br:execute({ code = new, action = pos > 0 and "buy" or "short", qty = pos > 0 and pos or -pos,
                 born = self.n + 1, ts = ev.ts_exch_ns, tag = "roll" }, ev)
