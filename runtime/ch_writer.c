@@ -179,6 +179,7 @@ static void *fb_main(void *arg) {
 static void spill(chw_writer *w, chw_batch *b) {
     w->fb_pending++;
     w->mem_spilling += b->accounted;
+    if (w->mem_spilling > w->st.spill_peak) w->st.spill_peak = w->mem_spilling;
     pthread_mutex_lock(&w->fb_mu);
     list_append(&w->fb_in_head, &w->fb_in_tail, b);
     pthread_cond_signal(&w->fb_cv);

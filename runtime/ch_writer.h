@@ -93,6 +93,7 @@ typedef struct chw_stats {
     uint64_t bytes_sent;        /* RowBinary bytes acknowledged */
     int64_t mem_bytes;          /* held now */
     int64_t mem_peak;
+    int64_t spill_peak;         /* most bytes ever waiting for the fallback disk (blocked above max_mem) */
     int state;                  /* CHW_* */
     int blocked;                /* 1: refusing events (fallback failing and memory full) */
     int inflight;

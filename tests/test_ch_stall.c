@@ -59,13 +59,20 @@ int main(void) {
     fprintf(stderr, "stalled: peak %.2f MiB held, %llu batches spilled, %llu failed (timeouts), %llu rows to fallback\n",
             (double)st.mem_peak / 1048576.0, (unsigned long long)st.batches_spilled,
             (unsigned long long)st.batches_failed, (unsigned long long)st.rows_fallback);
-    CHECK_EQ_I64(feed.refused_ticks, 0);       /* the bus was never blocked */
+    /* The bus is never blocked because of ClickHouse: the writer refuses
+     * events only while the fallback disk is a whole max_mem behind, which
+     * depends on the disk (a busy container's fsync), not on the server. */
+    fprintf(stderr, "fallback backlog peak %.2f MiB (limit %.2f), refusals %llu\n",
+            (double)st.spill_peak / 1048576.0, (double)o.max_mem_bytes / 1048576.0,
+            (unsigned long long)st.refusals);
+    CHECK(feed.refused_ticks == 0 || st.spill_peak > o.max_mem_bytes);
     CHECK(st.batches_spilled > 0);             /* memory limit reached: oldest waiting spilled */
     CHECK(st.batches_failed >= 1);             /* stuck inserts timed out */
     /* bounded: the limit for batches waiting for ClickHouse, as much again
      * waiting for the disk, plus the in-flight and open batches (2 MiB each) */
     CHECK(st.mem_peak <= 2 * o.max_mem_bytes + (o.max_inflight + 2) * (2 << 20));
-    CHECK_EQ_I64(st.refusals, 0);
+    CHECK(st.refusals == 0 || st.spill_peak > o.max_mem_bytes);
+    CHECK(st.spill_peak > 0);                  /* the spilled batches went through the disk */
     CHECK_EQ_I64(st.rows_inserted, 0);
     CHECK_EQ_I64(st.state, CHW_DOWN);
 
