@@ -23,10 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive.h"
-#include "clock.h"
-#include "parse.h"
-#include "shj_common.h"
+#include "archive/archive.h"
+#include "core/clock.h"
+#include "parse/parse.h"
+#include "core/shj_common.h"
 
 #define POOL 65536
 

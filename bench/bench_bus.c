@@ -23,8 +23,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "bus.h"
-#include "shj_common.h"
+#include "loop/bus.h"
+#include "core/shj_common.h"
 
 #define SRC_N 4096          /* distinct source events, cycled */
 #define N_INST 64

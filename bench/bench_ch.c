@@ -19,17 +19,17 @@
 #include <unistd.h>
 
 #include "../tests/ch_events.h"
-#include "ch_fallback.h"
+#include "clickhouse/ch_fallback.h"
 #include "../tests/ch_feed.h"
 #include "../tests/ch_harness.h"
-#include "ch_http.h"
+#include "clickhouse/ch_http.h"
 #include "../tests/ch_restore_run.h"
-#include "ch_rowbinary.h"
-#include "ch_schema.h"
-#include "ch_writer.h"
-#include "clock.h"
-#include "decimal.h"
-#include "shj_common.h"
+#include "clickhouse/ch_rowbinary.h"
+#include "clickhouse/ch_schema.h"
+#include "clickhouse/ch_writer.h"
+#include "core/clock.h"
+#include "core/decimal.h"
+#include "core/shj_common.h"
 
 static chx_server srv;
 static shj_event *evs;

@@ -17,10 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "decimal.h"
-#include "instrument.h"
-#include "parse.h"
+#include "core/clock.h"
+#include "core/decimal.h"
+#include "core/instrument.h"
+#include "parse/parse.h"
 
 #ifdef SHJ_HAVE_CJSON
 #include <cjson/cJSON.h>

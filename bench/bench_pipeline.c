@@ -11,14 +11,14 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "bus.h"
-#include "clock.h"
-#include "parse.h"
-#include "rt.h"
-#include "shj_api.h"
-#include "shj_common.h"
-#include "sim.h"
-#include "source.h"
+#include "loop/bus.h"
+#include "core/clock.h"
+#include "parse/parse.h"
+#include "loop/rt.h"
+#include "lua/shj_api.h"
+#include "core/shj_common.h"
+#include "sim/sim.h"
+#include "loop/source.h"
 
 static const char *codes[][3] = {{"2330", "STK", "TSE"},    {"2317", "STK", "TSE"},
                                  {"0050", "STK", "TSE"},    {"2454", "STK", "TSE"},

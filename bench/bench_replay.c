@@ -37,16 +37,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive.h"
-#include "bus.h"
-#include "clock.h"
-#include "lua_bridge.h"
-#include "parse.h"
-#include "rt.h"
-#include "shj_api.h"
-#include "shj_common.h"
-#include "source.h"
-#include "src_replay.h"
+#include "archive/archive.h"
+#include "loop/bus.h"
+#include "core/clock.h"
+#include "lua/lua_bridge.h"
+#include "parse/parse.h"
+#include "loop/rt.h"
+#include "lua/shj_api.h"
+#include "core/shj_common.h"
+#include "loop/source.h"
+#include "replay/replay.h"
 
 static const char *codes[][3] = {{"2330", "STK", "TSE"},    {"2317", "STK", "TSE"},
                                  {"0050", "STK", "TSE"},    {"2454", "STK", "TSE"},

@@ -16,10 +16,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "parse.h"
-#include "shj_event.h"
-#include "sim.h"
+#include "core/clock.h"
+#include "parse/parse.h"
+#include "core/shj_event.h"
+#include "sim/sim.h"
 
 static int64_t cpu_ns(void) {
     struct timespec ts;

@@ -25,10 +25,10 @@
 #include <sys/resource.h>
 
 #include "../tests/sj_harness.h"
-#include "parse.h"
-#include "shj_api.h"
-#include "sim.h"
-#include "sse.h"
+#include "parse/parse.h"
+#include "lua/shj_api.h"
+#include "sim/sim.h"
+#include "parse/sse.h"
 
 #define N_CODES 8
 static const char *codes[N_CODES][2] = {{"2330", "STK"}, {"2317", "STK"}, {"0050", "STK"}, {"2454", "STK"},

@@ -1,11 +1,11 @@
 cmake_policy(SET CMP0057 NEW)
-# embed_ffi.cmake — collect every FFI-BEGIN/FFI-END block of runtime/*.h into
+# embed_ffi.cmake — collect every FFI-BEGIN/FFI-END block of runtime/*/*.h into
 # one C string, so the Lua side always cdefs exactly what this binary was
 # built from. Order: shj_event.h, shj_api.h, then the rest by file name.
 # Invoked at build time: cmake -DSRC_DIR=... -DOUT=... -P embed_ffi.cmake
-file(GLOB headers ${SRC_DIR}/runtime/*.h)
+file(GLOB headers ${SRC_DIR}/runtime/*/*.h)
 list(SORT headers)
-set(ordered ${SRC_DIR}/runtime/shj_event.h ${SRC_DIR}/runtime/shj_api.h)
+set(ordered ${SRC_DIR}/runtime/core/shj_event.h ${SRC_DIR}/runtime/lua/shj_api.h)
 foreach(h ${headers})
   if(NOT h IN_LIST ordered)
     list(APPEND ordered ${h})

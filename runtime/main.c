@@ -20,10 +20,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "archive_dump.h"
-#include "lua_bridge.h"
-#include "shj_api.h"
-#include "shj_common.h"
+#include "archive/archive_dump.h"
+#include "lua/lua_bridge.h"
+#include "lua/shj_api.h"
+#include "core/shj_common.h"
 
 static void usage(FILE *out) {
     fprintf(out,

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive.h"
-#include "shj_common.h"
+#include "archive/archive.h"
+#include "core/shj_common.h"
 
 /* splitmix64 finalizer: a well-mixed 64-bit hash of x. */
 static inline uint64_t mix64(uint64_t x) {

@@ -11,9 +11,9 @@
 #include <xxhash.h>
 
 #include "ch_harness.h"
-#include "ch_rowbinary.h"
-#include "ch_schema.h"
-#include "shj_event.h"
+#include "clickhouse/ch_rowbinary.h"
+#include "clickhouse/ch_schema.h"
+#include "core/shj_event.h"
 
 #define CHD_DAYS 16
 

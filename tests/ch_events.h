@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "shj_event.h"
+#include "core/shj_event.h"
 
 static inline uint64_t che_rng(uint64_t *s) {
     *s ^= *s << 13;

@@ -10,8 +10,8 @@
 
 #include "ch_digest.h"
 #include "ch_events.h"
-#include "ch_writer.h"
-#include "shj_common.h"
+#include "clickhouse/ch_writer.h"
+#include "core/shj_common.h"
 
 #define CHF_FEED_MAX 8192
 

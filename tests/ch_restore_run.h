@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ch_restore.h"
+#include "clickhouse/ch_restore.h"
 
 typedef struct chrr_result {
     int files;

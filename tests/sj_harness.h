@@ -30,16 +30,16 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "archive.h"
-#include "bus.h"
-#include "clock.h"
-#include "decimal.h"
-#include "parse.h"
-#include "rt.h"
-#include "shj_common.h"
-#include "sj_json.h"
-#include "source.h"
-#include "src_shioaji.h"
+#include "archive/archive.h"
+#include "loop/bus.h"
+#include "core/clock.h"
+#include "core/decimal.h"
+#include "parse/parse.h"
+#include "loop/rt.h"
+#include "core/shj_common.h"
+#include "shioaji/sj_json.h"
+#include "loop/source.h"
+#include "shioaji/src_shioaji.h"
 
 /* Each test uses only some of these helpers. */
 #pragma GCC diagnostic ignored "-Wunused-function"

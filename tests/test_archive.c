@@ -29,10 +29,10 @@
 #include <unistd.h>
 
 #include "arc_payload.h"
-#include "archive.h"
-#include "archive_dump.h"
-#include "clock.h"
-#include "shj_common.h"
+#include "archive/archive.h"
+#include "archive/archive_dump.h"
+#include "core/clock.h"
+#include "core/shj_common.h"
 #include "t.h"
 
 /* Deterministic records ================================================== */

@@ -24,9 +24,9 @@
 #include <unistd.h>
 
 #include "arc_payload.h"
-#include "archive.h"
-#include "clock.h"
-#include "shj_common.h"
+#include "archive/archive.h"
+#include "core/clock.h"
+#include "core/shj_common.h"
 #include "t.h"
 
 static int64_t T0;

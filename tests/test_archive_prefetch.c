@@ -32,10 +32,10 @@
 #include <unistd.h>
 
 #include "arc_payload.h"
-#include "archive.h"
-#include "archive_format.h"
-#include "clock.h"
-#include "shj_common.h"
+#include "archive/archive.h"
+#include "archive/archive_format.h"
+#include "core/clock.h"
+#include "core/shj_common.h"
 #include "t.h"
 
 #define BIG_LZ4 150000

@@ -25,9 +25,9 @@
 #include <unistd.h>
 
 #include "arc_payload.h"
-#include "archive.h"
-#include "clock.h"
-#include "shj_common.h"
+#include "archive/archive.h"
+#include "core/clock.h"
+#include "core/shj_common.h"
 #include "t.h"
 
 #define N_LZ4 4000

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bars.h"
-#include "bus.h"
-#include "clock.h"
-#include "shj_common.h"
+#include "backtest/bars.h"
+#include "loop/bus.h"
+#include "core/clock.h"
+#include "core/shj_common.h"
 #include "t.h"
 
 #define PX(x) ((int64_t)((x) * 10000LL))

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus.h"
-#include "shj_common.h"
+#include "loop/bus.h"
+#include "core/shj_common.h"
 #include "t.h"
 
 /* ------------------------------------------------------------ events */

@@ -1,8 +1,8 @@
 /* test_ch_dsn.c — DSN parsing, port mapping, redaction (no server needed). */
 #include <string.h>
 
-#include "ch_dsn.h"
-#include "shj_common.h"
+#include "clickhouse/ch_dsn.h"
+#include "core/shj_common.h"
 #include "t.h"
 
 static void ok_case(const char *text, const char *host, int port, const char *db, const char *user,

@@ -13,12 +13,12 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "ch_fallback.h"
+#include "clickhouse/ch_fallback.h"
 #include "ch_feed.h"
 #include "ch_harness.h"
 #include "ch_restore_run.h"
-#include "ch_writer.h"
-#include "shj_common.h"
+#include "clickhouse/ch_writer.h"
+#include "core/shj_common.h"
 #include "t.h"
 
 static int blocked(void *ctx) {

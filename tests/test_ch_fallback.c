@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 
 #include "ch_events.h"
-#include "ch_fallback.h"
-#include "ch_jsonl.h"
-#include "ch_rowbinary.h"
-#include "shj_common.h"
+#include "clickhouse/ch_fallback.h"
+#include "clickhouse/ch_jsonl.h"
+#include "clickhouse/ch_rowbinary.h"
+#include "core/shj_common.h"
 #include "t.h"
 
 static long file_size(const char *path) {

@@ -10,16 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive.h"
+#include "archive/archive.h"
 #include "ch_digest.h"
 #include "ch_harness.h"
 #include "ch_restore_run.h"
-#include "ch_writer.h"
-#include "parse.h"
-#include "rt.h"
-#include "shj_api.h"
-#include "shj_common.h"
-#include "source.h"
+#include "clickhouse/ch_writer.h"
+#include "parse/parse.h"
+#include "loop/rt.h"
+#include "lua/shj_api.h"
+#include "core/shj_common.h"
+#include "loop/source.h"
 #include "t.h"
 
 static chx_server server;

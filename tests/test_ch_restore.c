@@ -16,12 +16,12 @@
 #include <unistd.h>
 
 #include "ch_events.h"
-#include "ch_fallback.h"
-#include "ch_jsonl.h"
-#include "ch_restore.h"
-#include "ch_rowbinary.h"
-#include "event_json.h"
-#include "shj_common.h"
+#include "clickhouse/ch_fallback.h"
+#include "clickhouse/ch_jsonl.h"
+#include "clickhouse/ch_restore.h"
+#include "clickhouse/ch_rowbinary.h"
+#include "core/event_json.h"
+#include "core/shj_common.h"
 #include "t.h"
 
 static int same_stored(const shj_event *a, const shj_event *b) {

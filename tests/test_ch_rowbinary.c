@@ -6,9 +6,9 @@
 
 #include "ch_events.h"
 #include "ch_harness.h"
-#include "ch_rowbinary.h"
-#include "ch_schema.h"
-#include "shj_common.h"
+#include "clickhouse/ch_rowbinary.h"
+#include "clickhouse/ch_schema.h"
+#include "core/shj_common.h"
 #include "t.h"
 
 /* Compare what a stored row keeps: everything but inst_id/payload_tag/padding. */

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "ch_harness.h"
-#include "ch_schema.h"
-#include "shj_common.h"
-#include "shj_event.h"
+#include "clickhouse/ch_schema.h"
+#include "core/shj_common.h"
+#include "core/shj_event.h"
 #include "t.h"
 
 static int contains(const char *s, const char *needle) { return strstr(s, needle) != NULL; }

@@ -14,8 +14,8 @@
 #include "ch_feed.h"
 #include "ch_harness.h"
 #include "ch_restore_run.h"
-#include "ch_writer.h"
-#include "shj_common.h"
+#include "clickhouse/ch_writer.h"
+#include "core/shj_common.h"
 #include "t.h"
 
 static struct ev_loop *loop;

@@ -1,7 +1,7 @@
 /* test_clock.c — civil dates, Taipei -> UTC, and the ISO/Taipei formatters. */
 #include <stdint.h>
 
-#include "clock.h"
+#include "core/clock.h"
 #include "t.h"
 
 #define NS CLK_NS_PER_SEC

@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "curl_ev.h"
-#include "shj_common.h"
+#include "loop/curl_ev.h"
+#include "core/shj_common.h"
 #include "t.h"
 
 /* ---- server: answers one request in two parts ----------------------------- */

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "decimal.h"
+#include "core/decimal.h"
 #include "t.h"
 
 static int parse(const char *s, int64_t *v) { return dec_parse(s, strlen(s), v); }

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decimal.h"
-#include "event_json.h"
-#include "instrument.h"
-#include "parse.h"
+#include "core/decimal.h"
+#include "core/event_json.h"
+#include "core/instrument.h"
+#include "parse/parse.h"
 #include "t.h"
 
 #ifdef SHJ_HAVE_CJSON

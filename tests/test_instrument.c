@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "instrument.h"
-#include "parse.h"
-#include "shj_event.h"
+#include "core/instrument.h"
+#include "parse/parse.h"
+#include "core/shj_event.h"
 #include "t.h"
 
 int main(void) {

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decimal.h"
-#include "instrument.h"
-#include "parse.h"
+#include "core/decimal.h"
+#include "core/instrument.h"
+#include "parse/parse.h"
 #include "t.h"
 
 #ifdef SHJ_HAVE_CJSON

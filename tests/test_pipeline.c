@@ -6,13 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive.h"
-#include "bus.h"
-#include "parse.h"
-#include "rt.h"
-#include "shj_api.h"
-#include "shj_common.h"
-#include "source.h"
+#include "archive/archive.h"
+#include "loop/bus.h"
+#include "parse/parse.h"
+#include "loop/rt.h"
+#include "lua/shj_api.h"
+#include "core/shj_common.h"
+#include "loop/source.h"
 #include "t.h"
 
 typedef struct counter {

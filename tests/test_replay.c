@@ -26,16 +26,16 @@
 #include <xxhash.h>
 
 #include "arc_payload.h"
-#include "archive.h"
-#include "bars.h"
-#include "bus.h"
-#include "clock.h"
-#include "parse.h"
-#include "rt.h"
-#include "shj_api.h"
-#include "shj_common.h"
-#include "source.h"
-#include "src_replay.h"
+#include "archive/archive.h"
+#include "backtest/bars.h"
+#include "loop/bus.h"
+#include "core/clock.h"
+#include "parse/parse.h"
+#include "loop/rt.h"
+#include "lua/shj_api.h"
+#include "core/shj_common.h"
+#include "loop/source.h"
+#include "replay/replay.h"
 #include "t.h"
 
 #define LIVE_EVENTS 120000

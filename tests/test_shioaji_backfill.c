@@ -9,7 +9,7 @@
  * (live or backfilled), nothing else is, and some really were backfilled.
  */
 #include "sj_harness.h"
-#include "parse.h"
+#include "parse/parse.h"
 #include "t.h"
 
 typedef struct ctx {

@@ -12,7 +12,7 @@
  * exactly once, live or flagged backfill, and nothing else is.
  */
 #include "sj_harness.h"
-#include "parse.h"
+#include "parse/parse.h"
 #include "t.h"
 
 #define NCODES 5

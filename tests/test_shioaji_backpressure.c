@@ -21,7 +21,7 @@
  * Reads the source's private state (shioaji_int.h) to see the parser and
  * the HTTP client.
  */
-#include "shioaji_int.h"
+#include "shioaji/shioaji_int.h"
 #include "sj_harness.h"
 #include "t.h"
 

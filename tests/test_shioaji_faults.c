@@ -10,7 +10,7 @@
  * sent exactly once.
  */
 #include "sj_harness.h"
-#include "parse.h"
+#include "parse/parse.h"
 #include "t.h"
 
 typedef struct ctx {

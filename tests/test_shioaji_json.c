@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sj_http.h"
-#include "sj_json.h"
+#include "shioaji/sj_http.h"
+#include "shioaji/sj_json.h"
 #include "t.h"
 
 static void lookups(void) {

@@ -14,8 +14,8 @@
  *    pacing) and the alias resolved to the month code.
  */
 #include "sj_harness.h"
-#include "decimal.h"
-#include "parse.h"
+#include "core/decimal.h"
+#include "parse/parse.h"
 #include "t.h"
 
 typedef struct ctx {

@@ -21,11 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "parse.h"
-#include "shj_common.h"
-#include "shj_event.h"
-#include "sim.h"
+#include "core/clock.h"
+#include "parse/parse.h"
+#include "core/shj_common.h"
+#include "core/shj_event.h"
+#include "sim/sim.h"
 #include "t.h"
 
 #define TICK_BIT (1u << SHJ_KIND_TICK)

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shj_common.h"
-#include "sse.h"
+#include "core/shj_common.h"
+#include "parse/sse.h"
 #include "t.h"
 
 /* A growing text log of events: "name|id|data\x1e" per event. */

@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "arc_payload.h"
-#include "archive.h"
-#include "clock.h"
-#include "shj_common.h"
+#include "archive/archive.h"
+#include "core/clock.h"
+#include "core/shj_common.h"
 
 int main(int argc, char **argv) {
     if (argc < 2) {

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 
 #include "ch_events.h"
-#include "ch_fallback.h"
-#include "shj_common.h"
+#include "clickhouse/ch_fallback.h"
+#include "core/shj_common.h"
 
 int main(int argc, char **argv) {
     if (argc < 3) {

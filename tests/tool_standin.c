@@ -52,12 +52,12 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "clock.h"
-#include "parse.h"
-#include "shj_common.h"
-#include "shj_event.h"
-#include "sim.h"
-#include "sj_json.h"
+#include "core/clock.h"
+#include "parse/parse.h"
+#include "core/shj_common.h"
+#include "core/shj_event.h"
+#include "sim/sim.h"
+#include "shioaji/sj_json.h"
 
 #define SI_MAX_CONNS 512
 #define SI_MAX_SUBS 2048

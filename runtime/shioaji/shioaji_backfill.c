@@ -1,0 +1,325 @@
+/* shioaji_backfill.c — fill a stream gap from Shioaji's historical ticks.
+ *
+ * DESIGN. Gap events are in receive time; history is in exchange time, and
+ * the two clocks need not agree (the simulated market runs its own clock).
+ * So the window asked for is found per instrument from the ticks themselves:
+ * from the exchange time of the last tick received before the loss to the
+ * exchange time of the first tick received after it (found by waiting
+ * backfill_delay_s after the reconnect; without one, the outage's length is
+ * added to the last tick's time). A bus subscriber records every live tick
+ * of this source (a ring of the most recent 65536) so that the answer can
+ * be de-duplicated as a multiset on (instrument, exchange time, price,
+ * volume): a history tick that matches one that did arrive is not sent
+ * again; every other one is published flagged SHJ_FLAG_BACKFILL.
+ *
+ * A backfilled tick is archived like any payload: a tick_stk/tick_fop JSON
+ * built from the history row with "backfill":true, so the archive is
+ * complete, and it goes through the one ingest path (src_deliver_flags). The
+ * parser maps "backfill":true back to SHJ_FLAG_BACKFILL, so a replay of the
+ * archive still knows which ticks were back-filled.
+ *
+ * The window and the ticks that arrived in it are fixed once, when the job
+ * is first due (sjs_backfill_prepare): a job that waits in the budget's
+ * queue (shioaji_bflimit.c) for hours still asks for the same interval and
+ * still de-duplicates against what arrived, though the record has moved on.
+ *
+ * Limits: one request per gap and instrument, paced with every other REST
+ * call (rate_limit per rate_window_s) and counted against the backfill
+ * budget (shioaji_bflimit.c); a window crossing midnight is asked for on the
+ * date of its start only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/archive.h"
+#include "loop/bus.h"
+#include "core/clock.h"
+#include "core/decimal.h"
+#include "core/instrument.h"
+#include "parse/parse.h"
+#include "shioaji/shioaji_int.h"
+#include "core/shj_common.h"
+#include "shioaji/sj_json.h"
+
+#define SJS_SEEN_CAP 65536
+
+/* The record of ticks that arrived --------------------------------------------- */
+
+static size_t record_ticks(void *ctx, const shj_event *evs, size_t n) {
+    sjs_src *s = ctx;
+    for (size_t i = 0; i < n; i++) {
+        const shj_event *ev = &evs[i];
+        if (ev->source_id != s->base.source_id || ev->kind != SHJ_KIND_TICK ||
+            (ev->flags & SHJ_FLAG_BACKFILL))
+            continue;
+        sjs_seen *x;
+        if (s->seen_n < s->seen_cap) {
+            x = &s->seen[(s->seen_head + s->seen_n++) % s->seen_cap];
+        } else {
+            x = &s->seen[s->seen_head];
+            s->seen_head = (s->seen_head + 1) % s->seen_cap;
+        }
+        x->inst_id = ev->inst_id;
+        x->volume = ev->volume;
+        x->ts_exch_ns = ev->ts_exch_ns;
+        x->ts_recv_ns = ev->ts_recv_ns;
+        x->close = ev->close;
+    }
+    return n;
+}
+
+int sjs_backfill_init(sjs_src *s) {
+    if (s->bus_sub) return SHJ_OK;
+    if (!s->base.bus) return SHJ_ERR;
+    s->seen_cap = SJS_SEEN_CAP;
+    s->seen = calloc(s->seen_cap, sizeof *s->seen);
+    if (!s->seen) return SHJ_ERR;
+    s->bus_sub = bus_subscribe(s->base.bus, "shioaji-dedup", shj_kind_bit(SHJ_KIND_TICK), NULL, 0,
+                               BUS_BLOCK, record_ticks, s);
+    return s->bus_sub ? SHJ_OK : SHJ_ERR;
+}
+
+void sjs_backfill_free(sjs_src *s) {
+    if (s->bus_sub && s->base.bus) bus_unsubscribe(s->base.bus, s->bus_sub);
+    s->bus_sub = NULL;
+    free(s->seen);
+    s->seen = NULL;
+    free(s->bfq);
+    s->bfq = NULL;
+    sjs_bflimit_free(s);
+}
+
+/* Gaps -> requests ------------------------------------------------------------------ */
+
+void sjs_backfill_gap(sjs_src *s, int sub, int64_t g0, int64_t g1) {
+    if (!s->bus_sub) return;
+    sjs_job j = {.type = SJS_JOB_TICKS, .sub = sub, .stream = -1, .g0_ns = g0, .g1_ns = g1};
+    j.not_before_mono = clk_mono_ns() + (int64_t)(s->backfill_delay_s * 1e9);
+    sjs_push_job(s, &j, 0);
+}
+
+/* Exchange-time window of the gap for one instrument, from the ticks seen. */
+static int gap_window(sjs_src *s, const sjs_job *j, int64_t *t0, int64_t *t1) {
+    uint32_t id = inst_find(s->subs[j->sub].real, strlen(s->subs[j->sub].real));
+    int64_t before = INT64_MIN, after = INT64_MAX;
+    for (size_t i = 0; id && i < s->seen_n; i++) {
+        const sjs_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
+        if (x->inst_id != id) continue;
+        if (x->ts_recv_ns <= j->g0_ns && x->ts_exch_ns > before) before = x->ts_exch_ns;
+        if (x->ts_recv_ns >= j->g1_ns && x->ts_exch_ns < after) after = x->ts_exch_ns;
+    }
+    int64_t outage = j->g1_ns - j->g0_ns + CLK_NS_PER_SEC;
+    if (before == INT64_MIN && after == INT64_MAX) return 0; /* nothing to anchor the window */
+    if (before == INT64_MIN) before = after - outage;
+    if (after == INT64_MAX) after = before + outage;
+    *t0 = before;
+    *t1 = after;
+    return 1;
+}
+
+void sjs_job_release(sjs_job *j) {
+    free(j->arrived);
+    j->arrived = NULL;
+}
+
+int sjs_backfill_prepare(sjs_src *s, sjs_job *j) {
+    if (j->prepared) return 1;
+    const sjs_sub *sub = &s->subs[j->sub];
+    if (sub->removed || !gap_window(s, j, &j->t0_ns, &j->t1_ns)) {
+        shj_log(SHJ_LOG_WARN, "source %s: no tick of %s around the gap to anchor a backfill; skipped",
+                s->base.name, sub->real);
+        return 0;
+    }
+    /* The ticks that did arrive in the window, to be matched at most once each. */
+    uint32_t id = inst_find(sub->real, strlen(sub->real));
+    size_t n = 0;
+    for (size_t i = 0; id && i < s->seen_n; i++) {
+        const sjs_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
+        n += x->inst_id == id && x->ts_exch_ns >= j->t0_ns && x->ts_exch_ns <= j->t1_ns;
+    }
+    sjs_arrived *a = malloc(sizeof *a + (n ? n : 1) * sizeof a->v[0]);
+    if (!a) {
+        shj_log(SHJ_LOG_ERROR, "source %s: out of memory preparing the backfill of %s", s->base.name,
+                sub->real);
+        return 0;
+    }
+    a->n = 0;
+    for (size_t i = 0; id && i < s->seen_n && a->n < n; i++) {
+        const sjs_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
+        if (x->inst_id != id || x->ts_exch_ns < j->t0_ns || x->ts_exch_ns > j->t1_ns) continue;
+        a->v[a->n++] = (struct sjs_arrived_tick){x->ts_exch_ns, x->close, x->volume, 0};
+    }
+    j->arrived = a;
+    j->prepared = 1;
+    return 1;
+}
+
+size_t sjs_backfill_body(sjs_src *s, sjs_job *j, char *out, size_t cap) {
+    const sjs_sub *sub = &s->subs[j->sub];
+    if (sub->removed || !j->prepared) return 0;
+    char date[11], ts0[16], ts1[16];
+    clk_taipei_date(j->t0_ns, date);
+    clk_taipei_time(j->t0_ns, ts0);
+    /* Whole seconds: the start rounded down, the end rounded up. */
+    clk_taipei_time(j->t1_ns + CLK_NS_PER_SEC - 1, ts1);
+    ts0[8] = ts1[8] = '\0';
+    const char *sec = sub->sec_type == SHJ_SEC_FUT ? "FUT" : sub->sec_type == SHJ_SEC_OPT ? "OPT" : "STK";
+    const char *ex = sub->exchange == SHJ_EX_OTC ? "OTC" : sub->exchange == SHJ_EX_OES ? "OES"
+                   : sub->exchange == SHJ_EX_TAIFEX ? "TAIFEX" : "TSE";
+    int n = snprintf(out, cap,
+                     "{\"security_type\":\"%s\",\"exchange\":\"%s\",\"code\":\"%s\",\"date\":\"%s\","
+                     "\"query_type\":\"RangeTime\",\"time_start\":\"%s\",\"time_end\":\"%s\"}",
+                     sec, ex, sub->real, date, ts0, ts1);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* Answer -> de-duplicated, flagged ticks ------------------------------------------------ */
+
+static sjs_bf_item *bfq_push(sjs_src *s) {
+    if (s->bfq_n == s->bfq_cap) {
+        size_t cap = s->bfq_cap ? s->bfq_cap * 2 : 256;
+        sjs_bf_item *q = malloc(cap * sizeof *q);
+        if (!q) return NULL;
+        for (size_t i = 0; i < s->bfq_n; i++) q[i] = s->bfq[(s->bfq_head + i) % s->bfq_cap];
+        free(s->bfq);
+        s->bfq = q;
+        s->bfq_cap = cap;
+        s->bfq_head = 0;
+    }
+    sjs_bf_item *it = &s->bfq[(s->bfq_head + s->bfq_n++) % s->bfq_cap];
+    memset(it, 0, sizeof *it);
+    return it;
+}
+
+void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len) {
+    const sjs_sub *sub = &s->subs[j->sub];
+    if (http != 200) {
+        char msg[200] = "";
+        if (sjj_get_str(body, len, "message", msg, sizeof msg) != 1)
+            snprintf(msg, sizeof msg, "%.*s", (int)(len > 150 ? 150 : len), body);
+        shj_log(SHJ_LOG_ERROR, "source %s: backfill of %s failed (HTTP %d): %s", s->base.name, sub->real,
+                http, msg);
+        sjs_status(s, SHJ_STATUS_ERROR, sub->real, j->g0_ns, j->g1_ns, http, "backfill %s: %s",
+                   sub->real, msg);
+        return;
+    }
+    const char *ts, *cl, *vo, *tt = NULL;
+    size_t tsn, cln, von, ttn = 0;
+    if (sjj_find(body, len, "ts", &ts, &tsn) != 1 || sjj_find(body, len, "close", &cl, &cln) != 1 ||
+        sjj_find(body, len, "volume", &vo, &von) != 1) {
+        shj_log(SHJ_LOG_ERROR, "source %s: backfill of %s: answer lacks ts/close/volume: %.*s",
+                s->base.name, sub->real, (int)(len > 200 ? 200 : len), body);
+        return;
+    }
+    int have_tt = sjj_find(body, len, "tick_type", &tt, &ttn) == 1;
+
+    /* The ticks that did arrive in the window (snapshot), matched at most once each. */
+    size_t n_arrived = j->arrived ? j->arrived->n : 0;
+    struct sjs_arrived_tick *arrived = j->arrived ? j->arrived->v : NULL;
+    for (size_t k = 0; k < n_arrived; k++) arrived[k].used = 0;
+
+    const char *pts = ts, *pcl = cl, *pvo = vo, *ptt = tt;
+    const char *ets = ts + tsn, *ecl = cl + cln, *evo = vo + von, *ett = have_tt ? tt + ttn : NULL;
+    uint32_t published = 0, duplicates = 0, bad = 0;
+    int64_t now = clk_now_ns();
+    int tag = (sub->sec_type == SHJ_SEC_STK || sub->sec_type == SHJ_SEC_IND) ? PSR_TAG_TICK_STK : PSR_TAG_TICK_FOP;
+    for (;;) {
+        const char *v1, *v2, *v3, *v4 = NULL;
+        size_t n1, n2, n3, n4 = 0;
+        int r1 = sjj_array_next(&pts, ets, &v1, &n1);
+        int r2 = sjj_array_next(&pcl, ecl, &v2, &n2);
+        int r3 = sjj_array_next(&pvo, evo, &v3, &n3);
+        int r4 = have_tt ? sjj_array_next(&ptt, ett, &v4, &n4) : 1;
+        if (r1 != 1 || r2 != 1 || r3 != 1 || r4 != 1) {
+            if (r1 < 0 || r2 < 0 || r3 < 0 || r4 < 0 || r1 != r2 || r1 != r3) bad++;
+            break;
+        }
+        char tmp[64];
+        const char *txt;
+        size_t tn;
+        int64_t t_local = 0, price = 0, vol = 0, ttype = 0;
+        if (sjj_scalar_text(v1, n1, &txt, &tn) || tn >= sizeof tmp) { bad++; continue; }
+        memcpy(tmp, txt, tn);
+        tmp[tn] = '\0';
+        t_local = strtoll(tmp, NULL, 10);
+        if (sjj_scalar_text(v2, n2, &txt, &tn) || dec_parse(txt, tn, &price) != 0) { bad++; continue; }
+        if (sjj_scalar_text(v3, n3, &txt, &tn) || tn >= sizeof tmp) { bad++; continue; }
+        memcpy(tmp, txt, tn);
+        tmp[tn] = '\0';
+        vol = strtoll(tmp, NULL, 10);
+        if (v4 && !sjj_scalar_text(v4, n4, &txt, &tn) && tn < sizeof tmp) {
+            memcpy(tmp, txt, tn);
+            tmp[tn] = '\0';
+            ttype = strtoll(tmp, NULL, 10);
+        }
+        /* Shioaji's ts is Taipei local time counted as if it were UTC. */
+        int64_t t = t_local - (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC;
+        if (t < j->t0_ns || t > j->t1_ns) continue;
+        int dup = 0;
+        for (size_t k = 0; k < n_arrived; k++) {
+            struct sjs_arrived_tick *a = &arrived[k];
+            if (!a->used && a->ts == t && a->close == price && a->volume == (int32_t)vol) {
+                a->used = 1;
+                dup = 1;
+                break;
+            }
+        }
+        if (dup) {
+            duplicates++;
+            continue;
+        }
+        sjs_bf_item *it = bfq_push(s);
+        if (!it) break;
+        char date[11], tod[16], price_txt[24];
+        clk_taipei_date(t, date);
+        clk_taipei_time(t, tod);
+        dec_format(price, price_txt);
+        int pl = snprintf(it->payload, sizeof it->payload,
+                          "{\"code\":\"%s\",\"date\":\"%s\",\"time\":\"%s\",\"close\":\"%s\","
+                          "\"volume\":%lld,\"tick_type\":%lld,\"simtrade\":false,\"backfill\":true}",
+                          sub->real, date, tod, price_txt, (long long)vol, (long long)ttype);
+        it->len = pl > 0 && (size_t)pl < sizeof it->payload ? (size_t)pl : 0;
+        it->tag = tag;
+        it->recv_ns = now;
+        if (it->len) published++;
+    }
+    if (bad)
+        shj_log(SHJ_LOG_WARN, "source %s: backfill of %s: %u history rows unreadable", s->base.name,
+                sub->real, bad);
+    sjs_bf_item *done = bfq_push(s);
+    if (done) {
+        shj_strlcpy(done->code, sub->real, sizeof done->code);
+        done->t0 = j->t0_ns;
+        done->t1 = j->t1_ns;
+        done->count = published;
+        done->len = 0;
+    }
+    shj_log(SHJ_LOG_INFO, "source %s: backfill %s: %u missing ticks recovered, %u already received",
+            s->base.name, sub->real, published, duplicates);
+    s->backfilled += published;
+    sjs_backfill_flush(s);
+}
+
+int sjs_backfill_flush(sjs_src *s) {
+    while (s->bfq_n) {
+        sjs_bf_item *it = &s->bfq[s->bfq_head];
+        if (it->len) {
+            if (!sjs_status_flush(s)) return 0;
+            int rc = src_deliver_flags(&s->base, it->tag, it->payload, it->len, it->recv_ns,
+                                       SHJ_FLAG_BACKFILL);
+            if (rc == SHJ_AGAIN) return 0;
+            if (rc == SHJ_ERR) {
+                shj_log(SHJ_LOG_ERROR, "source %s: raw archive failed during backfill", s->base.name);
+                s->fatal = 1;
+                return 0;
+            }
+        } else {
+            sjs_status(s, SHJ_STATUS_BACKFILLED, it->code, it->t0, it->t1, 200,
+                       "%u ticks of %s backfilled", it->count, it->code);
+        }
+        s->bfq_head = (s->bfq_head + 1) % s->bfq_cap;
+        s->bfq_n--;
+    }
+    return 1;
+}

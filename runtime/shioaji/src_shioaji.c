@@ -1,0 +1,946 @@
+/* src_shioaji.c — the live Shioaji source: configuration, subscriptions, REST, status.
+ *
+ * DESIGN. Every REST call (info, contract lookup, subscribe, unsubscribe,
+ * historical ticks) is a job in one FIFO queue with a single call in
+ * flight, paced by a sliding window (rate_limit calls per rate_window_s,
+ * default 45 per 5 s: under Shioaji's documented ~50 per 5 s). Retries of
+ * transient failures (429, 5xx, no answer) go back to the front of the queue
+ * with an exponential delay, so order is kept and the pacing still holds.
+ * The SSE streams (shioaji_stream.c) are not paced: they are not API calls.
+ *
+ * Status events are queued when the bus is full and flushed before the next
+ * payload, so their order relative to market events is the order of what
+ * happened. The queue is unbounded on purpose: a status event (a gap, an
+ * error) must never be lost.
+ *
+ * The session: start -> GET /api/v1/info (retried with backoff until the
+ * server answers) -> open the stream(s) -> resolve aliases and unknown
+ * exchanges -> subscribe each contract × quote type.
+ */
+#include "shioaji/src_shioaji.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/instrument.h"
+#include "parse/parse.h"
+#include "loop/rt.h"
+#include "shioaji/shioaji_int.h"
+#include "core/shj_common.h"
+#include "shioaji/sj_json.h"
+
+#define SJS_DEFAULT_RATE_LIMIT 45
+#define SJS_DEFAULT_RATE_WINDOW_S 5.0
+#define SJS_DEFAULT_BF_MAX_QUERIES 20  /* backfill queries per window ... */
+#define SJS_DEFAULT_BF_WINDOW_S 60.0   /* ... of a minute */
+#define SJS_DEFAULT_BF_RETRY_HHMM 1350 /* after the TWSE (13:30) and TAIFEX day (13:45) close */
+
+static const src_ops sjs_ops;
+
+static sjs_src *from_base(src_source *b) { return (sjs_src *)b; }
+
+/* Status events ---------------------------------------------------------------- */
+
+static int stq_grow(sjs_src *s) {
+    size_t cap = s->stq_cap ? s->stq_cap * 2 : 64;
+    sjs_status_item *q = malloc(cap * sizeof *q);
+    if (!q) return -1;
+    for (size_t i = 0; i < s->stq_n; i++) q[i] = s->stq[(s->stq_head + i) % s->stq_cap];
+    free(s->stq);
+    s->stq = q;
+    s->stq_cap = cap;
+    s->stq_head = 0;
+    return 0;
+}
+
+int sjs_status_flush(sjs_src *s) {
+    while (s->stq_n) {
+        sjs_status_item *it = &s->stq[s->stq_head];
+        if (!s->base.bus ||
+            src_publish_status(&s->base, it->status, it->code, it->g0, it->g1, it->http, it->detail) != SHJ_OK)
+            return 0;
+        s->stq_head = (s->stq_head + 1) % s->stq_cap;
+        s->stq_n--;
+    }
+    return 1;
+}
+
+void sjs_status(sjs_src *s, int status, const char *code, int64_t g0, int64_t g1, int http,
+                const char *fmt, ...) {
+    if (s->stq_n == s->stq_cap && stq_grow(s) != 0) {
+        shj_log(SHJ_LOG_ERROR, "source %s: out of memory queueing a status event", s->base.name);
+        return;
+    }
+    sjs_status_item *it = &s->stq[(s->stq_head + s->stq_n) % s->stq_cap];
+    memset(it, 0, sizeof *it);
+    it->status = status;
+    it->http = http;
+    shj_strlcpy(it->code, code ? code : "", sizeof it->code);
+    it->g0 = g0;
+    it->g1 = g1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(it->detail, sizeof it->detail, fmt, ap);
+    va_end(ap);
+    s->stq_n++;
+    sjs_status_flush(s);
+}
+
+/* Helpers ------------------------------------------------------------------------- */
+
+double sjs_backoff_delay(sjs_src *s, int attempt) {
+    double d = s->backoff_initial_s;
+    for (int i = 0; i < attempt && d < s->backoff_max_s; i++) d *= 2;
+    if (d > s->backoff_max_s) d = s->backoff_max_s;
+    /* Equal jitter: half fixed, half random, so that many clients (or many
+     * streams) that lost the server together do not return together. */
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    double u = (double)(s->rng >> 11) / 9007199254740992.0;
+    return d * (0.5 + 0.5 * u);
+}
+
+static const char *sec_name(int sec) {
+    switch (sec) {
+    case SHJ_SEC_STK: return "STK";
+    case SHJ_SEC_FUT: return "FUT";
+    case SHJ_SEC_OPT: return "OPT";
+    case SHJ_SEC_IND: return "IND";
+    default: return "STK";
+    }
+}
+
+static const char *ex_name(int ex) {
+    switch (ex) {
+    case SHJ_EX_TSE: return "TSE";
+    case SHJ_EX_OTC: return "OTC";
+    case SHJ_EX_OES: return "OES";
+    case SHJ_EX_TAIFEX: return "TAIFEX";
+    default: return "TSE";
+    }
+}
+
+static int ex_from_name(const char *s) {
+    if (!strcasecmp(s, "TSE")) return SHJ_EX_TSE;
+    if (!strcasecmp(s, "OTC")) return SHJ_EX_OTC;
+    if (!strcasecmp(s, "OES")) return SHJ_EX_OES;
+    if (!strcasecmp(s, "TAIFEX")) return SHJ_EX_TAIFEX;
+    return 0;
+}
+
+static int sec_from_name(const char *s) {
+    if (!strcasecmp(s, "STK")) return SHJ_SEC_STK;
+    if (!strcasecmp(s, "FUT")) return SHJ_SEC_FUT;
+    if (!strcasecmp(s, "OPT")) return SHJ_SEC_OPT;
+    if (!strcasecmp(s, "IND")) return SHJ_SEC_IND;
+    return 0;
+}
+
+static const char *quote_name(int kind) {
+    switch (kind) {
+    case SHJ_KIND_BIDASK: return "BidAsk";
+    case SHJ_KIND_QUOTE: return "Quote";
+    default: return "Tick";
+    }
+}
+
+int sjs_sub_tag(const sjs_sub *sub, int kind) {
+    int stk = sub->sec_type == SHJ_SEC_STK || sub->sec_type == SHJ_SEC_IND;
+    switch (kind) {
+    case SHJ_KIND_TICK: return stk ? PSR_TAG_TICK_STK : PSR_TAG_TICK_FOP;
+    case SHJ_KIND_BIDASK: return stk ? PSR_TAG_BIDASK_STK : PSR_TAG_BIDASK_FOP;
+    case SHJ_KIND_QUOTE: return stk ? PSR_TAG_QUOTE_STK : PSR_TAG_QUOTE_FOP;
+    default: return PSR_TAG_UNKNOWN;
+    }
+}
+
+int sjs_stream_wants(const sjs_stream *st, const sjs_sub *sub, int kind) {
+    return st->tag == 0 || st->tag == sjs_sub_tag(sub, kind);
+}
+
+/* "TXFR1", "MXFR2": letters then R1/R2. */
+static int is_alias(const char *code) {
+    size_t n = strlen(code);
+    if (n < 4 || code[n - 2] != 'R' || (code[n - 1] != '1' && code[n - 1] != '2')) return 0;
+    for (size_t i = 0; i + 2 < n; i++)
+        if (!isupper((unsigned char)code[i])) return 0;
+    return 1;
+}
+
+static int all_digits(const char *s) {
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s)) return 0;
+    return 1;
+}
+
+/* Guess what a code is when the caller did not say (the server has the last word). */
+static void infer_type(const char *code, int *sec, int *ex) {
+    if (all_digits(code) || (isdigit((unsigned char)code[0]) && strlen(code) <= 6)) {
+        if (!*sec) *sec = SHJ_SEC_STK;
+        return; /* exchange: TSE or OTC, only the server knows */
+    }
+    size_t n = strlen(code), digits = 0;
+    for (size_t i = 0; i < n; i++) digits += isdigit((unsigned char)code[i]) != 0;
+    if (!*sec) *sec = digits > 2 ? SHJ_SEC_OPT : SHJ_SEC_FUT; /* TXO23000L6 vs TXFL6 */
+    if (!*ex) *ex = SHJ_EX_TAIFEX;
+}
+
+/* The REST queue ---------------------------------------------------------------------- */
+
+void sjs_push_job(sjs_src *s, const sjs_job *j, int front) {
+    if (s->job_n == s->job_cap) {
+        size_t cap = s->job_cap ? s->job_cap * 2 : 64;
+        sjs_job *q = malloc(cap * sizeof *q);
+        if (!q) {
+            shj_log(SHJ_LOG_ERROR, "source %s: out of memory queueing a request", s->base.name);
+            return;
+        }
+        for (size_t i = 0; i < s->job_n; i++) q[i] = s->jobs[(s->job_head + i) % s->job_cap];
+        free(s->jobs);
+        s->jobs = q;
+        s->job_cap = cap;
+        s->job_head = 0;
+    }
+    if (front) {
+        s->job_head = (s->job_head + s->job_cap - 1) % s->job_cap;
+        s->jobs[s->job_head] = *j;
+    } else {
+        s->jobs[(s->job_head + s->job_n) % s->job_cap] = *j;
+    }
+    s->job_n++;
+    sjs_pump_soon(s);
+}
+
+static void pump(sjs_src *s);
+
+static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    SHJ_UNUSED(loop);
+    SHJ_UNUSED(revents);
+    sjs_src *s = shj_container_of(w, sjs_src, kick);
+    if (!sjs_backfill_flush(s) && !s->stopped) s->base.state = SRC_PAUSED;
+    pump(s);
+}
+
+void sjs_pump_soon(sjs_src *s) {
+    if (!s->base.loop || s->stopped || !s->started) return;
+    if (!ev_is_active(&s->kick)) {
+        ev_timer_set(&s->kick, 0.0, 0.0);
+        ev_timer_start(s->base.loop, &s->kick);
+    }
+}
+
+void sjs_retry_job(sjs_src *s, sjs_job *j, const char *why) {
+    j->tries++;
+    double d = sjs_backoff_delay(s, j->tries - 1);
+    j->not_before_mono = clk_mono_ns() + (int64_t)(d * 1e9);
+    shj_log(SHJ_LOG_WARN, "source %s: %s; retry %d in %.2f s", s->base.name, why, j->tries, d);
+    sjs_push_job(s, j, 1);
+}
+
+static void rest_done(void *ctx, sjh_req *r, int http, const char *body, size_t len, const char *cerr);
+
+static void handle_info(sjs_src *s, int http, const char *body, size_t len, const char *cerr);
+static void handle_resolve(sjs_src *s, sjs_job *j, int http, const char *body, size_t len, const char *cerr);
+static void handle_sub(sjs_src *s, sjs_job *j, int http, const char *body, size_t len, const char *cerr);
+
+/* The server's message from a JSON error body, or the body itself. */
+static void server_message(const char *body, size_t len, const char *cerr, char *out, size_t cap) {
+    if (len && sjj_get_str(body, len, "message", out, cap) == 1) return;
+    if (len) {
+        snprintf(out, cap, "%.*s", (int)(len > 160 ? 160 : len), body);
+        for (char *p = out; *p; p++)
+            if (*p == '\n' || *p == '\r') *p = ' ';
+        return;
+    }
+    shj_strlcpy(out, cerr && *cerr ? cerr : "no answer", cap);
+}
+
+static int job_obsolete(sjs_src *s, const sjs_job *j) {
+    if (j->type == SJS_JOB_INFO || j->type == SJS_JOB_TICKS) return 0;
+    const sjs_sub *sub = &s->subs[j->sub];
+    if (j->type == SJS_JOB_RESOLVE) return sub->removed;
+    if (j->type == SJS_JOB_SUB)
+        return sub->removed || sub->dead || !(sub->kind_mask & shj_kind_bit(j->kind)) ||
+               (sub->failed_mask & shj_kind_bit(j->kind));
+    return 0;
+}
+
+static void pump(sjs_src *s) {
+    if (s->stopped || !s->http) return;
+    while (!s->inflight && s->job_n) {
+        sjs_job *j = &s->jobs[s->job_head];
+        if (job_obsolete(s, j)) {
+            if (j->type == SJS_JOB_SUB && j->stream >= 0) sjs_stream_resub_done(s, j->stream);
+            s->job_head = (s->job_head + 1) % s->job_cap;
+            s->job_n--;
+            continue;
+        }
+        /* Its lookup was queued before it and is done: unresolved now means
+         * the lookup failed for good (already reported). */
+        if (j->type == SJS_JOB_SUB && !s->subs[j->sub].resolved) {
+            if (j->stream >= 0) sjs_stream_resub_done(s, j->stream);
+            s->job_head = (s->job_head + 1) % s->job_cap;
+            s->job_n--;
+            continue;
+        }
+        int64_t now = clk_mono_ns();
+        if (j->type == SJS_JOB_TICKS && j->not_before_mono > now) {
+            /* A backfill waiting for its delay does not hold up the others. */
+            size_t k;
+            for (k = 1; k < s->job_n; k++)
+                if (s->jobs[(s->job_head + k) % s->job_cap].type != SJS_JOB_TICKS) break;
+            if (k < s->job_n) {
+                size_t at = (s->job_head + k) % s->job_cap;
+                sjs_job other = s->jobs[at];
+                s->jobs[at] = *j;
+                *j = other;
+                continue;
+            }
+        }
+        if (j->not_before_mono > now) {
+            ev_timer_stop(s->base.loop, &s->pacer);
+            ev_timer_set(&s->pacer, (double)(j->not_before_mono - now) / 1e9, 0.0);
+            ev_timer_start(s->base.loop, &s->pacer);
+            return;
+        }
+        int64_t window = (int64_t)(s->rate_window_s * 1e9);
+        while (s->win_n && now - s->win[s->win_head] >= window) {
+            s->win_head = (s->win_head + 1) % (size_t)s->rate_limit;
+            s->win_n--;
+        }
+        if (s->win_n >= (size_t)s->rate_limit) {
+            /* Full window: wait until its oldest call leaves it. */
+            s->rate_waits++;
+            double wait = (double)(s->win[s->win_head] + window - now) / 1e9 + 0.001;
+            ev_timer_stop(s->base.loop, &s->pacer);
+            ev_timer_set(&s->pacer, wait, 0.0);
+            ev_timer_start(s->base.loop, &s->pacer);
+            return;
+        }
+
+        s->cur = *j;
+        s->job_head = (s->job_head + 1) % s->job_cap;
+        s->job_n--;
+        char path[128], body[512], err[256];
+        const char *method = "POST";
+        body[0] = '\0';
+        sjs_sub *sub = (s->cur.type == SJS_JOB_INFO) ? NULL : &s->subs[s->cur.sub];
+        switch (s->cur.type) {
+        case SJS_JOB_INFO:
+            method = "GET";
+            shj_strlcpy(path, "/api/v1/info", sizeof path);
+            break;
+        case SJS_JOB_RESOLVE:
+            method = "GET";
+            snprintf(path, sizeof path, "/api/v1/data/contracts/%s?security_type=%s", sub->code,
+                     sec_name(sub->sec_type));
+            break;
+        case SJS_JOB_SUB:
+        case SJS_JOB_UNSUB: {
+            snprintf(path, sizeof path, "/api/v1/stream/%s",
+                     s->cur.type == SJS_JOB_SUB ? "subscribe" : "unsubscribe");
+            char target[48] = "";
+            if (sub->alias) snprintf(target, sizeof target, ",\"target_code\":\"%s\"", sub->real);
+            snprintf(body, sizeof body,
+                     "{\"security_type\":\"%s\",\"exchange\":\"%s\",\"code\":\"%s\"%s,"
+                     "\"quote_type\":\"%s\",\"intraday_odd\":%s}",
+                     sec_name(sub->sec_type), ex_name(sub->exchange), sub->code, target,
+                     quote_name(s->cur.kind), sub->odd_lot ? "true" : "false");
+            break;
+        }
+        case SJS_JOB_TICKS:
+            shj_strlcpy(path, "/api/v1/data/ticks", sizeof path);
+            /* The window is fixed when the job is first due; then the budget
+             * decides: send now, or queue it (the hold queue owns it then). */
+            if (!sjs_backfill_prepare(s, &s->cur)) continue;
+            if (!sjs_bflimit_admit(s, &s->cur)) {
+                s->cur.arrived = NULL;
+                continue;
+            }
+            if (!sjs_backfill_body(s, &s->cur, body, sizeof body)) {
+                sjs_job_release(&s->cur);
+                continue;
+            }
+            s->backfill_requests++;
+            break;
+        }
+        s->win[(s->win_head + s->win_n) % (size_t)s->rate_limit] = now;
+        s->win_n++;
+        s->requests++;
+        s->cur_req = sjh_request(s->http, method, path, body[0] ? body : NULL, rest_done, s, err, sizeof err);
+        if (!s->cur_req) {
+            shj_log(SHJ_LOG_ERROR, "source %s: cannot start %s %s: %s", s->base.name, method, path, err);
+            sjs_job_release(&s->cur);
+            continue;
+        }
+        s->inflight = 1;
+    }
+}
+
+static void pacer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    SHJ_UNUSED(loop);
+    SHJ_UNUSED(revents);
+    pump(shj_container_of(w, sjs_src, pacer));
+}
+
+static void rest_done(void *ctx, sjh_req *r, int http, const char *body, size_t len, const char *cerr) {
+    SHJ_UNUSED(r);
+    sjs_src *s = ctx;
+    s->inflight = 0;
+    s->cur_req = NULL;
+    sjs_job j = s->cur;
+    switch (j.type) {
+    case SJS_JOB_INFO: handle_info(s, http, body, len, cerr); break;
+    case SJS_JOB_RESOLVE: handle_resolve(s, &j, http, body, len, cerr); break;
+    case SJS_JOB_SUB:
+    case SJS_JOB_UNSUB: handle_sub(s, &j, http, body, len, cerr); break;
+    case SJS_JOB_TICKS:
+        s->cur.arrived = NULL; /* j owns the snapshot now */
+        if (sjs_bflimit_answer(s, &j, http, body, len, cerr)) break;
+        sjs_backfill_answer(s, &j, http, body, len);
+        sjs_job_release(&j);
+        break;
+    }
+    pump(s);
+}
+
+/* Session ------------------------------------------------------------------------------- */
+
+static void queue_sub_jobs(sjs_src *s, size_t i, uint32_t kinds, int stream) {
+    sjs_sub *sub = &s->subs[i];
+    for (int k = 1; k < SHJ_KIND_MAX; k++) {
+        if (!(kinds & shj_kind_bit(k))) continue;
+        sjs_job j = {.type = SJS_JOB_SUB, .sub = (int)i, .kind = k, .stream = stream};
+        sjs_push_job(s, &j, 0);
+        SHJ_UNUSED(sub);
+    }
+}
+
+static void queue_resolve(sjs_src *s, size_t i) {
+    sjs_sub *sub = &s->subs[i];
+    if (sub->resolved || sub->resolving) return;
+    sub->resolving = 1;
+    sjs_job j = {.type = SJS_JOB_RESOLVE, .sub = (int)i, .stream = -1};
+    sjs_push_job(s, &j, 0);
+}
+
+static void begin_session(sjs_src *s) {
+    sjs_streams_ensure(s);
+    for (size_t i = 0; i < s->n_subs; i++) {
+        sjs_sub *sub = &s->subs[i];
+        if (sub->removed || sub->dead) continue;
+        queue_resolve(s, i);
+        queue_sub_jobs(s, i, sub->kind_mask & ~sub->failed_mask & ~sub->active_mask, -1);
+    }
+}
+
+static void info_retry_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    SHJ_UNUSED(loop);
+    SHJ_UNUSED(revents);
+    sjs_src *s = shj_container_of(w, sjs_src, info_retry);
+    sjs_job j = {.type = SJS_JOB_INFO, .stream = -1};
+    sjs_push_job(s, &j, 1);
+}
+
+static void handle_info(sjs_src *s, int http, const char *body, size_t len, const char *cerr) {
+    if (http == 200) {
+        char name[64] = "", version[64] = "";
+        int sim = -1;
+        sjj_get_str(body, len, "name", name, sizeof name);
+        sjj_get_str(body, len, "version", version, sizeof version);
+        if (sjj_get_bool(body, len, "simulation", &sim) != 1) sim = -1;
+        shj_strlcpy(s->server_name, name, sizeof s->server_name);
+        shj_strlcpy(s->server_version, version, sizeof s->server_version);
+        s->simulation = sim;
+        shj_log(SHJ_LOG_INFO, "source %s: Shioaji server %s %s at %s, %s", s->base.name,
+                name[0] ? name : "(unnamed)", version[0] ? version : "(no version)",
+                sjh_display(s->http),
+                sim == 1 ? "SIMULATION mode" : sim == 0 ? "PRODUCTION mode" : "mode not reported");
+        s->info_ok = 1;
+        s->info_attempt = 0;
+        begin_session(s);
+        return;
+    }
+    char msg[200];
+    server_message(body, len, cerr, msg, sizeof msg);
+    double d = sjs_backoff_delay(s, s->info_attempt++);
+    char why[260];
+    if (http)
+        snprintf(why, sizeof why, "HTTP %d: %s", http, msg);
+    else
+        shj_strlcpy(why, msg, sizeof why);
+    shj_log(SHJ_LOG_WARN, "source %s: Shioaji server at %s not ready (%s); retrying in %.2f s",
+            s->base.name, sjh_display(s->http), why, d);
+    if (s->info_attempt == 1)
+        sjs_status(s, SHJ_STATUS_ERROR, "", 0, 0, http, "server %s not ready: %s", sjh_display(s->http), msg);
+    ev_timer_set(&s->info_retry, d, 0.0);
+    ev_timer_start(s->base.loop, &s->info_retry);
+}
+
+static void handle_resolve(sjs_src *s, sjs_job *j, int http, const char *body, size_t len, const char *cerr) {
+    sjs_sub *sub = &s->subs[j->sub];
+    char msg[200];
+    if (http == 200) {
+        char code[32] = "", target[32] = "", ex[16] = "", sec[8] = "";
+        sjj_get_str(body, len, "code", code, sizeof code);
+        sjj_get_str(body, len, "target_code", target, sizeof target);
+        sjj_get_str(body, len, "exchange", ex, sizeof ex);
+        sjj_get_str(body, len, "security_type", sec, sizeof sec);
+        const char *real = target[0] ? target : code[0] ? code : sub->code;
+        if (strlen(real) >= sizeof sub->real) {
+            sub->dead = 1;
+            sub->resolving = 0;
+            sjs_status(s, SHJ_STATUS_ERROR, sub->code, 0, 0, http, "lookup of %s: code %s too long",
+                       sub->code, real);
+            return;
+        }
+        shj_strlcpy(sub->real, real, sizeof sub->real);
+        if (ex_from_name(ex)) sub->exchange = ex_from_name(ex);
+        if (sec_from_name(sec)) sub->sec_type = sec_from_name(sec);
+        if (!sub->exchange) sub->exchange = sub->sec_type == SHJ_SEC_STK ? SHJ_EX_TSE : SHJ_EX_TAIFEX;
+        sub->resolved = 1;
+        sub->resolving = 0;
+        inst_register(sub->real, sub->exchange, sub->sec_type, sub->odd_lot);
+        if (strcmp(sub->real, sub->code) != 0)
+            shj_log(SHJ_LOG_INFO, "source %s: %s resolves to %s (%s %s)", s->base.name, sub->code,
+                    sub->real, ex_name(sub->exchange), sec_name(sub->sec_type));
+        sjs_streams_ensure(s); /* per-kind mode: the kind of stream may only be known now */
+        return;
+    }
+    server_message(body, len, cerr, msg, sizeof msg);
+    if ((http == 429 || http >= 500 || http == 0) && j->tries < s->max_retries) {
+        char why[300];
+        snprintf(why, sizeof why, "lookup of %s failed (%s%d: %s)", sub->code, http ? "HTTP " : "", http, msg);
+        sjs_retry_job(s, j, why);
+        return;
+    }
+    sub->dead = 1;
+    sub->resolving = 0;
+    s->subscribe_errors++;
+    shj_log(SHJ_LOG_ERROR, "source %s: cannot look up contract %s (HTTP %d): %s", s->base.name,
+            sub->code, http, msg);
+    sjs_status(s, SHJ_STATUS_ERROR, sub->code, 0, 0, http, "lookup %s: %s", sub->code, msg);
+}
+
+static void handle_sub(sjs_src *s, sjs_job *j, int http, const char *body, size_t len, const char *cerr) {
+    sjs_sub *sub = &s->subs[j->sub];
+    uint32_t bit = shj_kind_bit(j->kind);
+    const char *verb = j->type == SJS_JOB_SUB ? "subscribe" : "unsubscribe";
+    char msg[200];
+    if (http >= 200 && http < 300) {
+        if (j->type == SJS_JOB_SUB) {
+            sub->active_mask |= bit;
+            shj_log(SHJ_LOG_DEBUG, "source %s: subscribed %s %s", s->base.name, sub->code, quote_name(j->kind));
+        } else {
+            sub->active_mask &= ~bit;
+        }
+        if (j->stream >= 0) sjs_stream_resub_done(s, j->stream);
+        return;
+    }
+    server_message(body, len, cerr, msg, sizeof msg);
+    if ((http == 429 || http >= 500 || http == 0) && j->tries < s->max_retries) {
+        char why[320];
+        snprintf(why, sizeof why, "%s %s %s: %s%d %s", verb, sub->code, quote_name(j->kind),
+                 http ? "HTTP " : "no answer ", http, msg);
+        sjs_retry_job(s, j, why);
+        return;
+    }
+    if (j->type == SJS_JOB_SUB) {
+        /* A refusal (4xx) is final until the script asks again; a server that
+         * stayed unreachable through every retry is asked again after the next
+         * reconnect, so it is not marked failed. */
+        if (http >= 400 && http < 500 && http != 429) sub->failed_mask |= bit;
+        sub->active_mask &= ~bit;
+        s->subscribe_errors++;
+    }
+    shj_log(SHJ_LOG_ERROR, "source %s: %s %s %s rejected (HTTP %d): %s", s->base.name, verb,
+            sub->code, quote_name(j->kind), http, msg);
+    sjs_status(s, SHJ_STATUS_ERROR, sub->code, 0, 0, http, "%s %s %s: HTTP %d %s", verb, sub->code,
+               quote_name(j->kind), http, msg);
+    if (j->stream >= 0) sjs_stream_resub_done(s, j->stream);
+}
+
+/* ops ---------------------------------------------------------------------------------- */
+
+static size_t status_text(void *w, char *buf, size_t cap) {
+    return shj_shioaji_status((const src_source *)w, buf, cap);
+}
+
+static int status_close(void *w, char *err, size_t errlen) {
+    SHJ_UNUSED(err);
+    SHJ_UNUSED(errlen);
+    ((sjs_src *)w)->writer_registered = 0; /* a later run registers it again */
+    return SHJ_OK; /* the source itself is stopped and freed by its owner */
+}
+
+static const rt_writer_ops sjs_status_ops = {"shioaji-status", NULL, status_text, status_close};
+
+static int sjs_start(src_source *b, char *err, size_t errlen) {
+    sjs_src *s = from_base(b);
+    if (!b->loop) return shj_fail(err, errlen, "source %s: no event loop", b->name);
+
+    /* Credentials: read here, handed to the HTTP client as one header, never printed. */
+    const char *k = getenv("SHIOAJI_API_KEY"), *sec = getenv("SHIOAJI_SECRET_KEY");
+    shj_strlcpy(s->cred_vars, "SHIOAJI_API_KEY/SHIOAJI_SECRET_KEY", sizeof s->cred_vars);
+    if (!(k && *k && sec && *sec)) {
+        k = getenv("SJ_API_KEY");
+        sec = getenv("SJ_SEC_KEY");
+        shj_strlcpy(s->cred_vars, "SJ_API_KEY/SJ_SEC_KEY", sizeof s->cred_vars);
+    }
+    s->have_creds = k && *k && sec && *sec;
+    int local = s->socket_path[0] || strstr(s->url, "://127.") || strstr(s->url, "://localhost") ||
+                strstr(s->url, "://[::1]");
+    int send = s->have_creds && (!local || s->send_auth);
+    char *auth = NULL;
+    if (send) {
+        size_t n = strlen(k) + strlen(sec) + 32;
+        auth = malloc(n);
+        if (!auth) return shj_fail(err, errlen, "out of memory");
+        snprintf(auth, n, "Authorization: Bearer %s:%s", k, sec);
+    }
+    sjh_config cfg = {.base_url = s->url[0] ? s->url : NULL,
+                      .unix_socket = s->socket_path[0] ? s->socket_path : NULL,
+                      .auth_header = auth,
+                      .connect_timeout_ms = (long)(s->connect_timeout_s * 1000),
+                      .request_timeout_ms = (long)(s->request_timeout_s * 1000)};
+    if (!cfg.base_url) cfg.base_url = s->socket_path[0] ? "http://localhost" : "http://127.0.0.1:8080";
+    char herr[256] = "";
+    s->http = sjh_new(b->loop, &cfg, herr, sizeof herr);
+    if (auth) {
+        memset(auth, 0, strlen(auth));
+        free(auth);
+    }
+    if (!s->http) return shj_fail(err, errlen, "source %s: %s", b->name, herr);
+    shj_log(SHJ_LOG_INFO, "source %s: connecting to Shioaji at %s (%s stream%s); credentials: %s",
+            b->name, sjh_display(s->http), s->per_kind ? "per-kind" : "combined",
+            s->per_kind ? "s" : "",
+            !s->have_creds ? "none in the environment"
+            : send         ? (s->send_auth && local ? "sent (forced)" : "sent")
+                           : "present, not needed for a local server");
+    if (s->have_creds) shj_log(SHJ_LOG_DEBUG, "source %s: credentials from %s", b->name, s->cred_vars);
+
+    ev_timer_init(&s->kick, kick_cb, 0.0, 0.0);
+    ev_timer_init(&s->pacer, pacer_cb, 0.0, 0.0);
+    ev_timer_init(&s->info_retry, info_retry_cb, 0.0, 0.0);
+    s->started = 1;
+    s->stopped = 0;
+    b->state = SRC_RUNNING;
+    if (s->backfill && sjs_backfill_init(s) != SHJ_OK)
+        shj_log(SHJ_LOG_WARN, "source %s: backfill disabled (cannot watch the bus)", b->name);
+    else if (s->backfill && sjs_bflimit_init(s) != SHJ_OK)
+        return shj_fail(err, errlen, "source %s: out of memory", b->name);
+    /* Registered as a writer only to show the connection in rt's status line
+     * ("<name>/conn: streams 1/1 subs 14 err 0 reconn 0 gaps 0"). */
+    char wname[48];
+    snprintf(wname, sizeof wname, "%s/conn", b->name);
+    if (!s->writer_registered && rt_add_writer(wname, &sjs_status_ops, s) == SHJ_OK)
+        s->writer_registered = 1;
+    sjs_job j = {.type = SJS_JOB_INFO, .stream = -1};
+    sjs_push_job(s, &j, 0);
+    return SHJ_OK;
+}
+
+static void sjs_stop(src_source *b) {
+    sjs_src *s = from_base(b);
+    if (s->stopped) return;
+    /* Deliver what was received and is still held back, as far as room allows. */
+    sjs_status_flush(s);
+    if (!s->fatal) {
+        sjs_backfill_flush(s);
+        sjs_streams_resume(s);
+    }
+    sjs_bflimit_stop(s);
+    s->stopped = 1;
+    sjs_streams_stop(s);
+    if (b->loop) {
+        ev_timer_stop(b->loop, &s->kick);
+        ev_timer_stop(b->loop, &s->pacer);
+        ev_timer_stop(b->loop, &s->info_retry);
+    }
+    if (s->cur_req) {
+        sjh_cancel(s->cur_req);
+        s->cur_req = NULL;
+        s->inflight = 0;
+    }
+    if (s->stq_n)
+        shj_log(SHJ_LOG_WARN, "source %s: %zu status events not published (bus full at stop)",
+                b->name, s->stq_n);
+    b->state = SRC_STOPPED;
+}
+
+static void sjs_resume(src_source *b) {
+    sjs_src *s = from_base(b);
+    if (s->stopped) return;
+    if (!sjs_status_flush(s) || !sjs_backfill_flush(s) || !sjs_streams_resume(s)) b->state = SRC_PAUSED;
+}
+
+/* The regular and the intraday odd-lot board of a stock are separate subscriptions. */
+static int find_sub(sjs_src *s, const char *code, int odd_lot) {
+    for (size_t i = 0; i < s->n_subs; i++)
+        if (!s->subs[i].removed && s->subs[i].odd_lot == !!odd_lot &&
+            (!strcmp(s->subs[i].code, code) || !strcmp(s->subs[i].real, code)))
+            return (int)i;
+    return -1;
+}
+
+static uint32_t market_kinds(uint32_t mask) {
+    return mask & (shj_kind_bit(SHJ_KIND_TICK) | shj_kind_bit(SHJ_KIND_BIDASK) | shj_kind_bit(SHJ_KIND_QUOTE));
+}
+
+static int sjs_subscribe(src_source *b, const src_sub_req *req, char *err, size_t errlen) {
+    sjs_src *s = from_base(b);
+    if (!req->code || !*req->code) return shj_fail(err, errlen, "subscribe: empty contract code");
+    if (strlen(req->code) >= 16) return shj_fail(err, errlen, "subscribe: code %s too long", req->code);
+    uint32_t kinds = market_kinds(req->kind_mask ? req->kind_mask : shj_kind_bit(SHJ_KIND_TICK));
+    if (!kinds) return shj_fail(err, errlen, "subscribe %s: no market kind (tick, bidask, quote)", req->code);
+    int i = find_sub(s, req->code, req->odd_lot);
+    if (i < 0) {
+        if (s->n_subs == s->cap_subs) {
+            size_t cap = s->cap_subs ? s->cap_subs * 2 : 32;
+            sjs_sub *n = realloc(s->subs, cap * sizeof *n);
+            if (!n) return shj_fail(err, errlen, "out of memory");
+            s->subs = n;
+            s->cap_subs = cap;
+        }
+        i = (int)s->n_subs++;
+        sjs_sub *sub = &s->subs[i];
+        memset(sub, 0, sizeof *sub);
+        shj_strlcpy(sub->code, req->code, sizeof sub->code);
+        shj_strlcpy(sub->real, req->code, sizeof sub->real);
+        sub->exchange = req->exchange;
+        sub->sec_type = req->sec_type;
+        sub->odd_lot = !!req->odd_lot;
+        sub->alias = is_alias(req->code);
+        infer_type(req->code, &sub->sec_type, &sub->exchange);
+        if (sub->alias) sub->sec_type = sub->sec_type ? sub->sec_type : SHJ_SEC_FUT;
+        /* Known without asking: a real code with its exchange. */
+        sub->resolved = !sub->alias && sub->exchange != 0;
+        if (sub->resolved) inst_register(sub->real, sub->exchange, sub->sec_type, sub->odd_lot);
+    }
+    sjs_sub *sub = &s->subs[i];
+    sub->kind_mask |= kinds;
+    sub->failed_mask &= ~kinds; /* asking again means trying again */
+    sub->dead = 0;
+    /* An alias is resolved by the server, later: until then the caller sees the alias. */
+    if (sub->resolved) shj_strlcpy(b->last_resolved, sub->real, sizeof b->last_resolved);
+    if (s->started && s->info_ok && !s->stopped) {
+        queue_resolve(s, (size_t)i);
+        sjs_streams_ensure(s);
+        queue_sub_jobs(s, (size_t)i, kinds & ~sub->active_mask, -1);
+    }
+    return SHJ_OK;
+}
+
+static int sjs_unsubscribe(src_source *b, const src_sub_req *req, char *err, size_t errlen) {
+    sjs_src *s = from_base(b);
+    int i = find_sub(s, req->code ? req->code : "", req->odd_lot);
+    if (i < 0) return shj_fail(err, errlen, "unsubscribe: %s is not subscribed", req->code ? req->code : "");
+    sjs_sub *sub = &s->subs[i];
+    uint32_t kinds = market_kinds(req->kind_mask ? req->kind_mask : sub->kind_mask);
+    uint32_t on_server = kinds & sub->active_mask;
+    sub->kind_mask &= ~kinds;
+    for (int k = 1; k < SHJ_KIND_MAX; k++) {
+        if (!(on_server & shj_kind_bit(k))) continue;
+        sjs_job j = {.type = SJS_JOB_UNSUB, .sub = i, .kind = k, .stream = -1};
+        if (s->started && !s->stopped) sjs_push_job(s, &j, 0);
+    }
+    if (!sub->kind_mask) sub->removed = 1;
+    return SHJ_OK;
+}
+
+static void sjs_free(src_source *b) {
+    sjs_src *s = from_base(b);
+    sjs_stop(b);
+    sjs_streams_free(s);
+    sjs_backfill_free(s);
+    sjh_free(s->http);
+    free(s->subs);
+    free(s->jobs);
+    free(s->win);
+    free(s->stq);
+    free(s);
+}
+
+static const src_ops sjs_ops = {
+    .type = "shioaji",
+    .start = sjs_start,
+    .stop = sjs_stop,
+    .resume = sjs_resume,
+    .subscribe = sjs_subscribe,
+    .unsubscribe = sjs_unsubscribe,
+    .free = sjs_free,
+};
+
+/* FFI ---------------------------------------------------------------------------------- */
+
+static sjs_src *as_sjs(const src_source *b) {
+    return (b && b->ops == &sjs_ops) ? (sjs_src *)(uintptr_t)b : NULL;
+}
+
+src_source *shj_shioaji_new(const char *name, const char *url, const char *unix_socket,
+                            const char *stream_mode, double heartbeat_timeout_s, char *err,
+                            size_t errlen) {
+    int per_kind = 0;
+    if (stream_mode && *stream_mode && strcmp(stream_mode, "combined") != 0) {
+        if (strcmp(stream_mode, "per_kind") != 0) {
+            shj_fail(err, errlen, "stream must be \"combined\" or \"per_kind\", not \"%s\"", stream_mode);
+            return NULL;
+        }
+        per_kind = 1;
+    }
+    if (url && *url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        shj_fail(err, errlen, "url must start with http:// or https:// (got %.60s)", url);
+        return NULL;
+    }
+    if ((url && strlen(url) >= 256) || (unix_socket && strlen(unix_socket) >= 256)) {
+        shj_fail(err, errlen, "url or socket path too long");
+        return NULL;
+    }
+    sjs_src *s = calloc(1, sizeof *s);
+    if (!s) {
+        shj_fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    src_init(&s->base, &sjs_ops, name && *name ? name : "shioaji");
+    shj_strlcpy(s->url, url ? url : "", sizeof s->url);
+    shj_strlcpy(s->socket_path, unix_socket ? unix_socket : "", sizeof s->socket_path);
+    s->per_kind = per_kind;
+    s->hb_timeout_s = heartbeat_timeout_s > 0 ? heartbeat_timeout_s : SJS_DEFAULT_HB_TIMEOUT_S;
+    s->backoff_initial_s = 0.5;
+    s->backoff_max_s = 30.0;
+    s->rate_limit = SJS_DEFAULT_RATE_LIMIT;
+    s->rate_window_s = SJS_DEFAULT_RATE_WINDOW_S;
+    s->max_retries = 8;
+    s->connect_timeout_s = 5.0;
+    s->request_timeout_s = 15.0;
+    s->simulation = -1;
+    s->backfill_delay_s = 1.0;
+    s->bf_max_queries = SJS_DEFAULT_BF_MAX_QUERIES;
+    s->bf_window_s = SJS_DEFAULT_BF_WINDOW_S;
+    s->bf_retry_hhmm = SJS_DEFAULT_BF_RETRY_HHMM;
+    s->rng = (uint64_t)clk_mono_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;
+    if (!s->rng) s->rng = 1;
+    s->win = calloc((size_t)s->rate_limit, sizeof *s->win);
+    if (!s->win) {
+        free(s);
+        shj_fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    return &s->base;
+}
+
+int shj_shioaji_set(src_source *b, const char *key, double v, char *err, size_t errlen) {
+    sjs_src *s = as_sjs(b);
+    if (!s) return shj_fail(err, errlen, "not a Shioaji source");
+    if (!key) return shj_fail(err, errlen, "no option name");
+    int rc = sjs_bflimit_set(s, key, v, err, errlen); /* the backfill budget's own options */
+    if (rc != SHJ_AGAIN) return rc;
+    if (!strcmp(key, "backoff_initial_s") && v > 0)
+        s->backoff_initial_s = v;
+    else if (!strcmp(key, "backoff_max_s") && v > 0)
+        s->backoff_max_s = v;
+    else if (!strcmp(key, "rate_limit") && v >= 1 && v <= 10000) {
+        if (s->inflight || s->win_n) return shj_fail(err, errlen, "rate_limit can only change before start");
+        int64_t *w = calloc((size_t)v, sizeof *w);
+        if (!w) return shj_fail(err, errlen, "out of memory");
+        free(s->win);
+        s->win = w;
+        s->win_head = s->win_n = 0;
+        s->rate_limit = (int)v;
+    } else if (!strcmp(key, "rate_window_s") && v > 0)
+        s->rate_window_s = v;
+    else if (!strcmp(key, "send_auth"))
+        s->send_auth = v != 0;
+    else if (!strcmp(key, "backfill"))
+        s->backfill = v != 0;
+    else if (!strcmp(key, "connect_timeout_s") && v > 0)
+        s->connect_timeout_s = v;
+    else if (!strcmp(key, "request_timeout_s") && v > 0)
+        s->request_timeout_s = v;
+    else if (!strcmp(key, "max_retries") && v >= 0)
+        s->max_retries = (int)v;
+    else if (!strcmp(key, "heartbeat_timeout_s") && v > 0)
+        s->hb_timeout_s = v;
+    else if (!strcmp(key, "backfill_delay_s") && v >= 0)
+        s->backfill_delay_s = v;
+    else
+        return shj_fail(err, errlen, "unknown option or bad value: %s = %g", key, v);
+    return SHJ_OK;
+}
+
+int shj_shioaji_resolved(const src_source *b, const char *code, char *out) {
+    sjs_src *s = as_sjs(b);
+    if (!s || !code) return 0;
+    for (size_t i = 0; i < s->n_subs; i++) {
+        const sjs_sub *sub = &s->subs[i];
+        if (!strcmp(sub->code, code) && sub->resolved) {
+            shj_strlcpy(out, sub->real, 16);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+uint64_t shj_shioaji_counter(const src_source *b, const char *name) {
+    sjs_src *s = as_sjs(b);
+    if (!s || !name) return 0;
+    if (!strcmp(name, "reconnects")) return s->reconnects;
+    if (!strcmp(name, "gaps")) return s->gaps;
+    if (!strcmp(name, "subscribe_errors")) return s->subscribe_errors;
+    if (!strcmp(name, "requests")) return s->requests;
+    if (!strcmp(name, "rate_waits")) return s->rate_waits;
+    if (!strcmp(name, "unknown_names")) return s->unknown_count;
+    if (!strcmp(name, "backfilled")) return s->backfilled;
+    if (!strcmp(name, "backfill_requests")) return s->backfill_requests;
+    if (!strcmp(name, "backfill_queued")) return sjs_bflimit_queued(s);
+    if (!strcmp(name, "backfill_deferred")) return s->bf_deferred;
+    if (!strcmp(name, "backfill_refusals")) return s->bf_refusals;
+    if (!strcmp(name, "resubscribed")) return s->resubscribed;
+    if (!strcmp(name, "streams_open")) return (uint64_t)sjs_streams_open_count(s);
+    if (!strcmp(name, "subscribed")) {
+        uint64_t n = 0;
+        for (size_t i = 0; i < s->n_subs; i++)
+            if (!s->subs[i].removed) n += (uint64_t)__builtin_popcount(s->subs[i].active_mask);
+        return n;
+    }
+    if (!strcmp(name, "bytes")) {
+        sjh_stats st = {0};
+        if (s->http) sjh_get_stats(s->http, &st);
+        return st.bytes_in;
+    }
+    return 0;
+}
+
+size_t shj_shioaji_status(const src_source *b, char *buf, size_t cap) {
+    sjs_src *s = as_sjs(b);
+    if (!s || !cap) return 0;
+    int want = 0;
+    for (int i = 0; i < SJS_MAX_STREAMS; i++) want += s->streams[i].used;
+    char bf[48] = "";
+    if (sjs_bflimit_queued(s)) snprintf(bf, sizeof bf, " backfill queued %zu", sjs_bflimit_queued(s));
+    int n = snprintf(buf, cap, "%sstreams %d/%d subs %llu err %llu reconn %llu gaps %llu%s%s",
+                     !s->info_ok ? "waiting for server, " : "", sjs_streams_open_count(s), want,
+                     (unsigned long long)shj_shioaji_counter(b, "subscribed"),
+                     (unsigned long long)s->subscribe_errors, (unsigned long long)s->reconnects,
+                     (unsigned long long)s->gaps, bf, s->job_n ? " (requests queued)" : "");
+    if (n < 0) return 0;
+    return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+const char *shj_shioaji_server_version(const src_source *b) {
+    sjs_src *s = as_sjs(b);
+    return s ? s->server_version : "";
+}
+
+int shj_shioaji_simulation(const src_source *b) {
+    sjs_src *s = as_sjs(b);
+    return s ? s->simulation : -1;
+}
