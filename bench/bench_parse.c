@@ -307,7 +307,7 @@ int main(int argc, char **argv) {
     }
     printf("check: psr_parse and cJSON path agree on %s (%zu mismatches)\n",
            mismatches ? "NOT all events" : "every event of the first 100k", mismatches);
-measure:
+measure:; /* a label must precede a statement in C11 (clang) */
 #endif
 
     /* Machine calibration, same corpus, same clock: a plain byte loop

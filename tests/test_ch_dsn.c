@@ -89,5 +89,19 @@ int main(void) {
     CHECK_STR(out, "http://h/db");
     chd_redact("clickhouse://bob:hun@ter2@h/db", out, sizeof out);
     CHECK(strstr(out, "ter2") == NULL);
+    /* Found by tests/fuzz/fuzz_dsn.c: a misspelt parameter's value was echoed
+     * (issue 11, fault 6), and a password with an unescaped '/' before its '@'
+     * was not seen as userinfo. */
+    chd_redact("clickhouse://h/db?database=y&pasword=zzz", out, sizeof out);
+    CHECK_STR(out, "clickhouse://h/db?database=y&pasword=***");
+    chd_redact("http://bob:pa/ss@h/db", out, sizeof out);
+    CHECK(strstr(out, "ss@") == NULL && strstr(out, "pa/") == NULL);
+    {
+        chd_dsn d;
+        char err[300];
+        CHECK(chd_parse("clickhouse://h/db?pasword=Zq9SECRET", &d, err, sizeof err) == SHJ_ERR);
+        CHECK(strstr(err, "pasword") != NULL);       /* the error names the parameter */
+        CHECK(strstr(err, "Zq9SECRET") == NULL);     /* but never its value */
+    }
     T_DONE();
 }

@@ -21,38 +21,49 @@
 
 /* ---- redaction ---------------------------------------------------------- */
 
+/* Redaction errs on the side of hiding: it runs on text that may be
+ * malformed (a pasted DSN with an unescaped '/' or '@' in the password, a
+ * misspelt "pasword=" parameter), so it cannot trust the grammar. Hidden:
+ * everything between the first ':' after "://" and the LAST '@' of the text
+ * (whatever a lenient URL parser might take for a password), and the value of
+ * every query parameter except the three that are safe to show. */
+static int chd_param_shown(const char *name, size_t n) {
+    return (n == 8 && !strncmp(name, "database", 8)) || (n == 4 && !strncmp(name, "user", 4)) ||
+           (n == 6 && !strncmp(name, "secure", 6));
+}
+
+static void put(char *out, size_t cap, size_t *o, const char *s) {
+    while (*s && *o + 1 < cap) out[(*o)++] = *s++;
+}
+
 void chd_redact(const char *text, char *out, size_t cap) {
     if (!cap) return;
     size_t o = 0;
     const char *p = text ? text : "";
     const char *scheme_end = strstr(p, "://");
-    const char *auth = scheme_end ? scheme_end + 3 : NULL;
-    /* the userinfo ends at the last '@' before the first '/', '?' or '#' */
-    const char *at = NULL;
-    if (auth) {
-        size_t hostpart = strcspn(auth, "/?#");
-        for (size_t i = 0; i < hostpart; i++)
-            if (auth[i] == '@') at = auth + i;
-    }
+    const char *auth = scheme_end ? scheme_end + 3 : p;
+    const char *at = strrchr(auth, '@');
     const char *colon = NULL;
     if (at) {
         for (const char *q = auth; q < at; q++)
             if (*q == ':') { colon = q; break; }
     }
+    const char *query = strchr(at ? at : auth, '?');
     for (const char *q = p; *q && o + 1 < cap;) {
         if (colon && q == colon + 1) {
-            const char *stars = "***";
-            while (*stars && o + 1 < cap) out[o++] = *stars++;
+            put(out, cap, &o, "***");
             q = at;
             continue;
         }
-        /* password=... inside the query string */
-        if ((q == p || q[-1] == '?' || q[-1] == '&') && strncmp(q, "password=", 9) == 0) {
-            const char *s = "password=***";
-            while (*s && o + 1 < cap) out[o++] = *s++;
-            q += 9;
-            while (*q && *q != '&' && *q != '#') q++;
-            continue;
+        if (query && q > query && (q[-1] == '?' || q[-1] == '&')) {
+            size_t name = strcspn(q, "=&#");
+            if (q[name] == '=' && !chd_param_shown(q, name)) {
+                for (size_t i = 0; i < name && o + 1 < cap; i++) out[o++] = *q++;
+                put(out, cap, &o, "=***");
+                q++; /* the '=' */
+                while (*q && *q != '&' && *q != '#') q++;
+                continue;
+            }
         }
         out[o++] = *q++;
     }
@@ -235,9 +246,15 @@ int chd_parse(const char *text, chd_dsn *d, char *err, size_t errlen) {
     shj_strlcpy(d->database, dbbuf[0] ? dbbuf : "default", sizeof d->database);
     if (!valid_identifier(d->database))
         return shj_fail(err, errlen,
-                        "bad DSN '%s': database '%s' must match [A-Za-z_][A-Za-z0-9_]*", shown,
-                        d->database);
+                        "bad DSN '%s': the database name must match [A-Za-z_][A-Za-z0-9_]*", shown);
+    /* (the name is not echoed raw: a malformed one may have swallowed a password) */
     if (!d->user[0]) return shj_fail(err, errlen, "bad DSN '%s': empty user", shown);
+    /* A user name is shown in logs (d->redacted): one that holds ':', '@', '/'
+     * or control bytes is a mis-pasted DSN that may carry a password. */
+    for (const char *u = d->user; *u; u++)
+        if (!isalnum((unsigned char)*u) && !strchr("_.-", *u))
+            return shj_fail(err, errlen, "bad DSN '%s': user may hold only letters, digits, '_', '.', '-'",
+                            shown);
 
     /* port */
     if (port_txt) {
