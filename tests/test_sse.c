@@ -266,6 +266,19 @@ static void oversize(void) {
     int rc = SHJ_OK;
     for (int i = 0; i < 20 && rc == SHJ_OK; i++) rc = sse_feed(&p, "data: 0123456789\n", 17);
     CHECK_EQ_I64(rc, SHJ_ERR);
+    /* The same oversize line inside one chunk (zero-copy path) fails too:
+     * before, only a line split across chunks was measured (issue 11 fault 7,
+     * found by tests/fuzz/fuzz_sse.c). Data line and an ignored field alike. */
+    char line[120];
+    memset(line, 'b', sizeof line);
+    memcpy(line, "data: ", 6);
+    line[sizeof line - 1] = '\n';
+    sse_reset(&p);
+    CHECK_EQ_I64(sse_feed(&p, line, sizeof line), SHJ_ERR);
+    CHECK(strstr(sse_error(&p), "limit 64") != NULL);
+    memcpy(line, "xxxx: ", 6);
+    sse_reset(&p);
+    CHECK_EQ_I64(sse_feed(&p, line, sizeof line), SHJ_ERR);
     sse_free(&p);
     free(l.p);
 }

@@ -183,6 +183,9 @@ static int field_is(const char *f, size_t n, const char *name, size_t name_len) 
 /* One complete line (without its end). in_chunk: it lies in the caller's
  * chunk, so a data value may be referenced instead of copied. */
 static int process_line(sse_parser *p, const char *line, size_t n, int in_chunk) {
+    /* The same limit as a line still being collected across chunks, so that
+     * chunking never decides whether a stream is refused (fuzz_sse). */
+    if (n > p->max_event_bytes) return fail(p, "line of more than %zu bytes (limit %zu)", n);
     if (p->at_start) {
         p->at_start = 0;
         if (n >= 3 && (unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB &&

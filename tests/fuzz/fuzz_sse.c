@@ -54,7 +54,7 @@ static int play(const uint8_t *data, size_t size, int mode, uint8_t seed, run *r
     r->digest = 0xcbf29ce484222325ULL;
     r->refusing = mode == 3;
     sse_init(&ps, on_event, r);
-    ps.max_event_bytes = 4096; /* small, so the oversize path is reached */
+    ps.max_event_bytes = 48; /* small, so the oversize path is reached quickly */
     int rc = SHJ_OK;
     size_t off = 0;
     uint32_t x = seed * 2654435761u + 1;
