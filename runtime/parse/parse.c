@@ -612,7 +612,7 @@ static inline int date_day_ns(psr_memo *memo, const char *v, size_t n, int64_t *
     if (n == 10) {
         memcpy(&lo, v, 8);
         memcpy(&hi, v + 8, 2);
-        if (lo == memo->date_lo && hi == memo->date_hi) {
+        if (lo != 0 && lo == memo->date_lo && hi == memo->date_hi) { /* lo 0: memo empty */
             *day_ns = memo->day_ns;
             return 0;
         }
