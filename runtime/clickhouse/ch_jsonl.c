@@ -348,7 +348,7 @@ int chj_parse_line(const char *s, size_t n, shj_event *ev, char *why, size_t cap
     memset(ev, 0, sizeof *ev);
     if (tokenize(&c) != SHJ_OK) return SHJ_ERR;
 
-    uint8_t kind;
+    uint8_t kind = SHJ_KIND_NONE; /* set by get_enum on success; gcc -O3 cannot see it */
     if (get_enum(&c, "kind", kinds, 6, &kind) != SHJ_OK) return SHJ_ERR;
     if (kind != SHJ_KIND_TICK && kind != SHJ_KIND_QUOTE && kind != SHJ_KIND_BIDASK)
         return fail(&c, "field 'kind': '%s' is not stored in ClickHouse", kinds[kind]);
