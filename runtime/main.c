@@ -2,7 +2,7 @@
  *
  *   shijim run SCRIPT.lua [args...]   run a Lua script (the usual way)
  *   shijim SCRIPT.lua [args...]       the same, short form
- *   shijim dump FILE... [--check]     print raw-archive records as JSONL
+ *   shijim dump FILE... [--check] [--resync]   print raw-archive records as JSONL
  *   shijim --help | --version
  *
  * A script named without a directory that does not exist in the current
@@ -32,8 +32,11 @@ static void usage(FILE *out) {
             "usage:\n"
             "  shijim run SCRIPT.lua [args...]   run a script (scripts/main.lua is the default job)\n"
             "  shijim SCRIPT.lua [args...]       same as `run`\n"
-            "  shijim dump FILE... [--check]     print raw-archive records as JSON lines;\n"
-            "                                    --check only verifies and summarizes\n"
+            "  shijim dump FILE... [--check] [--resync]\n"
+            "                                    print raw-archive records as JSON lines;\n"
+            "                                    --check only verifies and summarizes;\n"
+            "                                    --resync passes over damaged blocks to the next\n"
+            "                                    valid one, naming each byte range skipped\n"
             "  shijim --help | --version\n"
             "\n"
             "Scripts not found in the current directory are looked up in %s/scripts.\n"
@@ -135,11 +138,13 @@ static int run_script(const char *name, int argc, char **argv) {
 }
 
 static int run_dump(int argc, char **argv) {
-    int check = 0, files = 0, rc = 0;
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], "--check") == 0) check = 1;
+    int mode = 0, files = 0, rc = 0;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--check") == 0) continue;
+        if (strcmp(argv[i], "--check") == 0) mode |= ARCD_CHECK;
+        if (strcmp(argv[i], "--resync") == 0) mode |= ARCD_RESYNC;
+    }
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--check") == 0 || strcmp(argv[i], "--resync") == 0) continue;
         if (argv[i][0] == '-') {
             fprintf(stderr, "shijim dump: unknown option %s\n", argv[i]);
             return 2;
@@ -147,10 +152,10 @@ static int run_dump(int argc, char **argv) {
         files++;
         char err[512] = "";
         /* arcd_dump_jsonl reports problems on stderr itself (file and byte offset). */
-        if (arcd_dump_jsonl(argv[i], stdout, check, err, sizeof err) != SHJ_OK) rc = 1;
+        if (arcd_dump_jsonl(argv[i], stdout, mode, err, sizeof err) != SHJ_OK) rc = 1;
     }
     if (!files) {
-        fprintf(stderr, "usage: shijim dump FILE... [--check]\n");
+        fprintf(stderr, "usage: shijim dump FILE... [--check] [--resync]\n");
         return 2;
     }
     fflush(stdout);

@@ -130,6 +130,16 @@ int arc_reader_cut_short(const arc_reader *r);
 /* 1 while a writer is appending to path (it holds the archive's flock). A
  * file cut short while being written is growing, not torn. */
 int arc_file_being_written(const char *path);
+/* After arc_reader_next returned -1 for damage inside the bytes (not an I/O
+ * error): find the next block that passes every check and continue there.
+ * SHJ_OK: [*skip_from, *skip_to) are the bytes passed over (name them to the
+ * user: records in them are lost to this reader, maybe kept in a .torn-*
+ * side file) and arc_reader_next resumes with that block's records (read-ahead
+ * and a decode hook keep working). SHJ_ERR: no valid block follows (a torn
+ * tail), the reader stays stopped with the same error. */
+int arc_reader_resync(arc_reader *r, uint64_t *skip_from, uint64_t *skip_to);
+/* Total bytes passed over by arc_reader_resync. */
+uint64_t arc_reader_skipped_bytes(const arc_reader *r);
 void arc_reader_close(arc_reader *r);
 
 /* Check a file: counts records, finds the end of the last good block.

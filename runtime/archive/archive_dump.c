@@ -167,8 +167,49 @@ static int check_file(const char *path, FILE *out, char *err, size_t errlen) {
     return SHJ_ERR;
 }
 
-int arcd_dump_jsonl(const char *path, FILE *out, int check_only, char *err, size_t errlen) {
-    if (check_only) return check_file(path, out, err, errlen);
+/* --check --resync: walk every block, passing over damage, and name every
+ * byte range skipped; the summary counts the records still readable. */
+static int check_resync(const char *path, FILE *out, char *err, size_t errlen) {
+    arc_reader *r = arc_reader_open(path, err, errlen);
+    if (!r) {
+        fprintf(stderr, "shijim dump: %s\n", err);
+        return SHJ_ERR;
+    }
+    uint64_t records = 0, first = 0, last = 0, ranges = 0;
+    arc_record rec;
+    int k;
+    for (;;) {
+        while ((k = arc_reader_next(r, &rec)) == 1) {
+            if (!records++) first = rec.seq;
+            last = rec.seq;
+        }
+        if (k == 0) break;
+        uint64_t a, b;
+        fprintf(stderr, "shijim dump: %s\n", arc_reader_error(r));
+        if (arc_reader_resync(r, &a, &b) != SHJ_OK) break;
+        ranges++;
+        fprintf(stderr, "shijim dump: %s: skipped bytes [%" PRIu64 ", %" PRIu64 ") (%" PRIu64
+                        " bytes), resuming at the next valid block\n", path, a, b, b - a);
+    }
+    int rc = SHJ_OK;
+    if (k == 0 && ranges == 0) {
+        fprintf(out, "%s: OK, %" PRIu64 " records, seq %" PRIu64 "..%" PRIu64 "\n", path, records,
+                first, last);
+    } else {
+        fprintf(out, "%s: DAMAGED, %" PRIu64 " records readable, seq %" PRIu64 "..%" PRIu64
+                     ", %" PRIu64 " damaged range(s) skipped (%" PRIu64 " bytes)%s\n",
+                path, records, first, last, ranges, arc_reader_skipped_bytes(r),
+                k < 0 ? ", then a torn tail" : "");
+        rc = shj_fail(err, errlen, "file %s: %" PRIu64 " damaged range(s)%s", path, ranges,
+                      k < 0 ? " and a torn tail" : "");
+    }
+    arc_reader_close(r);
+    return rc;
+}
+
+int arcd_dump_jsonl(const char *path, FILE *out, int mode, char *err, size_t errlen) {
+    if ((mode & ARCD_CHECK) && (mode & ARCD_RESYNC)) return check_resync(path, out, err, errlen);
+    if (mode & ARCD_CHECK) return check_file(path, out, err, errlen);
     arc_reader *r = arc_reader_open(path, err, errlen);
     if (!r) {
         fprintf(stderr, "shijim dump: %s\n", err);
@@ -176,19 +217,35 @@ int arcd_dump_jsonl(const char *path, FILE *out, int check_only, char *err, size
     }
     dbuf b = {0};
     arc_record rec;
-    int k, rc = SHJ_OK;
-    while ((k = arc_reader_next(r, &rec)) == 1) {
-        if (format_record(&b, &rec) != SHJ_OK) {
-            rc = shj_fail(err, errlen, "file %s: out of memory formatting seq %" PRIu64, path,
-                          rec.seq);
+    int k, rc = SHJ_OK, damaged = 0;
+    for (;;) {
+        while ((k = arc_reader_next(r, &rec)) == 1) {
+            if (format_record(&b, &rec) != SHJ_OK) {
+                rc = shj_fail(err, errlen, "file %s: out of memory formatting seq %" PRIu64, path,
+                              rec.seq);
+                break;
+            }
+            if (fwrite(b.p, 1, b.len, out) != b.len) {
+                rc = shj_fail(err, errlen, "file %s: writing the dump failed", path);
+                break;
+            }
+        }
+        if (rc != SHJ_OK || k >= 0 || !(mode & ARCD_RESYNC)) break;
+        uint64_t a, z;
+        fflush(out);
+        fprintf(stderr, "shijim dump: %s\n", arc_reader_error(r));
+        if (arc_reader_resync(r, &a, &z) != SHJ_OK) {
+            damaged = 1;
             break;
         }
-        if (fwrite(b.p, 1, b.len, out) != b.len) {
-            rc = shj_fail(err, errlen, "file %s: writing the dump failed", path);
-            break;
-        }
+        damaged = 1;
+        fprintf(stderr, "shijim dump: %s: skipped bytes [%" PRIu64 ", %" PRIu64 ") (%" PRIu64
+                        " bytes), resuming at the next valid block\n", path, a, z, z - a);
     }
     if (rc == SHJ_OK && k < 0) rc = shj_fail(err, errlen, "%s", arc_reader_error(r));
+    else if (rc == SHJ_OK && damaged)
+        rc = shj_fail(err, errlen, "file %s: %" PRIu64 " damaged bytes skipped", path,
+                      arc_reader_skipped_bytes(r));
     if (rc != SHJ_OK) {
         fflush(out);
         fprintf(stderr, "shijim dump: %s\n", err);

@@ -14,10 +14,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Prints every good record of path to out (check_only: one summary line
- * instead). A torn or corrupt tail is reported on stderr with the file and
- * byte offset after all good records were printed, and the call returns
- * SHJ_ERR with the same text in err. SHJ_OK for a clean file. */
-int arcd_dump_jsonl(const char *path, FILE *out, int check_only, char *err, size_t errlen);
+#define ARCD_CHECK 1  /* one summary line instead of the records */
+#define ARCD_RESYNC 2 /* pass over damaged blocks to the next valid one (arc_reader_resync) */
+
+/* Prints every good record of path to out (mode: 0 or ARCD_* bits). A torn
+ * or corrupt block is reported on stderr with the file and byte offset after
+ * all good records before it were printed; with ARCD_RESYNC the skipped byte
+ * range is named and reading carries on. Returns SHJ_ERR (text in err) when
+ * anything was damaged, SHJ_OK for a clean file. */
+int arcd_dump_jsonl(const char *path, FILE *out, int mode, char *err, size_t errlen);
 
 #endif

@@ -63,6 +63,10 @@ struct arc_reader {
     void *block_state;         /* decode hook's state for the current block (or NULL) */
     int cut_short;             /* the -1 is the file ending inside a block */
     size_t rec_index;          /* records returned from the current block */
+    int pf_depth, pf_workers;  /* how read-ahead was started, to restart it after a resync */
+    arc_decode_hook pf_hook;   /* (hook.decode NULL: plain read-ahead) */
+    void *resync_state;        /* decode state of a block loaded by arc_reader_resync */
+    uint64_t skipped_bytes;    /* total bytes passed over by arc_reader_resync */
 };
 
 #define ARC_PF_AHEAD 4096
@@ -428,6 +432,7 @@ int arc_file_being_written(const char *path) {
 void arc_reader_close(arc_reader *r) {
     if (!r) return;
     if (r->pf) pf_stop(r); /* joins the thread before the fd it reads goes away */
+    if (r->resync_state && r->pf_hook.release) r->pf_hook.release(r->pf_hook.ctx, r->resync_state);
     if (r->owns_fd) close(r->fd);
     free(r->sbuf);
     free(r->rbuf);
@@ -709,8 +714,14 @@ static int pf_start(arc_reader *r, int depth, int workers, const arc_decode_hook
             errno = ENOMEM;
             return SHJ_ERR;
         }
-        *wk->w = *r; /* header parsed, at the first block, no buffers yet */
+        *wk->w = *r; /* header parsed, at the next block to read */
         wk->w->owns_fd = 0;
+        /* After a resync r owns buffers and a decode state: never share them. */
+        wk->w->sbuf = wk->w->rbuf = NULL;
+        wk->w->scap = wk->w->rcap = 0;
+        wk->w->pf = NULL;
+        wk->w->resync_state = NULL;
+        memset(&wk->w->pf_hook, 0, sizeof wk->w->pf_hook);
     }
     /* Signals stay with the loop thread (libev's handlers). */
     sigset_t all, old;
@@ -729,6 +740,9 @@ static int pf_start(arc_reader *r, int depth, int workers, const arc_decode_hook
         return SHJ_ERR;
     }
     r->pf = pf;
+    r->pf_depth = depth;
+    r->pf_workers = workers;
+    r->pf_hook = pf->hook;
     return SHJ_OK;
 }
 
@@ -759,6 +773,99 @@ arc_reader *arc_reader_open_decoding(const char *path, int depth, int workers,
     }
     return r;
 }
+
+/* Resynchronising ========================================================= */
+
+/* DESIGN. A damaged block must not hide the blocks after it: a flipped byte
+ * early in a day file would otherwise make the rest of the day unreadable.
+ * Block headers start with a 4-byte magic, carry their length and an XXH64
+ * of their bytes, and check_framing ties every record to the header, so a
+ * candidate found by searching for the magic is accepted only when it
+ * passes every check a block read in order must pass; a false match inside
+ * compressed bytes is as unlikely as an XXH64 collision. The search runs on
+ * the caller's thread; read-ahead, when it was on, is stopped for it and
+ * restarted after the block found, whose decode hook (if any) runs here. */
+
+#define ARC_RESYNC_WINDOW (1u << 20)
+
+/* Offset of the next "SHJB" at or after from, or UINT64_MAX. */
+static uint64_t find_magic(arc_reader *r, uint64_t from, uint64_t size, unsigned char *win) {
+    static const unsigned char magic[4] = {'S', 'H', 'J', 'B'};
+    while (from + ARC_BLOCK_HDR_BYTES <= size) {
+        size_t want = size - from < ARC_RESYNC_WINDOW ? (size_t)(size - from) : ARC_RESYNC_WINDOW;
+        ssize_t k = pread_full(r->fd, win, want, from);
+        if (k < 4) return UINT64_MAX;
+        unsigned char *hit = memmem(win, (size_t)k, magic, sizeof magic);
+        if (hit) return from + (uint64_t)(hit - win);
+        from += (uint64_t)k - 3; /* a magic may straddle two windows */
+    }
+    return UINT64_MAX;
+}
+
+int arc_reader_resync(arc_reader *r, uint64_t *skip_from, uint64_t *skip_to) {
+    if (r->state != -1 || r->io_error) return SHJ_ERR; /* only damage is skipped over */
+    uint64_t from = r->off;
+    char saved_err[sizeof r->err];
+    memcpy(saved_err, r->err, sizeof saved_err);
+    int saved_cut = r->cut_short;
+    if (r->pf) {
+        pf_join(r->pf);
+        pf_free(r->pf);
+        r->pf = NULL;
+    }
+    r->block_state = NULL;
+    struct stat st;
+    unsigned char *win = malloc(ARC_RESYNC_WINDOW);
+    if (!win || fstat(r->fd, &st) != 0) {
+        free(win);
+        return SHJ_ERR;
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    uint64_t pos = from + 1;
+    int found = 0;
+    while (!found && (pos = find_magic(r, pos, size, win)) != UINT64_MAX) {
+        arc_block_hdr h;
+        r->off = pos;
+        r->state = 0;
+        r->cut_short = 0;
+        if (rd_read_header(r, &h) == 1 && rd_load_body(r, &h) == 1) found = 1;
+        else if (r->io_error) break;
+        else pos++;
+    }
+    free(win);
+    if (!found) {
+        /* Nothing valid follows: the reader stays stopped where it was. */
+        r->off = r->good = from;
+        r->state = -1;
+        r->cut_short = saved_cut;
+        memcpy(r->err, saved_err, sizeof r->err);
+        return SHJ_ERR;
+    }
+    *skip_from = from;
+    *skip_to = pos;
+    r->skipped_bytes += pos - from;
+    r->rec_index = 0;
+    if (r->pf_hook.decode) {
+        /* The consumer expects this block decoded like every other one. */
+        size_t n = r->left;
+        arc_record *recs = malloc((n ? n : 1) * sizeof *recs);
+        if (!recs) return SHJ_ERR;
+        arc_reader walk = *r;
+        for (size_t i = 0; i < n; i++) rd_walk(&walk, &recs[i]);
+        r->pf_hook.decode(r->pf_hook.ctx, &r->resync_state, recs, n);
+        free(recs);
+        r->block_state = r->resync_state;
+    }
+    if (r->pf_depth > 0 && pf_start(r, r->pf_depth, r->pf_workers,
+                                    r->pf_hook.decode ? &r->pf_hook : NULL) != SHJ_OK) {
+        shj_log(SHJ_LOG_WARN, "archive: %s: read-ahead not restarted after a resync (%s)", r->path,
+                strerror(errno));
+        if (r->pf_hook.decode) return SHJ_ERR; /* its consumer needs every block decoded */
+    }
+    return SHJ_OK;
+}
+
+uint64_t arc_reader_skipped_bytes(const arc_reader *r) { return r->skipped_bytes; }
 
 /* Scanning ================================================================ */
 
