@@ -175,10 +175,9 @@ if out=$(hc_run "$WORK/empty"); then fail "healthcheck healthy with no archive f
 step "healthcheck: healthy when fresh, unhealthy when stale or empty ($out)"
 
 # --- 5. restore the fallback from the image into a real ClickHouse -----------------
-read -r _ CH_PORT <<EOT
-$("$ROOT/tests/chserver.sh" start "$WORK/ch")
-EOT
 CH_STARTED=1
+ch=$("$ROOT/tests/chserver.sh" start "$WORK/ch") || fail "clickhouse-server did not start"
+CH_PORT=${ch#* }
 DSN="clickhouse://default@127.0.0.1:$CH_PORT/market"
 step "clickhouse-server on 127.0.0.1:$CH_PORT"
 restore() {
