@@ -80,6 +80,7 @@ typedef struct arc_block {
 struct arc_writer {
     /* Read-only after arc_open. */
     char srcdir[PATH_MAX];
+    int file_mode;             /* arc_opts.file_mode */
     char source[ARC_SOURCE_MAX + 1];
     int fsync_ms;
     uint64_t fsync_records;
@@ -248,14 +249,27 @@ static void close_file(arc_writer *w) {
 }
 
 /* Copies bytes [from, to) of fd into a new file side (fsynced), so that a cut
- * never destroys data: the damage may hide complete blocks behind it. */
-static int save_tail(int fd, uint64_t from, uint64_t to, const char *side, const char *dir) {
-    int out = open(side, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+ * never destroys data: the damage may hide complete blocks behind it. The
+ * side file starts with the day file's own header, so it is an archive file
+ * that `shijim dump --resync` and replay can read. A failed copy removes the
+ * partial side file: a half-written one would look like the whole tail. */
+static int save_tail(int fd, uint64_t from, uint64_t to, const char *side, const char *dir, int mode) {
+    int out = open(side, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (out < 0) return SHJ_ERR;
     size_t bufsz = 1u << 20;
     char *buf = malloc(bufsz);
     int rc = buf ? SHJ_OK : SHJ_ERR;
-    uint64_t off = from;
+    uint64_t off = from, at = 0;
+    if (rc == SHJ_OK && from >= ARC_FILE_HDR_BYTES) {
+        ssize_t k = pread(fd, buf, ARC_FILE_HDR_BYTES, 0);
+        if (k == ARC_FILE_HDR_BYTES) {
+            rc = pwrite_all(out, buf, ARC_FILE_HDR_BYTES, 0);
+            at = ARC_FILE_HDR_BYTES;
+        } else {
+            if (k >= 0) errno = EIO;
+            rc = SHJ_ERR;
+        }
+    }
     while (rc == SHJ_OK && off < to) {
         size_t want = to - off < bufsz ? (size_t)(to - off) : bufsz;
         ssize_t k = pread(fd, buf, want, (off_t)off);
@@ -265,13 +279,14 @@ static int save_tail(int fd, uint64_t from, uint64_t to, const char *side, const
             rc = SHJ_ERR;
             break;
         }
-        rc = pwrite_all(out, buf, (size_t)k, off - from);
+        rc = pwrite_all(out, buf, (size_t)k, at + (off - from));
         off += (uint64_t)k;
     }
     if (rc == SHJ_OK && fsync(out) != 0) rc = SHJ_ERR;
     int e = errno;
     free(buf);
     close(out);
+    if (rc != SHJ_OK) unlink(side);
     if (rc == SHJ_OK) rc = fsync_dir(dir);
     errno = e;
     return rc;
@@ -292,7 +307,7 @@ static int create_file(arc_writer *w, int64_t day, const char *path) {
     char tmp[ARC_PATH_MAX + 8];
     unsigned char hdr[ARC_FILE_HDR_BYTES];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC, w->file_mode);
     if (fd < 0) {
         set_failed(w, "create %s: %s", tmp, strerror(errno));
         return -1;
@@ -306,6 +321,7 @@ static int create_file(arc_writer *w, int64_t day, const char *path) {
     if (ftruncate(fd, 0) != 0 || pwrite_all(fd, hdr, sizeof hdr, 0) != SHJ_OK || fsync(fd) != 0 ||
         rename(tmp, path) != 0 || fsync_dir(w->srcdir) != SHJ_OK) {
         set_failed(w, "create %s: %s", path, strerror(errno));
+        unlink(tmp); /* never leave an empty .tmp behind (a full disk fails here) */
         close(fd);
         return -1;
     }
@@ -335,6 +351,12 @@ static int recover_file(arc_writer *w, int fd, int64_t day, const char *path) {
         set_failed(w, "file %s: %s; refusing to append", path, sc.detail);
         return SHJ_ERR;
     }
+    if (sc.damaged_ranges)
+        shj_log(SHJ_LOG_WARN,
+                "raw archive: file %s: %" PRIu64 " damaged range(s), %" PRIu64 " bytes (first: %s); "
+                "left in place, readers pass over them (shijim dump --resync); appending after the "
+                "last good block",
+                path, sc.damaged_ranges, sc.damaged_bytes, sc.detail);
     if (!sc.torn) {
         w->file_off = sc.good_bytes;
         return SHJ_OK;
@@ -344,7 +366,7 @@ static int recover_file(arc_writer *w, int fd, int64_t day, const char *path) {
         snprintf(side, sizeof side, "%s.torn-%" PRIu64 "-%" PRId64, path, sc.good_bytes,
                  clk_now_ns());
     }
-    if (size > sc.good_bytes && save_tail(fd, sc.good_bytes, size, side, w->srcdir) != SHJ_OK) {
+    if (size > sc.good_bytes && save_tail(fd, sc.good_bytes, size, side, w->srcdir, w->file_mode) != SHJ_OK) {
         /* Cutting without a copy could destroy complete blocks: stop instead. */
         set_failed(w, "file %s is damaged (%s) and saving its tail to %s failed: %s", path, sc.detail,
                    side, strerror(errno));
@@ -725,6 +747,7 @@ arc_writer *arc_open(const arc_opts *o, char *err, size_t errlen) {
     w->fsync_ms = o->fsync_ms < 0 ? ARC_DEFAULT_FSYNC_MS : o->fsync_ms;
     w->fsync_records = o->fsync_records > 0 ? (uint64_t)o->fsync_records : 0;
     w->compress = o->compress;
+    w->file_mode = o->file_mode > 0 ? (o->file_mode & 07777) : 0640;
     w->block_bytes = block_bytes;
     w->queue_blocks = queue_blocks;
     /* Leave room for "/YYYY-MM-DD.shjraw.torn-<offset>-<ns>" under srcdir. */

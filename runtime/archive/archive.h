@@ -42,6 +42,8 @@ typedef struct arc_opts {
     int compress;           /* arc_compress (default ARC_COMPRESS_LZ4) */
     size_t block_bytes;     /* raw bytes per block before sealing (default 256 KiB) */
     size_t queue_blocks;    /* blocks in flight to the writer thread (default 64) */
+    int file_mode;          /* mode of new day and side files (default 0640: market data is
+                               licensed, not for every local user; the umask still applies) */
 } arc_opts;
 
 typedef struct arc_stats {
@@ -152,7 +154,9 @@ typedef struct arc_scan {
     uint64_t first_seq, last_seq;
     int torn;               /* non-zero: bytes after good_bytes are damaged */
     int cut_short;          /* torn because the file ends inside a block (see arc_reader_cut_short) */
-    char detail[160];       /* what was wrong, with the offset */
+    uint64_t damaged_ranges; /* holes: damaged bytes with valid blocks after them (arc_reader_resync) */
+    uint64_t damaged_bytes;  /* bytes in those holes (their records are not counted) */
+    char detail[160];       /* what was wrong, with the offset (the tail's, else the first hole's) */
 } arc_scan;
 int arc_scan_file(const char *path, arc_scan *out, char *err, size_t errlen);
 

@@ -144,6 +144,17 @@ static int check_file(const char *path, FILE *out, char *err, size_t errlen) {
         fprintf(stderr, "shijim dump: %s\n", err);
         return SHJ_ERR;
     }
+    if (sc.damaged_ranges) {
+        /* Holes with valid blocks after them: readable with --resync. */
+        fprintf(out, "%s: DAMAGED, %" PRIu64 " damaged range(s) (%" PRIu64 " bytes; first: %s), %" PRIu64
+                     " records readable past them in %" PRIu64 " blocks, seq %" PRIu64 "..%" PRIu64 "%s\n",
+                path, sc.damaged_ranges, sc.damaged_bytes, sc.detail, sc.records, sc.blocks,
+                sc.first_seq, sc.last_seq, sc.torn ? ", then a torn tail" : "");
+        shj_fail(err, errlen, "file %s: %" PRIu64 " damaged range(s); `shijim dump --resync` reads past them",
+                 path, sc.damaged_ranges);
+        fprintf(stderr, "shijim dump: %s\n", err);
+        return SHJ_ERR;
+    }
     if (!sc.torn) {
         fprintf(out, "%s: ok, %" PRIu64 " records in %" PRIu64 " blocks, seq %" PRIu64 "..%" PRIu64
                      ", %" PRIu64 " bytes\n",

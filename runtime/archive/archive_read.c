@@ -897,6 +897,18 @@ int arc__scan_fd(int fd, const char *path, uint64_t verify_from, arc_scan *out, 
     for (;;) {
         int k = rd_load_block(r, r->off >= verify_from, out->file_bytes);
         if (k == 0) break;
+        if (k < 0 && !r->io_error) {
+            /* Damage with valid blocks after it is a hole, not the end: count
+             * it and carry on (nothing after it may be cut as a "tail"). */
+            char why_here[sizeof out->detail];
+            shj_strlcpy(why_here, r->err, sizeof why_here);
+            uint64_t a, b;
+            if (arc_reader_resync(r, &a, &b) == SHJ_OK) {
+                if (!out->damaged_ranges++) set_detail(out, why_here, path);
+                out->damaged_bytes += b - a;
+                k = 1; /* r holds the block found */
+            }
+        }
         if (k < 0) {
             if (r->io_error) {
                 rc = shj_fail(err, errlen, "%s", r->err);

@@ -3,8 +3,9 @@
  * The input is written as a .shjraw file (a valid file header is prepended
  * when byte 0 is even, so the block path is reached). Oracle: the synchronous
  * reader, the read-ahead reader and the scan see the same records (count and
- * a digest of seq, tag, recv time and payload), stop at the same good offset,
- * and the scan's record count and torn flag match what the readers saw.
+ * a digest of seq, tag, recv time and payload), pass over the same damaged
+ * ranges (arc_reader_resync), stop at the same good offset, and the scan's
+ * record count, holes and torn flag match what the readers saw.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 typedef struct outcome {
-    uint64_t records, digest, good;
+    uint64_t records, digest, good, holes;
     int result; /* last arc_reader_next value: 0 clean end, -1 stopped */
 } outcome;
 
@@ -29,11 +30,17 @@ static void read_all(arc_reader *r, outcome *o) {
     o->digest = 0xcbf29ce484222325ULL;
     arc_record rec;
     int rc;
-    while ((rc = arc_reader_next(r, &rec)) == 1) {
-        o->records++;
-        uint64_t h = o->digest ^ rec.seq ^ ((uint64_t)rec.recv_ns << 1) ^ rec.tag;
-        for (uint32_t i = 0; i < rec.len; i++) h = (h ^ (uint8_t)rec.data[i]) * 0x100000001b3ULL;
-        o->digest = h * 0x100000001b3ULL;
+    for (;;) {
+        while ((rc = arc_reader_next(r, &rec)) == 1) {
+            o->records++;
+            uint64_t h = o->digest ^ rec.seq ^ ((uint64_t)rec.recv_ns << 1) ^ rec.tag;
+            for (uint32_t i = 0; i < rec.len; i++) h = (h ^ (uint8_t)rec.data[i]) * 0x100000001b3ULL;
+            o->digest = h * 0x100000001b3ULL;
+        }
+        uint64_t a, b;
+        if (rc == 0 || arc_reader_resync(r, &a, &b) != SHJ_OK) break;
+        o->holes++;
+        o->digest ^= a * 31 + b;
     }
     o->result = rc;
     o->good = arc_reader_good_offset(r);
@@ -68,11 +75,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!r) return 0;
     read_all(r, &a);
     read_all(p, &b);
-    if (a.records != b.records || a.digest != b.digest || a.result != b.result || a.good != b.good)
+    if (a.records != b.records || a.digest != b.digest || a.result != b.result || a.good != b.good ||
+        a.holes != b.holes)
         abort();
     arc_scan s;
     if (arc_scan_file(path, &s, err, sizeof err) == SHJ_OK) {
-        if (s.records != a.records) abort();
+        if (s.records != a.records || s.damaged_ranges != a.holes) abort();
         if (!!s.torn != (a.result != 0)) abort();
     }
     return 0;
