@@ -165,20 +165,28 @@ static void expect_scan(const char *path, size_t len, size_t nrec, size_t nblk, 
 
 static int reopens;
 
+/* Writes bytes as the day file of a fresh archive under root/re, reopens it
+ * for append with N_NEW new records; path gets the day file's path and dir
+ * the archive root. */
+static void reopen_append(const char *root, const unsigned char *bytes, size_t len, char *dir,
+                          char *path) {
+    snprintf(dir, 4200, "%s/re", root);
+    rm_rf(dir);
+    mkdir(dir, 0755);
+    snprintf(path, 4300, "%s/torn", dir);
+    mkdir(path, 0755);
+    snprintf(path, 4300, "%s/torn/2026-11-25.shjraw", dir);
+    write_file(path, bytes, len);
+    reopens++;
+    CHECK_EQ_I64(append_records(dir, ARC_COMPRESS_LZ4, 8192, NEW_SEQ, NEW_SEQ + N_NEW - 1), SHJ_OK);
+}
+
 /* Reopen the damaged bytes for append, then check survivors + new records
  * and the side file holding exactly the cut bytes. */
 static void expect_reopen(const char *root, const unsigned char *bytes, size_t len, size_t nrec,
                           uint64_t good, int clean) {
     char dir[4200], path[4300];
-    snprintf(dir, sizeof dir, "%s/re", root);
-    rm_rf(dir);
-    mkdir(dir, 0755);
-    snprintf(path, sizeof path, "%s/torn", dir);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/torn/2026-11-25.shjraw", dir);
-    write_file(path, bytes, len);
-    reopens++;
-    CHECK_EQ_I64(append_records(dir, ARC_COMPRESS_LZ4, 8192, NEW_SEQ, NEW_SEQ + N_NEW - 1), SHJ_OK);
+    reopen_append(root, bytes, len, dir, path);
     expect_file(path, nrec, N_NEW, 0, 1);
     /* The survivors are kept byte for byte; a clean file was not cut at all. */
     size_t now_len = 0;
@@ -240,15 +248,7 @@ static void expect_scan_hole(const char *path, size_t b) {
  * record outside the hole, then the new ones (issue 11 fault 2). */
 static void expect_reopen_hole(const char *root, const unsigned char *bytes, size_t len, size_t b) {
     char dir[4200], path[4300];
-    snprintf(dir, sizeof dir, "%s/re", root);
-    rm_rf(dir);
-    mkdir(dir, 0755);
-    snprintf(path, sizeof path, "%s/torn", dir);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/torn/2026-11-25.shjraw", dir);
-    write_file(path, bytes, len);
-    reopens++;
-    CHECK_EQ_I64(append_records(dir, ARC_COMPRESS_LZ4, 8192, NEW_SEQ, NEW_SEQ + N_NEW - 1), SHJ_OK);
+    reopen_append(root, bytes, len, dir, path);
     size_t now_len = 0;
     unsigned char *now = read_file(path, &now_len);
     CHECK(now && now_len > len && memcmp(now, bytes, len) == 0);
