@@ -124,9 +124,10 @@ local function taipei(ns)
   return os.date("!%Y-%m-%d %H:%M:%S", math.floor(tonumber(ns) / 1e9) + 8 * 3600)
 end
 io.stderr:write(string.format(
-  "replay: %d file(s), %d damaged/unreadable, %d still being recorded; %d records read, %d filtered out, " ..
+  "replay: %d file(s), %d damaged/unreadable (%d damaged range(s), %d bytes, passed over), " ..
+  "%d still being recorded; %d records read, %d filtered out, " ..
   "%d delivered; output: %s; exchange time %s .. %s (Taipei); %.2f s, %.2fM events/s\n",
-  st.files, st.bad_files, st.live_files, st.records, st.filtered, st.delivered,
+  st.files, st.bad_files, st.damaged_ranges, st.damaged_bytes, st.live_files, st.records, st.filtered, st.delivered,
   #parts > 0 and table.concat(parts, ", ") or "no events", taipei(first_ns), taipei(last_ns), wall_s,
   wall_s > 0 and st.delivered / wall_s / 1e6 or 0))
 

@@ -67,6 +67,7 @@ typedef struct rpl_source {
     char alias_date[11];         /* date the aliases are resolved for ("" = none yet) */
     double speed;
     int workers;                 /* parsing read-ahead threads (0 = parse on the loop) */
+    int cur_damaged;             /* the current file had a hole passed over */
     int64_t max_gap_ns;
     int progress;
     uint32_t extra_flags;
@@ -319,7 +320,8 @@ static void close_current(rpl_source *r, int bad) {
     r->rd = NULL;
     r->st.bytes_done += r->sizes[r->cur];
     r->st.files_done++;
-    if (bad) r->st.bad_files++;
+    if (bad || r->cur_damaged) r->st.bad_files++;
+    r->cur_damaged = 0;
     r->cur++;
 }
 
@@ -353,9 +355,23 @@ static int next_record(rpl_source *r) {
             r->st.live_files++;
             bad = 0;
         } else if (bad) {
-            /* the reader's message names the file and the byte offset */
-            shj_log(SHJ_LOG_ERROR, "replay %s: %s; the rest of this file is skipped", r->base.name,
-                    arc_reader_error(r->rd));
+            /* the reader's message names the file and the byte offset; a
+             * hole is passed over, never the rest of the day behind it */
+            char why[512];
+            shj_strlcpy(why, arc_reader_error(r->rd), sizeof why);
+            uint64_t from, to;
+            if (arc_reader_resync(r->rd, &from, &to) == SHJ_OK) {
+                shj_log(SHJ_LOG_ERROR,
+                        "replay %s: %s; skipped bytes [%llu, %llu) (%llu bytes), playing on from the "
+                        "next valid block", r->base.name, why, (unsigned long long)from,
+                        (unsigned long long)to, (unsigned long long)(to - from));
+                r->st.damaged_ranges++;
+                r->st.damaged_bytes += to - from;
+                r->cur_damaged = 1;
+                continue;
+            }
+            shj_log(SHJ_LOG_ERROR, "replay %s: %s; nothing valid follows, the rest of this file is skipped",
+                    r->base.name, why);
         }
         close_current(r, bad);
     }

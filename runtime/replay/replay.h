@@ -69,7 +69,9 @@ src_source *rpl_new(const char *name, const rpl_opts *opts, char *err, size_t er
 typedef struct rpl_stats {
     uint64_t files;          /* files to play */
     uint64_t files_done;     /* files finished (read to the end or skipped) */
-    uint64_t bad_files;      /* files skipped or cut short (unopenable, torn, corrupt) */
+    uint64_t bad_files;      /* files skipped, cut short or with holes (unopenable, torn, corrupt) */
+    uint64_t damaged_ranges; /* damaged byte ranges passed over (arc_reader_resync) */
+    uint64_t damaged_bytes;  /* bytes in them: their records are not played */
     uint64_t live_files;     /* files still being recorded: played as far as they were complete */
     uint64_t records;        /* records read */
     uint64_t filtered;       /* records skipped by the code/kind filter */

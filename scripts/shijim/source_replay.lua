@@ -59,6 +59,7 @@ return function(opts, shijim)
     return {
       files = tonumber(st.files), files_done = tonumber(st.files_done),
       bad_files = tonumber(st.bad_files), live_files = tonumber(st.live_files),
+      damaged_ranges = tonumber(st.damaged_ranges), damaged_bytes = tonumber(st.damaged_bytes),
       records = tonumber(st.records),
       filtered = tonumber(st.filtered), delivered = tonumber(st.delivered),
       bytes_total = tonumber(st.bytes_total), bytes_done = tonumber(st.bytes_done),
