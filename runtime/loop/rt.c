@@ -14,6 +14,7 @@
  *   itself while it finishes, which is legal because we are outside ev_run).
  */
 #include "loop/rt.h"
+#include "loop/watchdog.h"
 
 #include <ev.h>
 #include <signal.h>
@@ -36,6 +37,7 @@ typedef struct rt_writer {
     char name[32];
     const rt_writer_ops *ops;
     void *w;
+    void (*parked)(void *w, int64_t now_mono_ns, int final); /* rt_set_writer_parked */
 } rt_writer;
 
 static struct {
@@ -55,6 +57,7 @@ static struct {
     ev_signal sigint_watcher, sigterm_watcher;
 
     int status_interval_ms;
+    int lua_budget_ms;
     double duration_s;
     uint64_t max_events;
     int stopping;
@@ -77,6 +80,15 @@ uint64_t rt_events_published(void) { return rt.bus ? bus_published(rt.bus) : 0; 
 size_t rt_source_count(void) { return rt.n_sources; }
 src_source *rt_source_at(size_t i) { return i < rt.n_sources ? rt.sources[i] : NULL; }
 void rt_set_status_interval(int interval_ms) { rt.status_interval_ms = interval_ms; }
+void rt_set_lua_budget_ms(int ms) { rt.lua_budget_ms = ms; }
+
+/* Watchdog thread, loop parked in Lua (loop/watchdog.h): the writers that
+ * can act without the loop keep their promises. */
+static void parked_writers(void *ctx, int64_t now_mono_ns, int final) {
+    SHJ_UNUSED(ctx);
+    for (size_t i = 0; i < rt.n_writers; i++)
+        if (rt.writers[i].parked) rt.writers[i].parked(rt.writers[i].w, now_mono_ns, final);
+}
 
 void rt_set_limits(double duration_s, uint64_t max_events) {
     rt.duration_s = duration_s;
@@ -289,7 +301,18 @@ int rt_add_writer(const char *name, const rt_writer_ops *ops, void *w) {
     shj_strlcpy(x->name, name, sizeof x->name);
     x->ops = ops;
     x->w = w;
+    x->parked = NULL;
     return SHJ_OK;
+}
+
+int rt_set_writer_parked(void *w, void (*fn)(void *w, int64_t now_mono_ns, int final)) {
+    for (size_t i = 0; i < rt.n_writers; i++) {
+        if (rt.writers[i].w == w) {
+            rt.writers[i].parked = fn;
+            return SHJ_OK;
+        }
+    }
+    return SHJ_ERR;
 }
 
 static int close_writers(char *err, size_t errlen) {
@@ -328,6 +351,13 @@ int rt_run(char *err, size_t errlen) {
     ev_signal_start(rt.loop, &rt.sigint_watcher);
     ev_signal_init(&rt.sigterm_watcher, signal_cb, SIGTERM);
     ev_signal_start(rt.loop, &rt.sigterm_watcher);
+    /* Signals and durability must not depend on Lua handlers returning. */
+    const char *budget_env = getenv("SHIJIM_LUA_BUDGET_MS");
+    int budget = budget_env && *budget_env ? atoi(budget_env) : rt.lua_budget_ms;
+    if (wd_start(budget, parked_writers, NULL) != SHJ_OK)
+        shj_log(SHJ_LOG_WARN, "no watchdog thread: a Lua handler that never returns would block signals");
+    wd_chain_signal(SIGINT);
+    wd_chain_signal(SIGTERM);
 
     int rc = SHJ_OK;
     for (size_t i = 0; i < rt.n_sources; i++) {
@@ -344,6 +374,7 @@ int rt_run(char *err, size_t errlen) {
         shj_log(SHJ_LOG_WARN, "no source configured: only timers will run");
 
     ev_run(rt.loop, 0);
+    wd_stop();
 
     ev_prepare_stop(rt.loop, &rt.dispatch_watcher);
     ev_timer_stop(rt.loop, &rt.poll_timer);

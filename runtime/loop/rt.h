@@ -39,6 +39,16 @@ src_source *rt_source_at(size_t i);
 
 /* Writers: polled, shown in the status line, closed in reverse order on stop. */
 int rt_add_writer(const char *name, const rt_writer_ops *ops, void *w);
+/* Optional, for a writer added above: fn runs on the watchdog thread while
+ * the loop thread is stuck in a Lua call (loop/watchdog.h): final = 0 every
+ * few ms (keep the durability promise, e.g. seal by age), 1 once before the
+ * process exits (make everything accepted durable). fn must not touch the
+ * event loop. SHJ_ERR if w is not a writer. */
+int rt_set_writer_parked(void *w, void (*fn)(void *w, int64_t now_mono_ns, int final));
+
+/* Report a Lua call running longer than this (0 = default 5000, < 0 = never);
+ * the environment's SHIJIM_LUA_BUDGET_MS overrides. See loop/watchdog.h. */
+void rt_set_lua_budget_ms(int ms);
 
 /* Status line every interval_ms to stderr (0 disables). Default 1000. */
 void rt_set_status_interval(int interval_ms);
