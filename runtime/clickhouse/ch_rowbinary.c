@@ -9,13 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/shj_common.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "ch_rowbinary.c assumes a little-endian host (RowBinary is little-endian)"
 #endif
-
-#define TAIPEI_OFFSET_S (8 * 3600)
 
 void chb_init(chb_buf *b) { memset(b, 0, sizeof *b); }
 
@@ -48,9 +47,7 @@ static int64_t floor_div(int64_t a, int64_t b) {
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-int64_t chb_taipei_day(int64_t ts_ns) {
-    return floor_div(floor_div(ts_ns, 1000000000LL) + TAIPEI_OFFSET_S, 86400);
-}
+int64_t chb_taipei_day(int64_t ts_ns) { return clk_taipei_day(ts_ns); }
 
 /* ---- encoding ----------------------------------------------------------- */
 

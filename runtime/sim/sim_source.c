@@ -1,4 +1,4 @@
-/* src_sim.c — the simulated market as a source on the event loop.
+/* sim_source.c — the simulated market as a source on the event loop.
  *
  * Wraps the pure generator (sim.c) in a src_source: every payload goes
  * through src_deliver exactly like a live SSE event, so the archive, parser
@@ -10,6 +10,8 @@
  * SHJ_AGAIN the payload is kept and the source pauses until rt resumes it:
  * back-pressure, never a drop, and the sequence stays gap-free.
  */
+#include "sim/sim_source.h"
+
 #include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,6 @@
 #include "core/clock.h"
 #include "core/instrument.h"
 #include "loop/rt.h"
-#include "lua/shj_api.h"
 #include "core/shj_common.h"
 #include "sim/sim.h"
 #include "loop/source.h"
@@ -201,8 +202,8 @@ static const src_ops sim_ops = {
     .free = sim_free_src,
 };
 
-src_source *shj_sim_new(const char *name, uint64_t seed, const char *date, double rate, char *err,
-                        size_t errlen) {
+src_source *simsrc_new(const char *name, uint64_t seed, const char *date, double rate, char *err,
+                       size_t errlen) {
     sim_src *s = calloc(1, sizeof *s);
     if (!s) {
         shj_fail(err, errlen, "out of memory");
