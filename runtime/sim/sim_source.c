@@ -60,12 +60,12 @@ static void sim_watchers_start(sim_src *s) {
 /* Session boundaries of the simulated clock become status events, so that
  * handlers and strategies see session open/close exactly as live. */
 static int publish_session_change(sim_src *s, int64_t exch_ns) {
-    int64_t day = (exch_ns / CLK_NS_PER_SEC + CLK_TAIPEI_OFFSET_S) / 86400;
+    int64_t day = clk_taipei_day(exch_ns);
     if (day == s->session_day) return SHJ_OK;
     if (bus_free_slots(s->base.bus) < 3) return SHJ_AGAIN;
     char date[11], detail[64];
     if (s->session_day >= 0) {
-        clk_taipei_date(s->session_day * 86400LL * CLK_NS_PER_SEC - CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC, date);
+        clk_taipei_date(clk_taipei_day_start(s->session_day), date);
         snprintf(detail, sizeof detail, "simulated session %s closed", date);
         src_publish_status(&s->base, SHJ_STATUS_SESSION_CLOSE, "", 0, 0, 0, detail);
     }
