@@ -72,7 +72,7 @@ chh_class chh_classify(const chh_result *r, char *why, size_t cap);
 int chh_error_code(const char *body);
 
 /* gzip-compress in[0..n) into *out (replacing its contents). SHJ_OK/SHJ_ERR. */
-struct chb_buf;
-int chh_gzip(const void *in, size_t n, struct chb_buf *out);
+struct bb_buf; /* chb_buf, core/bytebuf.h */
+int chh_gzip(const void *in, size_t n, struct bb_buf *out);
 
 #endif
