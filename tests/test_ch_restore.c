@@ -276,8 +276,6 @@ int main(void) {
     CHECK(strstr(sql, "market.ticks") && strstr(sql, "market.bidasks") && strstr(sql, "LowCardinality"));
     chr_schema_sql(NULL, "m", sql, sizeof sql);
     CHECK(!strstr(sql, "LowCardinality"));
-    char tt[32];
-    CHECK_STR(chr_taipei_text(CHE_T0_NS + 1234567, tt), "2026-11-25 09:00:00.001234");
 
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);

@@ -730,8 +730,8 @@ static void test_aliases(void) {
     } cases[] = {
         {"2026-11-25", "TXFR1", "TXFL6"}, /* Nov 18 was the third Wednesday */
         {"2026-11-10", "TXFR1", "TXFK6"}, {"2026-12-20", "TXFR1", "TXFA7"},
-        {"2026-11-18", "TXFR1", "TXFK6"}, /* expiry day: November still trades */
-        {"2026-11-19", "TXFR1", "TXFL6"}, {"2026-12-16", "MXFR1", "MXFL6"},
+        {"2026-11-18", "TXFR1", "TXFL6"}, /* expiry day: R1 already rolled (test_contract.c) */
+        {"2026-11-17", "TXFR1", "TXFK6"}, {"2026-12-15", "MXFR1", "MXFL6"},
         {"2026-12-17", "MXFR1", "MXFA7"}, {"2026-11-25", "TXFR2", "TXFA7"},
         {"2026-11-10", "MXFR2", "MXFL6"}, {"2026-04-01", "TXFR1", "TXFD6"},
         {"2029-12-31", "TXFR2", "TXFB0"}, {"2026-11-25", "2330", "2330"},

@@ -205,8 +205,6 @@ fail:
     return NULL;
 }
 
-const char *chr_file_path(const chr_file *f) { return f->path; }
-
 static void json_str(FILE *o, const char *s, size_t n) {
     fputc('"', o);
     for (size_t i = 0; i < n; i++) {
@@ -319,8 +317,6 @@ int chr_next_batch(chr_file *f, int max_rows, char *err, size_t errlen) {
     if (f->rej_failed) return shj_fail(err, errlen, "%s", f->rej_err);
     return f->n;
 }
-
-int chr_batch_rows(const chr_file *f) { return f->n; }
 
 const void *chr_batch_event(const chr_file *f, int i) {
     return i >= 0 && i < f->n ? &f->evs[i] : NULL;
@@ -549,23 +545,7 @@ size_t chr_schema_sql(const char *version, const char *db, char *out, size_t cap
 
 /* ---- helpers ------------------------------------------------------------ */
 
-int chr_isatty(int fd) { return isatty(fd); }
-
 int64_t chr_file_size(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
-}
-
-const char *chr_taipei_text(int64_t ns, char *buf) {
-    int64_t s = ns / 1000000000LL, frac = ns % 1000000000LL;
-    if (frac < 0) {
-        frac += 1000000000LL;
-        s--;
-    }
-    time_t t = (time_t)(s + 8 * 3600);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    fmt_text(buf, 32, "%04d-%02d-%02d %02d:%02d:%02d.%06d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(frac / 1000));
-    return buf;
 }

@@ -61,7 +61,6 @@ chr_file *chr_open(const char *path, int mode, char *err, size_t errlen);
  * lines are counted, listed (chr_reject_*), and in apply mode appended to the
  * rejected file with the reason. */
 int chr_next_batch(chr_file *f, int max_rows, char *err, size_t errlen);
-int chr_batch_rows(const chr_file *f);
 /* Row i of the batch as an event (const shj_event *), its line number and
  * original text (exactly as in the file, no newline). */
 const void *chr_batch_event(const chr_file *f, int i);
@@ -73,7 +72,6 @@ int chr_reject_count(const chr_file *f);
 uint64_t chr_reject_line_no(const chr_file *f, int i);
 const char *chr_reject_reason(const chr_file *f, int i);
 void chr_get_counts(const chr_file *f, chr_counts *out);
-const char *chr_file_path(const chr_file *f);
 /* Insert the current batch through c (blocking; retried 3 times on
  * transient errors). SHJ_OK once ClickHouse acknowledged every row. */
 int chr_insert_batch(chr_file *f, chr_client *c, char *err, size_t errlen);
@@ -98,12 +96,8 @@ void chr_client_free(chr_client *c);
 /* Schema text for a version ("18.16.1", "23.8"; NULL = oldest) and database. */
 size_t chr_schema_sql(const char *version, const char *db, char *out, size_t cap);
 
-/* Small helpers for the Lua side. */
-int chr_isatty(int fd);
 /* Size of a file in bytes, -1 if it cannot be stat()ed. */
 int64_t chr_file_size(const char *path);
-/* "YYYY-MM-DD HH:MM:SS.ffffff" Asia/Taipei of a UTC ns time; buf >= 32 bytes. */
-const char *chr_taipei_text(int64_t ns, char *buf);
 /* FFI-END */
 
 #endif

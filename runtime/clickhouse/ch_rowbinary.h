@@ -18,16 +18,14 @@
 #include <stdint.h>
 
 #include "clickhouse/ch_schema.h"
+#include "core/bytebuf.h"
 #include "core/shj_event.h"
 
 #define CHB_ROW_MAX 512 /* bytes: an upper bound of one encoded row of any table */
 
-/* A growable byte buffer (sds-like, but plain). */
-typedef struct chb_buf {
-    uint8_t *data;
-    size_t len;
-    size_t cap;
-} chb_buf;
+/* The growable byte buffer is core/bytebuf.h's; chb_buf and chb_init/free/
+ * reserve/append are its ClickHouse-side names (same struct, same calls). */
+typedef bb_buf chb_buf;
 
 void chb_init(chb_buf *b);
 void chb_free(chb_buf *b);

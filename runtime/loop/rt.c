@@ -77,8 +77,6 @@ struct ev_loop *rt_loop(void) { return rt.loop; }
 bus *rt_bus(void) { return rt.bus; }
 int rt_stopping(void) { return rt.stopping; }
 uint64_t rt_events_published(void) { return rt.bus ? bus_published(rt.bus) : 0; }
-size_t rt_source_count(void) { return rt.n_sources; }
-src_source *rt_source_at(size_t i) { return i < rt.n_sources ? rt.sources[i] : NULL; }
 void rt_set_status_interval(int interval_ms) { rt.status_interval_ms = interval_ms; }
 void rt_set_lua_budget_ms(int ms) { rt.lua_budget_ms = ms; }
 

@@ -34,8 +34,6 @@ bus *rt_bus(void);
 
 /* Sources: rt assigns source_id, loop and bus; starts them in rt_run. */
 int rt_add_source(src_source *s, char *err, size_t errlen);
-size_t rt_source_count(void);
-src_source *rt_source_at(size_t i);
 
 /* Writers: polled, shown in the status line, closed in reverse order on stop. */
 int rt_add_writer(const char *name, const rt_writer_ops *ops, void *w);

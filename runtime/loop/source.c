@@ -13,6 +13,7 @@
 #include "archive/archive.h"
 #include "loop/bus.h"
 #include "core/clock.h"
+#include "core/names.h"
 #include "parse/parse.h"
 #include "core/shj_common.h"
 
@@ -154,11 +155,6 @@ int src_publish_status(src_source *s, int status, const char *code, int64_t gap_
 }
 
 uint32_t src_kinds_from_text(const char *text, char *err, size_t errlen) {
-    static const struct {
-        const char *name;
-        int kind;
-    } names[] = {{"tick", SHJ_KIND_TICK},   {"bidask", SHJ_KIND_BIDASK}, {"quote", SHJ_KIND_QUOTE},
-                 {"status", SHJ_KIND_STATUS}, {"bar", SHJ_KIND_BAR}};
     uint32_t mask = 0;
     const char *p = text ? text : "";
     while (*p) {
@@ -167,14 +163,9 @@ uint32_t src_kinds_from_text(const char *text, char *err, size_t errlen) {
         while (*p && *p != ',' && *p != ' ') p++;
         size_t n = (size_t)(p - start);
         if (!n) break;
-        size_t i;
-        for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-            if (strlen(names[i].name) == n && strncasecmp(names[i].name, start, n) == 0) {
-                mask |= shj_kind_bit(names[i].kind);
-                break;
-            }
-        }
-        if (i == sizeof names / sizeof names[0]) {
+        int kind = nm_kind_of(start, n); /* "none" is no kind to subscribe */
+        if (kind > SHJ_KIND_NONE) mask |= shj_kind_bit(kind);
+        else {
             shj_fail(err, errlen, "unknown event kind \"%.*s\" (use tick, bidask, quote)", (int)n,
                      start);
             return 0;

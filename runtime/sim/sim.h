@@ -36,8 +36,8 @@ int sim_add(sim_market *m, const char *code, int exchange, int sec_type, uint32_
 int sim_remove(sim_market *m, const char *code);
 size_t sim_count(const sim_market *m);
 
-/* Resolve a continuous-futures alias (TXFR1, MXFR2) for date; copies code
- * unchanged when it is not an alias. */
+/* ctr_resolve_alias (core/contract.h) under the simulator's name, for the
+ * Shioaji stand-in server; new code calls ctr_resolve_alias. */
 void sim_resolve_alias(const char *date, const char *code, char out[16]);
 
 /* Generate the next payload into buf[cap] (JSON, not NUL-terminated), its SSE

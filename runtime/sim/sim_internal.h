@@ -117,7 +117,6 @@ static inline int64_t sim_tick_at(int ladder, int64_t p) {
  * edges are multiples of both neighbouring ticks, so stepping is exact. */
 static inline int64_t sim_px_up(int ladder, int64_t p) { return p + sim_tick_at(ladder, p); }
 static inline int64_t sim_px_down(int ladder, int64_t p) { return p - sim_tick_at(ladder, p - 1); }
-static inline int sim_px_valid(int ladder, int64_t p) { return p > 0 && p % sim_tick_at(ladder, p) == 0; }
 
 /* ---- the book ---- */
 

@@ -71,9 +71,11 @@ local tonumber, type, error, pairs, ipairs = tonumber, type, error, pairs, ipair
 
 M.SCALE = SCALE
 
-local KIND_TICK, KIND_BIDASK, KIND_QUOTE = 1, 2, 5
-local FLAG_SIMTRADE = 1
-local SEC_FUT, SEC_OPT = 2, 3
+local C = require("shijim.ffi").C
+local band = require("bit").band
+local KIND_TICK, KIND_BIDASK, KIND_QUOTE = C.SHJ_KIND_TICK, C.SHJ_KIND_BIDASK, C.SHJ_KIND_QUOTE
+local FLAG_SIMTRADE = C.SHJ_FLAG_SIMTRADE
+local SEC_FUT, SEC_OPT = C.SHJ_SEC_FUT, C.SHJ_SEC_OPT
 
 M.DEFAULTS = {
   cash = 1000000,                 -- TWD
@@ -116,21 +118,21 @@ local function muldiv(a, b, c, half_up)
 end
 
 -- "TXFL6" -> "TXF"; "TXFR1" -> "TXF"; "TXO23000L6" -> "TXO"; stocks are
--- their own product.
+-- their own product. The rules are core/contract.h's (C.ctr_*); products are
+-- remembered per code, so the C call happens once per instrument.
+local product_buf, products = ffi.new("char[16]"), {}
 local function product_of(code)
-  local p = code:match("^(%u%u%u)[A-L]%d$") or code:match("^(%u%u%u)R%d$")
-            or code:match("^(%u%u%u)%d+[A-X]%d$")
-  return p or code
+  local p = products[code]
+  if p == nil then
+    p = ffi.string(C.ctr_product(code, product_buf))
+    products[code] = p
+  end
+  return p
 end
 M.product_of = product_of
 
-local function is_future_code(code)
-  return code:match("^%u%u%u[A-L]%d$") ~= nil or code:match("^%u%u%uR%d$") ~= nil
-end
-
-local function is_option_code(code)
-  return code:match("^%u%u%u%d+[A-X]%d$") ~= nil
-end
+local function is_future_code(code) return C.ctr_is_future(code) == 1 end
+local function is_option_code(code) return C.ctr_is_option(code) == 1 end
 M.is_future_code, M.is_option_code = is_future_code, is_option_code
 
 local Broker = {}
@@ -162,6 +164,8 @@ function M.new(opts)
   for k, v in pairs(opts.multipliers or {}) do self.mults[k] = v end
   self.lot = opt("lot_shares")
   self.partial = opt("partial") and true or false
+  -- scratch reused by on_event / fill_partial (no table allocated per event)
+  self.snapshot, self.used_bid, self.used_ask = {}, { 0, 0, 0, 0, 0 }, { 0, 0, 0, 0, 0 }
   self.check_cash = opt("check_cash") and true or false
   self.margin = {}
   for k, v in pairs(opts.margin or d.margin) do
@@ -508,7 +512,8 @@ local function fill_partial(self, orders, ev, kind, n)
     end
     return
   end
-  local used_bid, used_ask = { 0, 0, 0, 0, 0 }, { 0, 0, 0, 0, 0 }
+  local used_bid, used_ask = self.used_bid, self.used_ask -- reused: no table per event
+  for lv = 1, 5 do used_bid[lv], used_ask[lv] = 0, 0 end
   for i = 1, #orders do
     local o = orders[i]
     if (o.status == "submitted" or o.status == "partial") and o.born < n then
@@ -549,7 +554,7 @@ function Broker:execute(req, ev)
   local o = self.orders[self:submit(req)]
   local kind = ev.kind
   if kind ~= KIND_TICK and kind ~= KIND_QUOTE and kind ~= KIND_BIDASK then return o end
-  if kind ~= KIND_BIDASK and ev.flags % 2 == FLAG_SIMTRADE then return o end
+  if kind ~= KIND_BIDASK and band(ev.flags, FLAG_SIMTRADE) ~= 0 then return o end
   if self.sec[o.code] == nil then self.sec[o.code] = ev.sec_type end
   local px = match(self, o, ev, kind)
   if px then self:fill(o, px, ev.ts_exch_ns) end
@@ -561,7 +566,7 @@ end
 function Broker:on_event(ev, code, n)
   local kind = ev.kind
   if kind == KIND_TICK or kind == KIND_QUOTE then
-    if ev.flags % 2 == FLAG_SIMTRADE then return end
+    if band(ev.flags, FLAG_SIMTRADE) ~= 0 then return end
     self.mark[code] = tonumber(ev.close)
   elseif kind ~= KIND_BIDASK then
     return
@@ -570,11 +575,12 @@ function Broker:on_event(ev, code, n)
   if self.npending == 0 then return end
   local list = self.pending[code]
   if not list or #list == 0 then return end
-  -- copy: fills remove from the list while we walk it
-  local snapshot = {}
-  for i = 1, #list do snapshot[i] = list[i] end
+  -- copy: fills remove from the list while we walk it (into a reused table)
+  local snapshot, len = self.snapshot, #list
+  for i = 1, len do snapshot[i] = list[i] end
+  for i = len + 1, #snapshot do snapshot[i] = nil end
   if self.partial then return fill_partial(self, snapshot, ev, kind, n) end
-  for i = 1, #snapshot do
+  for i = 1, len do
     local o = snapshot[i]
     if o.status == "submitted" and o.born < n then
       local px = match(self, o, ev, kind)

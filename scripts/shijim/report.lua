@@ -44,18 +44,21 @@ end
 
 local function ns_to_s(t) return tonumber(t) / 1e9 end
 
+-- Taipei time and the trading day are core/clock.h's (C.clk_*).
+local ffi = require "ffi"
+local C = require("shijim.ffi").C
+local textbuf = ffi.new("char[32]")
+
 -- Taipei text of a UTC ns time (number or int64 cdata), seconds precision.
 function M.taipei(t)
   if t == nil then return "" end
-  return os.date("!%Y-%m-%d %H:%M:%S", floor(ns_to_s(t)) + 8 * 3600)
+  return ffi.string(C.clk_taipei_text(t, textbuf), 19)
 end
 
 -- Trading day number of a UTC ns time (Taipei, rolled at 15:00).
-function M.trading_day(t)
-  return floor((ns_to_s(t) + 8 * 3600 + 9 * 3600) / 86400)
-end
+function M.trading_day(t) return tonumber(C.clk_trading_day(t)) end
 
-function M.day_text(day) return os.date("!%Y-%m-%d", day * 86400) end
+function M.day_text(day) return ffi.string(C.clk_day_text(day, textbuf)) end
 
 function M.compute(r)
   local st = {}
