@@ -72,7 +72,8 @@ typedef enum {
     SHJ_FLAG_ODDLOT    = 4,   /* intraday odd-lot board (volumes in shares) */
     SHJ_FLAG_BACKFILL  = 8,   /* fetched after a gap from the historical endpoint */
     SHJ_FLAG_REPLAY    = 16,  /* re-published from the raw archive */
-    SHJ_FLAG_SIMULATED = 32   /* produced by the built-in simulated market */
+    SHJ_FLAG_SIMULATED = 32,  /* produced by the built-in simulated market */
+    SHJ_FLAG_FIELD_LOST = 64  /* an auxiliary field could not be represented: left 0 (raw archive has it) */
 } shj_flag;
 
 /* Shioaji tick_type: aggressor side of a trade. */
@@ -117,7 +118,7 @@ typedef struct shj_event {
             int64_t close;             /* trade price (bar: last) */
             int64_t avg_price;
             int64_t diff_price;        /* change vs reference price */
-            int64_t diff_rate;         /* percent change, × SHJ_PRICE_SCALE */
+            int64_t diff_rate;         /* percent change (1.25 = 1.25 %), × SHJ_PRICE_SCALE */
             int64_t amount;            /* this trade's value */
             int64_t amount_sum;        /* session value so far */
             int64_t underlying_price;  /* options/futures: target_kind_price */
