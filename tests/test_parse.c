@@ -17,7 +17,7 @@
 #include <cjson/cJSON.h>
 #endif
 
-#define P4 10000LL /* SHJ_PRICE_SCALE, short */
+#define P4 SHJ_PRICE_SCALE /* short (the name predates the 10^6 scale) */
 
 /* The payloads of docs/shioaji-payloads.md, line breaks included (JSON whitespace). */
 static const char *TICK_STK =
@@ -149,7 +149,7 @@ static void test_tick_stk(void) {
     CHECK_EQ_I64(ev.close, 1030 * P4);
     CHECK_EQ_I64(ev.high, 1030 * P4);
     CHECK_EQ_I64(ev.low, 1020 * P4);
-    CHECK_EQ_I64(ev.avg_price, 10261200);
+    CHECK_EQ_I64(ev.avg_price, 102612 * P4 / 100);
     CHECK_EQ_I64(ev.amount, 3090000 * P4);
     CHECK_EQ_I64(ev.amount_sum, 1234567890 * P4);
     CHECK_EQ_I64(ev.volume, 3);
@@ -157,7 +157,7 @@ static void test_tick_stk(void) {
     CHECK_EQ_I64(ev.tick_type, SHJ_SIDE_BUY);
     CHECK_EQ_I64(ev.chg_type, 2);
     CHECK_EQ_I64(ev.diff_price, 5 * P4);
-    CHECK_EQ_I64(ev.diff_rate, 4900);
+    CHECK_EQ_I64(ev.diff_rate, 49 * P4 / 100);
     CHECK_EQ_I64(ev.bid_side_vol_sum, 600);
     CHECK_EQ_I64(ev.ask_side_vol_sum, 634);
     CHECK_EQ_I64(ev.underlying_price, 0);
@@ -183,7 +183,7 @@ static void test_tick_fop(void) {
     CHECK_EQ_I64(ev.close, 23012 * P4);
     CHECK_EQ_I64(ev.high, 23015 * P4);
     CHECK_EQ_I64(ev.low, 23001 * P4);
-    CHECK_EQ_I64(ev.avg_price, 230084100);
+    CHECK_EQ_I64(ev.avg_price, 2300841 * P4 / 100);
     CHECK_EQ_I64(ev.amount, 23012 * P4);
     CHECK_EQ_I64(ev.amount_sum, 52345678 * P4);
     CHECK_EQ_I64(ev.volume, 1);
@@ -191,8 +191,8 @@ static void test_tick_fop(void) {
     CHECK_EQ_I64(ev.tick_type, SHJ_SIDE_SELL);
     CHECK_EQ_I64(ev.chg_type, 0);
     CHECK_EQ_I64(ev.diff_price, 49 * P4);
-    CHECK_EQ_I64(ev.diff_rate, 2100);
-    CHECK_EQ_I64(ev.underlying_price, 230115500);
+    CHECK_EQ_I64(ev.diff_rate, 21 * P4 / 100);
+    CHECK_EQ_I64(ev.underlying_price, 2301155 * P4 / 100);
     CHECK_EQ_I64(ev.bid_side_vol_sum, 1100);
     CHECK_EQ_I64(ev.ask_side_vol_sum, 1175);
     CHECK_EQ_I64(ev.flags, 0);
@@ -201,14 +201,14 @@ static void test_tick_fop(void) {
     CHECK_EQ_I64(parse(PSR_TAG_TICK_FOP, TICK_FOP_REF, &ev), PSR_EVENT);
     CHECK_STR(ev.code, "TXFD6");
     CHECK_EQ_I64(ev.ts_exch_ns, 1775039598084000000LL);
-    CHECK_EQ_I64(ev.open, 336010000);
-    CHECK_EQ_I64(ev.close, 334380000);
-    CHECK_EQ_I64(ev.high, 337280000);
-    CHECK_EQ_I64(ev.low, 333170000);
+    CHECK_EQ_I64(ev.open, 33601 * P4);
+    CHECK_EQ_I64(ev.close, 33438 * P4);
+    CHECK_EQ_I64(ev.high, 33728 * P4);
+    CHECK_EQ_I64(ev.low, 33317 * P4);
     CHECK_EQ_I64(ev.volume, 1);
     CHECK_EQ_I64(ev.vol_sum, 21748);
     CHECK_EQ_I64(ev.tick_type, SHJ_SIDE_UNKNOWN);
-    CHECK_EQ_I64(ev.diff_price, 490000);
+    CHECK_EQ_I64(ev.diff_price, 49 * P4);
     CHECK_EQ_I64(ev.avg_price, 0); /* absent optional fields stay 0 */
     CHECK_EQ_I64(ev.amount, 0);
 }
@@ -269,7 +269,7 @@ static void test_bidask(void) {
         "{\"code\":\"2330\",\"date\":\"2026-11-25\",\"time\":\"13:30:00\",\"bid_price\":[\"585.5\",\"585\"],"
         "\"bid_volume\":[7,8],\"ask_price\":[],\"ask_volume\":[ ]}";
     CHECK_EQ_I64(parse(PSR_TAG_BIDASK_STK, thin, &ev), PSR_EVENT);
-    int64_t tbp[5] = {5855000, 5850000, 0, 0, 0}, zero64[5] = {0};
+    int64_t tbp[5] = {5855 * P4 / 10, 585 * P4, 0, 0, 0}, zero64[5] = {0};
     int32_t tbv[5] = {7, 8, 0, 0, 0}, zero32[5] = {0};
     check_levels64(ev.bid_price, tbp);
     check_levels32(ev.bid_volume, tbv);
@@ -295,16 +295,16 @@ static void test_quote(void) {
     CHECK_EQ_I64(ev.ts_exch_ns, 1795568401123456000LL + (3600LL + 15 * 60 + 29) * 1000000000LL -
                                     123455000LL); /* 10:15:30.000001 */
     CHECK_EQ_I64(ev.open, 180 * P4);
-    CHECK_EQ_I64(ev.close, 1825000);
+    CHECK_EQ_I64(ev.close, 1825 * P4 / 10);
     CHECK_EQ_I64(ev.high, 183 * P4);
-    CHECK_EQ_I64(ev.low, 1795000);
-    CHECK_EQ_I64(ev.avg_price, 1813500);
+    CHECK_EQ_I64(ev.low, 1795 * P4 / 10);
+    CHECK_EQ_I64(ev.avg_price, 18135 * P4 / 100);
     CHECK_EQ_I64(ev.amount, 365000 * P4);
-    CHECK_EQ_I64(ev.amount_sum, 9876543215000LL); /* total_amount */
+    CHECK_EQ_I64(ev.amount_sum, 9876543215 * P4 / 10); /* total_amount */
     CHECK_EQ_I64(ev.volume, 2);
     CHECK_EQ_I64(ev.vol_sum, 5432);               /* total_volume */
-    CHECK_EQ_I64(ev.diff_price, 25000);           /* price_chg */
-    CHECK_EQ_I64(ev.diff_rate, 13800);            /* pct_chg */
+    CHECK_EQ_I64(ev.diff_price, 25 * P4 / 10);  /* price_chg */
+    CHECK_EQ_I64(ev.diff_rate, 138 * P4 / 100); /* pct_chg */
     CHECK_EQ_I64(ev.bid_side_vol_sum, 2500);      /* bid_side_total_vol */
     CHECK_EQ_I64(ev.ask_side_vol_sum, 2932);
     CHECK_EQ_I64(ev.tick_type, 1);
@@ -320,7 +320,7 @@ static void test_quote(void) {
     CHECK_EQ_I64(ev.payload_tag, PSR_TAG_QUOTE_FOP);
     CHECK_STR(ev.code, "MXFL6");
     CHECK_EQ_I64(ev.close, 23012 * P4);
-    CHECK_EQ_I64(ev.underlying_price, 230115500);
+    CHECK_EQ_I64(ev.underlying_price, 2301155 * P4 / 100);
 }
 
 static void test_control_and_tags(void) {
@@ -371,7 +371,7 @@ static void test_exact_prices(void) {
     shj_event ev;
     const char *p = subst(TICK_STK, "\"close\":\"1030\"", "\"close\":\"585.5\"");
     CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, p, &ev), PSR_EVENT);
-    CHECK_EQ_I64(ev.close, 5855000);
+    CHECK_EQ_I64(ev.close, 5855 * P4 / 10);
     char buf[24];
     dec_format(ev.close, buf);
     CHECK_STR(buf, "585.5");
@@ -381,9 +381,10 @@ static void test_exact_prices(void) {
         int64_t want;
         const char *out;
     } cases[] = {
-        {"585.5", 5855000, "585.5"},   {"0.05", 500, "0.05"},          {"-0.05", -500, "-0.05"},
-        {"33601", 336010000, "33601"}, {"1026.1200", 10261200, "1026.12"}, {"+7.25", 72500, "7.25"},
-        {"0.0001", 1, "0.0001"},       {"922337203685477.5807", INT64_MAX, "922337203685477.5807"},
+        {"585.5", 5855 * P4 / 10, "585.5"}, {"0.05", 5 * P4 / 100, "0.05"}, {"-0.05", -5 * P4 / 100, "-0.05"},
+        {"33601", 33601 * P4, "33601"}, {"1026.1200", 102612 * P4 / 100, "1026.12"}, {"+7.25", 725 * P4 / 100, "7.25"},
+        {"0.0001", P4 / 10000, "0.0001"}, {"0.000001", 1, "0.000001"}, {"1.206261", P4 + 206261, "1.206261"},
+        {"9223372036854.775807", INT64_MAX, "9223372036854.775807"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char repl[64];
@@ -397,7 +398,7 @@ static void test_exact_prices(void) {
     /* a bare JSON number for a price is read from its text, exactly */
     CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, subst(TICK_STK, "\"close\":\"1030\"", "\"close\":585.5"), &ev),
                  PSR_EVENT);
-    CHECK_EQ_I64(ev.close, 5855000);
+    CHECK_EQ_I64(ev.close, 5855 * P4 / 10);
     /* an integer given as a string is fine too */
     CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, subst(TICK_STK, "\"volume\":3", "\"volume\":\"30\""), &ev),
                  PSR_EVENT);
@@ -712,10 +713,10 @@ static void test_bad_values(void) {
         e.flags &= ~(uint32_t)SHJ_FLAG_FIELD_LOST;
         CHECK(memcmp(&e, &base, sizeof e) == 0); /* nothing else changed */
     }
-    CHECK_EQ_I64(parse(PSR_TAG_TICK_FOP, subst(TICK_FOP, "\"open\":\"23010\"", "\"open\":\"23010.50000\""), &e),
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_FOP, subst(TICK_FOP, "\"open\":\"23010\"", "\"open\":\"23010.5000000\""), &e),
                  PSR_EVENT);
-    CHECK_EQ_I64(e.open, 230105000); /* extra zero digits are exact */
-    if (expect_lost(PSR_TAG_TICK_STK, subst(TICK_STK, "\"amount_sum\":\"1234567890\"", "\"amount_sum\":\"922337203685478\""), &e)) {
+    CHECK_EQ_I64(e.open, 230105 * P4 / 10); /* extra zero digits are exact */
+    if (expect_lost(PSR_TAG_TICK_STK, subst(TICK_STK, "\"amount_sum\":\"1234567890\"", "\"amount_sum\":\"9223372036855\""), &e)) {
         CHECK_EQ_I64(e.amount_sum, 0);
         CHECK_EQ_I64(e.close, 1030 * P4);
     }
@@ -883,7 +884,7 @@ static void random_number_text(char *out, int allow_junk) {
     for (int i = 0; i < nd; i++) out[n++] = (char)('0' + (i == 0 && rand() % 3 ? 1 + rand() % 9 : rand() % 10));
     if (rand() % 2) {
         out[n++] = '.';
-        int nf = rand() % 7;
+        int nf = rand() % 9; /* past SHJ_PRICE_DECIMALS too */
         for (int i = 0; i < nf; i++) out[n++] = (char)('0' + (rand() % 3 == 0 ? 0 : rand() % 10));
     }
     out[n] = '\0';
@@ -898,8 +899,8 @@ static int ref_int(const char *t, int64_t lo, int64_t hi, int64_t *v) {
     while (js_digit(*p)) p++;
     if (*p) return -1;
     if (dec_parse(t, strlen(t), v) != 0) return -1; /* exact integer via the decimal parser */
-    if (*v % 10000 != 0) return -1;
-    *v /= 10000;
+    if (*v % P4 != 0) return -1;
+    *v /= P4;
     return *v >= lo && *v <= hi ? 0 : -1;
 }
 

@@ -6,7 +6,7 @@
  *  - accepts only well-formed JSON (RFC 8259 grammar: strings without raw
  *    control bytes, valid escapes, JSON numbers, nesting <= PSR_MAX_DEPTH) with
  *    one object at the top and nothing but whitespace after it;
- *  - prices are parsed from their decimal text straight into int64 × 10^4
+ *  - prices are parsed from their decimal text straight into int64 × SHJ_PRICE_SCALE
  *    (js_dec_parse, the same code as dec_parse): no double anywhere;
  *  - on PSR_MALFORMED, err says which payload kind, which field and why, or
  *    the byte offset where the JSON went wrong.
@@ -802,20 +802,20 @@ static inline const char *slow_dec(const char *p, const char *e, int64_t *dst) {
     q += neg;
     const char *ds = q;
     uint64_t ip = 0;
-    while (q < e && js_is_digit(*q) && q - ds < 16) ip = ip * 10 + (uint64_t)(*q++ - '0');
-    if (q == ds || q - ds > 15 || q >= e) return NULL; /* 15 digits cannot wrap uint64 */
+    while (q < e && js_is_digit(*q) && q - ds <= JS_DEC_INT_DIGITS) ip = ip * 10 + (uint64_t)(*q++ - '0');
+    if (q == ds || q - ds > JS_DEC_INT_DIGITS || q >= e) return NULL; /* × scale cannot wrap uint64 */
     uint64_t frac = 0;
     unsigned nf = 0;
     if (*q == '.') {
         q++;
-        while (q < e && nf < 5 && js_is_digit(*q)) {
+        while (q < e && nf <= SHJ_PRICE_DECIMALS && js_is_digit(*q)) {
             frac = frac * 10 + (uint64_t)(*q++ - '0');
             nf++;
         }
-        if (nf == 0 || nf > 4) return NULL;
+        if (nf == 0 || nf > SHJ_PRICE_DECIMALS) return NULL;
     }
     if (q >= e || *q != '"') return NULL;
-    uint64_t mag = ip * 10000u + frac * js_pow10[4 - nf];
+    uint64_t mag = ip * (uint64_t)SHJ_PRICE_SCALE + frac * js_pow10[SHJ_PRICE_DECIMALS - nf];
     if (mag > (uint64_t)INT64_MAX) return NULL;
     *dst = neg ? -(int64_t)mag : (int64_t)mag;
     return q + 1;
@@ -839,7 +839,8 @@ static inline const char *slow_int(const char *p, const char *e, int64_t lo, int
     return q;
 }
 
-/* "[-]d{1,15}[.d{1,4}]" as a JSON string: the price shape. */
+/* "[-]d{1,13}[.d{1,6}]" as a JSON string: the price shape
+ * (JS_DEC_INT_DIGITS, SHJ_PRICE_DECIMALS). */
 static inline __attribute__((always_inline)) const char *fast_dec(const char *p, const char *e, int64_t *dst) {
 #ifdef JS_SSE2
     if (e - p >= 32 && *p == '"') {
@@ -851,19 +852,19 @@ static inline __attribute__((always_inline)) const char *fast_dec(const char *p,
         }
         unsigned m = js_nondigit16(q) | 0x10000u;
         unsigned ni = (unsigned)__builtin_ctz(m), nf = 0;
-        if (ni - 1 >= 15) return NULL; /* no digit, or 16+: strict path */
+        if (ni - 1 >= JS_DEC_INT_DIGITS) return NULL; /* no digit, or too many: strict path */
         const char *end = q + ni;
         if (*end == '.') {
             nf = (unsigned)__builtin_ctz(m >> (ni + 1));
-            if (nf - 1 >= 4) return NULL; /* "1." or a 5th digit: strict path */
+            if (nf - 1 >= (unsigned)SHJ_PRICE_DECIMALS) return NULL; /* "1." or one digit too many: strict path */
             end += nf + 1;
         }
         if (*end != '"') return NULL; /* escapes, garbage: strict path */
         uint64_t mag;
         if (nf && ni + nf <= 7) /* the usual price: both parts in one conversion */
-            mag = js_conv_dot8(q, ni, nf) * js_pow10[4 - nf];
+            mag = js_conv_dot8(q, ni, nf) * js_pow10[SHJ_PRICE_DECIMALS - nf];
         else
-            mag = js_conv16(q, ni) * 10000u + (nf ? js_conv8(q + ni + 1, nf) * js_pow10[4 - nf] : 0);
+            mag = js_conv16(q, ni) * (uint64_t)SHJ_PRICE_SCALE + (nf ? js_conv8(q + ni + 1, nf) * js_pow10[SHJ_PRICE_DECIMALS - nf] : 0);
         if (mag > (uint64_t)INT64_MAX) return NULL;
         *dst = neg ? -(int64_t)mag : (int64_t)mag;
         return end + 1;
@@ -901,7 +902,7 @@ static inline __attribute__((always_inline)) const char *fast_int(const char *p,
  * found at once (SSE2 compares over 64 bytes), so each entry's bounds are
  * known before it is parsed: no entry waits on the previous one's length,
  * and the entries overlap in the pipeline. Entries: "[-]d{1,8}" integers or
- * "\"[-]d{1,8}[.d{1,4}]\"" prices; anything else goes the general way. */
+ * "\"[-]d{1,8}[.d{1,6}]\"" prices; anything else goes the general way. */
 static inline const char *fast_array_compact(const char *p, const char *e, int is_dec, void *dst) {
 #ifdef JS_SSE2
     if (e - p < 64 + 16) return NULL; /* +16: the last entry's 16-byte loads */
@@ -928,20 +929,20 @@ static inline const char *fast_array_compact(const char *p, const char *e, int i
             int neg = s[0] == '-';
             s += neg;
             n -= (unsigned)neg;
-            if (n - 1 >= 13) return NULL; /* longer than d{8}.d{4}: general way */
+            if (n - 1 >= 9u + SHJ_PRICE_DECIMALS) return NULL; /* longer than d{8}.d{DECIMALS}: general way */
             unsigned m = js_nondigit16(s);   /* bit n is set: the closing quote */
             unsigned ni = (unsigned)__builtin_ctz(m), nf = 0;
             if (ni - 1 >= 8) return NULL;
-            if (ni < n) { /* must be ".d{1,4}" up to the quote */
+            if (ni < n) { /* must be ".d{1,DECIMALS}" up to the quote */
                 nf = n - ni - 1;
-                if (s[ni] != '.' || nf - 1 >= 4 ||
+                if (s[ni] != '.' || nf - 1 >= (unsigned)SHJ_PRICE_DECIMALS ||
                     ((m >> (ni + 1)) & ((2u << nf) - 1)) != (1u << nf))
                     return NULL;
             }
             int64_t mag = nf && ni + nf <= 7 /* the usual price: one conversion */
-                              ? (int64_t)(js_conv_dot8(s, ni, nf) * js_pow10[4 - nf])
-                              : (int64_t)(js_conv8(s, ni) * 10000u +
-                                          (nf ? js_conv8(s + ni + 1, nf) * js_pow10[4 - nf] : 0));
+                              ? (int64_t)(js_conv_dot8(s, ni, nf) * js_pow10[SHJ_PRICE_DECIMALS - nf])
+                              : (int64_t)(js_conv8(s, ni) * (uint64_t)SHJ_PRICE_SCALE +
+                                          (nf ? js_conv8(s + ni + 1, nf) * js_pow10[SHJ_PRICE_DECIMALS - nf] : 0));
             ((int64_t *)dst)[i] = neg ? -mag : mag;
         } else {
             int neg = n > 0 && s[0] == '-';
