@@ -11,6 +11,7 @@
 #include "core/decimal.h"
 #include "core/instrument.h"
 #include "parse/parse.h"
+#include "parse/sse.h"
 #include "t.h"
 
 #ifdef SHJ_HAVE_CJSON
@@ -1143,12 +1144,268 @@ static void test_memos(void) {
     CHECK_EQ_I64(ev.ts_exch_ns, ts);
 }
 
+/* ------------------------------------------------ quotes, index, units */
+
+/* psr_parse_book on an exact-length heap copy. */
+static int parse_book(int tag, const char *json, shj_event *ev) {
+    size_t len = strlen(json);
+    char *copy = malloc(len ? len : 1);
+    memcpy(copy, json, len);
+    err[0] = '\0';
+    int rc = psr_parse_book(tag, copy, len, ev, err, sizeof err);
+    free(copy);
+    return rc;
+}
+
+/* A quote's book is its second event: a BIDASK with the quote's tag, code,
+ * time and flags (Sinotrade.github.io@4c63dd4 tutor/market_data/streaming/
+ * stocks/index.md:838-875 carries both halves in one payload). */
+static void test_quote_book(void) {
+    shj_event q, b;
+    memset(&b, 0xAB, sizeof b);
+    CHECK_EQ_I64(parse(PSR_TAG_QUOTE_STK, QUOTE_STK, &q), PSR_EVENT);
+    CHECK_EQ_I64(parse_book(PSR_TAG_QUOTE_STK, QUOTE_STK, &b), PSR_EVENT);
+    CHECK_EQ_I64(b.kind, SHJ_KIND_BIDASK);
+    CHECK_EQ_I64(b.payload_tag, PSR_TAG_QUOTE_STK);
+    CHECK_STR(b.code, "2317");
+    CHECK_EQ_I64(b.inst_id, q.inst_id);
+    CHECK_EQ_I64(b.ts_exch_ns, q.ts_exch_ns);
+    CHECK_EQ_I64(b.flags, SHJ_FLAG_SIMTRADE);
+    CHECK_EQ_I64(b.bid_price[0], 182 * P4);
+    CHECK_EQ_I64(b.bid_price[4], 180 * P4);
+    CHECK_EQ_I64(b.ask_price[0], 1825 * P4 / 10);
+    CHECK_EQ_I64(b.bid_volume[4], 5);
+    CHECK_EQ_I64(b.ask_volume[0], 5);
+    CHECK(all_zero(b.diff_bid_vol, sizeof b.diff_bid_vol)); /* absent in this payload */
+    CHECK(all_zero(b.reserved_tail, sizeof b.reserved_tail));
+    /* the book half does not disturb the trade half, and vice versa */
+    shj_event q2;
+    CHECK_EQ_I64(parse(PSR_TAG_QUOTE_STK, QUOTE_STK, &q2), PSR_EVENT);
+    CHECK(memcmp(&q, &q2, sizeof q) == 0);
+    /* a quote without a book has no second event; a tick tag has none either */
+    CHECK_EQ_I64(parse_book(PSR_TAG_QUOTE_FOP, TICK_FOP, &b), PSR_CONTROL);
+    CHECK_EQ_I64(parse_book(PSR_TAG_TICK_STK, TICK_STK, &b), PSR_MALFORMED);
+    CHECK(strstr(err, "carry no book") != NULL);
+    /* a broken level in the book is lost there, not in the trade half */
+    const char *broken = subst(QUOTE_STK, "\"181.5\"", "\"181.50000001\"");
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", broken);
+    CHECK_EQ_I64(parse(PSR_TAG_QUOTE_STK, copy, &q2), PSR_EVENT);
+    CHECK_EQ_I64(q2.flags & SHJ_FLAG_FIELD_LOST, 0);
+    CHECK_EQ_I64(parse_book(PSR_TAG_QUOTE_STK, copy, &b), PSR_EVENT);
+    CHECK(b.flags & SHJ_FLAG_FIELD_LOST);
+    CHECK_EQ_I64(b.bid_price[1], 0);
+    CHECK_EQ_I64(b.bid_price[2], 181 * P4);
+}
+
+/* quote_idx keeps the upstream PascalCase names (Sinotrade/Shioaji@046010c
+ * plugins/shioaji/skills/shioaji/references/STREAMING.md:618-624). */
+static void test_quote_idx(void) {
+    const char *idx = "{\"exchange\":\"TSE\",\"code\":\"IX0001\",\"Date\":\"2026-07-14\",\"Time\":\"09:00:01\","
+                      "\"Reference\":\"22750.12\",\"Open\":\"22761.5\",\"High\":\"22790.03\",\"Low\":\"22755.01\","
+                      "\"Close\":\"22788.88\",\"Amount\":\"1500000\",\"AmountSum\":\"1234567890\",\"Volume\":12,"
+                      "\"VolSum\":345678,\"NoTrade\":3,\"RaiseStop\":1}";
+    shj_event ev;
+    memset(&ev, 0xAB, sizeof ev);
+    CHECK_EQ_I64(parse(PSR_TAG_QUOTE_IDX, idx, &ev), PSR_EVENT);
+    if (err[0]) fprintf(stderr, "  quote_idx: %s\n", err);
+    CHECK_EQ_I64(ev.kind, SHJ_KIND_QUOTE);
+    CHECK_EQ_I64(ev.sec_type, SHJ_SEC_IND);
+    CHECK_EQ_I64(ev.exchange, SHJ_EX_TSE);
+    CHECK_EQ_I64(ev.payload_tag, PSR_TAG_QUOTE_IDX);
+    CHECK_STR(ev.code, "IX0001");
+    /* 2026-07-14 09:00:01 Taipei = 01:00:01 UTC */
+    CHECK_EQ_I64(ev.ts_exch_ns, 1783990801LL * 1000000000LL);
+    CHECK_EQ_I64(ev.open, 227615 * P4 / 10);
+    CHECK_EQ_I64(ev.high, 2279003 * P4 / 100);
+    CHECK_EQ_I64(ev.low, 2275501 * P4 / 100);
+    CHECK_EQ_I64(ev.close, 2278888 * P4 / 100);
+    CHECK_EQ_I64(ev.amount, 1500000 * P4);
+    CHECK_EQ_I64(ev.amount_sum, 1234567890LL * P4);
+    CHECK_EQ_I64(ev.volume, 12);
+    CHECK_EQ_I64(ev.vol_sum, 345678);
+    CHECK_EQ_I64(ev.flags, 0);
+    CHECK_EQ_I64(ev.diff_price, 0); /* Reference has no slot: not invented */
+    /* lower-case spellings too (shioaji-pro-app@dc12745 src/lib/stream.ts:192-200) */
+    const char *lower = "{\"code\":\"IX0001\",\"date\":\"2026-07-14\",\"time\":\"09:00:01\",\"open\":\"22761.5\","
+                        "\"high\":\"22790.03\",\"low\":\"22755.01\",\"close\":\"22788.88\",\"amount\":\"1500000\","
+                        "\"amount_sum\":\"1234567890\",\"volume\":12,\"vol_sum\":345678}";
+    shj_event ev2;
+    CHECK_EQ_I64(parse(PSR_TAG_QUOTE_IDX, lower, &ev2), PSR_EVENT);
+    CHECK(memcmp(&ev, &ev2, sizeof ev) == 0);
+    /* the published placeholder "..." is a broken trade price */
+    expect_err(PSR_TAG_QUOTE_IDX,
+               "{\"exchange\":\"TSE\",\"code\":\"IX0001\",\"Date\":\"2026-07-14\",\"Time\":\"09:00:01\","
+               "\"Reference\":\"...\",\"Open\":\"...\",\"High\":\"...\",\"Low\":\"...\",\"Close\":\"...\"}",
+               "quote_idx: field \"Close\": bad decimal \"...\"");
+    /* index names are not read on other tags, nor stock names on the index */
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, subst(TICK_STK, "\"close\":\"1030\",", "\"close\":\"1030\",\"Close\":\"1\","), &ev), PSR_EVENT);
+    CHECK_EQ_I64(ev.close, 1030 * P4);
+}
+
+/* pct_chg: stock payloads send an integer in hundredths of a percent,
+ * futures a decimal string in percent; both are stored in percent.
+ * Sinotrade.github.io@4c63dd4 tutor/market_data/streaming/stocks/index.md:
+ * 311-312 price_chg "0.1" on close "29.9" (ref 29.8: 0.336 %) -> 33;
+ * :382-383 "0.15" on "29.95" (0.503 %) -> 50; :193-194 "0.05" on "29.85"
+ * (0.168 %) -> 16; futures/index.md:220-221 price_chg "484" on close
+ * "40608" (ref 40124: 1.2063 %) -> "1.206261". */
+static void test_pct_units(void) {
+    shj_event ev;
+    const char *stk = subst(TICK_STK, "\"diff_rate\":\"0.49\"", "\"pct_chg\":33");
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, stk, &ev), PSR_EVENT);
+    CHECK_EQ_I64(ev.diff_rate, 33 * P4 / 100); /* 0.33 % */
+    stk = subst(TICK_STK, "\"diff_rate\":\"0.49\"", "\"pct_chg\":-1000");
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, stk, &ev), PSR_EVENT);
+    CHECK_EQ_I64(ev.diff_rate, -10 * P4); /* limit down: -10 % */
+    stk = subst(TICK_STK, "\"diff_rate\":\"0.49\"", "\"diff_rate\":50"); /* the 1.5.0 name */
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, stk, &ev), PSR_EVENT);
+    CHECK_EQ_I64(ev.diff_rate, P4 / 2);
+    CHECK_EQ_I64(parse(PSR_TAG_QUOTE_STK, subst(QUOTE_STK, "\"pct_chg\":\"1.38\"", "\"pct_chg\":138"), &ev), PSR_EVENT);
+    CHECK_EQ_I64(ev.diff_rate, 138 * P4 / 100);
+    /* a string is percent as written, stock or not */
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, TICK_STK, &ev), PSR_EVENT);
+    CHECK_EQ_I64(ev.diff_rate, 49 * P4 / 100);
+    const char *fop = subst(TICK_FOP, "\"diff_rate\":\"0.21\"", "\"pct_chg\":\"1.206261\"");
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_FOP, fop, &ev), PSR_EVENT);
+    CHECK_EQ_I64(ev.diff_rate, 1206261 * P4 / 1000000);
+    /* a futures number is percent too (no hundredths there) */
+    fop = subst(TICK_FOP, "\"diff_rate\":\"0.21\"", "\"pct_chg\":2");
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_FOP, fop, &ev), PSR_EVENT);
+    CHECK_EQ_I64(ev.diff_rate, 2 * P4);
+    /* hundredths that do not fit the slot are lost, not wrapped */
+    stk = subst(TICK_STK, "\"diff_rate\":\"0.49\"", "\"pct_chg\":999999999999999999");
+    if (expect_lost(PSR_TAG_TICK_STK, stk, &ev)) CHECK_EQ_I64(ev.diff_rate, 0);
+}
+
+/* The 1.5.0 names (Sinotrade.github.io@78303b9, the same pages) and the
+ * 1.7.x ones give the same event, in either key order. */
+static void test_v150_names(void) {
+    const char *v17 =
+        "{\"code\":\"2890\",\"date\":\"2026-05-21\",\"time\":\"09:18:31.867798\",\"open\":\"29.8\",\"avg_price\":\"29.86\","
+        "\"close\":\"29.9\",\"high\":\"30\",\"low\":\"29.75\",\"amount\":\"29900\",\"total_amount\":\"109559950\",\"volume\":1,"
+        "\"total_volume\":3668,\"tick_type\":1,\"chg_type\":2,\"price_chg\":\"0.1\",\"pct_chg\":33,\"bid_side_total_vol\":1781,"
+        "\"ask_side_total_vol\":1322,\"suspend\":false,\"simtrade\":false,\"intraday_odd\":false}";
+    const char *v150 =
+        "{\"code\":\"2890\",\"date\":\"2026-05-21\",\"time\":\"09:18:31.867798\",\"open\":\"29.8\",\"avg_price\":\"29.86\","
+        "\"close\":\"29.9\",\"high\":\"30\",\"low\":\"29.75\",\"amount\":\"29900\",\"amount_sum\":\"109559950\",\"volume\":1,"
+        "\"vol_sum\":3668,\"tick_type\":1,\"diff_type\":2,\"diff_price\":\"0.1\",\"diff_rate\":33,\"trade_bid_vol_sum\":1781,"
+        "\"trade_ask_vol_sum\":1322,\"suspend\":false,\"simtrade\":false,\"intraday_odd\":false}";
+    shj_event a, b;
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, v17, &a), PSR_EVENT);
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, v150, &b), PSR_EVENT);
+    CHECK(memcmp(&a, &b, sizeof a) == 0);
+    CHECK_EQ_I64(a.chg_type, 2);
+    CHECK_EQ_I64(a.vol_sum, 3668);
+    CHECK_EQ_I64(a.ask_side_vol_sum, 1322);
+    CHECK_EQ_I64(a.amount_sum, 109559950LL * P4);
+    /* mixed: 1.5.0 keys inside a 1.7.x payload still land (the parser
+     * switches its key prediction and back) */
+    const char *mixed = subst(v17, "\"total_volume\":3668", "\"vol_sum\":3668");
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_STK, mixed, &b), PSR_EVENT);
+    CHECK(memcmp(&a, &b, sizeof a) == 0);
+    const char *fop150 = "{\"code\":\"TXFF6\",\"date\":\"2026-05-20\",\"time\":\"18:54:43.871000\",\"open\":\"40270\","
+                         "\"target_kind_price\":\"40020.82\",\"trade_bid_vol_sum\":7540,\"trade_ask_vol_sum\":5908,"
+                         "\"avg_price\":\"40461.608055\",\"close\":\"40608\",\"volume\":1,\"vol_sum\":13780,"
+                         "\"diff_type\":2,\"diff_price\":\"484\",\"diff_rate\":\"1.206261\",\"simtrade\":false}";
+    CHECK_EQ_I64(parse(PSR_TAG_TICK_FOP, fop150, &a), PSR_EVENT);
+    CHECK_EQ_I64(a.underlying_price, 4002082 * P4 / 100);
+    CHECK_EQ_I64(a.avg_price, 40461608055LL * P4 / 1000000);
+    CHECK_EQ_I64(a.diff_rate, 1206261 * P4 / 1000000);
+    CHECK_EQ_I64(a.bid_side_vol_sum, 7540);
+    CHECK_EQ_I64(a.chg_type, 2);
+    CHECK_EQ_I64(a.flags & SHJ_FLAG_FIELD_LOST, 0);
+}
+
+/* The SSE path: payloads (lost fields, quotes, pretty-printed multi-line
+ * data) framed as a stream and fed whole, byte by byte and in random
+ * chunks give the very events a direct parse gives. */
+typedef struct {
+    const char *const *payloads;
+    const int *tags;
+    int n, at, bad;
+} sse_ctx;
+
+static int sse_cb(void *vctx, const sse_event *ev) {
+    sse_ctx *c = vctx;
+    if (c->at >= c->n) {
+        c->bad++;
+        return 0;
+    }
+    int tag = c->tags[c->at];
+    const char *want = c->payloads[c->at++];
+    if ((int)psr_tag_from_name(ev->name, ev->name_len) != tag) c->bad++;
+    shj_event a, b, ab, bb;
+    char e1[256], e2[256];
+    char *copy = malloc(ev->data_len ? ev->data_len : 1); /* exact length: ASan */
+    memcpy(copy, ev->data, ev->data_len);
+    int ra = psr_parse(tag, copy, ev->data_len, &a, e1, sizeof e1);
+    int rb = psr_parse(tag, want, strlen(want), &b, e2, sizeof e2);
+    if (ra != rb || (ra == PSR_EVENT && memcmp(&a, &b, sizeof a))) c->bad++;
+    if (ra == PSR_EVENT && psr_tag_has_book(tag)) {
+        int ka = psr_parse_book(tag, copy, ev->data_len, &ab, e1, sizeof e1);
+        int kb = psr_parse_book(tag, want, strlen(want), &bb, e2, sizeof e2);
+        if (ka != kb || (ka == PSR_EVENT && memcmp(&ab, &bb, sizeof ab))) c->bad++;
+    }
+    free(copy);
+    return 0;
+}
+
+static void test_sse_chunks(void) {
+    static char lost[4096], pretty[4096];
+    snprintf(lost, sizeof lost, "%s", subst(TICK_STK, "\"volume\":3", "\"volume\":3.5"));
+    snprintf(pretty, sizeof pretty, "%s", BIDASK_STK); /* has line breaks: multi-line data */
+    const char *payloads[] = {TICK_STK, lost, QUOTE_STK, pretty, HEARTBEAT, "{\"order\":{...}}"};
+    const int tags[] = {PSR_TAG_TICK_STK, PSR_TAG_TICK_STK, PSR_TAG_QUOTE_STK, PSR_TAG_BIDASK_STK,
+                        PSR_TAG_HEARTBEAT, PSR_TAG_ORDER_EVENT};
+    const int n = 6;
+    static char stream[32768];
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        len += (size_t)snprintf(stream + len, sizeof stream - len, "event: %s\n", psr_tag_name(tags[i]));
+        const char *p = payloads[i];
+        for (;;) {
+            const char *nl = strchr(p, '\n');
+            size_t l = nl ? (size_t)(nl - p) : strlen(p);
+            len += (size_t)snprintf(stream + len, sizeof stream - len, "data: %.*s\r\n", (int)l, p);
+            if (!nl) break;
+            p = nl + 1;
+        }
+        len += (size_t)snprintf(stream + len, sizeof stream - len, "\n");
+    }
+    srand(99);
+    for (int mode = 0; mode < 3; mode++) {
+        for (int round = 0; round < (mode == 2 ? 50 : 1); round++) {
+            sse_ctx c = {payloads, tags, n, 0, 0};
+            sse_parser sp;
+            sse_init(&sp, sse_cb, &c);
+            for (size_t at = 0; at < len;) {
+                size_t k = mode == 0 ? len - at : mode == 1 ? 1 : 1 + (size_t)rand() % 64;
+                if (k > len - at) k = len - at;
+                char *chunk = malloc(k);
+                memcpy(chunk, stream + at, k);
+                CHECK(sse_feed(&sp, chunk, k) == 0);
+                free(chunk);
+                at += k;
+            }
+            CHECK_EQ_I64(c.at, n);
+            CHECK_EQ_I64(c.bad, 0);
+            sse_free(&sp);
+        }
+    }
+}
+
 int main(void) {
     inst_reset();
     test_tick_stk();
     test_tick_fop();
     test_bidask();
     test_quote();
+    test_quote_book();
+    test_quote_idx();
+    test_pct_units();
+    test_v150_names();
+    test_sse_chunks();
     test_control_and_tags();
     test_exact_prices();
     test_times();
