@@ -578,6 +578,7 @@ static void run_stream(uint64_t seed, const char *date, double rate, const spec 
     sim_market *m = sim_new(seed, date, rate);
     CHECK(m != NULL);
     if (!m) return;
+    sim_configure(m, &(sim_config){.payload_v150 = 1}); /* the names these checks read */
     tinst *ts = calloc(nsp, sizeof *ts);
     char resolved[16], err[160];
     for (size_t i = 0; i < nsp; i++) {
@@ -904,7 +905,103 @@ static void test_clock(void) {
     sim_free(m);
 }
 
+/* The default (Shioaji 1.7.x) shapes: Sinopac's key names and order
+ * (Sinotrade.github.io@4c63dd4 tutor/market_data/streaming/stocks/index.md:
+ * 296-327, :367-398, :616-630; futures/index.md:201-223, :365-384), and
+ * the same market as the 1.5.0 spelling: a 1.7.x payload parses to the
+ * event of the 1.5.0 payload of the same seed, except where 1.7.x says
+ * more (futures chg_type) or says it differently (stock pct_chg: integer
+ * hundredths of a percent, truncated: stocks/index.md:311-312). */
+static const char *const v17_tick_stk[] = {
+    "code", "date", "time", "open", "avg_price", "close", "high", "low", "amount",
+    "total_amount", "volume", "total_volume", "tick_type", "chg_type", "price_chg", "pct_chg",
+    "bid_side_total_vol", "ask_side_total_vol", "bid_side_total_cnt", "ask_side_total_cnt",
+    "closing_oddlot_shares", "closing_oddlot_close", "closing_oddlot_amount",
+    "closing_oddlot_bid_price", "closing_oddlot_ask_price", "fixed_trade_vol",
+    "fixed_trade_amount", "suspend", "simtrade", "intraday_odd", NULL};
+static const char *const v17_tick_fop[] = {
+    "code", "date", "time", "open", "underlying_price", "bid_side_total_vol",
+    "ask_side_total_vol", "avg_price", "close", "high", "low", "amount", "total_amount", "volume",
+    "total_volume", "tick_type", "chg_type", "price_chg", "pct_chg", "simtrade", NULL};
+
+static int keys_are(const cJSON *o, const char *const *want) {
+    const cJSON *it = o->child;
+    for (; *want; want++, it = it->next)
+        if (!it || !it->string || strcmp(it->string, *want) != 0) return 0;
+    return it == NULL;
+}
+
+static void test_v17_shapes(void) {
+    /* 10 events per simulated second: 60000 payloads reach 10:10, past the stock open */
+    sim_market *a = sim_new(21, "2026-11-25", 10), *b = sim_new(21, "2026-11-25", 10);
+    CHECK(a && b);
+    if (!a || !b) return;
+    sim_configure(b, &(sim_config){.payload_v150 = 1});
+    static const char *const codes[] = {"2330", "0050", "TXFR1", "MXFR1"};
+    char resolved[16], err[160];
+    for (int i = 0; i < 4; i++) {
+        CHECK(sim_add(a, codes[i], 0, 0, BOTH, 0, resolved, err, sizeof err) == SHJ_OK);
+        CHECK(sim_add(b, codes[i], 0, 0, BOTH, 0, resolved, err, sizeof err) == SHJ_OK);
+    }
+    CHECK(sim_add(a, "2317", 0, 0, TICK_BIT, 1, resolved, err, sizeof err) == SHJ_OK);
+    CHECK(sim_add(b, "2317", 0, 0, TICK_BIT, 1, resolved, err, sizeof err) == SHJ_OK);
+    static char ba[1024], bb[1024];
+    long ticks_stk = 0, ticks_fop = 0, odd = 0, bad_keys = 0, differ = 0, bad = 0;
+    for (long n = 0; n < 60000; n++) {
+        int ta, tb;
+        int64_t xa, xb;
+        size_t la = sim_next(a, &ta, ba, sizeof ba, &xa), lb = sim_next(b, &tb, bb, sizeof bb, &xb);
+        if (ta != tb || xa != xb || !la || !lb) {
+            bad++;
+            break;
+        }
+        if (ta != PSR_TAG_TICK_STK && ta != PSR_TAG_TICK_FOP) {
+            if (la != lb || memcmp(ba, bb, la) != 0) differ++; /* books: the same in both */
+            continue;
+        }
+        cJSON *o = cJSON_ParseWithLength(ba, la);
+        if (!o || !keys_are(o, ta == PSR_TAG_TICK_STK ? v17_tick_stk : v17_tick_fop)) {
+            if (bad_keys++ < 3) fprintf(stderr, "  1.7.x keys: %.*s\n", (int)la, ba);
+        }
+        if (o && ta == PSR_TAG_TICK_STK) {
+            const cJSON *pct = cJSON_GetObjectItemCaseSensitive(o, "pct_chg");
+            if (!cJSON_IsNumber(pct)) bad_keys++; /* an integer, not a string */
+            odd += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "intraday_odd"));
+        }
+        cJSON_Delete(o);
+        shj_event ea, eb;
+        char e1[200], e2[200];
+        if (psr_parse(ta, ba, la, &ea, e1, sizeof e1) != PSR_EVENT ||
+            psr_parse(tb, bb, lb, &eb, e2, sizeof e2) != PSR_EVENT) {
+            if (bad++ < 3) fprintf(stderr, "  parse: %s / %s\n", e1, e2);
+            continue;
+        }
+        if (ea.flags & SHJ_FLAG_FIELD_LOST) bad++;
+        if (ta == PSR_TAG_TICK_STK) {
+            ticks_stk++;
+            /* hundredths of a percent, truncated: from the event's own change and reference */
+            int64_t ref = ea.close - ea.diff_price;
+            if (ref <= 0 || ea.diff_rate != ea.diff_price * 10000 / ref * (SHJ_PRICE_SCALE / 100)) bad++;
+            eb.diff_rate = ea.diff_rate;
+        } else {
+            ticks_fop++;
+            if (ea.chg_type < 1 || ea.chg_type > 5) bad++;
+            eb.chg_type = ea.chg_type; /* 1.5.0 futures ticks carry none */
+        }
+        if (memcmp(&ea, &eb, sizeof ea) != 0 && differ++ < 3)
+            fprintf(stderr, "  1.7.x vs 1.5.0 event differ:\n  %.*s\n  %.*s\n", (int)la, ba, (int)lb, bb);
+    }
+    CHECK_EQ_I64(bad, 0);
+    CHECK_EQ_I64(bad_keys, 0);
+    CHECK_EQ_I64(differ, 0);
+    printf("1.7.x shapes: %ld stock ticks (%ld odd-lot), %ld futures ticks\n", ticks_stk, odd, ticks_fop);
+    CHECK(ticks_stk > 1000 && ticks_fop > 1000 && odd > 100);
+    sim_free(a);
+    sim_free(b);
+}
+
 int main(void) {
+    test_v17_shapes();
     test_aliases();
     test_add_remove_contracts();
     test_clock();

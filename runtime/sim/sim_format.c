@@ -1,7 +1,12 @@
 /* sim_format.c — the text of the simulated market's payloads.
  *
  * Owns: the four Shioaji SSE payload layouts (tick_stk, tick_fop,
- * bidask_stk, bidask_fop; field names and order as docs/shioaji-payloads.md)
+ * bidask_stk, bidask_fop) in two spellings: Shioaji 1.7.x (the default;
+ * names, key order and the keys present as Sinopac publishes them,
+ * Sinotrade.github.io@4c63dd4 tutor/market_data/streaming/stocks/index.md:
+ * 296-327, :616-630, futures/index.md:201-223, :365-384) and Shioaji 1.5.0
+ * (sim_config.payload_v150: vol_sum, diff_price, diff_rate, amount_sum,
+ * trade_bid_vol_sum, target_kind_price ..., docs/shioaji-payloads.md) —
  * and the integer/decimal/time formatting they need.
  *
  * Guarantees: valid JSON; prices, amounts and rates are decimal strings in
@@ -171,7 +176,10 @@ static int chg_type(const sim_inst *in, int64_t close) {
     return 4;
 }
 
-size_t sim_fmt_tick(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf) {
+void sim_configure(sim_market *m, const sim_config *cfg) { m->cfg = *cfg; }
+
+/* The Shioaji 1.5.0 tick layout (sim_config.payload_v150). */
+static size_t fmt_tick_v150(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf) {
     char *p = put_head(m, in, buf);
     const int64_t mult = in->vm->mult;
     const int64_t amount = tr->price * tr->volume * mult;
@@ -242,6 +250,104 @@ size_t sim_fmt_tick(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf)
     }
     *p++ = '}';
     return (size_t)(p - buf);
+}
+
+/* The Shioaji 1.7.x tick layouts (the default). Keys in Sinopac's order;
+ * the keys the simulator has no model for are present with the values a
+ * regular-session sample shows (trade counts 0, the closing odd-lot keys
+ * null/"0", fixed-price trade 0: stocks/index.md:314-323; on the odd-lot
+ * board null as :389-397). The numbers are those of the 1.5.0 layout,
+ * except stock pct_chg: an integer in hundredths of a percent, truncated
+ * as Sinopac's samples are (price_chg 0.1 on a 29.8 reference = 0.336 %
+ * -> 33, stocks/index.md:311-312). */
+static size_t fmt_tick_v17(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf) {
+    char *p = put_head(m, in, buf);
+    const int64_t mult = in->vm->mult;
+    const int64_t amount = tr->price * tr->volume * mult;
+    const int fop = sim_is_fop(in->cls);
+    int64_t vol_sum, amount_sum, bid_sum, ask_sum;
+    const char *o_txt, *h_txt, *l_txt;
+    int o_len, h_len, l_len;
+    if (tr->simtrade) { /* a trial match never enters the session (as fmt_tick_v150) */
+        vol_sum = tr->volume;
+        amount_sum = amount;
+        bid_sum = ask_sum = 0;
+        o_txt = h_txt = l_txt = tr->px_txt;
+        o_len = h_len = l_len = tr->px_len;
+    } else {
+        vol_sum = in->vol_sum;
+        amount_sum = in->amount_sum;
+        bid_sum = in->bid_side_sum;
+        ask_sum = in->ask_side_sum;
+        o_txt = in->ohl_txt[0], h_txt = in->ohl_txt[1], l_txt = in->ohl_txt[2];
+        o_len = in->ohl_len[0], h_len = in->ohl_len[1], l_len = in->ohl_len[2];
+    }
+    const int64_t diff = tr->price - in->ref;
+    p = PUT(p, ",\"open\":");
+    p = put_str_px(p, o_txt, o_len);
+    if (fop) {
+        p = PUT(p, ",\"underlying_price\":\"");
+        p = sim_fmt_cents(p, tr->underlying);
+        p = PUT(p, "\",\"bid_side_total_vol\":");
+        p = sim_fmt_i64(p, bid_sum);
+        p = PUT(p, ",\"ask_side_total_vol\":");
+        p = sim_fmt_i64(p, ask_sum);
+    }
+    p = PUT(p, ",\"avg_price\":\"");
+    p = sim_fmt_cents(p, div_round(amount_sum, vol_sum * mult));
+    p = PUT(p, "\",\"close\":");
+    p = put_str_px(p, tr->px_txt, tr->px_len);
+    p = PUT(p, ",\"high\":");
+    p = put_str_px(p, h_txt, h_len);
+    p = PUT(p, ",\"low\":");
+    p = put_str_px(p, l_txt, l_len);
+    p = PUT(p, ",\"amount\":\"");
+    p = sim_fmt_cents(p, amount);
+    p = PUT(p, "\",\"total_amount\":\"");
+    p = sim_fmt_cents(p, amount_sum);
+    p = PUT(p, "\",\"volume\":");
+    p = sim_fmt_i64(p, tr->volume);
+    p = PUT(p, ",\"total_volume\":");
+    p = sim_fmt_i64(p, vol_sum);
+    p = PUT(p, ",\"tick_type\":");
+    *p++ = (char)('0' + tr->tick_type);
+    p = PUT(p, ",\"chg_type\":");
+    *p++ = (char)('0' + chg_type(in, tr->price));
+    p = PUT(p, ",\"price_chg\":\"");
+    p = sim_fmt_cents(p, diff);
+    if (fop) { /* percent, a decimal string (futures/index.md:221) */
+        p = PUT(p, "\",\"pct_chg\":\"");
+        p = sim_fmt_cents(p, div_round(diff * 10000, in->ref));
+        p = PUT(p, "\",\"simtrade\":");
+        p = put_bool(p, tr->simtrade);
+        *p++ = '}';
+        return (size_t)(p - buf);
+    }
+    p = PUT(p, "\",\"pct_chg\":");
+    p = sim_fmt_i64(p, diff * 10000 / in->ref); /* hundredths of a percent, truncated */
+    p = PUT(p, ",\"bid_side_total_vol\":");
+    p = sim_fmt_i64(p, bid_sum);
+    p = PUT(p, ",\"ask_side_total_vol\":");
+    p = sim_fmt_i64(p, ask_sum);
+    if (in->odd_lot)
+        p = PUT(p, ",\"bid_side_total_cnt\":0,\"ask_side_total_cnt\":0,\"closing_oddlot_shares\":0,"
+                   "\"closing_oddlot_close\":null,\"closing_oddlot_amount\":null,"
+                   "\"closing_oddlot_bid_price\":null,\"closing_oddlot_ask_price\":null,"
+                   "\"fixed_trade_vol\":0,\"fixed_trade_amount\":null,\"suspend\":false,\"simtrade\":");
+    else
+        p = PUT(p, ",\"bid_side_total_cnt\":0,\"ask_side_total_cnt\":0,\"closing_oddlot_shares\":0,"
+                   "\"closing_oddlot_close\":null,\"closing_oddlot_amount\":\"0\","
+                   "\"closing_oddlot_bid_price\":null,\"closing_oddlot_ask_price\":null,"
+                   "\"fixed_trade_vol\":0,\"fixed_trade_amount\":\"0\",\"suspend\":false,\"simtrade\":");
+    p = put_bool(p, tr->simtrade);
+    p = PUT(p, ",\"intraday_odd\":");
+    p = put_bool(p, in->odd_lot);
+    *p++ = '}';
+    return (size_t)(p - buf);
+}
+
+size_t sim_fmt_tick(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf) {
+    return m->cfg.payload_v150 ? fmt_tick_v150(m, in, tr, buf) : fmt_tick_v17(m, in, tr, buf);
 }
 
 /* "...volume":[v0,..,v4],"diff_...":[d0,..,d4] for one side: the level

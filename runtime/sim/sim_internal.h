@@ -181,6 +181,7 @@ typedef struct sim_inst {
 struct sim_market {
     sim_rng rng;
     uint64_t seed;
+    sim_config cfg;        /* payload shapes (sim.h) */
 
     /* Exchange clock: the Taipei trading day and microseconds into it. */
     int64_t day;           /* days since 1970-01-01 (Taipei date) */
