@@ -1,12 +1,12 @@
 -- broker_spec — the simulated broker against hand calculations, to the cent.
 --
--- Money in the broker is integer units of 0.0001 TWD; T(x) below turns a TWD
+-- Money in the broker is integer units of 1 / SHJ_PRICE_SCALE TWD; T(x) below turns a TWD
 -- amount worked out by hand into those units. Each scenario shows its
 -- arithmetic in comments.
 local ev = require "support.ev"
 local broker_sim = require "shijim.broker_sim"
 
-local function T(twd) return math.floor(twd * 10000 + 0.5) end
+local T = ev.units -- TWD -> money units (x SHJ_PRICE_SCALE, from C)
 
 local ts = ev.tpe(2026, 11, 25, 9, 30, 0)
 local n = 0

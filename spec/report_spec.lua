@@ -3,7 +3,7 @@
 local ev = require "support.ev"
 local report = require "shijim.report"
 
-local function T(twd) return math.floor(twd * 10000 + 0.5) end
+local T = ev.units -- TWD -> money units (x SHJ_PRICE_SCALE, from C)
 local function at(d, h, m) return tonumber(ev.tpe(2026, 11, d, h, m, 0)) end
 
 -- Three trading days of equity samples (TWD):

@@ -267,7 +267,7 @@ int main(void) {
         checked++;
         if (!strcmp(ev->code, "6488") && (ev->exchange != SHJ_EX_OTC || ev->sec_type != SHJ_SEC_STK)) otc_ok = 0;
         if (!strcmp(ev->code, "TXFL6") && (ev->exchange != SHJ_EX_TAIFEX || ev->sec_type != SHJ_SEC_FUT)) fut_ok = 0;
-        if (!strcmp(ev->code, "TXFL6") && ev->ts_exch_ns == night_utc && ev->close == 230125000 && ev->volume == 2)
+        if (!strcmp(ev->code, "TXFL6") && ev->ts_exch_ns == night_utc && ev->close == 230125 * SHJ_PRICE_SCALE / 10 && ev->volume == 2)
             saw_night = 1;
     }
     fprintf(stderr, "checked %zu market events field by field, %zu mismatches\n", checked, bad_fields);

@@ -31,6 +31,7 @@
 #define TICK_BIT (1u << SHJ_KIND_TICK)
 #define BIDASK_BIT (1u << SHJ_KIND_BIDASK)
 #define BOTH (TICK_BIT | BIDASK_BIT)
+#define CENT (SHJ_PRICE_SCALE / 100) /* one cent (the simulator's unit) in event units */
 
 /* ---- an independent model of the rules the simulator must follow ---- */
 
@@ -411,7 +412,7 @@ static long parsed_ok, parsed_bad;
  * strict parser (cents × 100). */
 static int64_t scaled(const cJSON *o, const char *k) {
     int64_t c = px_of(o, k);
-    return c == INT64_MIN ? INT64_MIN : c * (SHJ_PRICE_SCALE / 100);
+    return c == INT64_MIN ? INT64_MIN : c * CENT;
 }
 
 static void check_parsed(const cJSON *o, int tag, const char *buf, size_t len, int64_t exch_ns) {
@@ -466,7 +467,7 @@ static void check_parsed(const cJSON *o, int tag, const char *buf, size_t len, i
         arr5(o, "diff_bid_vol", 0, db);
         arr5(o, "diff_ask_vol", 0, da);
         for (int i = 0; i < 5; i++) {
-            if (ev.bid_price[i] != bp[i] * 100 || ev.ask_price[i] != ap[i] * 100 ||
+            if (ev.bid_price[i] != bp[i] * CENT || ev.ask_price[i] != ap[i] * CENT ||
                 ev.bid_volume[i] != bv[i] || ev.ask_volume[i] != av[i] ||
                 ev.diff_bid_vol[i] != db[i] || ev.diff_ask_vol[i] != da[i])
                 PBAD("level %d", i);
@@ -598,16 +599,16 @@ static void run_stream(uint64_t seed, const char *date, double rate, const spec 
                      : (resolved[0] == '0' && resolved[1] == '0') ? L_ETF
                                                                   : L_STK;
         ti->mult = ti->cls == C_STK ? 1000 : 1;
-        ti->ref = c.reference / 100;
+        ti->ref = c.reference / CENT;
         if (ti->cls == C_OPT) {
             /* 10% of ~23000 points, on the ladder; the floor binds (premium < span). */
-            ti->opt_span = c.limit_up / 100 - ti->ref;
+            ti->opt_span = c.limit_up / CENT - ti->ref;
             CHECK(ti->opt_span >= 220000 && ti->opt_span <= 240000);
-            CHECK_EQ_I64(c.limit_down, 10 * 100);
+            CHECK_EQ_I64(c.limit_down, 10 * CENT);
             CHECK(ti->ref < ti->opt_span);
         } else {
-            CHECK_EQ_I64(c.limit_up / 100, limit_up_of(ti->ladder, ti->ref));
-            CHECK_EQ_I64(c.limit_down / 100, limit_down_of(ti->ladder, ti->ref));
+            CHECK_EQ_I64(c.limit_up / CENT, limit_up_of(ti->ladder, ti->ref));
+            CHECK_EQ_I64(c.limit_down / CENT, limit_down_of(ti->ladder, ti->ref));
         }
         CHECK(on_ladder(ti->ladder, ti->ref));
     }
@@ -629,7 +630,7 @@ static void run_stream(uint64_t seed, const char *date, double rate, const spec 
     for (size_t i = 0; i < nsp; i++) {
         sim_contract c;
         sim_contract_at(m, i, &c);
-        CHECK_EQ_I64(c.reference / 100, ts[i].ref);
+        CHECK_EQ_I64(c.reference / CENT, ts[i].ref);
         CHECK(ts[i].ticks > 0 && ts[i].bidasks > 0);
     }
     free(ts);
@@ -800,9 +801,9 @@ static void test_add_remove_contracts(void) {
         CHECK_STR(c.alias, want[k].alias);
         CHECK_EQ_I64(c.exchange, want[k].ex);
         CHECK_EQ_I64(c.sec_type, want[k].sec);
-        CHECK_EQ_I64(c.reference, want[k].ref * 100);
-        CHECK_EQ_I64(c.limit_up, want[k].up * 100);
-        CHECK_EQ_I64(c.limit_down, want[k].down * 100);
+        CHECK_EQ_I64(c.reference, want[k].ref * CENT);
+        CHECK_EQ_I64(c.limit_up, want[k].up * CENT);
+        CHECK_EQ_I64(c.limit_down, want[k].down * CENT);
     }
     sim_contract c;
     CHECK(sim_contract_at(m, 4, &c) == SHJ_OK);
@@ -810,8 +811,8 @@ static void test_add_remove_contracts(void) {
     CHECK_STR(c.alias, "TXFR1");
     CHECK_EQ_I64(c.exchange, SHJ_EX_TAIFEX);
     CHECK_EQ_I64(c.sec_type, SHJ_SEC_FUT);
-    CHECK(c.reference >= 228000000LL && c.reference <= 232000000LL); /* ~23000 points */
-    CHECK_EQ_I64(c.reference % 10000, 0);
+    CHECK(c.reference >= 22800 * SHJ_PRICE_SCALE && c.reference <= 23200 * SHJ_PRICE_SCALE); /* ~23000 points */
+    CHECK_EQ_I64(c.reference % SHJ_PRICE_SCALE, 0);
     CHECK(sim_contract_at(m, 6, &c) == SHJ_ERR);
 
     /* Options: TAIFEX, premium on the TXO ladder; calls A-L, puts M-X. */
@@ -824,8 +825,8 @@ static void test_add_remove_contracts(void) {
         CHECK(sim_contract_at(mo, i, &oc) == SHJ_OK);
         CHECK_EQ_I64(oc.exchange, SHJ_EX_TAIFEX);
         CHECK_EQ_I64(oc.sec_type, SHJ_SEC_OPT);
-        CHECK(oc.reference >= 1000000 && oc.reference <= 10000000); /* 100-1000 points near the money */
-        CHECK(on_ladder(L_OPT, oc.reference / 100));
+        CHECK(oc.reference >= 100 * SHJ_PRICE_SCALE && oc.reference <= 1000 * SHJ_PRICE_SCALE); /* 100-1000 points near the money */
+        CHECK(on_ladder(L_OPT, oc.reference / CENT));
     }
     size_t olen = sim_next(mo, &tag, buf, sizeof buf, &ns);
     CHECK(olen > 0 && (tag == PSR_TAG_TICK_FOP || tag == PSR_TAG_BIDASK_FOP));
@@ -839,8 +840,8 @@ static void test_add_remove_contracts(void) {
     sim_contract_at(m2, 0, &c1);
     sim_contract_at(m, 6, &c2);
     CHECK_EQ_I64(c1.reference, c2.reference);
-    CHECK(c1.reference >= 100000 && c1.reference <= 6000000);
-    CHECK(on_ladder(L_STK, c1.reference / 100));
+    CHECK(c1.reference >= 10 * SHJ_PRICE_SCALE && c1.reference <= 600 * SHJ_PRICE_SCALE);
+    CHECK(on_ladder(L_STK, c1.reference / CENT));
     sim_free(m2);
 
     /* Removal by code or by alias; removed codes never appear again. */
