@@ -1248,7 +1248,7 @@ static void test_quote_idx(void) {
  * Sinotrade.github.io@4c63dd4 tutor/market_data/streaming/stocks/index.md:
  * 311-312 price_chg "0.1" on close "29.9" (ref 29.8: 0.336 %) -> 33;
  * :382-383 "0.15" on "29.95" (0.503 %) -> 50; :193-194 "0.05" on "29.85"
- * (0.168 %) -> 16; futures/index.md:220-221 price_chg "484" on close
+ * (0.168 %) -> 16; futures/index.md:210, :219-220 price_chg "484" on close
  * "40608" (ref 40124: 1.2063 %) -> "1.206261". */
 static void test_pct_units(void) {
     shj_event ev;

@@ -653,11 +653,11 @@ _Static_assert(SHJ_PRICE_SCALE % 100 == 0, "pct_chg in 0.01 % needs a scale of 1
 
 /* pct_chg / diff_rate. A decimal string is percent as written ("1.206261",
  * futures: Sinotrade.github.io@4c63dd4 tutor/market_data/streaming/futures/
- * index.md:221 with price_chg "484" on close "40608": 484 / 40124 =
- * 1.2063 %). A JSON integer in a stock payload is hundredths of a percent
+ * index.md:220, price_chg "484" on close "40608" (:210, :219): 484 / 40124
+ * = 1.2063 %). A JSON integer in a stock payload is hundredths of a percent
  * (stocks/index.md:311-312: price_chg "0.1" on close "29.9" -> 0.1 / 29.8 =
  * 0.336 %, sent as 33; :382-383: 0.15 / 29.8 = 0.503 %, sent as 50; the
- * attribute table types it int, :431, futures :239 types it Decimal). Both
+ * attribute table types it int, :424, futures :249 types it Decimal). Both
  * are stored in percent. */
 static int read_pct(scan *s, int hundredths, int64_t *dst, int *present) {
     const char *v = NULL;

@@ -315,7 +315,7 @@ static size_t fmt_tick_v17(sim_market *m, sim_inst *in, const sim_trade *tr, cha
     *p++ = (char)('0' + chg_type(in, tr->price));
     p = PUT(p, ",\"price_chg\":\"");
     p = sim_fmt_cents(p, diff);
-    if (fop) { /* percent, a decimal string (futures/index.md:221) */
+    if (fop) { /* percent, a decimal string (futures/index.md:220) */
         p = PUT(p, "\",\"pct_chg\":\"");
         p = sim_fmt_cents(p, div_round(diff * 10000, in->ref));
         p = PUT(p, "\",\"simtrade\":");
