@@ -1108,7 +1108,7 @@ static key_seq seqs[PSR_TAG_MAX][2][2];
 
 /* The documented orders. 1.7.x: Sinotrade.github.io@4c63dd4
  * tutor/market_data/streaming/stocks/index.md:296-327 (tick_stk),
- * :838-876 (quote_stk), :616-630 (bidask_stk); futures/index.md:201-223
+ * :838-875 (quote_stk), :616-630 (bidask_stk); futures/index.md:201-223
  * (tick_fop), :365-384 (bidask_fop), :538-573 (quote_fop); the simulator
  * sends the same (sim_format.c). 1.5.0: the names and order of the
  * simulator's payload_v150 layout (docs/shioaji-payloads.md). */
