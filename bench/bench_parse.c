@@ -260,7 +260,8 @@ static int psr_book_fn(int tag, const char *json, size_t len, shj_event *ev) {
     int rc = psr_parse(tag, json, len, ev, NULL, 0);
     if (rc == PSR_EVENT && psr_tag_has_book(tag)) {
         shj_event book;
-        if (psr_parse_book(tag, json, len, &book, NULL, 0) != PSR_EVENT) return PSR_MALFORMED;
+        int brc = psr_parse_book(tag, json, len, &book, NULL, 0);
+        if (brc == PSR_MALFORMED) return brc; /* PSR_CONTROL: a quote without a book */
         sink += (uint64_t)book.bid_price[0];
     }
     return rc;

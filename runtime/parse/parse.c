@@ -995,7 +995,7 @@ static inline const char *fast_str(const char *p, const char *e, const char **v,
     return q + 1;
 }
 
-/* An unknown key's value when it is a plain string or a short integer (the
+/* An unknown key's value when it is a plain string, null or a short integer (the
  * extra keys of bidask_fop: bid_total_vol, first_derived_*, ...): both
  * shapes are complete, valid JSON values, so skipping them here accepts
  * exactly what skip_value would. Anything else (NULL) goes to skip_value. */
@@ -1004,6 +1004,8 @@ static inline const char *fast_skip(const char *p, const char *e) {
     size_t n;
     int64_t v;
     if (p < e && *p == '"') return fast_str(p, e, &str, &n);
+    /* null: 1.7.x stock ticks carry four (closing_oddlot_*) */
+    if (e - p >= 4 && memcmp(p, "null", 4) == 0) return p + 4;
     return fast_int(p, e, INT64_MIN, INT64_MAX, &v);
 }
 
