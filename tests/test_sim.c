@@ -100,6 +100,40 @@ static int64_t div_round(int64_t num, int64_t den) {
     return num >= 0 ? (num + den / 2) / den : -((-num + den / 2) / den);
 }
 
+/* Shioaji 1.7.x writes avg_price and pct_chg with 6 decimal places
+ * (Sinotrade/Sinotrade.github.io @4c63dd4 tutor/market_data/streaming/
+ * futures/index.md:209 "40461.608055", :220 "1.206261"); the simulator's
+ * avg_price and diff_rate follow. Strict: 1..6 places, no trailing zero. */
+#define MICROS 1000000LL            /* millionths per unit */
+#define MICROS_PER_CENT (MICROS / 100)
+static int micros_of(const char *s, int64_t *out) {
+    int neg = 0;
+    const char *p = s;
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (*p < '0' || *p > '9') return -1;
+    if (*p == '0' && p[1] >= '0' && p[1] <= '9') return -1;
+    int64_t v = 0;
+    while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+    v *= MICROS;
+    if (*p == '.') {
+        p++;
+        int64_t unit = MICROS / 10;
+        const char *ds = p;
+        while (*p >= '0' && *p <= '9' && unit > 0) {
+            v += (*p++ - '0') * unit;
+            unit /= 10;
+        }
+        if (p == ds || p[-1] == '0') return -1; /* no digit, or a trailing zero */
+    }
+    if (*p != '\0') return -1;
+    if (neg && v == 0) return -1;
+    *out = neg ? -v : v;
+    return 0;
+}
+
 typedef struct tinst {
     char code[16];
     int odd, cls, ladder;
@@ -118,6 +152,7 @@ typedef struct tinst {
 
 typedef struct stream_stats {
     long payloads, bad, simtrade, blocks, stk_ticks, stk_small, odd_ticks, odd_over_lot, days;
+    long fine_avg, fine_rate; /* avg_price / diff_rate with more than 2 places */
     long tick_cont, bidask_cont, touch_checked, shifts_seen;
     char last_date[11];
     char dates[16][11];
@@ -177,6 +212,11 @@ static int64_t px_of(const cJSON *o, const char *k) {
     const char *s = str_of(o, k);
     int64_t v;
     return (s && cents_of(s, &v) == 0) ? v : INT64_MIN;
+}
+static int64_t micro_of(const cJSON *o, const char *k) {
+    const char *s = str_of(o, k);
+    int64_t v;
+    return (s && micros_of(s, &v) == 0) ? v : INT64_MIN;
 }
 static int bool_of(const cJSON *o, const char *k) {
     return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k));
@@ -256,9 +296,9 @@ static int is_block(const tinst *ti, int64_t v) {
 
 static void check_tick(tinst *ti, const cJSON *o, int simtrade, const char *buf, size_t len) {
     int64_t close = px_of(o, "close"), open = px_of(o, "open"), high = px_of(o, "high"),
-            low = px_of(o, "low"), avg = px_of(o, "avg_price"), amount = px_of(o, "amount"),
+            low = px_of(o, "low"), avg = micro_of(o, "avg_price"), amount = px_of(o, "amount"),
             amount_sum = px_of(o, "amount_sum"), diff = px_of(o, "diff_price"),
-            rate = px_of(o, "diff_rate");
+            rate = micro_of(o, "diff_rate");
     int64_t vol = int_of(o, "volume"), vol_sum = int_of(o, "vol_sum"),
             tt = int_of(o, "tick_type"), bsum = int_of(o, "trade_bid_vol_sum"),
             asum = int_of(o, "trade_ask_vol_sum");
@@ -276,7 +316,7 @@ static void check_tick(tinst *ti, const cJSON *o, int simtrade, const char *buf,
                                      (long long)ti->ref);
     int64_t lu = lim_up(ti), ld = lim_down(ti);
     if (close > lu || close < ld) BAD("close outside limits");
-    if (rate != div_round(diff * 10000, ti->ref)) BAD("diff_rate");
+    if (rate != div_round(diff * 100 * MICROS, ti->ref)) BAD("diff_rate"); /* percent, 6 places */
     if (amount != close * vol * ti->mult) BAD("amount");
     if (ti->cls < C_FUT) {
         int64_t ct = int_of(o, "chg_type");
@@ -290,7 +330,7 @@ static void check_tick(tinst *ti, const cJSON *o, int simtrade, const char *buf,
     if (simtrade) {
         st.simtrade++;
         if (tt != 0 || vol_sum != vol || bsum || asum || amount_sum != amount || open != close ||
-            high != close || low != close || avg != close)
+            high != close || low != close || avg != close * MICROS_PER_CENT)
             BAD("simtrade tick fields");
         if (ti->have_book && close != ti->bpx[0] && close != ti->apx[0]) BAD("simtrade off touch");
         return;
@@ -334,7 +374,12 @@ static void check_tick(tinst *ti, const cJSON *o, int simtrade, const char *buf,
     if (open != ti->open || high != ti->high || low != ti->low) BAD("open/high/low");
     if (vol_sum != ti->vol_sum || bsum != ti->bid_sum || asum != ti->ask_sum) BAD("volume sums");
     if (amount_sum != ti->amount_sum) BAD("amount_sum");
-    if (avg != div_round(ti->amount_sum, ti->vol_sum * ti->mult)) BAD("avg_price");
+    /* 6 places: amount_sum x 10^4 / (vol_sum x mult), rounded half up (the
+     * model's own 128-bit product: it cannot overflow) */
+    __int128 avg_num = (__int128)ti->amount_sum * MICROS_PER_CENT, avg_den = (__int128)ti->vol_sum * ti->mult;
+    if (avg != (int64_t)((avg_num + avg_den / 2) / avg_den)) BAD("avg_price");
+    if (avg % MICROS_PER_CENT) st.fine_avg++;
+    if (rate % MICROS_PER_CENT) st.fine_rate++;
     if (ti->cls == C_STK) {
         st.stk_ticks++;
         if (vol <= 5) st.stk_small++;
@@ -411,6 +456,10 @@ static long parsed_ok, parsed_bad;
 /* Decimal string field -> SHJ_PRICE_SCALE units through the test's own
  * strict parser (cents × 100). */
 static int64_t scaled(const cJSON *o, const char *k) {
+    if (!strcmp(k, "avg_price") || !strcmp(k, "diff_rate")) { /* 6 places */
+        int64_t m = micro_of(o, k);
+        return m == INT64_MIN ? INT64_MIN : m * (SHJ_PRICE_SCALE / MICROS);
+    }
     int64_t c = px_of(o, k);
     return c == INT64_MIN ? INT64_MIN : c * CENT;
 }
@@ -661,6 +710,7 @@ static void test_stream_multi_day(void) {
     CHECK(st.touch_checked > 10000);
     CHECK(st.shifts_seen > 100);
     CHECK(st.blocks > 0);                        /* occasional block trades */
+    CHECK(st.fine_avg > 0 && st.fine_rate > 0);  /* 6-place values, as Shioaji 1.7.x sends */
     CHECK(st.stk_small * 10 > st.stk_ticks * 8); /* mostly small trades */
     CHECK(st.odd_ticks > 0 && st.odd_over_lot == 0);
     /* 1 tick : 2 bid/asks during continuous trading. */

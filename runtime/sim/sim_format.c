@@ -110,6 +110,31 @@ char *sim_fmt_cents(char *p, int64_t c) {
     return p;
 }
 
+/* m millionths -> shortest exact decimal: 40461608055000 -> "40461.608055",
+ * 1025500000 -> "1025.5". */
+char *sim_fmt_micros(char *p, int64_t m) {
+    uint64_t u;
+    if (m < 0) {
+        *p++ = '-';
+        u = -(uint64_t)m;
+    } else {
+        u = (uint64_t)m;
+    }
+    uint64_t ip = u / SIM_MICROS;
+    unsigned f = (unsigned)(u - ip * SIM_MICROS);
+    p = sim_fmt_u64(p, ip);
+    if (f) {
+        char d[SIM_WIRE_DECIMALS];
+        int n = SIM_WIRE_DECIMALS;
+        for (int i = SIM_WIRE_DECIMALS - 1; i >= 0; i--, f /= 10) d[i] = (char)('0' + f % 10);
+        while (d[n - 1] == '0') n--; /* f != 0: some digit is not */
+        *p++ = '.';
+        memcpy(p, d, (size_t)n);
+        p += n;
+    }
+    return p;
+}
+
 void sim_fmt_prefix(sim_inst *in, const char *date) {
     char *p = in->prefix;
     p = PUT(p, "{\"code\":\"");
@@ -167,6 +192,14 @@ static int64_t div_round(int64_t num, int64_t den) {
     return -((-num + den / 2) / den);
 }
 
+/* div_round(amount_sum * SIM_MICROS_PER_CENT, n) for amount_sum >= 0, n > 0,
+ * without the product: a long fast simulated session can pass the
+ * 9.2e14 cents that it would overflow at; the remainder part stays < n x 10^4. */
+static int64_t avg_micros(int64_t amount_sum, int64_t n) {
+    int64_t q = amount_sum / n, r = amount_sum % n;
+    return q * SIM_MICROS_PER_CENT + div_round(r * SIM_MICROS_PER_CENT, n);
+}
+
 /* Shioaji chg_type: 1 limit up, 2 up, 3 unchanged, 4 down, 5 limit down. */
 static int chg_type(const sim_inst *in, int64_t close) {
     if (close >= in->limit_up) return 1;
@@ -211,9 +244,9 @@ static size_t fmt_tick_v150(sim_market *m, sim_inst *in, const sim_trade *tr, ch
         p = PUT(p, ",\"low\":");
         p = put_str_px(p, in->ohl_txt[2], in->ohl_len[2]);
     }
-    /* avg_price: volume-weighted, 2 decimals, rounded half up in integers. */
+    /* avg_price: volume-weighted, 6 decimals as Shioaji sends, rounded half up in integers. */
     p = PUT(p, ",\"avg_price\":\"");
-    p = sim_fmt_cents(p, div_round(amount_sum, vol_sum * mult));
+    p = sim_fmt_micros(p, avg_micros(amount_sum, vol_sum * mult));
     p = PUT(p, "\",\"amount\":\"");
     p = sim_fmt_cents(p, amount);
     p = PUT(p, "\",\"amount_sum\":\"");
@@ -231,9 +264,9 @@ static size_t fmt_tick_v150(sim_market *m, sim_inst *in, const sim_trade *tr, ch
     }
     p = PUT(p, ",\"diff_price\":\"");
     p = sim_fmt_cents(p, diff);
-    /* diff_rate: percent with 2 decimals = diff * 10^4 / ref hundredths. */
+    /* diff_rate: percent with 6 decimals (Shioaji's pct_chg) = diff * 100 / ref, in micros. */
     p = PUT(p, "\",\"diff_rate\":\"");
-    p = sim_fmt_cents(p, div_round(diff * 10000, in->ref));
+    p = sim_fmt_micros(p, div_round(diff * 100 * (int64_t)SIM_MICROS, in->ref));
     if (sim_is_fop(in->cls)) {
         p = PUT(p, "\",\"target_kind_price\":\"");
         p = sim_fmt_cents(p, tr->underlying);
@@ -256,8 +289,8 @@ static size_t fmt_tick_v150(sim_market *m, sim_inst *in, const sim_trade *tr, ch
  * the keys the simulator has no model for are present with the values a
  * regular-session sample shows (trade counts 0, the closing odd-lot keys
  * null/"0", fixed-price trade 0: stocks/index.md:314-323; on the odd-lot
- * board null as :389-397). The numbers are those of the 1.5.0 layout,
- * except stock pct_chg: an integer in hundredths of a percent, truncated
+ * board null as :389-397). The numbers are those of the 1.5.0 layout
+ * (avg_price and futures pct_chg with 6 places), except stock pct_chg: an integer in hundredths of a percent, truncated
  * as Sinopac's samples are (price_chg 0.1 on a 29.8 reference = 0.336 %
  * -> 33, stocks/index.md:311-312). */
 static size_t fmt_tick_v17(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf) {
@@ -293,8 +326,8 @@ static size_t fmt_tick_v17(sim_market *m, sim_inst *in, const sim_trade *tr, cha
         p = PUT(p, ",\"ask_side_total_vol\":");
         p = sim_fmt_i64(p, ask_sum);
     }
-    p = PUT(p, ",\"avg_price\":\"");
-    p = sim_fmt_cents(p, div_round(amount_sum, vol_sum * mult));
+    p = PUT(p, ",\"avg_price\":\""); /* 6 places, as fmt_tick_v150 */
+    p = sim_fmt_micros(p, avg_micros(amount_sum, vol_sum * mult));
     p = PUT(p, "\",\"close\":");
     p = put_str_px(p, tr->px_txt, tr->px_len);
     p = PUT(p, ",\"high\":");
@@ -317,7 +350,7 @@ static size_t fmt_tick_v17(sim_market *m, sim_inst *in, const sim_trade *tr, cha
     p = sim_fmt_cents(p, diff);
     if (fop) { /* percent, a decimal string (futures/index.md:220) */
         p = PUT(p, "\",\"pct_chg\":\"");
-        p = sim_fmt_cents(p, div_round(diff * 10000, in->ref));
+        p = sim_fmt_micros(p, div_round(diff * 100 * (int64_t)SIM_MICROS, in->ref));
         p = PUT(p, "\",\"simtrade\":");
         p = put_bool(p, tr->simtrade);
         *p++ = '}';
