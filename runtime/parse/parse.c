@@ -52,10 +52,11 @@
  * this box): finding each member's end by lookahead so that members overlap
  * in the pipeline.
  * Re-measured after the × 10^6 scale, the 1.7.x key orders and the lost-field
- * rule (same bench, -O2 -g, the box under load; best of 5): the mix above
- * 259-280 ns/event (was 250-263 in the same session before the change);
- * Sinopac's published samples (bench_parse's second row: 460 bytes/payload,
- * 30-odd keys, nulls, quotes parsed twice for their book) 395-512 ns/payload.
+ * rule (same bench, -O2 -g, best of 5, runs interleaved with the code before
+ * the change on the loaded box): the mix above 258 ns/event against 250
+ * before at the same calibration (~146 ns byte loop), +3 %; Sinopac's
+ * published samples (bench_parse's second row: 460 bytes/payload, 30-odd
+ * keys, nulls, quotes parsed twice for their book) 414-470 ns/payload.
  */
 #include "parse/parse.h"
 
@@ -1263,8 +1264,8 @@ static int parse_object(scan *s, int tag, int map, shj_event *ev, parsed_extra *
                         uint64_t *seen) {
     const char *p = s->p, *e = s->end;
     uint64_t got = 0; /* *seen, kept in a register: ev may alias it for the compiler */
-    /* The 1.7.x order first; the first key that only the 1.5.0 order names
-     * where it stands switches to that one (and back). */
+    /* The 1.7.x order first; a miss that the 1.5.0 order explains switches
+     * to that one (and back). */
     const key_seq *sq = &seqs[tag][map == MAP_BOOK][0], *alt = &seqs[tag][map == MAP_BOOK][1];
     unsigned si = 0; /* index of the key expected next in sq */
     p = fast_ws(p, e);
@@ -1308,8 +1309,13 @@ static int parse_object(scan *s, int tag, int map, shj_event *ev, parsed_extra *
             if (f != F_UNKNOWN) { /* resync on the key found */
                 size_t kl = (size_t)(kend - k);
                 int cp = sq->pos[f], ap = alt->pos[f];
-                if (!(cp >= 0 && pat_is(&sq->k[cp], k, kl)) && ap >= 0 &&
-                    pat_is(&alt->k[ap], k, kl)) {
+                /* Switch to the other order when only it names this key so,
+                 * or when it has this key right after the previous one
+                 * (1.5.0's "open","close" where 1.7.x has "open","avg_price"). */
+                int pf = si > 0 ? sq->k[si - 1].f : F_UNKNOWN;
+                int here = cp >= 0 && pat_is(&sq->k[cp], k, kl);
+                if (ap >= 0 && pat_is(&alt->k[ap], k, kl) &&
+                    (!here || (pf != F_UNKNOWN && ap > 0 && alt->pos[pf] == ap - 1))) {
                     const key_seq *t = sq;
                     sq = alt;
                     alt = t;
