@@ -631,7 +631,7 @@ static int64_t sh_payload_utc(const char *payload, size_t len) {
 typedef struct sh_trade {
     char code[16];
     int64_t ts;       /* exchange time, ns UTC */
-    int64_t close;    /* price x 10^4 */
+    int64_t close;    /* price × SHJ_PRICE_SCALE */
     int32_t volume;
     int backfill;     /* archive only: the payload came from the ticks endpoint */
 } sh_trade;

@@ -89,6 +89,16 @@ static void test_tick(void) {
     CHECK(strncmp(buf, "{\"kind\":\"quote\",", 16) == 0);
     CHECK(strstr(buf, "\"close\":585.5,") != NULL);
     CHECK(strstr(buf, "bar_start") == NULL);
+    /* 6 places, as Shioaji 1.7.x sends them (Sinotrade/Sinotrade.github.io
+     * @4c63dd4 tutor/market_data/streaming/futures/index.md:209, :220), exact */
+    int64_t avg = ev.avg_price, rate = ev.diff_rate;
+    ev.avg_price = 40461 * SHJ_PRICE_SCALE + 608055;
+    ev.diff_rate = -(1 * SHJ_PRICE_SCALE + 206261);
+    n = evj_format(&ev, buf, sizeof buf);
+    CHECK(strstr(buf, "\"avg_price\":40461.608055,") != NULL);
+    CHECK(strstr(buf, "\"diff_rate\":-1.206261,") != NULL);
+    ev.avg_price = avg;
+    ev.diff_rate = rate;
     ev.kind = SHJ_KIND_BAR;
     ev.bar_start_ns = 1795568400000000000LL;
     ev.period_s = 60;

@@ -38,7 +38,29 @@ typedef struct bar_slot {
     int64_t recv_ns;
     uint64_t seq;
     uint32_t flags;
+    int amount_sat, pv_sat; /* the sum hit the int64 limit (see bars.h) */
 } bar_slot;
+
+/* *acc += x, saturating at the int64 limits. Returns 1 when it saturated. */
+static int sat_add(int64_t *acc, int64_t x) {
+    int64_t r;
+    if (!__builtin_add_overflow(*acc, x, &r)) {
+        *acc = r;
+        return 0;
+    }
+    *acc = x > 0 ? INT64_MAX : INT64_MIN;
+    return 1;
+}
+
+/* *acc += a * b, saturating. Returns 1 when it saturated. */
+static int sat_add_mul(int64_t *acc, int64_t a, int64_t b) {
+    int64_t m;
+    if (__builtin_mul_overflow(a, b, &m)) {
+        *acc = (a > 0) == (b > 0) ? INT64_MAX : INT64_MIN;
+        return 1;
+    }
+    return sat_add(acc, m);
+}
 
 typedef struct bar_inst {
     char code[SHJ_CODE_MAX];
@@ -264,8 +286,17 @@ static void finish(bars *b, bar_inst *in, int p) {
         e->high = s->h;
         e->low = s->l;
         e->close = s->c;
-        e->avg_price = s->volume > 0 ? div_round(s->pv, s->volume) : s->c;
+        e->avg_price = s->pv_sat ? 0 : s->volume > 0 ? div_round(s->pv, s->volume) : s->c;
         e->amount = s->amount;
+        if (s->amount_sat || s->pv_sat) {
+            b->stats.saturated++;
+            shj_log(SHJ_LOG_WARN,
+                    "bars: %s bar at %lld: %s passed the int64 limit (%lld TWD at scale %lld); "
+                    "saturated%s",
+                    in->code, (long long)s->start_ns, s->amount_sat ? "amount" : "price x volume",
+                    (long long)SHJ_PRICE_MAX_UNITS, (long long)SHJ_PRICE_SCALE,
+                    s->pv_sat ? ", avg_price 0 (unknown)" : "");
+        }
         e->amount_sum = s->amount_sum;
         e->underlying_price = s->underlying;
         e->vol_sum = s->vol_sum;
@@ -363,8 +394,8 @@ static void add_tick(bars *b, const shj_event *ev) {
         s->c = px;
         s->volume += vol;
         s->trades++;
-        s->amount += ev->amount;
-        s->pv += px * vol;
+        if (!s->amount_sat) s->amount_sat = sat_add(&s->amount, ev->amount);
+        if (!s->pv_sat) s->pv_sat = sat_add_mul(&s->pv, px, vol);
         if (ev->tick_type == SHJ_SIDE_BUY) s->ask_vol += vol;
         else if (ev->tick_type == SHJ_SIDE_SELL) s->bid_vol += vol;
         s->vol_sum = ev->vol_sum;

@@ -269,8 +269,8 @@ static int get_int(jctx *c, const char *name, int64_t lo, int64_t hi, int64_t *o
 
 static int get_dec_el(jctx *c, const char *name, const char *v, size_t n, size_t colno, int64_t *out) {
     if (dec_parse(v, n, out) != 0)
-        return fail(c, "field '%s': '%.*s' is not an exact decimal with <= 4 places (column %zu)", name,
-                    (int)(n > 40 ? 40 : n), v, colno);
+        return fail(c, "field '%s': '%.*s' is not an exact decimal with <= %d places (column %zu)", name,
+                    (int)(n > 40 ? 40 : n), v, SHJ_PRICE_DECIMALS, colno);
     return SHJ_OK;
 }
 

@@ -89,6 +89,11 @@ int chr_close(chr_file *f, char *err, size_t errlen);
 chr_client *chr_client_new(const char *dsn, int create_schema, char *err, size_t errlen);
 /* Run one statement; the response body (truncated to cap) goes to out. */
 int chr_client_exec(chr_client *c, const char *sql, char *out, size_t cap, char *err, size_t errlen);
+/* The ALTER TABLE statements (";\n"-terminated) that bring the tables'
+ * decimal columns to the scale Shijim writes (Decimal64(SHJ_PRICE_DECIMALS));
+ * "" when they already have it. Returns the length, or -1 with err. The
+ * first chr_insert_batch refuses tables that need it. */
+int chr_client_migrate_sql(chr_client *c, char *out, size_t cap, char *err, size_t errlen);
 const char *chr_client_version(const chr_client *c);
 const char *chr_client_redacted(const chr_client *c);
 void chr_client_free(chr_client *c);

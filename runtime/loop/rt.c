@@ -179,7 +179,11 @@ static void print_status(int final) {
                               human((double)(k->per_kind[SHJ_KIND_TICK] + k->per_kind[SHJ_KIND_QUOTE]), a, sizeof a),
                               human((double)k->per_kind[SHJ_KIND_BIDASK], b, sizeof b),
                               human((double)k->per_kind[SHJ_KIND_STATUS], c, sizeof c),
-                              human((double)(k->malformed + k->unknown), d, sizeof d));
+                              human((double)k->malformed, d, sizeof d)); /* other payloads are not bad */
+        if ((k->other || k->field_lost) && n < sizeof line) /* shown once they happen */
+            n += (size_t)snprintf(line + n, sizeof line - n, " other %s lost %s",
+                                  human((double)k->other, a, sizeof a),
+                                  human((double)k->field_lost, b, sizeof b));
     }
     uint64_t lag = 0, dropped = 0;
     for (size_t i = 0; i < bus_sub_count(rt.bus); i++) {

@@ -128,6 +128,8 @@ uint64_t shj_src_counter(const src_source *s, const char *name) {
     if (!strcmp(name, "bar")) return k->per_kind[SHJ_KIND_BAR];
     if (!strcmp(name, "malformed")) return k->malformed;
     if (!strcmp(name, "unknown")) return k->unknown;
+    if (!strcmp(name, "other")) return k->other;
+    if (!strcmp(name, "field_lost")) return k->field_lost;
     if (!strcmp(name, "control")) return k->control;
     if (!strcmp(name, "pauses")) return k->pauses;
     if (!strcmp(name, "last_seq")) return s->next_seq;

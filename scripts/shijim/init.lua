@@ -8,9 +8,9 @@
 --   shijim.run()
 --
 -- Events reach handlers as FFI cdata (`const shj_event *`, fields as in
--- runtime/shj_event.h), never copied into tables. Prices are int64 fixed
--- point × 10^4: use ev:px("close") for a Lua number (strategy maths) and
--- ev:dec("close") for the exact decimal text.
+-- runtime/core/shj_event.h), never copied into tables. Prices are int64 fixed
+-- point × shijim.PRICE_SCALE (10^6, owned by C): use ev:px("close") for a Lua
+-- number (strategy maths) and ev:dec("close") for the exact decimal text.
 local ffi = require "ffi"
 local sffi = require "shijim.ffi"
 
@@ -18,6 +18,7 @@ local C, core = sffi.C, sffi.core
 local errbuf, ERRLEN, textbuf = sffi.errbuf, sffi.ERRLEN, sffi.textbuf
 local ffi_string, ffi_cast, tonumber, type = ffi.string, ffi.cast, tonumber, type
 local event_ptr_t = sffi.event_ptr_t
+local PRICE_SCALE = sffi.PRICE_SCALE
 
 local shijim = { version = ffi_string(C.shj_version()), C = C, ffi = sffi }
 
@@ -48,7 +49,7 @@ function event_methods.symbol(ev) return ffi_string(ev.code) end
 function event_methods.kind_name(ev) return KIND_NAME[ev.kind] or "none" end
 function event_methods.status_name(ev) return STATUS_NAME[ev.status] or "unknown" end
 -- A price/amount field as a Lua number (for indicators; never for storage).
-function event_methods.px(ev, field) return tonumber(ev[field or "close"]) / 10000 end
+function event_methods.px(ev, field) return tonumber(ev[field or "close"]) / PRICE_SCALE end
 -- A price/amount field as exact decimal text ("585.5").
 function event_methods.dec(ev, field) return ffi_string(C.shj_decimal(ev[field or "close"], decbuf)) end
 function event_methods.json(ev)
@@ -64,7 +65,7 @@ ffi.metatype("shj_event", {
 })
 
 function shijim.decimal(scaled) return ffi_string(C.shj_decimal(scaled, decbuf)) end
-function shijim.price(scaled) return tonumber(scaled) / 10000 end
+function shijim.price(scaled) return tonumber(scaled) / PRICE_SCALE end
 function shijim.now_ns() return C.clk_now_ns() end
 
 ------------------------------------------------------------------------------

@@ -29,7 +29,7 @@
 -- UTC ns as a Lua number).
 --
 -- Events are cdata (shj_event*), valid only during the hook: copy what you
--- keep. Prices are int64 x 10^4: strategy.px(ev.close) gives a Lua number for
+-- keep. Prices are int64 x SHJ_PRICE_SCALE (10^6): strategy.px(ev.close) gives a Lua number for
 -- indicator math; strategy.code(ev) the code as a string. An alias such as
 -- TXFR1 follows the real contract the feed delivers (ev.code is "TXFL6");
 -- orders on the alias go to that real contract. When the alias moves on to
@@ -57,11 +57,11 @@ local C = require("shijim.ffi").C
 local KIND_TICK, KIND_BIDASK, KIND_STATUS, KIND_QUOTE =
   C.SHJ_KIND_TICK, C.SHJ_KIND_BIDASK, C.SHJ_KIND_STATUS, C.SHJ_KIND_QUOTE
 local FLAG_SIMTRADE = C.SHJ_FLAG_SIMTRADE
-local SCALE = 10000
+local SCALE = broker_sim.SCALE -- SHJ_PRICE_SCALE, read from C by shijim.ffi
 
 -- Helpers for strategies -------------------------------------------------------------
 
--- Fixed-point (int64 cdata or integer number, x 10^4) -> Lua number.
+-- Fixed-point (int64 cdata or integer number, x SCALE) -> Lua number.
 function M.px(v) return tonumber(v) / SCALE end
 function M.code(ev) return ffi_string(ev.code) end
 
