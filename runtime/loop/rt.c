@@ -60,6 +60,7 @@ static struct {
     int stopping;
     int signals_seen;
     char stop_reason[128];
+    char fail_reason[256];     /* rt_fail: rt_run returns SHJ_ERR with it */
     int64_t drain_started_mono;
 
     /* status line bookkeeping */
@@ -249,6 +250,13 @@ void rt_stop(const char *reason) {
     begin_drain();
 }
 
+void rt_fail(const char *reason) {
+    if (!rt.initialized) return;
+    if (!rt.fail_reason[0])
+        shj_strlcpy(rt.fail_reason, reason && *reason ? reason : "failure", sizeof rt.fail_reason);
+    rt_stop(reason);
+}
+
 void rt_source_done(src_source *s) {
     s->state = SRC_DONE;
     for (size_t i = 0; i < rt.n_sources; i++)
@@ -353,6 +361,7 @@ int rt_run(char *err, size_t errlen) {
     ev_signal_stop(rt.loop, &rt.sigint_watcher);
     ev_signal_stop(rt.loop, &rt.sigterm_watcher);
 
+    if (rt.fail_reason[0] && rc == SHJ_OK) rc = shj_fail(err, errlen, "%s", rt.fail_reason);
     char werr[512] = "";
     if (close_writers(werr, sizeof werr) != SHJ_OK && rc == SHJ_OK)
         rc = shj_fail(err, errlen, "%s", werr);

@@ -76,10 +76,15 @@ typedef struct sjs_sub {
     int removed;              /* unsubscribed from every kind */
     uint32_t kind_mask;       /* wanted kinds (1u << SHJ_KIND_*) */
     uint32_t active_mask;     /* accepted by the server */
-    uint32_t failed_mask;     /* rejected (4xx): not retried */
+    uint32_t failed_mask;     /* rejected (4xx or success:false): not retried */
+    int64_t gap_g0;           /* silent since (maintenance, stale alias): GAP when resubscribed; 0 = none */
+    int64_t last_event_mono;  /* mono time of its last market event (or of its subscription) */
+    char resolved_day[11];    /* Taipei date the alias was last looked up */
 } sjs_sub;
 
-typedef enum { SJS_JOB_INFO = 1, SJS_JOB_RESOLVE, SJS_JOB_SUB, SJS_JOB_UNSUB, SJS_JOB_TICKS } sjs_job_type;
+typedef enum {
+    SJS_JOB_INFO = 1, SJS_JOB_RESOLVE, SJS_JOB_SUB, SJS_JOB_UNSUB, SJS_JOB_TICKS, SJS_JOB_HEALTH
+} sjs_job_type;
 
 /* Ticks that did arrive inside a backfill window, snapshot taken when the
  * window is fixed: a job queued for hours still de-duplicates against them
@@ -213,6 +218,27 @@ struct sjs_src {
     uint64_t bf_deferred, bf_refusals;
     int fatal;                /* the archive failed: accept nothing more */
 
+    /* Refused credentials (401/403) and the 503 ban. */
+    double auth_retry_s;      /* 0: a refusal stops the run (rt_fail); > 0: retry this slowly */
+    int auth_refused;         /* last answer was 401/403 */
+    double ban_wait_s;        /* after a 503 ban: no request for this long (60 s) */
+    int64_t ban_until_mono;   /* no REST call and no stream (re)open before this */
+    uint64_t bans, auth_refusals;
+
+    /* Maintenance and silence (stream.ts:496-521). */
+    double health_poll_s;     /* GET /api/v1/health this often (60 s); 0 = never */
+    ev_timer health_timer;
+    char last_maint[48];      /* last_maintenance as last seen ("" = not known yet) */
+    int have_maint;
+    int64_t health_prev_ns;   /* wall time of the previous health answer */
+    double silence_s;         /* heartbeats only for this long on an open market = dropped (120 s) */
+    int market_hours;         /* 1: silence counts only in session hours; 0: always (tests) */
+    int64_t hb_seen_mono;     /* last heartbeat */
+    int health_inflight;
+    ev_timer watch;           /* sj_watch.c: health poll, silence, new day */
+    size_t last_match;        /* sub index that matched the previous event's code */
+    uint64_t maintenances, silences, alias_changes;
+
     uint64_t reconnects, gaps, subscribe_errors, requests, rate_waits, unknown_count;
     uint64_t backfilled, backfill_requests, resubscribed;
     int writer_registered;
@@ -229,6 +255,22 @@ void sjs_retry_job(sjs_src *s, sjs_job *j, const char *why);
 int sjs_sub_tag(const sjs_sub *sub, int kind);
 double sjs_backoff_delay(sjs_src *s, int attempt);
 int sjs_stream_wants(const sjs_stream *st, const sjs_sub *sub, int kind);
+/* A 401/403 from the server (REST or stream): stop the run, or retry slowly. */
+void sjs_auth_refused(sjs_src *s, int http, const char *what, const char *msg);
+/* A 503 ban: 1 (and the pause armed) when the answer is one. */
+int sjs_ban_check(sjs_src *s, int http, const char *body, size_t len);
+/* Every subscription again (maintenance, silence, alias change); gaps from g0. */
+void sjs_resubscribe_all(sjs_src *s, int64_t g0, const char *why);
+/* A market event for real code `code` arrived (silence detection). */
+void sjs_note_event(sjs_src *s, const char *data, size_t len);
+/* A contract_event arrived: aliases are looked up again. */
+void sjs_contract_event(sjs_src *s);
+void sjs_watch_tick(sjs_src *s);      /* about every second */
+void sjs_handle_health(sjs_src *s, int http, const char *body, size_t len);
+/* src_shioaji.c: subscribe kinds of subs[i] again; look alias subs[i] up again
+ * (flags 2: subscribe it once the answer is in). */
+void sjs_queue_sub_jobs(sjs_src *s, size_t i, uint32_t kinds);
+void sjs_queue_refresh(sjs_src *s, size_t i, int flags);
 
 /* shioaji_stream.c */
 void sjs_streams_ensure(sjs_src *s);  /* create and open the streams the subscriptions need */
