@@ -936,6 +936,23 @@ static void ep_fault(conn *c, const char *body, size_t blen) {
         char now[16];
         alias_target(code, now);
         fprintf(stderr, "standin: alias %s expired: %s -> %s\n", code, old, now);
+        if (!S.api150) {
+            /* 1.7.2's combined stream carries contract_event, a change signal
+             * to query again (HTTP_API.md:522-527; fields as CONTRACTS.md:226-236). */
+            char iso[31], ce[400];
+            clk_utc_iso(clk_now_ns(), iso);
+            int n = snprintf(ce, sizeof ce,
+                             "{\"event_id\":\"fut-roll-%s\",\"action\":\"CHECK\",\"region\":\"TW\","
+                             "\"security_type\":\"FUT\",\"published_at\":\"%s\",\"base_changed\":true,"
+                             "\"info_changed\":true,\"info_scope\":\"SHARDS\",\"info_shards\":[\"%.3s\"]}",
+                             code, iso, code);
+            for (int i = 0; i < SI_MAX_CONNS; i++) {
+                conn *sc = &S.conns[i];
+                if (!sc->used || !sc->stream || sc->closing || sc->stalled || sc->kind_filter) continue;
+                stream_send(sc, "contract_event", ce, (size_t)n, "");
+                if (sc->used) conn_flush(sc);
+            }
+        }
         hits = 1;
     } else if (!strcmp(f, "ban")) {
         /* 503 "操作異常，請1分鐘後再重新登入" on every /api/v1 call for "ms"

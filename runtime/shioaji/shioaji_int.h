@@ -78,6 +78,7 @@ typedef struct sjs_sub {
     uint32_t active_mask;     /* accepted by the server */
     uint32_t failed_mask;     /* rejected (4xx or success:false): not retried */
     int64_t gap_g0;           /* silent since (maintenance, stale alias): GAP when resubscribed; 0 = none */
+    char gap_code[16];        /* the code that went silent (an alias's month before it rolled) */
     int64_t last_event_mono;  /* mono time of its last market event (or of its subscription) */
     char resolved_day[11];    /* Taipei date the alias was last looked up */
 } sjs_sub;

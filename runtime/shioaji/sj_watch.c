@@ -11,9 +11,9 @@
  *    200 and then heartbeats only (HTTP_API.md:812, STREAMING.md:171).
  * So: health is polled slowly (health_poll_s, 60 s as Sinopac's app); a
  * change of last_maintenance resubscribes everything. As a second signal,
- * a subscription that has had no market event for silence_s while
- * heartbeats keep coming and its market is open is resubscribed too (its
- * alias looked up again first). Each resubscribed instrument gets one GAP
+ * while heartbeats keep coming and the market is open: no market event for
+ * any subscription for silence_s resubscribes everything; a continuous
+ * alias silent that long is looked up again and resubscribed. Each resubscribed instrument gets one GAP
  * covering its silent interval, published when the server accepts it again.
  * Aliases are also looked up again on a new Taipei trading day and on a
  * contract_event (HTTP_API.md:522-527: a change signal, query again).
@@ -27,6 +27,7 @@
  * tutor_limit.md:156): a temporary ban; nothing is sent for ban_wait_s
  * (60 s) — neither REST calls nor stream reopenings.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,6 +91,7 @@ void sjs_resubscribe_all(sjs_src *s, int64_t g0, const char *why) {
             /* Silent since its last event, or since g0 when that is later. */
             int64_t last = now - (now_mono - sub->last_event_mono);
             sub->gap_g0 = g0 && g0 > last ? g0 : last;
+            shj_strlcpy(sub->gap_code, sub->real, sizeof sub->gap_code);
         }
         sub->active_mask = 0;
         sub->last_event_mono = now_mono; /* the silence clock starts again */
@@ -154,21 +156,40 @@ void sjs_watch_tick(sjs_src *s) {
             sjs_queue_refresh(s, i, 0);
         }
     }
-    /* Silence: heartbeats arrive (the stream is alive) but a subscription
-     * that the server accepted has had no market event for silence_s. */
+    /* Silence, while heartbeats prove the stream alive. A quiet stock is
+     * normal, so: (1) no market event at all for any accepted subscription
+     * for silence_s while one of their markets is open = every subscription
+     * was dropped (maintenance without a visible last_maintenance):
+     * resubscribe everything; (2) a continuous alias (a liquid near month)
+     * silent for silence_s during TAIFEX hours = a stale target_code: look it
+     * up again and subscribe what it names now. */
     if (s->silence_s > 0 && s->hb_seen_mono && now_mono - s->hb_seen_mono < (int64_t)(s->hb_timeout_s * 1e9)) {
-        int64_t limit = (int64_t)(s->silence_s * 1e9);
-        int silent = 0;
-        for (size_t i = 0; i < s->n_subs && !silent; i++) {
-            const sjs_sub *sub = &s->subs[i];
+        int64_t limit = (int64_t)(s->silence_s * 1e9), newest = INT64_MIN;
+        int any = 0, open = 0;
+        for (size_t i = 0; i < s->n_subs; i++) {
+            sjs_sub *sub = &s->subs[i];
             if (sub->removed || sub->dead || !sub->active_mask || sub->gap_g0) continue;
-            if (now_mono - sub->last_event_mono < limit) continue;
-            if (s->market_hours && !market_open(sub, now)) continue;
-            silent = 1;
+            any = 1;
+            if (sub->last_event_mono > newest) newest = sub->last_event_mono;
+            int mopen = !s->market_hours || market_open(sub, now);
+            open |= mopen;
+            if (sub->alias && mopen && now_mono - sub->last_event_mono >= limit) {
+                s->silences++;
+                shj_log(SHJ_LOG_WARN, "source %s: %s (%s): heartbeats only for %.0f s on an open market: "
+                        "looking it up again", s->base.name, sub->code, sub->real,
+                        (double)(now_mono - sub->last_event_mono) / 1e9);
+                sub->gap_g0 = now - (now_mono - sub->last_event_mono);
+                shj_strlcpy(sub->gap_code, sub->real, sizeof sub->gap_code);
+                sub->active_mask = 0;
+                sub->last_event_mono = now_mono;
+                sjs_queue_refresh(s, i, 2 /* then subscribe */);
+            }
+        }
+        if (any && open && now_mono - newest >= limit) {
             s->silences++;
             char why[160];
-            snprintf(why, sizeof why, "%s: heartbeats only for %.0f s on an open market", sub->code,
-                     (double)(now_mono - sub->last_event_mono) / 1e9);
+            snprintf(why, sizeof why, "heartbeats only, no market event for %.0f s on an open market",
+                     (double)(now_mono - newest) / 1e9);
             sjs_resubscribe_all(s, 0, why);
         }
     }

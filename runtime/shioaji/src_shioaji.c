@@ -583,8 +583,10 @@ static void handle_resolve(sjs_src *s, sjs_job *j, int http, const char *body, s
             s->alias_changes++;
             shj_log(SHJ_LOG_WARN, "source %s: %s now resolves to %s (was %s); resubscribing", s->base.name,
                     sub->code, sub->real, old);
-            if (!sub->gap_g0 && sub->active_mask)
+            if (!sub->gap_g0 && sub->active_mask) {
                 sub->gap_g0 = clk_now_ns() - (clk_mono_ns() - sub->last_event_mono);
+                shj_strlcpy(sub->gap_code, old, sizeof sub->gap_code);
+            }
             sub->active_mask = 0;
         } else if (strcmp(sub->real, sub->code) != 0 && !(j->kind & SJS_RESOLVE_REFRESH)) {
             shj_log(SHJ_LOG_INFO, "source %s: %s resolves to %s (%s %s)", s->base.name, sub->code,
@@ -615,11 +617,13 @@ static void gap_close(sjs_src *s, sjs_sub *sub) {
     if (!sub->gap_g0) return;
     int64_t g1 = clk_now_ns();
     s->gaps++;
-    sjs_status(s, SHJ_STATUS_GAP, sub->real, sub->gap_g0, g1, 0, "%s silent for %.3f s (subscription dropped): may miss data",
-               sub->real, (double)(g1 - sub->gap_g0) / 1e9);
+    const char *code = sub->gap_code[0] ? sub->gap_code : sub->real;
+    sjs_status(s, SHJ_STATUS_GAP, code, sub->gap_g0, g1, 0, "%s silent for %.3f s (subscription dropped): may miss data",
+               code, (double)(g1 - sub->gap_g0) / 1e9);
     if (s->backfill && (sub->kind_mask & shj_kind_bit(SHJ_KIND_TICK)))
         sjs_backfill_gap(s, (int)(sub - s->subs), sub->gap_g0, g1);
     sub->gap_g0 = 0;
+    sub->gap_code[0] = '\0';
 }
 
 static void handle_sub(sjs_src *s, sjs_job *j, int http, const char *body, size_t len, const char *cerr) {
