@@ -233,6 +233,9 @@ static struct {
     int64_t ban_retry_gap_ms;/* first request after the ban lifted: ms since the last 503 */
     int ban_gap_open;
     uint64_t banned_requests, maintenances, refused_subs, alias_silent_subs;
+    int quota_exhausted;     /* over the daily traffic cap: ticks answer empty arrays */
+    int64_t usage_bytes, usage_limit;
+    uint64_t usage_requests;
 } S;
 
 /* Helpers ------------------------------------------------------------------------ */
@@ -723,9 +726,16 @@ static int64_t parse_tod(const char *s) {
 static void ep_ticks(conn *c, const char *body, size_t blen) {
     S.ticks_requests++;
     char code[32] = "", date[16] = "", ts[32] = "", te[32] = "";
-    if (sjj_get_str(body, blen, "code", code, sizeof code) != 1 ||
-        sjj_get_str(body, blen, "date", date, sizeof date) != 1) {
-        respond_error(c, 400, "body needs code and date");
+    /* HTTP_API.md:376-386: {"contract":{"security_type","exchange","code"},"date",
+     * "query_type",...}; the top-level code of older clients is accepted too. */
+    const char *cv;
+    size_t cvn;
+    if (sjj_find(body, blen, "contract", &cv, &cvn) == 1)
+        sjj_get_str(cv, cvn, "code", code, sizeof code);
+    else
+        sjj_get_str(body, blen, "code", code, sizeof code);
+    if (!code[0] || sjj_get_str(body, blen, "date", date, sizeof date) != 1) {
+        respond_error(c, 400, "body needs contract.code and date");
         return;
     }
     if (is_unknown(code)) {
@@ -754,13 +764,24 @@ static void ep_ticks(conn *c, const char *body, size_t blen) {
     int64_t t0 = day0 + us0 * 1000, t1 = day0 + us1 * 1000;
     sbuf ts_b = {0}, close_b = {0}, vol_b = {0}, tt_b = {0}, zero_b = {0};
     size_t n = 0;
-    for (size_t i = 0; i < S.hist_n; i++) {
+    for (size_t i = 0; i < S.hist_n && !S.quota_exhausted; i++) {
         const hist *h = &S.history[(S.hist_head + i) % S.hist_cap];
         if (strcmp(h->code, real) != 0 || h->exch_ns < t0 || h->exch_ns > t1) continue;
         const char *sep = n ? "," : "";
-        /* Shioaji's ts: Taipei local time as nanoseconds since the epoch. */
-        sb_printf(&ts_b, "%s%lld", sep, (long long)(h->exch_ns + (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC));
-        sb_printf(&close_b, "%s\"%s\"", sep, h->close);
+        if (S.api150) {
+            /* ts: Taipei local time as nanoseconds since the epoch; prices as strings. */
+            sb_printf(&ts_b, "%s%lld", sep, (long long)(h->exch_ns + (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC));
+            sb_printf(&close_b, "%s\"%s\"", sep, h->close);
+        } else {
+            /* 1.7.x: a "datetime" vector of ISO local strings, no ts
+             * (MARKET_DATA.md:17, tutor_market_data_historical.md:114) and
+             * prices as JSON numbers (tutor_market_data_historical.md:145,171). */
+            char d[11], tod[16];
+            clk_taipei_date(h->exch_ns, d);
+            clk_taipei_time(h->exch_ns, tod);
+            sb_printf(&ts_b, "%s\"%sT%s\"", sep, d, tod);
+            sb_printf(&close_b, "%s%s", sep, h->close);
+        }
         sb_printf(&vol_b, "%s%d", sep, h->volume);
         sb_printf(&tt_b, "%s%d", sep, h->tick_type);
         sb_printf(&zero_b, "%s0", sep);
@@ -769,7 +790,10 @@ static void ep_ticks(conn *c, const char *body, size_t blen) {
     sbuf out = {0};
 #define ARR(b) (int)(b).len, (b).p ? (b).p : ""
     sb_printf(&out,
-              "{\"code\":\"%s\",\"ts\":[%.*s],\"close\":[%.*s],\"volume\":[%.*s],\"bid_price\":[%.*s],"
+              S.api150 ? "{\"code\":\"%s\",\"ts\":[%.*s],\"close\":[%.*s],"
+                         "\"volume\":[%.*s],\"bid_price\":[%.*s],"
+                         "\"bid_volume\":[%.*s],\"ask_price\":[%.*s],\"ask_volume\":[%.*s],\"tick_type\":[%.*s]}"
+                       : "{%.0s\"datetime\":[%.*s],\"close\":[%.*s],\"volume\":[%.*s],\"bid_price\":[%.*s],"
               "\"bid_volume\":[%.*s],\"ask_price\":[%.*s],\"ask_volume\":[%.*s],\"tick_type\":[%.*s]}",
               real, ARR(ts_b), ARR(close_b), ARR(vol_b), ARR(zero_b), ARR(zero_b), ARR(zero_b),
               ARR(zero_b), ARR(tt_b));

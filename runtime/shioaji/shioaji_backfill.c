@@ -28,6 +28,7 @@
  * budget (shioaji_bflimit.c); a window crossing midnight is asked for on the
  * date of its start only.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,14 +168,27 @@ size_t sjs_backfill_body(sjs_src *s, sjs_job *j, char *out, size_t cap) {
     const char *sec = sub->sec_type == SHJ_SEC_FUT ? "FUT" : sub->sec_type == SHJ_SEC_OPT ? "OPT" : "STK";
     const char *ex = sub->exchange == SHJ_EX_OTC ? "OTC" : sub->exchange == SHJ_EX_OES ? "OES"
                    : sub->exchange == SHJ_EX_TAIFEX ? "TAIFEX" : "TSE";
+    /* HTTP_API.md:376-386: the contract nested, query_type with time_start/time_end. */
     int n = snprintf(out, cap,
-                     "{\"security_type\":\"%s\",\"exchange\":\"%s\",\"code\":\"%s\",\"date\":\"%s\","
-                     "\"query_type\":\"RangeTime\",\"time_start\":\"%s\",\"time_end\":\"%s\"}",
+                     "{\"contract\":{\"security_type\":\"%s\",\"exchange\":\"%s\",\"code\":\"%s\"},"
+                     "\"date\":\"%s\",\"query_type\":\"RangeTime\",\"time_start\":\"%s\",\"time_end\":\"%s\"}",
                      sec, ex, sub->real, date, ts0, ts1);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 /* Answer -> de-duplicated, flagged ticks ------------------------------------------------ */
+
+/* "2026-05-18T09:00:08.306075" (Taipei local, as the 1.7.x ticks answer
+ * carries it) -> UTC ns; INT64_MIN when it is not that. */
+int64_t sjs_iso_local_ns(const char *s) {
+    int y, mo, d, h, mi, sec, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6) return INT64_MIN;
+    int64_t ns = 0, scale = 100000000;
+    if (s[n] == '.')
+        for (const char *p = s + n + 1; *p >= '0' && *p <= '9'; p++, scale /= 10)
+            if (scale) ns += (*p - '0') * scale;
+    return clk_taipei_to_utc_ns(y, mo, d, h, mi, sec, 0) + ns;
+}
 
 static sjs_bf_item *bfq_push(sjs_src *s) {
     if (s->bfq_n == s->bfq_cap) {
@@ -206,9 +220,12 @@ void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, siz
     }
     const char *ts, *cl, *vo, *tt = NULL;
     size_t tsn, cln, von, ttn = 0;
-    if (sjj_find(body, len, "ts", &ts, &tsn) != 1 || sjj_find(body, len, "close", &cl, &cln) != 1 ||
+    /* 1.7.x: "datetime" ISO Taipei local strings; older answers: "ts", Taipei
+     * local time as ns counted as if UTC (the Python SDK's Ticks). */
+    int iso = sjj_find(body, len, "datetime", &ts, &tsn) == 1;
+    if ((!iso && sjj_find(body, len, "ts", &ts, &tsn) != 1) || sjj_find(body, len, "close", &cl, &cln) != 1 ||
         sjj_find(body, len, "volume", &vo, &von) != 1) {
-        shj_log(SHJ_LOG_ERROR, "source %s: backfill of %s: answer lacks ts/close/volume: %.*s",
+        shj_log(SHJ_LOG_ERROR, "source %s: backfill of %s: answer lacks datetime/close/volume: %.*s",
                 s->base.name, sub->real, (int)(len > 200 ? 200 : len), body);
         return;
     }
@@ -242,7 +259,14 @@ void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, siz
         if (sjj_scalar_text(v1, n1, &txt, &tn) || tn >= sizeof tmp) { bad++; continue; }
         memcpy(tmp, txt, tn);
         tmp[tn] = '\0';
-        t_local = strtoll(tmp, NULL, 10);
+        int64_t t;
+        if (iso) {
+            if ((t = sjs_iso_local_ns(tmp)) == INT64_MIN) { bad++; continue; }
+        } else {
+            t_local = strtoll(tmp, NULL, 10);
+            /* Shioaji's ts is Taipei local time counted as if it were UTC. */
+            t = t_local - (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC;
+        }
         if (sjj_scalar_text(v2, n2, &txt, &tn) || dec_parse(txt, tn, &price) != 0) { bad++; continue; }
         if (sjj_scalar_text(v3, n3, &txt, &tn) || tn >= sizeof tmp) { bad++; continue; }
         memcpy(tmp, txt, tn);
@@ -253,8 +277,6 @@ void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, siz
             tmp[tn] = '\0';
             ttype = strtoll(tmp, NULL, 10);
         }
-        /* Shioaji's ts is Taipei local time counted as if it were UTC. */
-        int64_t t = t_local - (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC;
         if (t < j->t0_ns || t > j->t1_ns) continue;
         int dup = 0;
         for (size_t k = 0; k < n_arrived; k++) {

@@ -293,6 +293,8 @@ int sjs_backfill_flush(sjs_src *s);   /* 1 when nothing is waiting */
  * it. 0 when nothing anchors the window (logged; the job is dropped). */
 int sjs_backfill_prepare(sjs_src *s, sjs_job *j);
 void sjs_job_release(sjs_job *j);     /* frees what a TICKS job owns */
+/* "YYYY-MM-DDTHH:MM:SS[.ffffff]" Taipei local -> UTC ns; INT64_MIN if not. */
+int64_t sjs_iso_local_ns(const char *s);
 
 /* shioaji_bflimit.c */
 int sjs_bflimit_init(sjs_src *s);     /* at start: the timer (and the budget ring) */
