@@ -28,6 +28,11 @@
  *  D. The 503 ban (TROUBLESHOOTING.md:387, tutor_limit.md:156): after a 503
  *     "操作異常，請1分鐘後再重新登入" no request reaches the server before
  *     ban_wait_s (1.2 s here, 60 s by default); then the call goes through.
+ *  E. Quota exhausted (tutor_limit.md:154, TROUBLESHOOTING.md:30-34: over
+ *     the traffic cap ticks answer empty values; check /api/v1/auth/usage
+ *     first): a gap's backfill gets empty arrays while remaining_bytes is 0;
+ *     it is reported as the quota (error status, status line), never as
+ *     "no trades", and the job is kept for the reset.
  */
 #include "sj_harness.h"
 #include "parse/parse.h"
@@ -40,7 +45,6 @@ typedef struct ctx {
     int phase;
     double t_phase;
     uint64_t mark;
-    int64_t t_fault0, t_fault1;  /* wall time just before / after the fault */
     char new_month[16];
 } ctx;
 
@@ -105,9 +109,7 @@ static int step_maint(void *p, double el) {
     switch (c->phase) {
     case 0:
         if (shj_shioaji_counter(c->src, "subscribed") == 3 && c->src->counters.payloads > 200) {
-            c->t_fault0 = clk_now_ns();
             sh_fault(&c->si, "{\"fault\":\"maintenance\"}");
-            c->t_fault1 = clk_now_ns();
             c->phase++;
             c->t_phase = el;
             c->mark = c->src->counters.payloads;
@@ -123,6 +125,34 @@ static int step_maint(void *p, double el) {
     default:
         return sh_caught_up(&c->si, c->src, NULL);
     }
+}
+
+/* From the stand-in's log: the instant of the drop (its "M seq iso" line)
+ * and, per code, the hash of the last event it sent before it. */
+static int read_drop(const char *log, int64_t *t_drop, uint64_t last_hash[3]) {
+    FILE *f = fopen(log, "r");
+    if (!f) return -1;
+    char line[1024];
+    int dropped = 0;
+    while (fgets(line, sizeof line, f)) {
+        int y, mo, d, h, mi, sec;
+        long long frac;
+        unsigned long long seq;
+        if (line[0] == 'M' && sscanf(line, "M %llu %d-%d-%dT%d:%d:%d.%lldZ", &seq, &y, &mo, &d, &h, &mi, &sec, &frac) == 8) {
+            *t_drop = ((sh_days_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * CLK_NS_PER_SEC) + frac;
+            dropped = 1;
+        }
+        char tag[32], code[32];
+        int conn;
+        size_t len;
+        unsigned long long hash;
+        if (!dropped && line[0] == 'S' &&
+            sscanf(line, "S %llu %d %31s %31s %zu %llx", &seq, &conn, tag, code, &len, &hash) == 6)
+            for (int k = 0; k < 3; k++)
+                if (!strcmp(code, B_CODES[k])) last_hash[k] = hash;
+    }
+    fclose(f);
+    return dropped ? 0 : -1;
 }
 
 static void scenario_maintenance(void) {
@@ -155,22 +185,6 @@ static void scenario_maintenance(void) {
     CHECK_EQ_I64(shj_shioaji_counter(c.src, "reconnects"), 0);
     CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribed"), 3);
     CHECK_EQ_I64(sh_stat(&c.si, "subscriptions"), 3);
-    /* One GAP per instrument, covering the drop, closed within seconds. */
-    CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_GAP), 3);
-    for (int k = 0; k < 3; k++) {
-        int found = 0;
-        for (size_t i = 0; i < c.rec.n; i++) {
-            const shj_event *ev = &c.rec.ev[i];
-            if (ev->kind != SHJ_KIND_STATUS || ev->status != SHJ_STATUS_GAP || strcmp(ev->code, B_CODES[k]))
-                continue;
-            found = 1;
-            CHECK(ev->gap_start_ns <= c.t_fault1);
-            CHECK(ev->gap_end_ns >= c.t_fault0);
-            CHECK(ev->gap_end_ns - c.t_fault1 < 10 * CLK_NS_PER_SEC);
-        }
-        if (!found) fprintf(stderr, "no gap for %s\n", B_CODES[k]);
-        CHECK(found);
-    }
     sh_standin_stop(&c.si);
     /* Everything the stand-in sent (before the drop and after the
      * resubscription) is in the archive exactly once. */
@@ -181,6 +195,40 @@ static void scenario_maintenance(void) {
     CHECK_EQ_I64(diff.missing, 0);
     CHECK_EQ_I64(diff.duplicated, 0);
     CHECK_EQ_I64(diff.extra, 0);
+    /* One GAP per instrument, covering the silent interval: it starts no
+     * earlier than the receive time of the instrument's last event sent
+     * before the drop and no later than the drop (or that receive time, if
+     * it came after), ends after the drop and within seconds, and nothing of
+     * the instrument was received inside it. */
+    int64_t t_drop = 0;
+    uint64_t last_hash[3] = {0, 0, 0};
+    CHECK_EQ_I64(read_drop(c.si.log_path, &t_drop, last_hash), 0);
+    CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_GAP), 3);
+    for (int k = 0; k < 3; k++) {
+        const shj_event *gap = NULL;
+        for (size_t i = 0; i < c.rec.n; i++)
+            if (c.rec.ev[i].kind == SHJ_KIND_STATUS && c.rec.ev[i].status == SHJ_STATUS_GAP &&
+                !strcmp(c.rec.ev[i].code, B_CODES[k]))
+                gap = &c.rec.ev[i];
+        if (!gap) fprintf(stderr, "no gap for %s\n", B_CODES[k]);
+        CHECK(gap != NULL);
+        if (!gap) continue;
+        int64_t r_last = 0;
+        int inside = 0;
+        for (size_t i = 0; i < diff.arch.n; i++) {
+            const sh_item *it = &diff.arch.v[i];
+            if (it->hash == last_hash[k]) r_last = it->recv_ns;
+            char code[16] = "";
+            if (it->data) sjj_get_str(it->data, it->len, "code", code, sizeof code);
+            if (!strcmp(code, B_CODES[k]) && it->recv_ns > gap->gap_start_ns && it->recv_ns < gap->gap_end_ns) inside++;
+        }
+        CHECK(r_last > 0);
+        CHECK(gap->gap_start_ns >= r_last);
+        CHECK(gap->gap_start_ns <= (t_drop > r_last ? t_drop : r_last));
+        CHECK(gap->gap_end_ns >= t_drop);
+        CHECK(gap->gap_end_ns - t_drop < 10 * CLK_NS_PER_SEC);
+        CHECK_EQ_I64(inside, 0);
+    }
     sh_diff_free(&diff);
     sh_teardown(&c.rec, dir);
 }
@@ -289,10 +337,61 @@ static void scenario_ban(void) {
     sh_teardown(&c.rec, dir);
 }
 
+/* E ----------------------------------------------------------------------------- */
+
+static int step_quota(void *p, double el) {
+    ctx *c = p;
+    SHJ_UNUSED(el);
+    switch (c->phase) {
+    case 0:
+        if (shj_shioaji_counter(c->src, "subscribed") == 1 && c->src->counters.payloads > 100) {
+            sh_fault(&c->si, "{\"fault\":\"quota\",\"remaining\":0}");
+            sh_fault(&c->si, "{\"fault\":\"drop\"}");
+            c->phase++;
+        }
+        return 0;
+    default:
+        return shj_shioaji_counter(c->src, "quota_exhausted") >= 1;
+    }
+}
+
+static void scenario_quota(void) {
+    ctx c;
+    memset(&c, 0, sizeof c);
+    char dir[256], err[256];
+    sh_mkdtemp(dir, sizeof dir, "sj-conf-e");
+    const char *args[] = {"--rate", "300", "--heartbeat-ms", "150", "--date", "2026-11-25", NULL};
+    CHECK(sh_standin_start(&c.si, dir, 0, args) == 0);
+    c.src = sh_source_new(&c.si, 0, "sje", NULL, 2.0, err, sizeof err);
+    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill", 1, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_delay_s", 0.3, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(shj_shioaji_set(c.src, "usage_poll_s", 0, err, sizeof err), SHJ_OK); /* asked only when needed */
+    sh_wire(c.src, NULL, &c.rec, err, sizeof err);
+    src_sub_req a = {"2330", SHJ_EX_TSE, SHJ_SEC_STK, 1u << SHJ_KIND_TICK, 0};
+    c.src->ops->subscribe(c.src, &a, err, sizeof err);
+    CHECK_EQ_I64(sh_run(step_quota, &c, 30.0), 0);
+    /* The empty answer was judged against /api/v1/auth/usage and reported as
+     * the quota, not as "no trades"; the job waits for the reset. */
+    CHECK(shj_shioaji_counter(c.src, "empty_answers") >= 1);
+    CHECK_EQ_I64(shj_shioaji_counter(c.src, "quota_exhausted"), 1);
+    CHECK(sh_stat(&c.si, "usage_requests") >= 1);
+    CHECK(has_status(&c.rec, SHJ_STATUS_ERROR, "2330", "traffic quota exhausted"));
+    CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_BACKFILLED), 0);
+    CHECK_EQ_I64(shj_shioaji_counter(c.src, "backfilled"), 0);
+    CHECK(shj_shioaji_counter(c.src, "backfill_queued") >= 1);
+    CHECK_EQ_I64(shj_shioaji_counter(c.src, "usage_remaining"), 0);
+    char line[256];
+    shj_shioaji_status(c.src, line, sizeof line);
+    CHECK(strstr(line, "QUOTA EXHAUSTED") != NULL);
+    sh_standin_stop(&c.si);
+    sh_teardown(&c.rec, dir);
+}
+
 int main(void) {
     scenario_refuse();
     scenario_maintenance();
     scenario_alias();
     scenario_ban();
+    scenario_quota();
     T_DONE();
 }

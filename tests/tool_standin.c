@@ -800,6 +800,7 @@ static void ep_ticks(conn *c, const char *body, size_t blen) {
 #undef ARR
     sb_add(&out, "", 1);
     S.ticks_answered++;
+    S.usage_bytes += (int64_t)out.len;
     respond(c, 200, out.p);
     sb_free(&out);
     sb_free(&ts_b);
@@ -845,7 +846,7 @@ static void ep_stats(conn *c) {
              "\"ticks_answered\":%llu,\"ticks_refused\":%llu,\"ticks_limit\":%d,"
              "\"stream_bytes_queued\":%llu,\"stream_bytes_written\":%llu,"
              "\"banned_requests\":%llu,\"ban_retry_gap_ms\":%lld,\"maintenances\":%llu,"
-             "\"refused_subs\":%llu,\"alias_silent_subs\":%llu}",
+             "\"refused_subs\":%llu,\"alias_silent_subs\":%llu,\"usage_requests\":%llu}",
              (unsigned long long)S.sent, (unsigned long long)S.generated, streams,
              (unsigned long long)S.streams_opened, S.n_subs, (unsigned long long)S.requests,
              (unsigned long long)S.limited_requests, (unsigned long long)S.rate_limited,
@@ -856,7 +857,7 @@ static void ep_stats(conn *c) {
              (unsigned long long)S.ticks_answered, (unsigned long long)S.ticks_refused, S.ticks_limit,
              queued, written, (unsigned long long)S.banned_requests, (long long)S.ban_retry_gap_ms,
              (unsigned long long)S.maintenances, (unsigned long long)S.refused_subs,
-             (unsigned long long)S.alias_silent_subs);
+             (unsigned long long)S.alias_silent_subs, (unsigned long long)S.usage_requests);
     respond(c, 200, body);
 }
 
@@ -977,6 +978,14 @@ static void ep_fault(conn *c, const char *body, size_t blen) {
                 if (sc->used) conn_flush(sc);
             }
         }
+        hits = 1;
+    } else if (!strcmp(f, "quota")) {
+        /* Over the daily traffic cap: ticks answer empty values, other
+         * features go on (tutor_limit.md:154, TROUBLESHOOTING.md:33).
+         * "remaining": 0 uses it up; -1 restores it. */
+        int64_t rem = 0;
+        sjj_get_i64(body, blen, "remaining", &rem);
+        S.quota_exhausted = rem == 0;
         hits = 1;
     } else if (!strcmp(f, "ban")) {
         /* 503 "操作異常，請1分鐘後再重新登入" on every /api/v1 call for "ms"
@@ -1099,6 +1108,21 @@ static void handle_request(conn *c, const char *method, const char *target, cons
             S.auth_failures++;
             return respond_error(c, 401, "unauthorized: missing or wrong API key");
         }
+    }
+    if (is_get && !strcmp(path, "/api/v1/auth/usage")) {
+        /* {connections, bytes, limit_bytes, remaining_bytes}
+         * (TROUBLESHOOTING.md:20-30; daily cap 500 MB for a new account,
+         * tutor_limit.md:19). Only historical queries count: streaming does
+         * not use the quota (TROUBLESHOOTING.md:36). */
+        S.usage_requests++;
+        int streams = 0;
+        for (int i = 0; i < SI_MAX_CONNS; i++) streams += S.conns[i].used && S.conns[i].stream;
+        int64_t used = S.quota_exhausted ? S.usage_limit : S.usage_bytes;
+        char b[200];
+        snprintf(b, sizeof b, "{\"connections\":%d,\"bytes\":%lld,\"limit_bytes\":%lld,\"remaining_bytes\":%lld}",
+                 streams ? streams : 1, (long long)used, (long long)S.usage_limit,
+                 (long long)(S.usage_limit > used ? S.usage_limit - used : 0));
+        return respond(c, 200, b);
     }
     if (is_get && !strcmp(path, "/api/v1/stream/data")) return ep_stream(c, NULL);
     if (is_get && !strncmp(path, "/api/v1/stream/data/", 20)) return ep_stream(c, path + 20);
@@ -1390,6 +1414,7 @@ int main(int argc, char **argv) {
         snprintf(S.auth, sizeof S.auth, "Bearer %s:%s", k, sk);
     }
     S.simcfg.payload_v150 = S.api150;
+    S.usage_limit = 500LL * 1000 * 1000;
     shj_strlcpy(S.last_maintenance, "2026-01-01T00:22:00Z", sizeof S.last_maintenance);
     /* By default exchange time runs at wall-clock speed; a lower nominal rate
      * makes it run faster (tests reach 09:00 without waiting 15 minutes). */

@@ -206,7 +206,64 @@ static sjs_bf_item *bfq_push(sjs_src *s) {
     return it;
 }
 
-void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len) {
+/* An empty answer is "no trades" only while traffic quota remains: over the
+ * daily cap, ticks answer empty values (tutor_limit.md:154,
+ * TROUBLESHOOTING.md:30-34: check /api/v1/auth/usage first). 1 = j kept. */
+static int judge_empty(sjs_src *s, sjs_job *j) {
+    const sjs_sub *sub = &s->subs[j->sub];
+    int64_t fresh = (int64_t)5 * CLK_NS_PER_SEC;
+    if (s->usage_at_mono && clk_mono_ns() - s->usage_at_mono < fresh) {
+        if (s->usage_remaining == 0) {
+            char w0[16], w1[16];
+            clk_taipei_time(j->t0_ns, w0);
+            clk_taipei_time(j->t1_ns, w1);
+            s->quota_exhausted++;
+            shj_log(SHJ_LOG_ERROR, "source %s: backfill %s %.8s-%.8s: empty answer and the traffic quota is "
+                    "exhausted (remaining_bytes 0 of %lld): quota, not \"no trades\"; held until the reset",
+                    s->base.name, sub->real, w0, w1, (long long)s->usage_limit);
+            sjs_status(s, SHJ_STATUS_ERROR, sub->real, j->g0_ns, j->g1_ns, 200,
+                       "backfill %s: traffic quota exhausted (empty answer, remaining_bytes 0)", sub->real);
+            sjs_bflimit_quota(s, j);
+            return 1;
+        }
+        shj_log(SHJ_LOG_INFO, "source %s: backfill %s: no trades in the window (quota left: %s%lld bytes)",
+                s->base.name, sub->real, s->usage_remaining < 0 ? "unknown, " : "", (long long)s->usage_remaining);
+        return 0;
+    }
+    /* Usage not known lately: ask, and judge when it answers. */
+    if (s->bf_verify_n == s->bf_verify_cap) {
+        size_t cap = s->bf_verify_cap ? s->bf_verify_cap * 2 : 8;
+        sjs_job *v = realloc(s->bf_verify, cap * sizeof *v);
+        if (!v) return 0;
+        s->bf_verify = v;
+        s->bf_verify_cap = cap;
+    }
+    s->bf_verify[s->bf_verify_n++] = *j;
+    sjs_usage_poll(s);
+    return 1;
+}
+
+void sjs_backfill_usage_known(sjs_src *s) {
+    size_t n = s->bf_verify_n;
+    sjs_job *v = s->bf_verify;
+    s->bf_verify = NULL;
+    s->bf_verify_n = s->bf_verify_cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!judge_empty(s, &v[i])) {
+            sjs_bf_item *done = bfq_push(s);
+            if (done) {
+                shj_strlcpy(done->code, s->subs[v[i].sub].real, sizeof done->code);
+                done->t0 = v[i].t0_ns;
+                done->t1 = v[i].t1_ns;
+            }
+            sjs_job_release(&v[i]);
+        }
+    }
+    free(v);
+    sjs_backfill_flush(s);
+}
+
+int sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len) {
     const sjs_sub *sub = &s->subs[j->sub];
     if (http != 200) {
         char msg[200] = "";
@@ -216,7 +273,7 @@ void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, siz
                 http, msg);
         sjs_status(s, SHJ_STATUS_ERROR, sub->real, j->g0_ns, j->g1_ns, http, "backfill %s: %s",
                    sub->real, msg);
-        return;
+        return 0;
     }
     const char *ts, *cl, *vo, *tt = NULL;
     size_t tsn, cln, von, ttn = 0;
@@ -227,7 +284,15 @@ void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, siz
         sjj_find(body, len, "volume", &vo, &von) != 1) {
         shj_log(SHJ_LOG_ERROR, "source %s: backfill of %s: answer lacks datetime/close/volume: %.*s",
                 s->base.name, sub->real, (int)(len > 200 ? 200 : len), body);
-        return;
+        return 0;
+    }
+    {
+        const char *p0 = ts, *v0;
+        size_t n0;
+        if (sjj_array_next(&p0, ts + tsn, &v0, &n0) == 0) { /* no rows at all */
+            s->empty_answers++;
+            if (judge_empty(s, j)) return 1;
+        }
     }
     int have_tt = sjj_find(body, len, "tick_type", &tt, &ttn) == 1;
 
@@ -321,6 +386,7 @@ void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, siz
             s->base.name, sub->real, published, duplicates);
     s->backfilled += published;
     sjs_backfill_flush(s);
+    return 0;
 }
 
 int sjs_backfill_flush(sjs_src *s) {

@@ -51,11 +51,14 @@
 static int64_t wall_now(const sjs_src *s) { return clk_now_ns() + s->bf_clock_offset_ns; }
 
 /* The next instant after now (wall ns) at which Taipei time reads backfill_retry_at. */
-static int64_t next_retry_at(const sjs_src *s, int64_t now) {
+static int64_t next_hhmm(int hhmm, int64_t now);
+static int64_t next_retry_at(const sjs_src *s, int64_t now) { return next_hhmm(s->bf_retry_hhmm, now); }
+
+static int64_t next_hhmm(int hhmm, int64_t now) {
     const int64_t day = 86400 * CLK_NS_PER_SEC, off = (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC;
     int64_t local = now + off;
     int64_t midnight = local - ((local % day) + day) % day;
-    int64_t t = midnight + (int64_t)((s->bf_retry_hhmm / 100) * 3600 + (s->bf_retry_hhmm % 100) * 60) *
+    int64_t t = midnight + (int64_t)((hhmm / 100) * 3600 + (hhmm % 100) * 60) *
                                CLK_NS_PER_SEC - off;
     return t > now ? t : t + day;
 }
@@ -223,6 +226,25 @@ static int is_usage_limit(int http, const char *msg) {
 }
 
 /* Entry points ----------------------------------------------------------------------------- */
+
+void sjs_bflimit_quota(sjs_src *s, sjs_job *j) {
+    /* Over the daily traffic cap ticks answer empty values, not an error
+     * (tutor_limit.md:154, TROUBLESHOOTING.md:30-34); the traffic resets at
+     * 08:00 on each trading day (TROUBLESHOOTING.md:33). Every backfill
+     * waits for that, or for backfill_retry_at if it comes later. */
+    s->bf_refusals++;
+    int64_t now = wall_now(s), reset = next_hhmm(800, now), retry = next_retry_at(s, reset - 1);
+    s->bf_blocked_until_wall = retry > reset ? retry : reset;
+    park(s, j, SJS_HOLD_SERVER, "traffic quota exhausted (remaining_bytes 0); waiting for the 08:00 reset");
+    for (size_t i = 0; i < s->held_n; i++) {
+        sjs_held *h = &s->held[i];
+        if (h->why == SJS_HOLD_SERVER && h->release_wall_ns >= s->bf_blocked_until_wall) continue;
+        h->why = SJS_HOLD_SERVER;
+        h->release_wall_ns = s->bf_blocked_until_wall;
+        shj_strlcpy(h->reason, "the traffic quota is exhausted", sizeof h->reason);
+    }
+    arm(s);
+}
 
 int sjs_bflimit_init(sjs_src *s) {
     if (!s->bf_win && resize_budget(s, s->bf_max_queries) != SHJ_OK) return SHJ_ERR;

@@ -80,11 +80,12 @@ typedef struct sjs_sub {
     int64_t gap_g0;           /* silent since (maintenance, stale alias): GAP when resubscribed; 0 = none */
     char gap_code[16];        /* the code that went silent (an alias's month before it rolled) */
     int64_t last_event_mono;  /* mono time of its last market event (or of its subscription) */
+    int64_t last_event_rx_ns; /* receive time (wall) of its last market event, 0 = none */
     char resolved_day[11];    /* Taipei date the alias was last looked up */
 } sjs_sub;
 
 typedef enum {
-    SJS_JOB_INFO = 1, SJS_JOB_RESOLVE, SJS_JOB_SUB, SJS_JOB_UNSUB, SJS_JOB_TICKS, SJS_JOB_HEALTH
+    SJS_JOB_INFO = 1, SJS_JOB_RESOLVE, SJS_JOB_SUB, SJS_JOB_UNSUB, SJS_JOB_TICKS, SJS_JOB_HEALTH, SJS_JOB_USAGE
 } sjs_job_type;
 
 /* Ticks that did arrive inside a backfill window, snapshot taken when the
@@ -232,6 +233,8 @@ struct sjs_src {
     char last_maint[48];      /* last_maintenance as last seen ("" = not known yet) */
     int have_maint;
     int64_t health_prev_ns;   /* wall time of the previous health answer */
+    int64_t health_req_ns;    /* wall time the health query in flight was queued */
+    int64_t health_prev_req;  /* ... and that of the previous answered one */
     double silence_s;         /* heartbeats only for this long on an open market = dropped (120 s) */
     int market_hours;         /* 1: silence counts only in session hours; 0: always (tests) */
     int64_t hb_seen_mono;     /* last heartbeat */
@@ -239,6 +242,16 @@ struct sjs_src {
     ev_timer watch;           /* sj_watch.c: health poll, silence, new day */
     size_t last_match;        /* sub index that matched the previous event's code */
     uint64_t maintenances, silences, alias_changes;
+
+    /* Traffic quota (/api/v1/auth/usage: connections, bytes, limit_bytes,
+     * remaining_bytes; TROUBLESHOOTING.md:20-34). */
+    double usage_poll_s;      /* poll this often (300 s); 0 = only to judge an empty answer */
+    int64_t usage_bytes, usage_limit, usage_remaining; /* -1 = unknown */
+    int64_t usage_at_mono;    /* when the last usage answer came */
+    int usage_inflight, usage_warned;
+    sjs_job *bf_verify;       /* TICKS jobs whose empty answer waits for a usage answer */
+    size_t bf_verify_n, bf_verify_cap;
+    uint64_t quota_exhausted, empty_answers;
 
     uint64_t reconnects, gaps, subscribe_errors, requests, rate_waits, unknown_count;
     uint64_t backfilled, backfill_requests, resubscribed;
@@ -263,11 +276,13 @@ int sjs_ban_check(sjs_src *s, int http, const char *body, size_t len);
 /* Every subscription again (maintenance, silence, alias change); gaps from g0. */
 void sjs_resubscribe_all(sjs_src *s, int64_t g0, const char *why);
 /* A market event for real code `code` arrived (silence detection). */
-void sjs_note_event(sjs_src *s, const char *data, size_t len);
+void sjs_note_event(sjs_src *s, const char *data, size_t len, int64_t rx_ns);
 /* A contract_event arrived: aliases are looked up again. */
 void sjs_contract_event(sjs_src *s);
 void sjs_watch_tick(sjs_src *s);      /* about every second */
 void sjs_handle_health(sjs_src *s, int http, const char *body, size_t len);
+void sjs_handle_usage(sjs_src *s, int http, const char *body, size_t len);
+void sjs_usage_poll(sjs_src *s);      /* queue a usage query unless one is in flight */
 /* src_shioaji.c: subscribe kinds of subs[i] again; look alias subs[i] up again
  * (flags 2: subscribe it once the answer is in). */
 void sjs_queue_sub_jobs(sjs_src *s, size_t i, uint32_t kinds);
@@ -285,7 +300,10 @@ int sjs_streams_open_count(const sjs_src *s);
 int sjs_backfill_init(sjs_src *s);
 void sjs_backfill_free(sjs_src *s);
 void sjs_backfill_gap(sjs_src *s, int sub, int64_t g0, int64_t g1);
-void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len);
+/* 1 when it kept the job (an empty answer waiting to be judged, or held for the quota). */
+int sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len);
+/* A usage answer came: judge the empty answers that waited for it. */
+void sjs_backfill_usage_known(sjs_src *s);
 /* Fill the request body; 0 when there is nothing to ask (the job is dropped). */
 size_t sjs_backfill_body(sjs_src *s, sjs_job *j, char *out, size_t cap);
 int sjs_backfill_flush(sjs_src *s);   /* 1 when nothing is waiting */
@@ -307,6 +325,8 @@ int sjs_bflimit_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_
 /* SHJ_OK / SHJ_ERR for its own options, SHJ_AGAIN when key is not one of them. */
 int sjs_bflimit_set(sjs_src *s, const char *key, double v, char *err, size_t errlen);
 size_t sjs_bflimit_queued(const sjs_src *s);
+/* An empty ticks answer while remaining_bytes is 0: hold j (and every backfill) until the reset. */
+void sjs_bflimit_quota(sjs_src *s, sjs_job *j);
 void sjs_bflimit_stop(sjs_src *s);    /* logs every backfill still pending */
 void sjs_bflimit_free(sjs_src *s);
 

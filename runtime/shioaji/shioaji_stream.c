@@ -91,7 +91,7 @@ static int on_event(void *ctx, const sse_event *ev) {
     if (tag == PSR_TAG_HEARTBEAT)
         s->hb_seen_mono = clk_mono_ns();
     else if (tag != PSR_TAG_UNKNOWN)
-        sjs_note_event(s, ev->data, ev->data_len);
+        sjs_note_event(s, ev->data, ev->data_len, st->chunk_rx_ns);
     else if (contract_ev)
         sjs_contract_event(s);
     st->attempt = 0; /* data flows: the next loss starts the backoff afresh */

@@ -88,8 +88,9 @@ void sjs_resubscribe_all(sjs_src *s, int64_t g0, const char *why) {
         sjs_sub *sub = &s->subs[i];
         if (sub->removed || sub->dead || !sub->resolved) continue;
         if (!sub->gap_g0) {
-            /* Silent since its last event, or since g0 when that is later. */
-            int64_t last = now - (now_mono - sub->last_event_mono);
+            /* Silent since its last event was received, or since g0 when
+             * that is later (the server still had it then). */
+            int64_t last = sub->last_event_rx_ns ? sub->last_event_rx_ns : now - (now_mono - sub->last_event_mono);
             sub->gap_g0 = g0 && g0 > last ? g0 : last;
             shj_strlcpy(sub->gap_code, sub->real, sizeof sub->gap_code);
         }
@@ -102,7 +103,7 @@ void sjs_resubscribe_all(sjs_src *s, int64_t g0, const char *why) {
     }
 }
 
-void sjs_note_event(sjs_src *s, const char *data, size_t len) {
+void sjs_note_event(sjs_src *s, const char *data, size_t len, int64_t rx_ns) {
     char code[16];
     if (!s->n_subs || sjj_get_str(data, len, "code", code, sizeof code) != 1) return;
     int64_t now = clk_mono_ns();
@@ -110,10 +111,14 @@ void sjs_note_event(sjs_src *s, const char *data, size_t len) {
     for (size_t n = 0; n < s->n_subs; n++, k = (k + 1) % s->n_subs) {
         if (strcmp(s->subs[k].real, code) == 0) {
             s->subs[k].last_event_mono = now;
+            s->subs[k].last_event_rx_ns = rx_ns;
             s->last_match = k;
             /* both boards of a stock share the code: mark them all */
             for (size_t m = k + 1; m < s->n_subs; m++)
-                if (strcmp(s->subs[m].real, code) == 0) s->subs[m].last_event_mono = now;
+                if (strcmp(s->subs[m].real, code) == 0) {
+                    s->subs[m].last_event_mono = now;
+                    s->subs[m].last_event_rx_ns = rx_ns;
+                }
             return;
         }
     }
@@ -178,7 +183,7 @@ void sjs_watch_tick(sjs_src *s) {
                 shj_log(SHJ_LOG_WARN, "source %s: %s (%s): heartbeats only for %.0f s on an open market: "
                         "looking it up again", s->base.name, sub->code, sub->real,
                         (double)(now_mono - sub->last_event_mono) / 1e9);
-                sub->gap_g0 = now - (now_mono - sub->last_event_mono);
+                sub->gap_g0 = sub->last_event_rx_ns ? sub->last_event_rx_ns : now - (now_mono - sub->last_event_mono);
                 shj_strlcpy(sub->gap_code, sub->real, sizeof sub->gap_code);
                 sub->active_mask = 0;
                 sub->last_event_mono = now_mono;
@@ -193,10 +198,14 @@ void sjs_watch_tick(sjs_src *s) {
             sjs_resubscribe_all(s, 0, why);
         }
     }
+    /* Traffic usage, slowly (shown in the status line). */
+    if (s->usage_poll_s > 0 && (!s->usage_at_mono || now_mono - s->usage_at_mono >= (int64_t)(s->usage_poll_s * 1e9)))
+        sjs_usage_poll(s);
     /* Health, slowly. */
     if (s->health_poll_s > 0 && (!s->health_prev_ns || now - s->health_prev_ns >= (int64_t)(s->health_poll_s * 1e9)) &&
         !s->health_inflight) {
         s->health_inflight = 1;
+        s->health_req_ns = now;
         sjs_job j = {.type = SJS_JOB_HEALTH, .stream = -1};
         sjs_push_job(s, &j, 0);
     }
@@ -205,7 +214,10 @@ void sjs_watch_tick(sjs_src *s) {
 void sjs_handle_health(sjs_src *s, int http, const char *body, size_t len) {
     s->health_inflight = 0;
     int64_t now = clk_now_ns();
-    int64_t prev = s->health_prev_ns;
+    /* The previous answer showed the old value, so the server read it after
+     * that query was sent: the drop came later. */
+    int64_t prev = s->health_prev_req;
+    s->health_prev_req = s->health_req_ns;
     s->health_prev_ns = now;
     if (http != 200) return; /* the stream's own loss handling covers a server that is down */
     char lm[48] = "";
@@ -220,4 +232,40 @@ void sjs_handle_health(sjs_src *s, int http, const char *body, size_t len) {
     }
     shj_strlcpy(s->last_maint, lm, sizeof s->last_maint);
     s->have_maint = 1;
+}
+
+void sjs_usage_poll(sjs_src *s) {
+    if (s->usage_inflight || s->stopped) return;
+    s->usage_inflight = 1;
+    sjs_job j = {.type = SJS_JOB_USAGE, .stream = -1};
+    sjs_push_job(s, &j, 0);
+}
+
+/* GET /api/v1/auth/usage: {connections, bytes, limit_bytes, remaining_bytes}
+ * (/work/shared/reference/shioaji.md; TROUBLESHOOTING.md:20-34). */
+void sjs_handle_usage(sjs_src *s, int http, const char *body, size_t len) {
+    s->usage_inflight = 0;
+    s->usage_at_mono = clk_mono_ns();
+    int64_t b = -1, lim = -1, rem = -1;
+    if (http == 200) {
+        sjj_get_i64(body, len, "bytes", &b);
+        sjj_get_i64(body, len, "limit_bytes", &lim);
+        sjj_get_i64(body, len, "remaining_bytes", &rem);
+        if (rem < 0 && b >= 0 && lim > 0) rem = lim > b ? lim - b : 0;
+        s->usage_bytes = b;
+        s->usage_limit = lim;
+        s->usage_remaining = rem;
+        if (lim > 0 && b >= 0) {
+            int over = (double)b >= 0.8 * (double)lim;
+            if (over && !s->usage_warned)
+                shj_log(SHJ_LOG_WARN, "source %s: traffic quota %.0f%% used (%.1f of %.1f MB; %.1f MB left): "
+                        "historical queries answer empty values once it is used up", s->base.name,
+                        100.0 * (double)b / (double)lim, (double)b / 1e6, (double)lim / 1e6,
+                        (double)(rem > 0 ? rem : 0) / 1e6);
+            s->usage_warned = over;
+        }
+    } else {
+        shj_log(SHJ_LOG_DEBUG, "source %s: usage query: HTTP %d", s->base.name, http);
+    }
+    sjs_backfill_usage_known(s);
 }

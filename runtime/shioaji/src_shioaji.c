@@ -266,7 +266,8 @@ static void server_message(const char *body, size_t len, const char *cerr, char 
 }
 
 static int job_obsolete(sjs_src *s, const sjs_job *j) {
-    if (j->type == SJS_JOB_INFO || j->type == SJS_JOB_TICKS || j->type == SJS_JOB_HEALTH) return 0;
+    if (j->type == SJS_JOB_INFO || j->type == SJS_JOB_TICKS || j->type == SJS_JOB_HEALTH || j->type == SJS_JOB_USAGE)
+        return 0;
     const sjs_sub *sub = &s->subs[j->sub];
     if (j->type == SJS_JOB_RESOLVE) return sub->removed;
     if (j->type == SJS_JOB_SUB)
@@ -343,7 +344,8 @@ static void pump(sjs_src *s) {
         char path[128], body[512], err[256];
         const char *method = "POST";
         body[0] = '\0';
-        sjs_sub *sub = (s->cur.type == SJS_JOB_INFO || s->cur.type == SJS_JOB_HEALTH) ? NULL : &s->subs[s->cur.sub];
+        sjs_sub *sub = (s->cur.type == SJS_JOB_INFO || s->cur.type == SJS_JOB_HEALTH || s->cur.type == SJS_JOB_USAGE)
+                           ? NULL : &s->subs[s->cur.sub];
         switch (s->cur.type) {
         case SJS_JOB_INFO:
             method = "GET";
@@ -352,6 +354,10 @@ static void pump(sjs_src *s) {
         case SJS_JOB_HEALTH:
             method = "GET";
             shj_strlcpy(path, "/api/v1/health", sizeof path);
+            break;
+        case SJS_JOB_USAGE:
+            method = "GET";
+            shj_strlcpy(path, "/api/v1/auth/usage", sizeof path);
             break;
         case SJS_JOB_RESOLVE:
             method = "GET";
@@ -422,6 +428,7 @@ static void rest_done(void *ctx, sjh_req *r, int http, const char *body, size_t 
         return;
     }
     if ((http == 401 || http == 403) && j.type != SJS_JOB_HEALTH) {
+        if (j.type == SJS_JOB_USAGE) s->usage_inflight = 0;
         char msg[200];
         server_message(body, len, cerr, msg, sizeof msg);
         sjs_job_release(&j);
@@ -438,14 +445,14 @@ static void rest_done(void *ctx, sjh_req *r, int http, const char *body, size_t 
     if (http >= 200 && http < 300) s->auth_refused = 0;
     switch (j.type) {
     case SJS_JOB_HEALTH: sjs_handle_health(s, http, body, len); break;
+    case SJS_JOB_USAGE: sjs_handle_usage(s, http, body, len); break;
     case SJS_JOB_INFO: handle_info(s, http, body, len, cerr); break;
     case SJS_JOB_RESOLVE: handle_resolve(s, &j, http, body, len, cerr); break;
     case SJS_JOB_SUB:
     case SJS_JOB_UNSUB: handle_sub(s, &j, http, body, len, cerr); break;
     case SJS_JOB_TICKS:
         if (sjs_bflimit_answer(s, &j, http, body, len, cerr)) break;
-        sjs_backfill_answer(s, &j, http, body, len);
-        sjs_job_release(&j);
+        if (!sjs_backfill_answer(s, &j, http, body, len)) sjs_job_release(&j);
         break;
     }
     pump(s);
@@ -584,7 +591,8 @@ static void handle_resolve(sjs_src *s, sjs_job *j, int http, const char *body, s
             shj_log(SHJ_LOG_WARN, "source %s: %s now resolves to %s (was %s); resubscribing", s->base.name,
                     sub->code, sub->real, old);
             if (!sub->gap_g0 && sub->active_mask) {
-                sub->gap_g0 = clk_now_ns() - (clk_mono_ns() - sub->last_event_mono);
+                sub->gap_g0 = sub->last_event_rx_ns ? sub->last_event_rx_ns
+                                                    : clk_now_ns() - (clk_mono_ns() - sub->last_event_mono);
                 shj_strlcpy(sub->gap_code, old, sizeof sub->gap_code);
             }
             sub->active_mask = 0;
@@ -885,6 +893,8 @@ static void sjs_free(src_source *b) {
     free(s->jobs);
     free(s->win);
     free(s->stq);
+    for (size_t i = 0; i < s->bf_verify_n; i++) sjs_job_release(&s->bf_verify[i]);
+    free(s->bf_verify);
     free(s);
 }
 
@@ -949,6 +959,8 @@ src_source *shj_shioaji_new(const char *name, const char *url, const char *unix_
     s->health_poll_s = 60.0;  /* as Sinopac's app (stream.ts:530) */
     s->silence_s = 120.0;
     s->market_hours = 1;
+    s->usage_poll_s = 300.0;
+    s->usage_bytes = s->usage_limit = s->usage_remaining = -1;
     s->rng = (uint64_t)clk_mono_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;
     if (!s->rng) s->rng = 1;
     s->win = calloc((size_t)s->rate_limit, sizeof *s->win);
@@ -1004,6 +1016,8 @@ int shj_shioaji_set(src_source *b, const char *key, double v, char *err, size_t 
         s->silence_s = v;
     else if (!strcmp(key, "market_hours"))
         s->market_hours = v != 0;
+    else if (!strcmp(key, "usage_poll_s") && v >= 0)
+        s->usage_poll_s = v;
     else
         return shj_fail(err, errlen, "unknown option or bad value: %s = %g", key, v);
     return SHJ_OK;
@@ -1042,6 +1056,10 @@ uint64_t shj_shioaji_counter(const src_source *b, const char *name) {
     if (!strcmp(name, "maintenances")) return s->maintenances;
     if (!strcmp(name, "silences")) return s->silences;
     if (!strcmp(name, "alias_changes")) return s->alias_changes;
+    if (!strcmp(name, "quota_exhausted")) return s->quota_exhausted;
+    if (!strcmp(name, "empty_answers")) return s->empty_answers;
+    if (!strcmp(name, "usage_bytes")) return s->usage_bytes < 0 ? 0 : (uint64_t)s->usage_bytes;
+    if (!strcmp(name, "usage_remaining")) return s->usage_remaining < 0 ? UINT64_MAX : (uint64_t)s->usage_remaining;
     if (!strcmp(name, "streams_open")) return (uint64_t)sjs_streams_open_count(s);
     if (!strcmp(name, "subscribed")) {
         uint64_t n = 0;
@@ -1062,8 +1080,15 @@ size_t shj_shioaji_status(const src_source *b, char *buf, size_t cap) {
     if (!s || !cap) return 0;
     int want = 0;
     for (int i = 0; i < SJS_MAX_STREAMS; i++) want += s->streams[i].used;
-    char bf[48] = "";
-    if (sjs_bflimit_queued(s)) snprintf(bf, sizeof bf, " backfill queued %zu", sjs_bflimit_queued(s));
+    char bf[160] = "";
+    size_t bl = 0;
+    if (sjs_bflimit_queued(s)) bl += (size_t)snprintf(bf, sizeof bf, " backfill queued %zu", sjs_bflimit_queued(s));
+    if (s->usage_limit > 0 && s->usage_bytes >= 0 && bl < sizeof bf) {
+        double pct = 100.0 * (double)s->usage_bytes / (double)s->usage_limit;
+        snprintf(bf + bl, sizeof bf - bl, " usage %.1f/%.0f MB (%.0f%%, %.1f MB left)%s", (double)s->usage_bytes / 1e6,
+                 (double)s->usage_limit / 1e6, pct, (double)(s->usage_remaining > 0 ? s->usage_remaining : 0) / 1e6,
+                 s->usage_remaining == 0 ? " QUOTA EXHAUSTED" : pct >= 80 ? " WARNING" : "");
+    }
     int n = snprintf(buf, cap, "%sstreams %d/%d subs %llu err %llu reconn %llu gaps %llu%s%s",
                      !s->info_ok ? "waiting for server, " : "", sjs_streams_open_count(s), want,
                      (unsigned long long)shj_shioaji_counter(b, "subscribed"),
