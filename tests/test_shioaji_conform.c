@@ -365,6 +365,10 @@ static void scenario_quota(void) {
     c.src = sh_source_new(&c.si, 0, "sje", NULL, 2.0, err, sizeof err);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill", 1, err, sizeof err), SHJ_OK);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_delay_s", 0.3, err, sizeof err), SHJ_OK);
+    /* Backfill at once, whatever the hour: the intraday rules have their own
+     * test (test_shioaji_budget.c). */
+    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_defer", 0, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_intraday_max", 10000, err, sizeof err), SHJ_OK);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "usage_poll_s", 0, err, sizeof err), SHJ_OK); /* asked only when needed */
     sh_wire(c.src, NULL, &c.rec, err, sizeof err);
     src_sub_req a = {"2330", SHJ_EX_TSE, SHJ_SEC_STK, 1u << SHJ_KIND_TICK, 0};

@@ -234,6 +234,11 @@ static struct {
     int ban_gap_open;
     uint64_t banned_requests, maintenances, refused_subs, alias_silent_subs;
     int quota_exhausted;     /* over the daily traffic cap: ticks answer empty arrays */
+    int intraday_ticks_max;  /* --intraday-ticks-max: the market is open; more ticks queries = ban */
+    int md_limit, md_window_ms; /* market-data queries (ticks) per window; over = ban */
+    int64_t md_times[256];
+    size_t md_head, md_n;
+    uint64_t md_max_in_window, limit_violations;
     int64_t usage_bytes, usage_limit;
     uint64_t usage_requests;
 } S;
@@ -846,7 +851,8 @@ static void ep_stats(conn *c) {
              "\"ticks_answered\":%llu,\"ticks_refused\":%llu,\"ticks_limit\":%d,"
              "\"stream_bytes_queued\":%llu,\"stream_bytes_written\":%llu,"
              "\"banned_requests\":%llu,\"ban_retry_gap_ms\":%lld,\"maintenances\":%llu,"
-             "\"refused_subs\":%llu,\"alias_silent_subs\":%llu,\"usage_requests\":%llu}",
+             "\"refused_subs\":%llu,\"alias_silent_subs\":%llu,\"usage_requests\":%llu,"
+             "\"md_max_in_window\":%llu,\"limit_violations\":%llu}",
              (unsigned long long)S.sent, (unsigned long long)S.generated, streams,
              (unsigned long long)S.streams_opened, S.n_subs, (unsigned long long)S.requests,
              (unsigned long long)S.limited_requests, (unsigned long long)S.rate_limited,
@@ -857,7 +863,8 @@ static void ep_stats(conn *c) {
              (unsigned long long)S.ticks_answered, (unsigned long long)S.ticks_refused, S.ticks_limit,
              queued, written, (unsigned long long)S.banned_requests, (long long)S.ban_retry_gap_ms,
              (unsigned long long)S.maintenances, (unsigned long long)S.refused_subs,
-             (unsigned long long)S.alias_silent_subs, (unsigned long long)S.usage_requests);
+             (unsigned long long)S.alias_silent_subs, (unsigned long long)S.usage_requests,
+             (unsigned long long)S.md_max_in_window, (unsigned long long)S.limit_violations);
     respond(c, 200, body);
 }
 
@@ -1145,6 +1152,33 @@ static void handle_request(conn *c, const char *method, const char *target, cons
                                  S.rate_window_ms);
         if (sub || unsub) return ep_subscribe(c, body, blen, unsub);
         if (contract) return ep_contract(c, path + 23);
+        /* Sinopac's query limits (tutor_limit.md:116-119): market-data
+         * queries 50 per 10 s; intraday ticks queries at most 10. Over a
+         * limit the service stops for one minute (tutor_limit.md:155): the
+         * 503 ban (TROUBLESHOOTING.md:387). */
+        if (S.md_limit > 0) {
+            int64_t now = clk_mono_ns(), win = (int64_t)S.md_window_ms * 1000000;
+            while (S.md_n && now - S.md_times[S.md_head] >= win) {
+                S.md_head = (S.md_head + 1) % 256;
+                S.md_n--;
+            }
+            int over = S.md_n >= (size_t)S.md_limit;
+            if (!over && S.md_n < 256) {
+                S.md_times[(S.md_head + S.md_n) % 256] = now;
+                S.md_n++;
+                if (S.md_n > S.md_max_in_window) S.md_max_in_window = S.md_n;
+            }
+            if (S.intraday_ticks_max > 0 && S.ticks_requests >= (uint64_t)S.intraday_ticks_max) over = 1;
+            if (over) {
+                S.ticks_requests++;
+                S.limit_violations++;
+                S.ban_until_mono = now + 60 * CLK_NS_PER_SEC;
+                S.banned_requests++;
+                S.ban_last_mono = now;
+                S.ban_gap_open = 1;
+                return respond_error(c, 503, "操作異常，請1分鐘後再重新登入");
+            }
+        }
         if (S.ticks_limit >= 0 && S.ticks_answered >= (uint64_t)S.ticks_limit) {
             /* Sinopac's historical-query quota: refused until it is lifted. */
             S.ticks_requests++;
@@ -1352,7 +1386,7 @@ static void usage(void) {
             "  [--unknown CODE]...\n"
             "  [--require-auth KEY:SECRET] [--rate-limit N] [--rate-window-ms MS] [--max-subs N]\n"
             "  [--subscribe-error STATUS:COUNT] [--history N] [--ticks-limit N]\n"
-            "  [--api 1.7|1.5.0] [--bind ADDR]\n");
+            "  [--api 1.7|1.5.0] [--bind ADDR] [--intraday-ticks-max N] [--md-limit N --md-window-ms MS]\n");
     exit(2);
 }
 
@@ -1367,6 +1401,8 @@ int main(int argc, char **argv) {
     S.rate_window_ms = 5000;
     S.hist_cap = 200000;
     S.ticks_limit = -1;
+    S.md_limit = 50;         /* tutor_limit.md:118 */
+    S.md_window_ms = 10000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1390,6 +1426,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--max-subs")) S.max_subs = (size_t)atoi(NEXT());
         else if (!strcmp(a, "--history")) S.hist_cap = (size_t)atol(NEXT());
         else if (!strcmp(a, "--ticks-limit")) S.ticks_limit = atoi(NEXT());
+        else if (!strcmp(a, "--intraday-ticks-max")) S.intraday_ticks_max = atoi(NEXT());
+        else if (!strcmp(a, "--md-limit")) S.md_limit = atoi(NEXT());
+        else if (!strcmp(a, "--md-window-ms")) S.md_window_ms = atoi(NEXT());
         else if (!strcmp(a, "--api")) {
             const char *ver = NEXT();
             if (!strcmp(ver, "1.5.0")) S.api150 = 1;

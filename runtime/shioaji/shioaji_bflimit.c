@@ -261,6 +261,33 @@ int sjs_bflimit_admit(sjs_src *s, sjs_job *j) {
         park(s, j, SJS_HOLD_SERVER, reason);
         return 0;
     }
+    /* Intraday: ticks queries are limited to 10 while the market is open
+     * (tutor_limit.md:116-119; TROUBLESHOOTING.md:60), and repeated excess
+     * in a day suspends the IP and ID (tutor_limit.md:156). By default no
+     * backfill is asked during the session at all (backfill_defer): it runs
+     * after backfill_retry_at. Without deferral at most
+     * backfill_intraday_max queries per trading day are spent in session. */
+    if (sjs_market_open(&s->subs[j->sub], now_wall)) {
+        char day[11];
+        clk_taipei_date(now_wall, day);
+        if (strcmp(day, s->bf_intraday_day) != 0) {
+            shj_strlcpy(s->bf_intraday_day, day, sizeof s->bf_intraday_day);
+            s->bf_intraday_used = 0;
+        }
+        if (s->bf_defer || s->bf_intraday_used >= s->bf_intraday_max) {
+            if (s->bf_defer)
+                shj_strlcpy(reason, "deferred until after the close (intraday ticks queries are capped at 10)",
+                            sizeof reason);
+            else
+                snprintf(reason, sizeof reason, "intraday ticks query cap reached (%d today)", s->bf_intraday_max);
+            int64_t until = next_retry_at(s, now_wall);
+            if (until > s->bf_blocked_until_wall) s->bf_blocked_until_wall = until;
+            park(s, j, SJS_HOLD_SERVER, reason);
+            return 0;
+        }
+        budget_expire(s, now_mono);
+        if (budget_free(s)) s->bf_intraday_used++;
+    }
     budget_expire(s, now_mono);
     if (!budget_free(s)) {
         snprintf(reason, sizeof reason, "query limit reached (%d per %g s)", s->bf_max_queries, s->bf_window_s);
@@ -334,6 +361,12 @@ int sjs_bflimit_set(sjs_src *s, const char *key, double v, char *err, size_t err
         if (!(v >= 0 && v <= 2359) || v != floor(v) || (int)v % 100 >= 60)
             return shj_fail(err, errlen, "backfill_retry_at must be HHMM (0000..2359), not %g", v);
         s->bf_retry_hhmm = (int)v;
+    } else if (!strcmp(key, "backfill_defer")) {
+        s->bf_defer = v != 0;
+    } else if (!strcmp(key, "backfill_intraday_max")) {
+        if (!(v >= 0 && v <= 10000) || v != floor(v))
+            return shj_fail(err, errlen, "backfill_intraday_max must be a whole number 0..10000, not %g", v);
+        s->bf_intraday_max = (int)v;
     } else if (!strcmp(key, "backfill_clock_offset_s")) {
         if (!isfinite(v)) return shj_fail(err, errlen, "backfill_clock_offset_s must be finite");
         s->bf_clock_offset_ns = (int64_t)(v * 1e9);

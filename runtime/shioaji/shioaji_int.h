@@ -210,6 +210,10 @@ struct sjs_src {
     int bf_max_queries;       /* backfill budget: queries per bf_window_s */
     double bf_window_s;
     int bf_retry_hhmm;        /* backfill_retry_at, Taipei HHMM */
+    int bf_defer;             /* 1: no backfill query while the instrument's market is open */
+    int bf_intraday_max;      /* ticks queries per trading day in session (10, tutor_limit.md:119) */
+    int bf_intraday_used;
+    char bf_intraday_day[11];
     int64_t bf_clock_offset_ns; /* test hook: shifts the wall clock used for retry_at */
     int64_t *bf_win;          /* send times of recent ticks queries (mono ns), ring of bf_max_queries */
     size_t bf_win_head, bf_win_n;
@@ -280,6 +284,8 @@ void sjs_note_event(sjs_src *s, const char *data, size_t len, int64_t rx_ns);
 /* A contract_event arrived: aliases are looked up again. */
 void sjs_contract_event(sjs_src *s);
 void sjs_watch_tick(sjs_src *s);      /* about every second */
+/* The sub's market is in session at wall time now_ns (Taipei hours). */
+int sjs_market_open(const sjs_sub *sub, int64_t now_ns);
 void sjs_handle_health(sjs_src *s, int http, const char *body, size_t len);
 void sjs_handle_usage(sjs_src *s, int http, const char *body, size_t len);
 void sjs_usage_poll(sjs_src *s);      /* queue a usage query unless one is in flight */

@@ -134,7 +134,7 @@ void sjs_contract_event(sjs_src *s) {
 /* Session hours (Taipei) of a subscription's market: TWSE/TPEx 09:00-13:30,
  * TAIFEX 08:45-13:45 and 15:00-05:00. Weekends count as closed except the
  * Saturday-morning tail of Friday's night session. */
-static int market_open(const sjs_sub *sub, int64_t now_ns) {
+int sjs_market_open(const sjs_sub *sub, int64_t now_ns) {
     int64_t t = now_ns / 1000000000 + 8 * 3600;
     int wday = (int)(((t / 86400) + 4) % 7); /* 1970-01-01 was a Thursday; 0 = Sunday */
     int hm = (int)((t % 86400) / 60);
@@ -176,7 +176,7 @@ void sjs_watch_tick(sjs_src *s) {
             if (sub->removed || sub->dead || !sub->active_mask || sub->gap_g0) continue;
             any = 1;
             if (sub->last_event_mono > newest) newest = sub->last_event_mono;
-            int mopen = !s->market_hours || market_open(sub, now);
+            int mopen = !s->market_hours || sjs_market_open(sub, now);
             open |= mopen;
             if (sub->alias && mopen && now_mono - sub->last_event_mono >= limit) {
                 s->silences++;

@@ -37,8 +37,9 @@
 
 #define SJS_DEFAULT_RATE_LIMIT 45
 #define SJS_DEFAULT_RATE_WINDOW_S 5.0
-#define SJS_DEFAULT_BF_MAX_QUERIES 20  /* backfill queries per window ... */
-#define SJS_DEFAULT_BF_WINDOW_S 60.0   /* ... of a minute */
+#define SJS_DEFAULT_BF_MAX_QUERIES 50  /* market-data queries per window ... */
+#define SJS_DEFAULT_BF_WINDOW_S 10.0   /* ... of 10 s (tutor_limit.md:118) */
+#define SJS_DEFAULT_BF_INTRADAY 10     /* intraday ticks queries (tutor_limit.md:119) */
 #define SJS_DEFAULT_BF_RETRY_HHMM 1350 /* after the TWSE (13:30) and TAIFEX day (13:45) close */
 #define SJS_RESOLVE_REFRESH 1          /* RESOLVE job flags (in job.kind) */
 #define SJS_RESOLVE_RESUB 2
@@ -955,6 +956,8 @@ src_source *shj_shioaji_new(const char *name, const char *url, const char *unix_
     s->bf_max_queries = SJS_DEFAULT_BF_MAX_QUERIES;
     s->bf_window_s = SJS_DEFAULT_BF_WINDOW_S;
     s->bf_retry_hhmm = SJS_DEFAULT_BF_RETRY_HHMM;
+    s->bf_defer = 1;
+    s->bf_intraday_max = SJS_DEFAULT_BF_INTRADAY;
     s->ban_wait_s = 60.0;     /* TROUBLESHOOTING.md:387: at least one minute */
     s->health_poll_s = 60.0;  /* as Sinopac's app (stream.ts:530) */
     s->silence_s = 120.0;
