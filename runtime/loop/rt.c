@@ -188,6 +188,12 @@ static void print_status(int final) {
         n += (size_t)snprintf(line + n, sizeof line - n, " | %s: ", rt.writers[i].name);
         if (n < sizeof line) n += rt.writers[i].ops->status(rt.writers[i].w, line + n, sizeof line - n);
     }
+    for (size_t i = 0; i < rt.n_sources && n + 8 < sizeof line; i++) {
+        const src_source *s = rt.sources[i];
+        if (!s->ops->status) continue;
+        n += (size_t)snprintf(line + n, sizeof line - n, " | %s/conn: ", s->name);
+        if (n < sizeof line) n += s->ops->status(s, line + n, sizeof line - n);
+    }
     fprintf(stderr, "[shijim] %s\n", line);
 }
 

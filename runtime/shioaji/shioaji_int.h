@@ -259,7 +259,6 @@ struct sjs_src {
 
     uint64_t reconnects, gaps, subscribe_errors, requests, rate_waits, unknown_count;
     uint64_t backfilled, backfill_requests, resubscribed;
-    int writer_registered;
 };
 
 /* src_shioaji.c */

@@ -696,19 +696,6 @@ static void handle_sub(sjs_src *s, sjs_job *j, int http, const char *body, size_
 
 /* ops ---------------------------------------------------------------------------------- */
 
-static size_t status_text(void *w, char *buf, size_t cap) {
-    return shj_shioaji_status((const src_source *)w, buf, cap);
-}
-
-static int status_close(void *w, char *err, size_t errlen) {
-    SHJ_UNUSED(err);
-    SHJ_UNUSED(errlen);
-    ((sjs_src *)w)->writer_registered = 0; /* a later run registers it again */
-    return SHJ_OK; /* the source itself is stopped and freed by its owner */
-}
-
-static const rt_writer_ops sjs_status_ops = {"shioaji-status", NULL, status_text, status_close};
-
 static int sjs_start(src_source *b, char *err, size_t errlen) {
     sjs_src *s = from_base(b);
     if (!b->loop) return shj_fail(err, errlen, "source %s: no event loop", b->name);
@@ -764,12 +751,6 @@ static int sjs_start(src_source *b, char *err, size_t errlen) {
         shj_log(SHJ_LOG_WARN, "source %s: backfill disabled (cannot watch the bus)", b->name);
     else if (s->backfill && sjs_bflimit_init(s) != SHJ_OK)
         return shj_fail(err, errlen, "source %s: out of memory", b->name);
-    /* Registered as a writer only to show the connection in rt's status line
-     * ("<name>/conn: streams 1/1 subs 14 err 0 reconn 0 gaps 0"). */
-    char wname[48];
-    snprintf(wname, sizeof wname, "%s/conn", b->name);
-    if (!s->writer_registered && rt_add_writer(wname, &sjs_status_ops, s) == SHJ_OK)
-        s->writer_registered = 1;
     sjs_job j = {.type = SJS_JOB_INFO, .stream = -1};
     sjs_push_job(s, &j, 0);
     return SHJ_OK;
@@ -907,6 +888,7 @@ static const src_ops sjs_ops = {
     .subscribe = sjs_subscribe,
     .unsubscribe = sjs_unsubscribe,
     .free = sjs_free,
+    .status = shj_shioaji_status, /* rt's status line: "<name>/conn: streams 1/1 subs 14 ..." */
 };
 
 /* FFI ---------------------------------------------------------------------------------- */
