@@ -423,8 +423,6 @@ void sjs_bflimit_free(sjs_src *s) {
     free(s->held);
     s->held = NULL;
     s->held_n = s->held_cap = 0;
-    for (size_t i = 0; i < s->job_n; i++) sjs_job_release(&s->jobs[(s->job_head + i) % s->job_cap]);
-    sjs_job_release(&s->cur);
     free(s->bf_win);
     s->bf_win = NULL;
     s->bf_win_n = s->bf_win_head = 0;

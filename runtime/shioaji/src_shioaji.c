@@ -872,6 +872,9 @@ static void sjs_free(src_source *b) {
     sjs_backfill_free(s);
     sjh_free(s->http);
     free(s->subs);
+    /* The REST queue is ours: what its jobs own (a TICKS job's snapshot) goes with it. */
+    for (size_t i = 0; i < s->job_n; i++) sjs_job_release(&s->jobs[(s->job_head + i) % s->job_cap]);
+    sjs_job_release(&s->cur);
     free(s->jobs);
     free(s->win);
     free(s->stq);
