@@ -204,7 +204,7 @@ int main(void) {
     char resolved[16] = "";
     CHECK(shj_shioaji_resolved(c.src, "TXFR1", resolved) == 1);
     CHECK_STR(resolved, "TXFL6");
-    CHECK_STR(shj_shioaji_server_version(c.src), "1.2.0-standin");
+    CHECK_STR(shj_shioaji_server_version(c.src), sh_api_version());
     CHECK_EQ_I64(shj_shioaji_simulation(c.src), 1);
     CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribe_errors"), 1);
     CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribed"), 10); /* 9 + odd lot + 2454 - 2317 */

@@ -63,6 +63,7 @@ static struct {
     int stopping;
     int signals_seen;
     char stop_reason[128];
+    char fail_reason[256];     /* rt_fail: rt_run returns SHJ_ERR with it */
     int64_t drain_started_mono;
 
     /* status line bookkeeping */
@@ -201,6 +202,12 @@ static void print_status(int final) {
         n += (size_t)snprintf(line + n, sizeof line - n, " | %s: ", rt.writers[i].name);
         if (n < sizeof line) n += rt.writers[i].ops->status(rt.writers[i].w, line + n, sizeof line - n);
     }
+    for (size_t i = 0; i < rt.n_sources && n + 8 < sizeof line; i++) {
+        const src_source *s = rt.sources[i];
+        if (!s->ops->status) continue;
+        n += (size_t)snprintf(line + n, sizeof line - n, " | %s/conn: ", s->name);
+        if (n < sizeof line) n += s->ops->status(s, line + n, sizeof line - n);
+    }
     fprintf(stderr, "[shijim] %s\n", line);
 }
 
@@ -261,6 +268,13 @@ void rt_stop(const char *reason) {
     }
     ev_timer_stop(rt.loop, &rt.limit_timer);
     begin_drain();
+}
+
+void rt_fail(const char *reason) {
+    if (!rt.initialized) return;
+    if (!rt.fail_reason[0])
+        shj_strlcpy(rt.fail_reason, reason && *reason ? reason : "failure", sizeof rt.fail_reason);
+    rt_stop(reason);
 }
 
 void rt_source_done(src_source *s) {
@@ -386,6 +400,7 @@ int rt_run(char *err, size_t errlen) {
     ev_signal_stop(rt.loop, &rt.sigint_watcher);
     ev_signal_stop(rt.loop, &rt.sigterm_watcher);
 
+    if (rt.fail_reason[0] && rc == SHJ_OK) rc = shj_fail(err, errlen, "%s", rt.fail_reason);
     char werr[512] = "";
     if (close_writers(werr, sizeof werr) != SHJ_OK && rc == SHJ_OK)
         rc = shj_fail(err, errlen, "%s", werr);

@@ -58,6 +58,9 @@ void rt_set_limits(double duration_s, uint64_t max_events);
 int rt_run(char *err, size_t errlen);
 /* Request an orderly stop (safe from any callback on the loop thread). */
 void rt_stop(const char *reason);
+/* The same, for a failure: rt_run then returns SHJ_ERR with reason (a source
+ * that cannot go on, e.g. refused credentials), so the program exits non-zero. */
+void rt_fail(const char *reason);
 int rt_stopping(void);
 /* Called by a source whose data ended (replay at EOF). When all are done, rt stops. */
 void rt_source_done(src_source *s);

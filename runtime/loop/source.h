@@ -51,6 +51,9 @@ typedef struct src_ops {
     int (*subscribe)(src_source *s, const src_sub_req *req, char *err, size_t errlen);
     int (*unsubscribe)(src_source *s, const src_sub_req *req, char *err, size_t errlen);
     void (*free)(src_source *s);                             /* release the derived struct */
+    /* Optional (NULL = none): one short line on the connection for rt's
+     * status line ("<name>/conn: ..."); returns its length. */
+    size_t (*status)(const src_source *s, char *buf, size_t cap);
 } src_ops;
 
 typedef enum { SRC_NEW = 0, SRC_RUNNING, SRC_PAUSED, SRC_STOPPED, SRC_DONE } src_state;

@@ -22,6 +22,11 @@
 
 typedef struct sim_market sim_market;
 
+/* How the generated payloads look. */
+typedef struct sim_config {
+    int payload_v150; /* 1: Shioaji server 1.5.0 field names (vol_sum, diff_price, ...), 0: 1.7.x */
+} sim_config;
+
 /* date: Taipei trading date "YYYY-MM-DD" (NULL = today in Taipei).
  * nominal_rate: events per simulated second (default 2000 when <= 0). */
 sim_market *sim_new(uint64_t seed, const char *date, double nominal_rate);
