@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/contract.h"
 #include "core/clock.h"
 #include "parse/parse.h"
 #include "core/shj_common.h"
@@ -790,10 +791,10 @@ static void test_aliases(void) {
         {"2026-11-25", "TXFL6", "TXFL6"}, {"2026-11-25", "TXFR3", "TXFR3"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sim_resolve_alias(cases[i].date, cases[i].code, out);
+        ctr_resolve_alias(cases[i].date, cases[i].code, out);
         CHECK_STR(out, cases[i].want);
     }
-    sim_resolve_alias(NULL, "TXFR1", out); /* today: some real month code */
+    ctr_resolve_alias(NULL, "TXFR1", out); /* today: some real month code */
     CHECK(strlen(out) == 5 && strncmp(out, "TXF", 3) == 0 && out[3] >= 'A' && out[3] <= 'L');
 }
 

@@ -63,6 +63,8 @@
 
 #include "core/clock.h"
 #include "parse/parse.h"
+#include "core/contract.h"
+#include "core/names.h"
 #include "core/shj_common.h"
 #include "core/shj_event.h"
 #include "sim/sim.h"
@@ -312,10 +314,10 @@ static void alias_target(const char *code, char out[16]) {
         shj_strlcpy(r2, code, sizeof r2);
         size_t n = strlen(r2);
         if (n >= 2 && r2[n - 1] == '1') r2[n - 1] = '2';
-        sim_resolve_alias(S.date, r2, out);
+        ctr_resolve_alias(S.date, r2, out);
         return;
     }
-    sim_resolve_alias(S.date, code, out);
+    ctr_resolve_alias(S.date, code, out);
 }
 
 /* Sliding-window rate limit over the limited endpoints. 1 = allowed. */
@@ -549,20 +551,15 @@ static void heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 
 /* Endpoints ------------------------------------------------------------------------ */
 
+/* Names are core/names' (one owner): -1 when unknown. */
 static int parse_exchange(const char *s) {
-    if (!strcmp(s, "TSE")) return SHJ_EX_TSE;
-    if (!strcmp(s, "OTC")) return SHJ_EX_OTC;
-    if (!strcmp(s, "OES")) return SHJ_EX_OES;
-    if (!strcmp(s, "TAIFEX")) return SHJ_EX_TAIFEX;
-    return -1;
+    int v = nm_exchange_of(s, strlen(s));
+    return v > 0 ? v : -1;
 }
 
 static int parse_sectype(const char *s) {
-    if (!strcmp(s, "STK")) return SHJ_SEC_STK;
-    if (!strcmp(s, "FUT")) return SHJ_SEC_FUT;
-    if (!strcmp(s, "OPT")) return SHJ_SEC_OPT;
-    if (!strcmp(s, "IND")) return SHJ_SEC_IND;
-    return -1;
+    int v = nm_sec_type_of(s, strlen(s));
+    return v > 0 ? v : -1;
 }
 
 static uint32_t parse_quote(const char *s) {
@@ -597,7 +594,7 @@ static void respond_sub(conn *c, int ok, const char *msg, const char *body, size
 
 static int is_alias_code(const char *code) {
     char real[16];
-    sim_resolve_alias(S.date, code, real);
+    ctr_resolve_alias(S.date, code, real);
     return strcmp(real, code) != 0;
 }
 
@@ -642,7 +639,7 @@ static void ep_subscribe(conn *c, const char *body, size_t blen, int unsubscribe
     }
     char real[16];
     if (S.api150) {
-        sim_resolve_alias(S.date, target[0] ? target : code, real);
+        ctr_resolve_alias(S.date, target[0] ? target : code, real);
     } else if (is_alias_code(code)) {
         /* 1.7.x: a continuous alias is only as good as its target_code; none
          * (or a stale one) gives 200 and then heartbeats only (HTTP_API.md:812,
@@ -762,7 +759,7 @@ static void ep_ticks(conn *c, const char *body, size_t blen) {
     /* Whole seconds: the end second is inclusive. */
     if (te[0] && !strchr(te, '.')) us1 += 999999;
     char real[16];
-    sim_resolve_alias(S.date, code, real);
+    ctr_resolve_alias(S.date, code, real);
     /* A trading day's ticks: the window is on the Taipei calendar date given;
      * night-session ticks after midnight carry the next date themselves. */
     int64_t day0 = clk_taipei_to_utc_ns(y, mo, d, 0, 0, 0, 0);
@@ -1462,6 +1459,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "standin: cannot create the simulated market\n");
         return 1;
     }
+    sim_configure(S.market, &S.simcfg); /* --api 1.5.0: the old field names too */
     if (date)
         shj_strlcpy(S.date, date, sizeof S.date);
     else

@@ -40,6 +40,7 @@
 #include "core/instrument.h"
 #include "parse/parse.h"
 #include "shioaji/shioaji_int.h"
+#include "core/names.h"
 #include "core/shj_common.h"
 #include "shioaji/sj_json.h"
 
@@ -165,9 +166,9 @@ size_t sjs_backfill_body(sjs_src *s, sjs_job *j, char *out, size_t cap) {
     /* Whole seconds: the start rounded down, the end rounded up. */
     clk_taipei_time(j->t1_ns + CLK_NS_PER_SEC - 1, ts1);
     ts0[8] = ts1[8] = '\0';
-    const char *sec = sub->sec_type == SHJ_SEC_FUT ? "FUT" : sub->sec_type == SHJ_SEC_OPT ? "OPT" : "STK";
-    const char *ex = sub->exchange == SHJ_EX_OTC ? "OTC" : sub->exchange == SHJ_EX_OES ? "OES"
-                   : sub->exchange == SHJ_EX_TAIFEX ? "TAIFEX" : "TSE";
+    /* an index's history is asked as a stock's would be: ticks exist for STK/FUT/OPT */
+    const char *sec = sub->sec_type == SHJ_SEC_FUT || sub->sec_type == SHJ_SEC_OPT ? nm_sec_type(sub->sec_type) : "STK";
+    const char *ex = sub->exchange ? nm_exchange(sub->exchange) : "TSE";
     /* HTTP_API.md:376-386: the contract nested, query_type with time_start/time_end. */
     int n = snprintf(out, cap,
                      "{\"contract\":{\"security_type\":\"%s\",\"exchange\":\"%s\",\"code\":\"%s\"},"

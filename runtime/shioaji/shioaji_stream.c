@@ -73,8 +73,11 @@ static int on_event(void *ctx, const sse_event *ev) {
     sjs_src *s = st->src;
     if (s->stopped || s->fatal || !sjs_status_flush(s)) return 1; /* status events first, in order */
     int tag = psr_tag_from_name(ev->name, ev->name_len);
-    int contract_ev = tag == PSR_TAG_UNKNOWN && ev->name_len == 14 && !memcmp(ev->name, "contract_event", 14);
-    if (tag == PSR_TAG_UNKNOWN && !contract_ev) note_unknown_name(s, ev);
+    int contract_ev = tag == PSR_TAG_CONTRACT_EVENT;
+    /* market data: what proves a subscription alive (not order/contract events) */
+    int market = tag != PSR_TAG_UNKNOWN && tag != PSR_TAG_HEARTBEAT && tag != PSR_TAG_ORDER_EVENT &&
+                 !contract_ev;
+    if (tag == PSR_TAG_UNKNOWN) note_unknown_name(s, ev);
     int rc = src_deliver(&s->base, tag, ev->data, ev->data_len, st->chunk_rx_ns);
     if (rc == SHJ_AGAIN) return 1;
     if (rc == SHJ_ERR) {
@@ -90,7 +93,7 @@ static int on_event(void *ctx, const sse_event *ev) {
      * each subscription alive; a contract_event may move an alias. */
     if (tag == PSR_TAG_HEARTBEAT)
         s->hb_seen_mono = clk_mono_ns();
-    else if (tag != PSR_TAG_UNKNOWN)
+    else if (market)
         sjs_note_event(s, ev->data, ev->data_len, st->chunk_rx_ns);
     else if (contract_ev)
         sjs_contract_event(s);

@@ -32,6 +32,8 @@
 #include "parse/parse.h"
 #include "loop/rt.h"
 #include "shioaji/shioaji_int.h"
+#include "core/contract.h"
+#include "core/names.h"
 #include "core/shj_common.h"
 #include "shioaji/sj_json.h"
 
@@ -110,40 +112,17 @@ double sjs_backoff_delay(sjs_src *s, int attempt) {
     return d * (0.5 + 0.5 * u);
 }
 
-static const char *sec_name(int sec) {
-    switch (sec) {
-    case SHJ_SEC_STK: return "STK";
-    case SHJ_SEC_FUT: return "FUT";
-    case SHJ_SEC_OPT: return "OPT";
-    case SHJ_SEC_IND: return "IND";
-    default: return "STK";
-    }
-}
-
-static const char *ex_name(int ex) {
-    switch (ex) {
-    case SHJ_EX_TSE: return "TSE";
-    case SHJ_EX_OTC: return "OTC";
-    case SHJ_EX_OES: return "OES";
-    case SHJ_EX_TAIFEX: return "TAIFEX";
-    default: return "TSE";
-    }
-}
-
+/* Names both ways are core/names' (one owner); unknown values default the
+ * way Shioaji's contract lookup does for a bare stock code. */
+static const char *sec_name(int sec) { return sec ? nm_sec_type(sec) : "STK"; }
+static const char *ex_name(int ex) { return ex ? nm_exchange(ex) : "TSE"; }
 static int ex_from_name(const char *s) {
-    if (!strcasecmp(s, "TSE")) return SHJ_EX_TSE;
-    if (!strcasecmp(s, "OTC")) return SHJ_EX_OTC;
-    if (!strcasecmp(s, "OES")) return SHJ_EX_OES;
-    if (!strcasecmp(s, "TAIFEX")) return SHJ_EX_TAIFEX;
-    return 0;
+    int v = nm_exchange_of(s, strlen(s));
+    return v > 0 ? v : 0;
 }
-
 static int sec_from_name(const char *s) {
-    if (!strcasecmp(s, "STK")) return SHJ_SEC_STK;
-    if (!strcasecmp(s, "FUT")) return SHJ_SEC_FUT;
-    if (!strcasecmp(s, "OPT")) return SHJ_SEC_OPT;
-    if (!strcasecmp(s, "IND")) return SHJ_SEC_IND;
-    return 0;
+    int v = nm_sec_type_of(s, strlen(s));
+    return v > 0 ? v : 0;
 }
 
 static const char *quote_name(int kind) {
@@ -166,34 +145,6 @@ int sjs_sub_tag(const sjs_sub *sub, int kind) {
 
 int sjs_stream_wants(const sjs_stream *st, const sjs_sub *sub, int kind) {
     return st->tag == 0 || st->tag == sjs_sub_tag(sub, kind);
-}
-
-/* "TXFR1", "MXFR2": letters then R1/R2. */
-static int is_alias(const char *code) {
-    size_t n = strlen(code);
-    if (n < 4 || code[n - 2] != 'R' || (code[n - 1] != '1' && code[n - 1] != '2')) return 0;
-    for (size_t i = 0; i + 2 < n; i++)
-        if (!isupper((unsigned char)code[i])) return 0;
-    return 1;
-}
-
-static int all_digits(const char *s) {
-    if (!*s) return 0;
-    for (; *s; s++)
-        if (!isdigit((unsigned char)*s)) return 0;
-    return 1;
-}
-
-/* Guess what a code is when the caller did not say (the server has the last word). */
-static void infer_type(const char *code, int *sec, int *ex) {
-    if (all_digits(code) || (isdigit((unsigned char)code[0]) && strlen(code) <= 6)) {
-        if (!*sec) *sec = SHJ_SEC_STK;
-        return; /* exchange: TSE or OTC, only the server knows */
-    }
-    size_t n = strlen(code), digits = 0;
-    for (size_t i = 0; i < n; i++) digits += isdigit((unsigned char)code[i]) != 0;
-    if (!*sec) *sec = digits > 2 ? SHJ_SEC_OPT : SHJ_SEC_FUT; /* TXO23000L6 vs TXFL6 */
-    if (!*ex) *ex = SHJ_EX_TAIFEX;
 }
 
 /* The REST queue ---------------------------------------------------------------------- */
@@ -827,8 +778,8 @@ static int sjs_subscribe(src_source *b, const src_sub_req *req, char *err, size_
         sub->exchange = req->exchange;
         sub->sec_type = req->sec_type;
         sub->odd_lot = !!req->odd_lot;
-        sub->alias = is_alias(req->code);
-        infer_type(req->code, &sub->sec_type, &sub->exchange);
+        sub->alias = ctr_is_alias(req->code);
+        ctr_infer(req->code, &sub->sec_type, &sub->exchange); /* the server has the last word */
         if (sub->alias) sub->sec_type = sub->sec_type ? sub->sec_type : SHJ_SEC_FUT;
         /* Known without asking: a real code with its exchange. */
         sub->resolved = !sub->alias && sub->exchange != 0;

@@ -52,10 +52,6 @@ static int is_alnum(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-void sim_resolve_alias(const char *date, const char *code, char out[16]) {
-    ctr_resolve_alias(date, code, out);
-}
-
 /* ---- the clock ---- */
 
 static void start_day(sim_market *m, int64_t day) {
@@ -411,7 +407,7 @@ int sim_add(sim_market *m, const char *code, int exchange, int sec_type, uint32_
     if (!kind_mask)
         return shj_fail(err, errlen, "sim: %s: kind_mask asks for neither ticks nor bid/asks", code);
     char real[16];
-    sim_resolve_alias(m->date, code, real);
+    ctr_resolve_alias(m->date, code, real);
     sim_inst tmp;
     memset(&tmp, 0, sizeof tmp);
     if (classify(real, exchange, sec_type, odd_lot, &tmp, err, errlen) != SHJ_OK) return SHJ_ERR;

@@ -22,11 +22,6 @@
 
 typedef struct sim_market sim_market;
 
-/* How the generated payloads look. */
-typedef struct sim_config {
-    int payload_v150; /* 1: Shioaji server 1.5.0 field names (vol_sum, diff_price, ...), 0: 1.7.x */
-} sim_config;
-
 /* date: Taipei trading date "YYYY-MM-DD" (NULL = today in Taipei).
  * nominal_rate: events per simulated second (default 2000 when <= 0). */
 sim_market *sim_new(uint64_t seed, const char *date, double nominal_rate);
@@ -51,9 +46,6 @@ int sim_add(sim_market *m, const char *code, int exchange, int sec_type, uint32_
 int sim_remove(sim_market *m, const char *code);
 size_t sim_count(const sim_market *m);
 
-/* ctr_resolve_alias (core/contract.h) under the simulator's name, for the
- * Shioaji stand-in server; new code calls ctr_resolve_alias. */
-void sim_resolve_alias(const char *date, const char *code, char out[16]);
 
 /* Generate the next payload into buf[cap] (JSON, not NUL-terminated), its SSE
  * tag (psr_tag) in *tag, and the exchange time in *exch_ns. Returns the length,
