@@ -438,15 +438,16 @@ static void test_amount_limits(void) {
         bars_feed(b, &e);
     }
     /* Corrupt input: amounts and a price near the int64 limit. */
-    shj_event x = tick("9999", 2, SHJ_EX_TSE, t0, INT64_MAX / 2, 1, 1, 0);
-    x.amount = INT64_MAX - 5;
-    bars_feed(b, &x);
-    x = tick("9999", 2, SHJ_EX_TSE, t0 + CLK_NS_PER_SEC, INT64_MAX / 2, 3, 1, 0);
-    x.amount = 100;
-    bars_feed(b, &x);
-    x = tick("9999", 2, SHJ_EX_TSE, t0 + 2 * CLK_NS_PER_SEC, INT64_MAX / 2, 1, 1, 0);
-    x.amount = -1000; /* after saturation the sum stays put */
-    bars_feed(b, &x);
+    static const struct {
+        int vol;
+        int64_t amount;
+    } bad_ticks[] = {{1, INT64_MAX - 5}, {3, 100}, {1, -1000 /* after saturation the sum stays put */}};
+    for (int i = 0; i < 3; i++) {
+        shj_event x = tick("9999", 2, SHJ_EX_TSE, t0 + i * CLK_NS_PER_SEC, 1, bad_ticks[i].vol, 1, 0);
+        x.close = INT64_MAX / 2;
+        x.amount = bad_ticks[i].amount;
+        bars_feed(b, &x);
+    }
     bars_flush(b);
     shj_event out[4];
     size_t n = bars_take(b, out, 4);

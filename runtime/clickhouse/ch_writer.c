@@ -75,7 +75,7 @@ struct chw_writer {
     char version[32];
     chs_features feats;
     chw_stats st;
-    char last_error[400];
+    char last_error[640];
     chw_fatal_fn fatal_fn;
     void *fatal_ctx;
 };
@@ -411,7 +411,7 @@ static void schema_next(chw_writer *w) {
 
 static void on_schema_done(void *ctx, const chh_result *r) {
     chw_writer *w = ctx;
-    char why[400];
+    char why[640];
     chh_class c = chh_classify(r, why, sizeof why);
     if (w->closing) {
         w->probe_busy = 0;
@@ -545,7 +545,7 @@ static int open_check(chw_writer *w, char *err, size_t errlen) {
     chh_sync *s = chh_sync_new(&w->dsn, &ho, err, errlen);
     if (!s) return SHJ_ERR;
     chh_result r;
-    char why[400];
+    char why[640];
     int rc = SHJ_OK;
     chh_class c = chh_sync_exec(s, "SELECT version()", NULL, 0, 0, &r);
     chh_classify(&r, why, sizeof why);
