@@ -299,6 +299,10 @@ int chr_next_batch(chr_file *f, int max_rows, char *err, size_t errlen) {
             if (!had_nl) fmt_text(reason, sizeof reason, "truncated last line (no newline at end of file): %s", why);
             else shj_strlcpy(reason, why, sizeof reason);
             reject(f, f->line, len, reason);
+            if (!had_nl) { /* a torn tail, not bad data: quarantined, counted apart */
+                f->counts.rejected--;
+                f->counts.torn_tail++;
+            }
             continue;
         }
         if (chb_append(&f->text, f->line, len) != SHJ_OK) return shj_fail(err, errlen, "out of memory");
