@@ -15,6 +15,25 @@
 
 #define CHF_FEED_MAX 8192
 
+/* The common start of a writer test: a real server started (s), a temp dir
+ * made from tmp (a mkdtemp template), *o at its defaults with the DSN of
+ * database db and a fallback dir under tmp (dsn and fb must outlive o).
+ * 0, or -1 with the reason printed. */
+static inline int ch_writer_test_setup(chx_server *s, char *tmp, const char *db, chw_opts *o, char *dsn,
+                                       size_t dsncap, char *fb, size_t fbcap) {
+    char err[600];
+    if (chx_start(s, err, sizeof err) != 0 || !mkdtemp(tmp)) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    snprintf(fb, fbcap, "%s/fallback", tmp);
+    snprintf(dsn, dsncap, "clickhouse://127.0.0.1:%d/%s", s->http_port, db);
+    chw_opts_default(o);
+    o->dsn = dsn;
+    o->fallback_dir = fb;
+    return 0;
+}
+
 typedef struct ch_feeder {
     ev_timer t;
     chw_writer *w;

@@ -24,19 +24,12 @@ static int refused_a_while(void *ctx) { return ((ch_feeder *)ctx)->refused_ticks
 int main(void) {
     struct ev_loop *loop = ev_default_loop(0);
     chx_server s;
-    char err[600], dsn[200], tmp[] = "/tmp/shj-chw.XXXXXX";
-    if (chx_start(&s, err, sizeof err) != 0 || !mkdtemp(tmp)) {
-        fprintf(stderr, "%s\n", err);
+    char err[600], dsn[200], fb[300], tmp[] = "/tmp/shj-chw.XXXXXX";
+    chw_opts o;
+    if (ch_writer_test_setup(&s, tmp, "waiting", &o, dsn, sizeof dsn, fb, sizeof fb) != 0) {
         CHECK(0);
         T_DONE();
     }
-    char fb[300];
-    snprintf(fb, sizeof fb, "%s/fallback", tmp);
-    snprintf(dsn, sizeof dsn, "clickhouse://127.0.0.1:%d/waiting", s.http_port);
-    chw_opts o;
-    chw_opts_default(&o);
-    o.dsn = dsn;
-    o.fallback_dir = fb;
     o.batch_rows = 10000;
     o.batch_ms = 50;
     o.max_mem_bytes = 4 << 20;
