@@ -7,6 +7,8 @@
 -- configured, the built-in simulated market otherwise, and says which.
 local shijim = require "shijim"
 local cli = require "shijim.cli"
+local ffi = require "ffi"
+local sffi = require "shijim.ffi"
 
 local opts = cli.parse(arg, {
   usage = "shijim run main.lua [options]",
@@ -33,7 +35,13 @@ local has_keys = (os.getenv("SHIOAJI_API_KEY") or os.getenv("SJ_API_KEY")) ~= ni
 local src
 if url or opts.socket or has_keys then
   src = shijim.source.shioaji{ url = url, socket = opts.socket }
-  shijim.log("source: live Shioaji server at " .. (opts.socket or url or "http://127.0.0.1:8080"))
+  -- a URL may carry a password (http://u:PASSWORD@host): core/redact.h decides what shows
+  local shown = opts.socket or url or "http://127.0.0.1:8080"
+  if not opts.socket and url then
+    sffi.C.shj_redact_url(url, sffi.textbuf, sffi.TEXTLEN)
+    shown = ffi.string(sffi.textbuf)
+  end
+  shijim.log("source: live Shioaji server at " .. shown)
 else
   src = shijim.source.simulated{ seed = opts.seed, rate = opts.rate, date = opts.date }
   shijim.log(string.format("source: simulated market (no Shioaji credentials or server URL configured), seed %d, %s",

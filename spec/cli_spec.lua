@@ -108,4 +108,12 @@ shijim.run{ status_ms = 0 }
     end
     assert.is_true(lines >= 2, err)
   end)
+
+  it("never prints a password given inside --url (issue 11, fault 6)", function()
+    local rc, out, err = proc.shijim("run main.lua --url 'http://u:Zq9SECRETpw@127.0.0.1:1' --duration 1")
+    local all = (out or "") .. (err or "")
+    assert.truthy(all:find("u:***@127.0.0.1:1", 1, true), all) -- still says where it connects
+    assert.falsy(all:find("Zq9SECRETpw", 1, true), all)
+    assert.is_number(rc)
+  end)
 end)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/redact.h"
 #include "core/shj_common.h"
 
 #define CHD_HTTP_PORT 8123
@@ -20,55 +21,6 @@
 #define CHD_NATIVE_TLS_PORT 9440
 
 /* ---- redaction ---------------------------------------------------------- */
-
-/* Redaction errs on the side of hiding: it runs on text that may be
- * malformed (a pasted DSN with an unescaped '/' or '@' in the password, a
- * misspelt "pasword=" parameter), so it cannot trust the grammar. Hidden:
- * everything between the first ':' after "://" and the LAST '@' of the text
- * (whatever a lenient URL parser might take for a password), and the value of
- * every query parameter except the three that are safe to show. */
-static int chd_param_shown(const char *name, size_t n) {
-    return (n == 8 && !strncmp(name, "database", 8)) || (n == 4 && !strncmp(name, "user", 4)) ||
-           (n == 6 && !strncmp(name, "secure", 6));
-}
-
-static void put(char *out, size_t cap, size_t *o, const char *s) {
-    while (*s && *o + 1 < cap) out[(*o)++] = *s++;
-}
-
-void chd_redact(const char *text, char *out, size_t cap) {
-    if (!cap) return;
-    size_t o = 0;
-    const char *p = text ? text : "";
-    const char *scheme_end = strstr(p, "://");
-    const char *auth = scheme_end ? scheme_end + 3 : p;
-    const char *at = strrchr(auth, '@');
-    const char *colon = NULL;
-    if (at) {
-        for (const char *q = auth; q < at; q++)
-            if (*q == ':') { colon = q; break; }
-    }
-    const char *query = strchr(at ? at : auth, '?');
-    for (const char *q = p; *q && o + 1 < cap;) {
-        if (colon && q == colon + 1) {
-            put(out, cap, &o, "***");
-            q = at;
-            continue;
-        }
-        if (query && q > query && (q[-1] == '?' || q[-1] == '&')) {
-            size_t name = strcspn(q, "=&#");
-            if (q[name] == '=' && !chd_param_shown(q, name)) {
-                for (size_t i = 0; i < name && o + 1 < cap; i++) out[o++] = *q++;
-                put(out, cap, &o, "=***");
-                q++; /* the '=' */
-                while (*q && *q != '&' && *q != '#') q++;
-                continue;
-            }
-        }
-        out[o++] = *q++;
-    }
-    out[o] = '\0';
-}
 
 /* ---- parsing helpers ---------------------------------------------------- */
 
@@ -130,7 +82,7 @@ static void build_urls(chd_dsn *d, const char *scheme) {
 
 int chd_parse(const char *text, chd_dsn *d, char *err, size_t errlen) {
     char shown[CHD_URL_MAX];
-    chd_redact(text ? text : "", shown, sizeof shown);
+    shj_redact_url(text ? text : "", shown, sizeof shown);
     memset(d, 0, sizeof *d);
     if (!text || !*text) return shj_fail(err, errlen, "bad DSN: empty (expected clickhouse://user:pass@host:8123/db)");
     if (strlen(text) >= 1024) return shj_fail(err, errlen, "bad DSN: longer than 1023 bytes");

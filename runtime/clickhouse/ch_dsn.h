@@ -46,8 +46,5 @@ typedef struct chd_dsn {
  * the DSN in redacted form). Never logs. */
 int chd_parse(const char *text, chd_dsn *out, char *err, size_t errlen);
 
-/* Redact any DSN-looking text (even one chd_parse rejects): the password
- * between "user:" and "@" and any password= parameter become "***". */
-void chd_redact(const char *text, char *out, size_t cap);
 
 #endif

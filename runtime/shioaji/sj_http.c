@@ -46,6 +46,7 @@
 #include <sys/socket.h>
 
 #include "loop/curl_ev.h"
+#include "core/redact.h"
 #include "core/shj_common.h"
 
 #define SJH_MAX_BODY (64u << 20) /* a REST answer larger than this is an error */
@@ -87,20 +88,6 @@ struct sjh_client {
 };
 
 /* Redaction --------------------------------------------------------------- */
-
-void sjh_redact_url(const char *url, char *out, size_t cap) {
-    const char *scheme_end = strstr(url, "://");
-    const char *host = scheme_end ? scheme_end + 3 : url;
-    const char *slash = strchr(host, '/');
-    const char *at = NULL;
-    for (const char *p = host; *p && (!slash || p < slash); p++)
-        if (*p == '@') at = p;
-    if (!at) {
-        shj_strlcpy(out, url, cap);
-        return;
-    }
-    snprintf(out, cap, "%.*s%s", (int)(host - url), url, at + 1);
-}
 
 /* Request bookkeeping --------------------------------------------------------- */
 
@@ -277,7 +264,7 @@ sjh_client *sjh_new(struct ev_loop *loop, const sjh_config *cfg, char *err, size
         return NULL;
     }
     char shown[400];
-    sjh_redact_url(c->base_url, shown, sizeof shown);
+    shj_redact_url(c->base_url, shown, sizeof shown);
     if (c->unix_socket)
         snprintf(c->display, sizeof c->display, "unix:%s", c->unix_socket);
     else

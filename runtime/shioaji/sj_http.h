@@ -10,7 +10,7 @@
  * Transport: a base URL over TCP, or a Unix domain socket
  * (CURLOPT_UNIX_SOCKET_PATH) with the base URL only naming the host header.
  * A credential header, when configured, is sent on every request and never
- * logged; logged URLs are redacted (no userinfo).
+ * logged; logged URLs are redacted (core/redact.h).
  *
  * Guarantees:
  *  - Callbacks run on the loop thread, never before the call that started
@@ -92,7 +92,5 @@ void sjh_get_stats(const sjh_client *c, sjh_stats *out);
 /* Base URL for logs: scheme://host[:port] without userinfo, plus the socket path if any. */
 const char *sjh_display(const sjh_client *c);
 
-/* Copy url into out[cap] with any "user:password@" removed. */
-void sjh_redact_url(const char *url, char *out, size_t cap);
 
 #endif

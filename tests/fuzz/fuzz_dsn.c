@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "clickhouse/ch_dsn.h"
+#include "core/redact.h"
 #include "core/shj_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char err[512] = "";
     int rc = chd_parse(text, &d, err, sizeof err);
     char red[1024];
-    chd_redact(text, red, sizeof red);
+    shj_redact_url(text, red, sizeof red);
     if (form != 2) must_not_contain(red, SENTINEL);
     must_not_contain(err, SENTINEL);
     if (rc == SHJ_OK) {
