@@ -67,6 +67,11 @@ static struct {
     uint64_t last_published;
     int64_t started_mono;
     int64_t last_log_tick_mono;
+    struct {
+        void (*fn)(void *ctx);
+        void *ctx;
+    } drained[4];
+    int n_drained;
 } rt;
 
 static void begin_drain(void);
@@ -317,6 +322,14 @@ int rt_add_writer(const char *name, const rt_writer_ops *ops, void *w) {
     return SHJ_OK;
 }
 
+int rt_on_drained(void (*fn)(void *ctx), void *ctx) {
+    if (rt_init(0) != SHJ_OK || rt.n_drained == 4) return SHJ_ERR;
+    rt.drained[rt.n_drained].fn = fn;
+    rt.drained[rt.n_drained].ctx = ctx;
+    rt.n_drained++;
+    return SHJ_OK;
+}
+
 static int close_writers(char *err, size_t errlen) {
     int rc = SHJ_OK;
     while (rt.n_writers > 0) {
@@ -378,6 +391,7 @@ int rt_run(char *err, size_t errlen) {
     ev_signal_stop(rt.loop, &rt.sigint_watcher);
     ev_signal_stop(rt.loop, &rt.sigterm_watcher);
 
+    for (int i = 0; i < rt.n_drained; i++) rt.drained[i].fn(rt.drained[i].ctx);
     char werr[512] = "";
     if (close_writers(werr, sizeof werr) != SHJ_OK && rc == SHJ_OK)
         rc = shj_fail(err, errlen, "%s", werr);

@@ -40,6 +40,10 @@ src_source *rt_source_at(size_t i);
 /* Writers: polled, shown in the status line, closed in reverse order on stop. */
 int rt_add_writer(const char *name, const rt_writer_ops *ops, void *w);
 
+/* Called once at stop when the bus has drained, before any writer closes
+ * (metrics read the other writers' final counts here). At most 4 hooks. */
+int rt_on_drained(void (*fn)(void *ctx), void *ctx);
+
 /* Status line every interval_ms to stderr (0 disables). Default 1000. */
 void rt_set_status_interval(int interval_ms);
 /* Stop automatically after this many seconds / events (0 = never). */

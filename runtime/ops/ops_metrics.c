@@ -431,6 +431,10 @@ static int ops_close(void *w, char *err, size_t errlen) {
     return SHJ_OK;
 }
 
+/* The bus drained, no writer closed yet: the raw archives' final record
+ * counts (they are gone once rt closes them). */
+static void ops_drained(void *ctx) { ops_poll(ctx, clk_mono_ns()); }
+
 static const rt_writer_ops ops_writer_ops = {.type = "ops", .poll = ops_poll, .status = NULL, .close = ops_close};
 
 int ops_start(const ops_opts *o, char *err, size_t errlen) {
@@ -442,7 +446,7 @@ int ops_start(const ops_opts *o, char *err, size_t errlen) {
     if (ops.opts.ready_silence_s <= 0) ops.opts.ready_silence_s = 10;
     ops.sub = bus_subscribe(rt_bus(), "ops", 62u, NULL, 0, BUS_BLOCK, ops_deliver, NULL);
     if (!ops.sub) return shj_fail(err, errlen, "metrics: cannot subscribe to the bus");
-    if (rt_add_writer("ops", &ops_writer_ops, NULL) != SHJ_OK) {
+    if (rt_add_writer("ops", &ops_writer_ops, NULL) != SHJ_OK || rt_on_drained(ops_drained, NULL) != SHJ_OK) {
         bus_unsubscribe(rt_bus(), ops.sub);
         ops.sub = NULL;
         return shj_fail(err, errlen, "metrics: cannot register with the runtime");
