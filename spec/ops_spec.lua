@@ -190,6 +190,42 @@ sffi.C.shj_metrics_stop()
     assert(ok, err)
   end)
 
+  it("/metrics passes promtool's lint, and every metric the Grafana dashboard queries is exposed", function()
+    local port = free_ports(1)[1]
+    local pid = spawn(string.format("%s run main.lua --duration 2 --rate 2000 --dir %s/raw --clickhouse clickhouse://127.0.0.1:1/dead " ..
+      "--fallback-dir %s/fb --metrics 127.0.0.1:%d --metrics-linger 3 --status-every 0", bin, dir, dir, port), dir .. "/run.log")
+    local ok, err = pcall(function()
+      local code, body
+      for _ = 1, 50 do
+        sleep(0.1)
+        code, body = get(string.format("http://127.0.0.1:%d/metrics", port))
+        if code == 200 and body:find("shijim_clickhouse_rows_in_total", 1, true) then break end
+      end
+      assert.are.equal(200, code)
+      proc.write(dir .. "/metrics.txt", body)
+      local rc, out, lint = proc.run("promtool check metrics < " .. dir .. "/metrics.txt")
+      assert.are.equal(0, rc, tostring(out) .. tostring(lint))
+      local families = {}
+      for name in body:gmatch("# TYPE ([%w_]+) ") do families[name] = true end
+      local src_dir = os.getenv("SHJ_SOURCE_DIR") or "."
+      local dash = cjson.decode(proc.read(src_dir .. "/deploy/grafana/shijim.json"))
+      local used = 0
+      for _, panel in ipairs(dash.panels) do
+        for _, target in ipairs(panel.targets or {}) do
+          for name in target.expr:gmatch("shijim_[%w_]+") do
+            local family = name:gsub("_bucket$", ""):gsub("_sum$", ""):gsub("_count$", "")
+            assert.is_true(families[family] ~= nil, "dashboard panel '" .. panel.title .. "' queries " .. name ..
+              " which /metrics does not expose")
+            used = used + 1
+          end
+        end
+      end
+      assert.is_true(used >= 20)
+    end)
+    stop(pid)
+    assert(ok, err)
+  end)
+
   it("--status-every sets the status interval (0 = off) and --log-format json writes one object per line", function()
     local rc, _, err = proc.shijim(string.format("run main.lua --duration 2.2 --dir %s/raw --status-every 0", dir))
     assert.are.equal(0, rc, err)
