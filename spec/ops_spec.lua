@@ -19,6 +19,10 @@ end
 
 local function sleep(s) os.execute("sleep " .. s) end
 
+-- Under the ASan build busted runs with the sanitizer runtimes in LD_PRELOAD
+-- (for luajit); tools of our own (curl, prometheus, promtool) run without them.
+local plain = "env -u LD_PRELOAD "
+
 -- Start cmdline in the background; returns its PID (output to logfile).
 local function spawn(cmdline, logfile)
   local p = io.popen(string.format("(%s) >%s 2>&1 & echo $!", cmdline, logfile))
@@ -46,7 +50,7 @@ end
 
 -- HTTP GET: status code, body.
 local function get(url)
-  local p = io.popen(string.format("curl -s -m 5 -w '\\n%%{http_code}' '%s'", url))
+  local p = io.popen(string.format(plain .. "curl -s -m 5 -w '\\n%%{http_code}' '%s'", url))
   local out = p:read("*a")
   p:close()
   local body, code = out:match("^(.*)\n(%d+)$")
@@ -54,7 +58,7 @@ local function get(url)
 end
 
 local function prom_query(port, expr)
-  local p = io.popen(string.format("curl -s -m 5 -G 'http://127.0.0.1:%d/api/v1/query' --data-urlencode 'query=%s'",
+  local p = io.popen(string.format(plain .. "curl -s -m 5 -G 'http://127.0.0.1:%d/api/v1/query' --data-urlencode 'query=%s'",
     port, expr))
   local out = p:read("*a")
   p:close()
@@ -85,7 +89,7 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:%d']
 ]], metrics_port))
-    local prom_pid = spawn(string.format("prometheus --config.file=%s/prometheus.yml --storage.tsdb.path=%s/tsdb " ..
+    local prom_pid = spawn(string.format(plain .. "prometheus --config.file=%s/prometheus.yml --storage.tsdb.path=%s/tsdb " ..
       "--web.listen-address=127.0.0.1:%d", dir, dir, prom_port), dir .. "/prometheus.log")
     local shj_pid
     local ok, err = pcall(function()
@@ -203,7 +207,7 @@ sffi.C.shj_metrics_stop()
       end
       assert.are.equal(200, code)
       proc.write(dir .. "/metrics.txt", body)
-      local rc, out, lint = proc.run("promtool check metrics < " .. dir .. "/metrics.txt")
+      local rc, out, lint = proc.run(plain .. "promtool check metrics < " .. dir .. "/metrics.txt")
       assert.are.equal(0, rc, tostring(out) .. tostring(lint))
       local families = {}
       for name in body:gmatch("# TYPE ([%w_]+) ") do families[name] = true end
