@@ -78,14 +78,28 @@ int main(void) {
     out = take(f);
     CHECK_EQ_I64(count_lines(out), 1);
     CHECK(strstr(out, "appended 7 rows\n") != NULL);
-    /* Another call site is independent. */
+    /* Another message is independent; so are lines of one call site that differ
+     * in more than their numbers (one per instrument); the level counts too. */
     shj_log(SHJ_LOG_ERROR, "disk %s", "full");
     CHECK_STR(take(f), "2026-12-05T09:30:00.123+08:00 error disk full\n");
+    for (int i = 0; i < 2; i++) {
+        shj_log(SHJ_LOG_WARN, "backfill %s 09:0%d queued", "TXFA7", i);
+        shj_log(SHJ_LOG_WARN, "backfill %s 09:0%d queued", "MXFA7", i);
+        shj_log(SHJ_LOG_ERROR, "backfill %s 09:0%d queued", "MXFA7", i);
+    }
+    CHECK_STR(take(f), "2026-12-05T09:30:00.123+08:00 warn backfill TXFA7 09:00 queued\n"
+                       "2026-12-05T09:30:00.123+08:00 warn backfill MXFA7 09:00 queued\n"
+                       "2026-12-05T09:30:00.123+08:00 error backfill MXFA7 09:00 queued\n");
     /* Flush at exit reports the open window even before it ends. */
     fake_mono += CLK_NS_PER_SEC;
     shj_log_flush();
-    CHECK_STR(take(f), "2026-12-05T09:30:00.123+08:00 warn fallback file x.jsonl appended 8 rows "
-                       "(repeated 1 times in 1 s)\n");
+    out = take(f);
+    CHECK(strstr(out, "2026-12-05T09:30:00.123+08:00 warn fallback file x.jsonl appended 8 rows "
+                      "(repeated 1 times in 1 s)\n") != NULL);
+    CHECK(strstr(out, "warn backfill TXFA7 09:01 queued (repeated 1 times in 1 s)\n") != NULL);
+    CHECK(strstr(out, "warn backfill MXFA7 09:01 queued (repeated 1 times in 1 s)\n") != NULL);
+    CHECK(strstr(out, "error backfill MXFA7 09:01 queued (repeated 1 times in 1 s)\n") != NULL);
+    CHECK_EQ_I64(count_lines(out), 4);
     /* Window 0: every line printed. */
     shj_log_set_repeat_window(0);
     warn_rows(1);

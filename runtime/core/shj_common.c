@@ -1,11 +1,13 @@
 /* shj_common.c — error buffers, logging and string helpers (see shj_common.h).
  *
  * Logging owns: the line format (text or JSON), the timestamp and the repeat
- * limit. DESIGN of the limit: a small table keyed by the format string's
- * address (one call site = one warning, whatever numbers it carries, so 148
- * "fallback file ... appended N rows" lines in 15 s become two lines). A site
- * opens a window when printed; occurrences inside the window only update the
- * count and the last text. Table full: the line is printed unlimited.
+ * limit. DESIGN of the limit: a small table keyed by a hash of the line with
+ * every run of digits folded to one '#', so "identical" means identical but
+ * for its numbers: 148 "fallback file .../ticks/<date>.jsonl appended N rows"
+ * lines in 15 s become two lines, while lines naming different instruments or
+ * files stay apart. A key opens a window when printed; occurrences inside the
+ * window only update the count and the last text. Table full: the line is
+ * printed unlimited.
  */
 #include "core/shj_common.h"
 
@@ -21,7 +23,7 @@
 #define LOG_LINE 2048
 
 typedef struct log_site {
-    const char *fmt;          /* key; NULL = free */
+    uint64_t key;             /* hash of the digit-folded text; 0 = free */
     int level;
     int64_t window_start;     /* mono ns of the printed line that opened the window */
     uint64_t repeated;        /* suppressed since then */
@@ -135,9 +137,9 @@ static void emit(int level, const char *src, const char *msg, uint64_t repeated,
 static void flush_sites(int64_t now, int force) {
     for (int i = 0; i < LOG_SITES; i++) {
         log_site *s = &log_sites[i];
-        if (!s->fmt || (!force && now - s->window_start < log_window_ns)) continue;
+        if (!s->key || (!force && now - s->window_start < log_window_ns)) continue;
         if (s->repeated) emit(s->level, NULL, s->last, s->repeated, now - s->window_start);
-        s->fmt = NULL;
+        s->key = 0;
         s->repeated = 0;
     }
 }
@@ -155,6 +157,20 @@ void shj_log_flush(void) {
     fflush(log_stream ? log_stream : stderr);
 }
 
+/* FNV-1a of text with each run of digits folded to '#'; never 0. */
+static uint64_t repeat_key(const char *text, int level) {
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)level;
+    int in_digits = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        int digit = *p >= '0' && *p <= '9';
+        if (digit && in_digits) continue;
+        in_digits = digit;
+        h ^= digit ? '#' : *p;
+        h *= 1099511628211ULL;
+    }
+    return h ? h : 1;
+}
+
 void shj_log(shj_log_level level, const char *fmt, ...) {
     if (level < log_threshold) return;
     char line[LOG_LINE];
@@ -165,10 +181,11 @@ void shj_log(shj_log_level level, const char *fmt, ...) {
     pthread_mutex_lock(&log_mu);
     if (level >= SHJ_LOG_WARN && log_window_ns > 0) {
         int64_t now = log_mono();
+        uint64_t key = repeat_key(line, level);
         log_site *site = NULL, *free_site = NULL;
         for (int i = 0; i < LOG_SITES && !site; i++) {
-            if (log_sites[i].fmt == fmt) site = &log_sites[i];
-            else if (!log_sites[i].fmt && !free_site) free_site = &log_sites[i];
+            if (log_sites[i].key == key) site = &log_sites[i];
+            else if (!log_sites[i].key && !free_site) free_site = &log_sites[i];
         }
         if (site && now - site->window_start < log_window_ns) {
             site->repeated++;
@@ -182,7 +199,7 @@ void shj_log(shj_log_level level, const char *fmt, ...) {
             site = free_site;
         }
         if (site) {
-            site->fmt = fmt;
+            site->key = key;
             site->level = level;
             site->window_start = now;
             site->repeated = 0;

@@ -34,10 +34,11 @@ int shj_fail(char *err, size_t errlen, const char *fmt, ...)
  *   json: {"ts":"2026-12-05T09:30:00.123+08:00","level":"warn","msg":"message"}
  * Never prints secrets: callers pass redacted text (see shj_redact_url).
  *
- * Rate limit: a warning or error from the same call site (the same format
- * string) is printed once per window (default 10 s); the rest of the window
- * is counted, and when it ends (next occurrence, shj_log_tick, or
- * shj_log_flush) one line says "<last text> (repeated N times in S s)".
+ * Rate limit: a warning or error identical to one printed in the window
+ * (default 10 s) but for its numbers (digit runs are ignored, so "appended
+ * 173 rows" repeats "appended 12 rows") is counted, not printed; when the
+ * window ends (next occurrence, shj_log_tick, or shj_log_flush) one line
+ * says "<last text> (repeated N times in S s)".
  * Thread-safe (writer threads log too): one mutex, taken only when logging. */
 typedef enum { SHJ_LOG_DEBUG = 0, SHJ_LOG_INFO = 1, SHJ_LOG_WARN = 2, SHJ_LOG_ERROR = 3 } shj_log_level;
 typedef enum { SHJ_LOG_TEXT = 0, SHJ_LOG_JSON = 1 } shj_log_format;

@@ -1,8 +1,10 @@
 /* rt.h — the process runtime: one libev loop, one bus, sources and writers.
  *
  * Owns: the default ev_loop, the bus, the list of sources and writers, the
- * 1-second status line, SIGINT/SIGTERM handling and the orderly shutdown:
- *   stop sources -> drain the bus -> flush + fsync writers -> return.
+ * status line (every second unless set otherwise; through shj_log, so it
+ * carries the log's timestamp and level), the exact totals logged at stop,
+ * SIGINT/SIGTERM handling and the orderly shutdown:
+ *   stop sources -> drain the bus -> drained hooks -> flush + fsync writers -> return.
  * Threading: everything here runs on the loop thread. Writers may own
  * threads of their own (the raw archive does) but are driven from here.
  *
