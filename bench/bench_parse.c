@@ -9,6 +9,12 @@
  *   the same shj_event filled).
  * Checks first that both produce byte-identical events (so the comparison is
  * like for like), then prints: parser, events/s, ns/event, MB/s, ratio.
+ * A second psr_parse row, same run: the mix of Sinopac's published samples
+ * (tests/fixtures/sinopac/sse/, the payloads MANIFEST expects events from:
+ * 1.7.x and 1.5.0 names, quotes with their books, odd lots, reprs; compacted
+ * to one line as the server sends them), cycled to N payloads; a quote costs
+ * psr_parse + psr_parse_book, as on the ingest path. The fixtures are found
+ * under $SHJ_SOURCE_DIR (default ..: run from build/).
  * Usage: bench_parse [N] [repeats] [psr]. One core; best of `repeats` runs;
  * a third argument "psr" skips cJSON (for profiling the scanner alone).
  */
@@ -247,6 +253,20 @@ out:
 
 typedef int (*parse_fn)(int tag, const char *json, size_t len, shj_event *ev);
 
+static volatile uint64_t sink; /* keeps the compiler from dropping the work */
+
+/* What the ingest path does per payload: a quote's book is a second parse. */
+static int psr_book_fn(int tag, const char *json, size_t len, shj_event *ev) {
+    int rc = psr_parse(tag, json, len, ev, NULL, 0);
+    if (rc == PSR_EVENT && psr_tag_has_book(tag)) {
+        shj_event book;
+        int brc = psr_parse_book(tag, json, len, &book, NULL, 0);
+        if (brc == PSR_MALFORMED) return brc; /* PSR_CONTROL: a quote without a book */
+        sink += (uint64_t)book.bid_price[0];
+    }
+    return rc;
+}
+
 static int psr_fn(int tag, const char *json, size_t len, shj_event *ev) {
     return psr_parse(tag, json, len, ev, NULL, 0);
 }
@@ -259,7 +279,73 @@ static int64_t cpu_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static volatile uint64_t sink; /* keeps the compiler from dropping the work */
+
+/* Sinopac's samples (see the header). 0 on success. */
+static int load_sinopac(corpus *c, size_t n) {
+    const char *src = getenv("SHJ_SOURCE_DIR");
+    char path[1200], line[1024], file[256] = "", tag[32] = "";
+    snprintf(path, sizeof path, "%.900s/tests/fixtures/sinopac/sse/MANIFEST", src ? src : "..");
+    FILE *m = fopen(path, "r");
+    if (!m) return -1;
+    char *one[128];
+    uint32_t one_len[128];
+    uint8_t one_tag[128];
+    size_t k = 0;
+    while (fgets(line, sizeof line, m) && k < 128) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!strncmp(line, "fixture ", 8)) snprintf(file, sizeof file, "%.200s", line + 8);
+        if (!strncmp(line, "tag ", 4)) snprintf(tag, sizeof tag, "%.31s", line + 4);
+        if (strcmp(line, "result event") != 0) continue;
+        char fp[1300];
+        snprintf(fp, sizeof fp, "%.900s/tests/fixtures/sinopac/sse/%s", src ? src : "..", file);
+        FILE *f = fopen(fp, "rb");
+        if (!f) continue;
+        char raw[8192];
+        size_t rn = fread(raw, 1, sizeof raw, f), o = 0;
+        fclose(f);
+        one[k] = malloc(rn + 1);
+        int in_str = 0; /* compact: drop whitespace outside strings */
+        for (size_t i = 0; i < rn; i++) {
+            char ch = raw[i];
+            if (in_str) {
+                if (ch == '\\' && i + 1 < rn) {
+                    one[k][o++] = ch;
+                    ch = raw[++i];
+                } else if (ch == '"') {
+                    in_str = 0;
+                }
+            } else if (ch == '"') {
+                in_str = 1;
+            } else if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t') {
+                continue;
+            }
+            one[k][o++] = ch;
+        }
+        one_len[k] = (uint32_t)o;
+        one_tag[k] = (uint8_t)psr_tag_from_name(tag, strlen(tag));
+        k++;
+    }
+    fclose(m);
+    if (!k) return -1;
+    size_t bytes = 0;
+    for (size_t i = 0; i < k; i++) bytes += one_len[i];
+    c->n = n;
+    c->off = malloc(n * sizeof *c->off);
+    c->len = malloc(n * sizeof *c->len);
+    c->tag = malloc(n * sizeof *c->tag);
+    c->buf = malloc(bytes * (n / k + 1) + 64);
+    c->bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i % k;
+        memcpy(c->buf + c->bytes, one[j], one_len[j]);
+        c->off[i] = c->bytes;
+        c->len[i] = one_len[j];
+        c->tag[i] = one_tag[j];
+        c->bytes += one_len[j];
+    }
+    for (size_t i = 0; i < k; i++) free(one[i]);
+    return 0;
+}
 
 /* Best-of-repeats ns for one pass over the corpus. */
 static double run(const corpus *c, parse_fn fn, int repeats, size_t *bad) {
@@ -307,7 +393,7 @@ int main(int argc, char **argv) {
     }
     printf("check: psr_parse and cJSON path agree on %s (%zu mismatches)\n",
            mismatches ? "NOT all events" : "every event of the first 100k", mismatches);
-measure:; /* a label must precede a statement in C11 (clang) */
+measure:; /* a label may not precede a declaration in C11 (clang) */
 #endif
 
     /* Machine calibration, same corpus, same clock: a plain byte loop
@@ -323,8 +409,10 @@ measure:; /* a label must precede a statement in C11 (clang) */
         if ((double)(t1 - t0) < ns_touch) ns_touch = (double)(t1 - t0);
     }
 
-    size_t bad_psr = 0;
+    size_t bad_psr = 0, bad_sp = 0;
     double ns_psr = run(&c, psr_fn, repeats, &bad_psr);
+    corpus sp;
+    double ns_sp = load_sinopac(&sp, n) == 0 ? run(&sp, psr_book_fn, repeats, &bad_sp) : 0;
     double ns_cj = 0;
 #ifdef SHJ_HAVE_CJSON
     size_t bad_cj = 0;
@@ -346,6 +434,13 @@ measure:; /* a label must precede a statement in C11 (clang) */
 #else
     printf("(cJSON not available: baseline skipped)\n");
 #endif
+    if (ns_sp > 0)
+        printf("%-34s %14.0f %10.1f %9.0f %10s   (%.0f bytes/payload)\n", "psr_parse, Sinopac's samples",
+               (double)sp.n / ns_sp * 1e9, ns_sp / (double)sp.n, (double)sp.bytes / ns_sp * 1e3, "-",
+               (double)sp.bytes / (double)sp.n);
+    else
+        printf("(Sinopac's samples not found: set SHJ_SOURCE_DIR)\n");
+    if (bad_sp) printf("psr_parse failed on %zu of Sinopac's samples\n", bad_sp);
     printf("%-34s %14s %10.1f %9.0f %10s\n", "(calibration: byte loop, no parse)", "-",
            ns_touch / (double)c.n, (double)c.bytes / ns_touch * 1e3, "-");
     if (bad_psr) printf("psr_parse failed on %zu payloads\n", bad_psr);
@@ -353,6 +448,12 @@ measure:; /* a label must precede a statement in C11 (clang) */
     free(c.off);
     free(c.len);
     free(c.tag);
+    if (ns_sp > 0) {
+        free(sp.buf);
+        free(sp.off);
+        free(sp.len);
+        free(sp.tag);
+    }
     inst_reset();
-    return bad_psr || mismatches ? 1 : 0;
+    return bad_psr || bad_sp || mismatches ? 1 : 0;
 }

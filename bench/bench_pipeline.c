@@ -15,7 +15,9 @@
 #include "core/clock.h"
 #include "parse/parse.h"
 #include "loop/rt.h"
+#include "lua/raw_route.h"
 #include "lua/shj_api.h"
+#include "sim/sim_source.h"
 #include "core/shj_common.h"
 #include "sim/sim.h"
 #include "loop/source.h"
@@ -75,7 +77,7 @@ static size_t sink_cb(void *ctx, const shj_event *evs, size_t n) {
 static double bench_pipeline(uint64_t n, const char *dir, int compress, int with_archive) {
     char err[512];
     rt_init(0);
-    src_source *s = shj_sim_new("sim", 42, "2026-11-25", 0, err, sizeof err);
+    src_source *s = simsrc_new("sim", 42, "2026-11-25", 0, err, sizeof err);
     for (size_t i = 0; i < N_CODES; i++)
         shj_src_subscribe(s, codes[i][0], codes[i][1], codes[i][2], "tick,bidask", 0, NULL, err,
                           sizeof err);

@@ -43,7 +43,9 @@
 #include "lua/lua_bridge.h"
 #include "parse/parse.h"
 #include "loop/rt.h"
+#include "lua/raw_route.h"
 #include "lua/shj_api.h"
+#include "sim/sim_source.h"
 #include "core/shj_common.h"
 #include "loop/source.h"
 #include "replay/replay.h"
@@ -87,7 +89,7 @@ static int record(uint64_t n, const char *dir) {
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) return -1;
     rt_init(0);
-    src_source *s = shj_sim_new("sim", 42, "2026-11-25", 0, err, sizeof err);
+    src_source *s = simsrc_new("sim", 42, "2026-11-25", 0, err, sizeof err);
     if (!s) return -1;
     for (size_t i = 0; i < N_CODES; i++)
         shj_src_subscribe(s, codes[i][0], codes[i][1], codes[i][2], "tick,bidask", 0, NULL, err,

@@ -28,10 +28,11 @@ local function run(setup)
 end
 
 local sink = 0
+local KIND_TICK = shijim.C.SHJ_KIND_TICK
 local base = run(function() end)
 local one = run(function()
   shijim.on({ "tick", "bidask" }, function(ev)
-    if ev.kind == 1 then sink = sink + ev.volume else sink = sink + ev.bid_volume[0] end
+    if ev.kind == KIND_TICK then sink = sink + ev.volume else sink = sink + ev.bid_volume[0] end
   end)
 end)
 local four = run(function()

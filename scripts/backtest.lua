@@ -107,7 +107,7 @@ end
 -- On a terminal the replay draws its own progress line (percent, events/s,
 -- ETA): the runtime's 1-second status line would only garble it.
 local status_ms
-if mode == "backtest" and require("shijim.ffi").C.chr_isatty(2) == 1 then status_ms = 0 end
+if mode == "backtest" and require("shijim.ffi").C.shj_isatty(2) == 1 then status_ms = 0 end
 
 local feed = eng.feed
 shijim.on({ "tick", "bidask", "quote", "status" }, function(ev) feed(eng, ev) end)

@@ -108,10 +108,10 @@ end)
 -- On a terminal the replay draws its own progress line; the runtime's
 -- status line would garble it.
 local C = require("shijim.ffi").C
-local tty = C.chr_isatty(2) == 1
-local started = C.shj_now_ns()
+local tty = C.shj_isatty(2) == 1
+local started = C.clk_now_ns()
 shijim.run { events = opts.events, status_ms = (tty or opts.progress) and 0 or nil }
-local wall_s = tonumber(C.shj_now_ns() - started) / 1e9
+local wall_s = tonumber(C.clk_now_ns() - started) / 1e9
 
 if out and out ~= io.stdout then out:close() elseif out then out:flush() end
 
@@ -119,9 +119,10 @@ local st = src:stats()
 local parts = {}
 for k, n in pairs(counts) do parts[#parts + 1] = string.format("%s %d", k, n) end
 table.sort(parts)
+local textbuf = require("ffi").new("char[32]")
 local function taipei(ns)
   if not ns then return "-" end
-  return os.date("!%Y-%m-%d %H:%M:%S", math.floor(tonumber(ns) / 1e9) + 8 * 3600)
+  return require("ffi").string(C.clk_taipei_text(ns, textbuf), 19)
 end
 io.stderr:write(string.format(
   "replay: %d file(s), %d damaged/unreadable (%d damaged range(s), %d bytes, passed over), " ..

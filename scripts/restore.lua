@@ -118,9 +118,9 @@ end
 
 -- Rows for a Lua client: every field as exact text (decimals via the C
 -- formatter, 64-bit integers as strings), plus the original JSON line.
-local KIND = { [1] = "tick", [2] = "bidask", [5] = "quote" }
-local EXCHANGE = { [0] = "UNKNOWN", "TSE", "OTC", "OES", "TAIFEX" }
-local SEC_TYPE = { [0] = "UNKNOWN", "STK", "FUT", "OPT", "IND" }
+-- Names are core/names.h's (C.nm_*), enum values C.SHJ_*.
+local KIND_BIDASK = C.SHJ_KIND_BIDASK
+local function name(fn, v) return ffi_string(fn(v)) end
 local TICK_DEC = { "open", "high", "low", "close", "avg_price", "diff_price", "diff_rate", "amount",
                    "amount_sum", "underlying_price" }
 local TICK_INT = { "volume", "vol_sum", "bid_side_vol_sum", "ask_side_vol_sum", "tick_type", "chg_type" }
@@ -135,11 +135,11 @@ local function row_of(f, i, rel)
   local text = C.chr_batch_text(f, i, lenbuf)
   local row = {
     file = rel, line = tonumber(C.chr_batch_line_no(f, i)), json = ffi_string(text, lenbuf[0]),
-    kind = KIND[ev.kind], code = ffi_string(ev.code), exchange = EXCHANGE[ev.exchange] or "UNKNOWN",
-    sec_type = SEC_TYPE[ev.sec_type] or "UNKNOWN", ts = i64(ev.ts_exch_ns), recv_ts = i64(ev.ts_recv_ns),
+    kind = name(C.nm_kind, ev.kind), code = ffi_string(ev.code), exchange = name(C.nm_exchange, ev.exchange),
+    sec_type = name(C.nm_sec_type, ev.sec_type), ts = i64(ev.ts_exch_ns), recv_ts = i64(ev.ts_recv_ns),
     seq = i64(ev.seq), source_id = tonumber(ev.source_id), flags = tonumber(ev.flags),
   }
-  if ev.kind == 2 then
+  if ev.kind == KIND_BIDASK then
     for _, name in ipairs({ "bid_price", "ask_price" }) do
       local t = {}
       for l = 0, 4 do t[l + 1] = dec(ev[name][l]) end
@@ -178,8 +178,8 @@ end
 ------------------------------------------------------------------------------
 -- Progress
 ------------------------------------------------------------------------------
-local tty = opts.progress == "always" or (opts.progress == "auto" and C.chr_isatty(2) == 1)
-local started = tonumber(C.shj_now_ns()) / 1e9
+local tty = opts.progress == "always" or (opts.progress == "auto" and C.shj_isatty(2) == 1)
+local started = tonumber(C.clk_now_ns()) / 1e9
 local last_log = started
 local done_bytes, done_rows = 0, 0
 
@@ -190,7 +190,7 @@ local function human(n)
 end
 
 local function progress(file_index, file_bytes_read, final)
-  local now = tonumber(C.shj_now_ns()) / 1e9
+  local now = tonumber(C.clk_now_ns()) / 1e9
   local elapsed = math.max(now - started, 1e-3)
   local bytes = done_bytes + file_bytes_read
   local frac = total_bytes > 0 and math.min(bytes / total_bytes, 1) or 1
@@ -217,7 +217,7 @@ end
 -- Main loop
 ------------------------------------------------------------------------------
 local tsbuf = ffi.new("char[32]")
-local function taipei(ns) return ffi_string(C.chr_taipei_text(ns, tsbuf)) end
+local function taipei(ns) return ffi_string(C.clk_taipei_text(ns, tsbuf)) end
 
 local counts = ffi.new("chr_counts")
 local destbuf = ffi.new("char[2200]")
@@ -310,7 +310,7 @@ progress(#files, 0, true)
 if client and type(client.close) == "function" then pcall(client.close, client) end
 cleanup()
 
-local elapsed = tonumber(C.shj_now_ns()) / 1e9 - started
+local elapsed = tonumber(C.clk_now_ns()) / 1e9 - started
 io.stdout:write(string.format("total: %d file(s), %d rows (ticks %d, bidasks %d; tick %d, quote %d, bidask %d), %d rejected\n",
   #files, total.rows, total.ticks, total.bidasks, total.tick, total.quote, total.bidask, total.rejected))
 if tmin then io.stdout:write(string.format("time range: %s .. %s (Asia/Taipei)\n", taipei(tmin), taipei(tmax))) end

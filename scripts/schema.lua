@@ -4,6 +4,10 @@
 --   shijim schema.lua --print --version 24.8 --db md   DDL for a given version and database
 --   shijim schema.lua --dsn clickhouse://.../market --print   ask the server its version, print
 --   shijim schema.lua --dsn clickhouse://.../market    create what is missing (IF NOT EXISTS)
+--   shijim schema.lua --dsn clickhouse://.../market --migrate [--print]
+--        bring tables an older Shijim created (Decimal64(4) prices) to the
+--        decimal scale written now (Decimal64(SHJ_PRICE_DECIMALS)), in place
+--        (ALTER TABLE ... MODIFY COLUMN; --print only shows the statements)
 --
 -- Tables (rationale in docs/clickhouse.md): <db>.ticks and <db>.bidasks,
 -- ReplacingMergeTree ORDER BY (code, ts, source, seq). Newer servers get
@@ -22,6 +26,7 @@ local opts = cli.parse(arg, {
   { "--version", "string", "server version to write DDL for (default: asked from --dsn, else 18.16)" },
   { "--db", "string", "database name (default: the DSN's, else 'default')" },
   { "--dsn", "string", "clickhouse://user:pass@host:port/db or http(s)://..." },
+  { "--migrate", "flag", "convert existing decimal columns to the scale Shijim writes (needs --dsn)" },
 })
 
 local client
@@ -55,6 +60,40 @@ if db and not db:match("^[%a_][%w_]*$") then die("--db must match [A-Za-z_][A-Za
 
 local cap = 65536
 local buf = ffi.new("char[?]", cap)
+
+local function run_statements(sql)
+  local out = ffi.new("char[4096]")
+  for stmt in sql:gmatch("(.-);\n") do
+    stmt = stmt:gsub("^%s+", "")
+    if stmt ~= "" then
+      if C.chr_client_exec(client, stmt, out, 4096, errbuf, ERRLEN) ~= 0 then die(sffi.errtext(), 1) end
+      io.stdout:write("ok: ", stmt:match("^[^\n(]*"), "\n")
+    end
+  end
+end
+
+if opts.migrate then
+  if not opts.dsn then die("--migrate needs --dsn (it reads the tables' column types)", 2) end
+  local function pending()
+    local n = C.chr_client_migrate_sql(client, buf, cap, errbuf, ERRLEN)
+    if n < 0 then die(sffi.errtext(), 1) end
+    return ffi.string(buf, n)
+  end
+  local sql = pending()
+  if sql == "" then
+    io.stdout:write("schema: the decimal columns already have the scale Shijim writes; nothing to migrate\n")
+    finish(0)
+  end
+  if opts.print then
+    io.stdout:write(sql)
+    finish(0)
+  end
+  run_statements(sql)
+  local left = pending()
+  if left ~= "" then die("columns still to migrate after the ALTERs:\n" .. left, 1) end
+  io.stdout:write("schema: migrated; prices are now stored with the scale Shijim writes\n")
+  finish(0)
+end
 local n = C.chr_schema_sql(version, db, buf, cap)
 local sql = ffi.string(buf, n)
 
@@ -65,12 +104,5 @@ if opts.print then
   finish(0)
 end
 
-local out = ffi.new("char[4096]")
-for stmt in sql:gmatch("(.-);\n") do
-  stmt = stmt:gsub("^%s+", "")
-  if stmt ~= "" then
-    if C.chr_client_exec(client, stmt, out, 4096, errbuf, ERRLEN) ~= 0 then die(sffi.errtext(), 1) end
-    io.stdout:write("ok: ", stmt:match("^[^\n(]*"), "\n")
-  end
-end
+run_statements(sql)
 finish(0)

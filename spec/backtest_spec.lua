@@ -9,6 +9,7 @@
 -- same orders and fills, and their reports the same numbers.
 local cjson = require "cjson"
 local proc = require "support.proc"
+local sffi = require "shijim.ffi"
 
 local EVENTS = 600000 -- 5 minutes of exchange time at the simulator's 2000 events/s
 local STRAT = "scripts/strategies/ma_cross.lua"
@@ -24,11 +25,13 @@ local function csv_rows(text)
   return rows
 end
 
--- "123.45" -> integer units of 0.0001 (exact, no float parsing of money)
+-- "123.45" -> integer money units, 1 / SCALE TWD (exact, no float parsing of money)
+local SCALE, DECIMALS = sffi.PRICE_SCALE, sffi.PRICE_DECIMALS
 local function units(dec)
   local neg, w, f = dec:match("^(%-?)(%d+)%.?(%d*)$")
   assert(w, "not a decimal: " .. dec)
-  local v = tonumber(w) * 10000 + tonumber((f .. "0000"):sub(1, 4))
+  assert(#f <= DECIMALS, "more decimals than the scale holds: " .. dec)
+  local v = tonumber(w) * SCALE + tonumber((f .. string.rep("0", DECIMALS)):sub(1, DECIMALS))
   return neg == "-" and -v or v
 end
 
@@ -92,7 +95,7 @@ describe("backtest.lua", function()
       local r = rows[i]
       assert.are.equal("TXFL6", r[3])                  -- TXFR1 traded as the real contract
       assert.are.equal(units(r[6]) * 200 * tonumber(r[5]), units(r[7])) -- value = price x 200 x qty
-      assert.are.equal(50 * 10000 * tonumber(r[5]), units(r[9]))        -- 50 TWD per contract
+      assert.are.equal(50 * SCALE * tonumber(r[5]), units(r[9]))        -- 50 TWD per contract
       realised = realised + units(r[11])
       fees = fees + units(r[8]) + units(r[9])
       tax = tax + units(r[10])

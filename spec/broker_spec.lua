@@ -1,12 +1,12 @@
 -- broker_spec — the simulated broker against hand calculations, to the cent.
 --
--- Money in the broker is integer units of 0.0001 TWD; T(x) below turns a TWD
+-- Money in the broker is integer units of 1 / SHJ_PRICE_SCALE TWD; T(x) below turns a TWD
 -- amount worked out by hand into those units. Each scenario shows its
 -- arithmetic in comments.
 local ev = require "support.ev"
 local broker_sim = require "shijim.broker_sim"
 
-local function T(twd) return math.floor(twd * 10000 + 0.5) end
+local T = ev.units -- TWD -> money units (x SHJ_PRICE_SCALE, from C)
 
 local ts = ev.tpe(2026, 11, 25, 9, 30, 0)
 local n = 0
@@ -313,5 +313,28 @@ describe("broker_sim", function()
     assert.has_error(function() b:submit { code = "2330", action = "buy", qty = 1.5 } end)
     assert.has_error(function() b:submit { action = "buy", qty = 1 } end)
     assert.has_error(function() b:multiplier("ZZZL6") end) -- unknown futures product
+  end)
+
+  -- Money at SHJ_PRICE_SCALE = 10^6: a 100 M TWD fill's costs need value x rate
+  -- ~ 3e19 > INT64_MAX if multiplied naively; cost_twd splits the product.
+  it("computes costs of large fills exactly, without int64 overflow", function()
+    assert.are.equal(300000, broker_sim.cost_twd(T(100000000), 300000))       -- 0.3% of 1e8
+    assert.are.equal(142500, broker_sim.cost_twd(T(100000000), 142500))       -- 0.1425% of 1e8
+    assert.are.equal(2565, broker_sim.cost_twd(T(1800000.01), 142500))        -- floor(2565.00001425)
+    assert.are.equal(1, broker_sim.cost_twd(T(25000), 2000, true))            -- 0.5 -> 1 (half up)
+    assert.are.equal(0, broker_sim.cost_twd(T(24999.99), 2000, true))         -- 0.4999998 -> 0
+    assert.are.equal(0, broker_sim.cost_twd(T(25000), 2000))                  -- floor
+    local b = broker_sim.new { cash = 200000000 }
+    local id = b:submit { code = "2330", action = "buy", qty = 100, type = "market" }
+    feed(b, ev.tick("2330", ts, 1000, 500))
+    assert.are.equal("filled", b.orders[id].status)
+    -- 100 lots x 1000 shares x 1000 TWD = 1e8; commission floor(1e8 x 0.1425%) = 142,500
+    assert.are.equal(T(200000000 - 100000000 - 142500), b.cash)
+  end)
+
+  it("refuses amounts beyond the exact range instead of rounding them", function()
+    assert.is_true(broker_sim.MAX_TWD > 9e9 and broker_sim.MAX_TWD < 9.1e9) -- 2^53 / 10^6
+    assert.has_error(function() broker_sim.new { cash = 1e10 } end,
+                     "broker_sim: cash 10000000000 TWD is beyond the exact range (|amount| < 9007199254 TWD)")
   end)
 end)

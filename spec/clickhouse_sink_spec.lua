@@ -131,4 +131,39 @@ describe("schema.lua", function()
     local _, _, err = proc.run(bin .. " schema.lua")
     assert.truthy(err:find("nothing to do", 1, true))
   end)
+
+  -- Tables an older Shijim created hold prices as Decimal64(4); prices are now
+  -- x 10^6 (SHJ_PRICE_SCALE), so --migrate converts them in place, exactly.
+  it("--migrate converts Decimal64(4) tables to the scale written now, keeping the values", function()
+    local rc, ddl = proc.run(bin .. " schema.lua --print --db olddb")
+    local out, err
+    assert.are.equal(0, rc)
+    local old, n = ddl:gsub("Decimal64%(6%)", "Decimal64(4)")
+    assert.are.equal(12, n) -- 10 price columns in ticks, 2 in bidasks
+    assert.are.equal(200, select(2, server:query("CREATE DATABASE olddb")))
+    for stmt in old:gmatch("(CREATE TABLE.-ORDER BY %b())") do
+      assert.are.equal(200, select(2, server:query(stmt)))
+    end
+    local row = '{"code":"2330","ts":1795568400000000001,"recv_ts":1,"dt":1795568400,"day":"2026-11-25",' ..
+                '"source":1,"seq":1,"flags":0,"kind":"tick","close":585.1234,"amount_sum":123456789.5}'
+    assert.are.equal(200, select(2, server:query("INSERT INTO olddb.ticks FORMAT JSONEachRow " .. row)))
+    local types = "SELECT count() FROM system.columns WHERE database = 'olddb' AND type LIKE '%%Decimal(18, %d)%%'"
+    rc, out = proc.run(bin .. " schema.lua --migrate --print --dsn " .. server:dsn("olddb"))
+    assert.are.equal(0, rc)
+    assert.truthy(out:find("ALTER TABLE olddb.ticks MODIFY COLUMN open Decimal64(6), MODIFY COLUMN high Decimal64(6)", 1, true))
+    assert.truthy(out:find("ALTER TABLE olddb.bidasks MODIFY COLUMN bid_price Array(Decimal64(6))", 1, true))
+    assert.are.equal(12, server:scalar(types:format(4))) -- --print changes nothing
+    rc, out, err = proc.run(bin .. " schema.lua --migrate --dsn " .. server:dsn("olddb"))
+    assert.are.equal(0, rc, err)
+    assert.truthy(out:find("migrated", 1, true))
+    assert.are.equal(0, server:scalar(types:format(4)))
+    assert.are.equal(12, server:scalar(types:format(6)))
+    assert.are.equal("585.123400\t123456789.500000", (server:query("SELECT close, amount_sum FROM olddb.ticks")))
+    rc, out = proc.run(bin .. " schema.lua --migrate --dsn " .. server:dsn("olddb")) -- again: nothing to do
+    assert.are.equal(0, rc)
+    assert.truthy(out:find("nothing to migrate", 1, true))
+    rc, _, err = proc.run(bin .. " schema.lua --migrate --print")
+    assert.are.equal(2, rc)
+    assert.truthy(err:find("--migrate needs --dsn", 1, true))
+  end)
 end)

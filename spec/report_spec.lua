@@ -3,7 +3,7 @@
 local ev = require "support.ev"
 local report = require "shijim.report"
 
-local function T(twd) return math.floor(twd * 10000 + 0.5) end
+local T = ev.units -- TWD -> money units (x SHJ_PRICE_SCALE, from C)
 local function at(d, h, m) return tonumber(ev.tpe(2026, 11, d, h, m, 0)) end
 
 -- Three trading days of equity samples (TWD):
@@ -64,9 +64,12 @@ describe("report", function()
 
   it("formats money exactly and finds the trading day (15:00 roll)", function()
     assert.are.equal("1234.50", report.money(T(1234.5)))
-    assert.are.equal("-1234.5678", report.money(-12345678))
+    local S = ev.C.SHJ_PRICE_SCALE_FFI -- money units per TWD, from C
+    assert.are.equal("-1234.5678", report.money(-(1234 * S + 5678 * S / 10000)))
     assert.are.equal("0.00", report.money(0))
-    assert.are.equal("123456789012.34", report.money(1234567890123400))
+    assert.are.equal("1234567890.12", report.money(1234567890 * S + 12 * S / 100))
+    assert.are.equal("0.000001", report.money(1))                         -- the smallest unit
+    assert.are.equal("40461.608055", report.money(40461 * S + 608055))    -- Shioaji's 6 places
     assert.are.equal("2026-11-24", report.day_text(report.trading_day(at(24, 14, 59))))
     assert.are.equal("2026-11-25", report.day_text(report.trading_day(at(24, 15, 0))))
     assert.are.equal("2026-11-25", report.day_text(report.trading_day(at(25, 4, 59))))

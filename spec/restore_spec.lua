@@ -5,6 +5,7 @@
 -- clear errors for a missing dir, a bad DSN, a wrong password; custom clients.
 local proc = require "support.proc"
 local ch = require "support.ch"
+local sffi = require "shijim.ffi"
 
 local bin = proc.bin:sub(1, 1) == "/" and proc.bin or (os.getenv("PWD") .. "/" .. proc.bin)
 
@@ -91,7 +92,7 @@ describe("shijim restore.lua", function()
     assert.truthy(out:find("archived 6 file(s), kept 0", 1, true))
     assert.are.equal(t.rows, final_rows("twice"))
     assert.are.equal(t.seqsum, server:scalar("SELECT sum(seq) FROM twice.ticks FINAL") + server:scalar("SELECT sum(seq) FROM twice.bidasks FINAL"))
-    assert.are.equal(t.closesum, server:scalar("SELECT toInt64(sum(close) * 10000) FROM twice.ticks FINAL"))
+    assert.are.equal(t.closesum, server:scalar("SELECT toInt64(sum(close) * " .. sffi.PRICE_SCALE .. ") FROM twice.ticks FINAL"))
     assert.are.equal(t.volsum, server:scalar("SELECT sum(volume) FROM twice.ticks FINAL"))
     assert.are.same({}, ch.files(fb))
     assert.are.same(files, ch.files(arc))

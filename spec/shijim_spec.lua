@@ -86,7 +86,7 @@ describe("shijim Lua API", function()
         assert.are.equal(canon(d.high), e.high)
         assert.are.equal(canon(d.low), e.low)
         assert.are.equal(d.volume, e.volume)
-        assert.are.equal(d.vol_sum, e.vol_sum)
+        assert.are.equal(d.total_volume or d.vol_sum, e.vol_sum) -- Shioaji 1.7.x name, or 1.5.0's
         assert.are.equal(d.tick_type, e.tick_type)
         assert.are.equal(d.simtrade and 1 or 0, bit.band(e.flags, shijim.FLAG.simtrade))
       else

@@ -62,6 +62,38 @@ describe("shijim.source.shioaji", function()
     assert.truthy(tostring(err):find("backfill_max_queries", 1, true))
   end)
 
+  it("takes the 1.7 resilience options", function()
+    local src = shijim.source.shioaji{ url = "http://127.0.0.1:1", auth_retry_s = 30, ban_wait_s = 90,
+                                       health_poll_s = 60, silence_s = 120, market_hours = false,
+                                       backfill_defer = false, backfill_intraday_max = 10, usage_poll_s = 300 }
+    local st = src:stats()
+    assert.are.equal(0, st.bans)
+    assert.are.equal(0, st.quota_exhausted)
+    local ok, err = pcall(shijim.source.shioaji, { url = "http://127.0.0.1:1", backfill_intraday_max = 1.5 })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("backfill_intraday_max", 1, true))
+  end)
+
+  it("ends the run with an error when the server refuses the credentials (401)", function()
+    -- HTTP_API.md:72-77: a server that demands auth answers 401 without the right header.
+    ffi.cdef[[ int setenv(const char *, const char *, int); int unsetenv(const char *); ]]
+    local port, pid = standin(dir, "--rate 100 --heartbeat-ms 200 --date 2026-11-25 --require-auth right:pair")
+    ffi.C.setenv("SHIOAJI_API_KEY", "k3y-zq81", 1)
+    ffi.C.setenv("SHIOAJI_SECRET_KEY", "s3c-zq82", 1)
+    local src = shijim.source.shioaji{ url = "http://127.0.0.1:" .. port, backoff_initial_s = 0.05, name = "sj401" }
+    src:subscribe{ stocks = { "2330" } }
+    local t0 = os.time()
+    local ok, err = pcall(shijim.run, { duration_s = 20, status_ms = 0 })
+    ffi.C.unsetenv("SHIOAJI_API_KEY")
+    ffi.C.unsetenv("SHIOAJI_SECRET_KEY")
+    stop(pid)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("HTTP 401", 1, true))
+    assert.is_nil(tostring(err):find("zq8", 1, true)) -- the key itself is never shown
+    assert.truthy(os.time() - t0 < 15) -- it ended by itself, not at duration_s
+    assert.truthy(src:stats().auth_refusals >= 1)
+  end)
+
   it("streams ticks and bid/asks, resolves aliases and hands status events to handlers", function()
     local port, pid = standin(dir, "--rate 300 --heartbeat-ms 200 --date 2026-11-25 --unknown 9999")
     local src = shijim.source.shioaji{ url = "http://127.0.0.1:" .. port, heartbeat_timeout_s = 2,
@@ -88,7 +120,7 @@ describe("shijim.source.shioaji", function()
     assert.are.equal("TXFL6", src:resolve("TXFR1"))
     assert.is_nil(src:resolve("NOPE"))
     local server = src:server()
-    assert.are.equal("1.2.0-standin", server.version)
+    assert.are.equal("1.7.2-standin", server.version)
     assert.is_true(server.simulation)
     local connected, rejected
     for _, s in ipairs(statuses) do

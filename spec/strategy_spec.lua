@@ -4,7 +4,7 @@
 local ev = require "support.ev"
 local strategy = require "shijim.strategy"
 
-local function T(twd) return math.floor(twd * 10000 + 0.5) end
+local T = ev.units -- TWD -> money units (x SHJ_PRICE_SCALE, from C)
 local M1 = 60 * 1e9
 
 describe("strategy engine", function()

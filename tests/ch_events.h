@@ -37,8 +37,9 @@ static inline void che_make(shj_event *ev, uint64_t i, int day_span) {
     int day = day_span > 1 ? (int)(i % (uint64_t)day_span) : 0;
     ev->ts_exch_ns = CHE_T0_NS + day * CHE_DAY_NS + (int64_t)(i / (uint64_t)(day_span > 1 ? day_span : 1)) * 137000LL;
     ev->ts_recv_ns = ev->ts_exch_ns + 1500000 + (int64_t)(che_rng(&s) % 900000);
-    int64_t base = c == 3 ? 230000000LL : c == 0 ? 10850000LL : c == 1 ? 2035000LL : 1875000LL;
-    int64_t step = c == 3 ? 10000 : 5000;
+    const int64_t S = SHJ_PRICE_SCALE; /* 23000, 1085, 203.5, 187.5 TWD; ticks 1 and 0.5 */
+    int64_t base = c == 3 ? 23000 * S : c == 0 ? 1085 * S : c == 1 ? 2035 * S / 10 : 1875 * S / 10;
+    int64_t step = c == 3 ? S : S / 2;
     int64_t px = base + (int64_t)(che_rng(&s) % 40) * step - 20 * step;
     if (i % 5 == 4) {
         ev->kind = SHJ_KIND_BIDASK;
@@ -58,14 +59,14 @@ static inline void che_make(shj_event *ev, uint64_t i, int day_span) {
         ev->close = px;
         ev->avg_price = base + 12345;
         ev->diff_price = px - base;
-        ev->diff_rate = (px - base) * 100 * 10000 / base;
+        ev->diff_rate = (px - base) * 100 * S / base;
         ev->volume = (int32_t)(che_rng(&s) % 50) + 1;
         ev->amount = px * ev->volume * (c == 3 ? 200 : 1000);
         ev->vol_sum = (int64_t)i * 7 + ev->volume;
         ev->amount_sum = ev->amount * 1000 + (int64_t)i;
         ev->bid_side_vol_sum = (int64_t)i * 3;
         ev->ask_side_vol_sum = (int64_t)i * 4;
-        ev->underlying_price = c == 3 ? 229876500LL : 0;
+        ev->underlying_price = c == 3 ? 2298765 * S / 100 : 0;
         ev->tick_type = (int8_t)(i % 3);
         ev->chg_type = (int8_t)(i % 6);
     }

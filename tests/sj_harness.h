@@ -59,6 +59,17 @@ static const char *sh_build_dir(void) {
     return d && *d ? d : ".";
 }
 
+/* The server version the stand-in speaks in this run: SHJ_STANDIN_API
+ * ("1.5.0", or unset = the 1.7.x default). CMake registers every Shioaji
+ * test a second time with SHJ_STANDIN_API=1.5.0 (the *_api150 tests). */
+static const char *sh_api(void) {
+    const char *v = getenv("SHJ_STANDIN_API");
+    return v && *v ? v : "1.7";
+}
+static int sh_api150(void) { return strcmp(sh_api(), "1.5.0") == 0; }
+/* What the stand-in's /api/v1/info says its version is. */
+static const char *sh_api_version(void) { return sh_api150() ? "1.5.0-standin" : "1.7.2-standin"; }
+
 static void sh_mkdtemp(char *out, size_t cap, const char *name) {
     snprintf(out, cap, "/tmp/shj-%s-XXXXXX", name);
     if (!mkdtemp(out)) {
@@ -90,6 +101,8 @@ static int sh_standin_start_at(sh_standin *si, const char *dir, const char *unix
     }
     argv[n++] = "--log";
     argv[n++] = si->log_path;
+    argv[n++] = "--api";
+    argv[n++] = sh_api();
     for (int i = 0; args && args[i] && n < 62; i++) argv[n++] = args[i];
     argv[n] = NULL;
     int pfd[2];
@@ -345,6 +358,12 @@ static void sh_tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     }
 }
 
+/* What the last sh_run ended with: rt_run's error ("" when it returned
+ * SHJ_OK), whether the scenario timed out, and how long it ran. */
+static char sh_last_err[512];
+static int sh_last_timed_out;
+static double sh_last_elapsed_s;
+
 /* Runs rt until fn returns 1 (or the timeout). Returns 0 on success. */
 static int sh_run(sh_step_fn fn, void *ctx, double timeout_s) {
     static sh_driver d;
@@ -359,6 +378,9 @@ static int sh_run(sh_step_fn fn, void *ctx, double timeout_s) {
     int rc = rt_run(err, sizeof err);
     ev_timer_stop(rt_loop(), &d.tick);
     if (rc != SHJ_OK) fprintf(stderr, "rt_run: %s\n", err);
+    shj_strlcpy(sh_last_err, rc == SHJ_OK ? "" : err, sizeof sh_last_err);
+    sh_last_timed_out = d.timed_out;
+    sh_last_elapsed_s = (double)(clk_mono_ns() - d.t0) / 1e9;
     return rc == SHJ_OK && !d.timed_out ? 0 : -1;
 }
 
@@ -631,7 +653,7 @@ static int64_t sh_payload_utc(const char *payload, size_t len) {
 typedef struct sh_trade {
     char code[16];
     int64_t ts;       /* exchange time, ns UTC */
-    int64_t close;    /* price x 10^4 */
+    int64_t close;    /* price × SHJ_PRICE_SCALE */
     int32_t volume;
     int backfill;     /* archive only: the payload came from the ticks endpoint */
 } sh_trade;

@@ -16,7 +16,7 @@
 #include "core/shj_common.h"
 #include "t.h"
 
-#define PX(x) ((int64_t)((x) * 10000LL))
+#define PX(x) ((int64_t)((x) * SHJ_PRICE_SCALE))
 #define TPE(y, mo, d, h, mi, s) clk_taipei_to_utc_ns(y, mo, d, h, mi, s, 0)
 
 static uint64_t seq_no;
@@ -36,7 +36,7 @@ static shj_event tick(const char *code, uint32_t id, int exchange, int64_t ts, i
     e.seq = ++seq_no;
     e.close = px;
     e.volume = vol;
-    e.amount = px * vol / 10000;
+    e.amount = px * vol; /* the trade value in units (a lot counted as 1 here) */
     e.vol_sum = (int64_t)seq_no * 10;
     e.tick_type = (int8_t)side;
     e.flags = flags;
@@ -97,13 +97,13 @@ static void test_twse_day(void) {
     int64_t d = TPE(2026, 11, 25, 0, 0, 0);
     const int64_t M = 60 * CLK_NS_PER_SEC;
     /* 09:00 1m: O1025 H1030 L1020 C1020 V15, 3 trades;
-     * VWAP = (1025*10 + 1030*3 + 1020*2)/15 = 15380/15 = 1025.33333 -> 1025.3333 */
+     * VWAP = (1025*10 + 1030*3 + 1020*2)/15 = 15380/15 = 1025.333333... -> 1025.333333 */
     check_bar(&out[0], "2330", 60, d + 540 * M, d + 541 * M, PX(1025), PX(1030), PX(1020),
               PX(1020), 15, 3);
-    CHECK_EQ_I64(out[0].avg_price, 10253333);
+    CHECK_EQ_I64(out[0].avg_price, 1025 * SHJ_PRICE_SCALE + SHJ_PRICE_SCALE / 3);
     CHECK_EQ_I64(out[0].ask_side_vol_sum, 3);  /* buyer-initiated */
     CHECK_EQ_I64(out[0].bid_side_vol_sum, 12); /* seller-initiated */
-    CHECK_EQ_I64(out[0].amount, 1025 * 10 + 1030 * 3 + 1020 * 2);
+    CHECK_EQ_I64(out[0].amount, PX(1025 * 10 + 1030 * 3 + 1020 * 2));
     CHECK_EQ_I64(out[0].seq, 4); /* last tick aggregated */
     CHECK_EQ_I64(out[0].payload_tag, 0);
     CHECK_EQ_I64(out[0].source_id, 3);
@@ -422,6 +422,53 @@ static void test_bus(void) {
     bus_free(bs);
 }
 
+/* Amounts at 10^6: realistic Taiwan sums are exact; only corrupt input
+ * reaches the int64 limit, and then the bar saturates (never wraps). */
+static void test_amount_limits(void) {
+    char err[128];
+    bars *b = bars_new("D", 0, err, sizeof err);
+    CHECK(b != NULL);
+    if (!b) return;
+    /* A session of 2330 far above its real turnover (~5e10 TWD): 500 trades
+     * of 1e9 TWD each = 5e11 TWD, TWSE's whole daily turnover, in one bar. */
+    int64_t t0 = TPE(2026, 11, 25, 9, 0, 0);
+    for (int i = 0; i < 500; i++) {
+        shj_event e = tick("2330", 1, SHJ_EX_TSE, t0 + (int64_t)i * CLK_NS_PER_SEC, PX(1000), 1000, 1, 0);
+        e.amount = PX(1000000000LL); /* 1e9 TWD */
+        bars_feed(b, &e);
+    }
+    /* Corrupt input: amounts and a price near the int64 limit. */
+    static const struct {
+        int vol;
+        int64_t amount;
+    } bad_ticks[] = {{1, INT64_MAX - 5}, {3, 100}, {1, -1000 /* after saturation the sum stays put */}};
+    for (int i = 0; i < 3; i++) {
+        shj_event x = tick("9999", 2, SHJ_EX_TSE, t0 + i * CLK_NS_PER_SEC, 1, bad_ticks[i].vol, 1, 0);
+        x.close = INT64_MAX / 2;
+        x.amount = bad_ticks[i].amount;
+        bars_feed(b, &x);
+    }
+    bars_flush(b);
+    shj_event out[4];
+    size_t n = bars_take(b, out, 4);
+    CHECK_EQ_I64(n, 2);
+    if (n != 2) goto done;
+    const shj_event *big = strcmp(out[0].code, "2330") == 0 ? &out[0] : &out[1];
+    const shj_event *bad = big == &out[0] ? &out[1] : &out[0];
+    CHECK_EQ_I64(big->amount, 500 * PX(1000000000LL)); /* 5e17 units: exact */
+    CHECK(big->amount <= SHJ_PRICE_MAX_UNITS * SHJ_PRICE_SCALE);
+    CHECK_EQ_I64(big->avg_price, PX(1000));
+    CHECK_EQ_I64(bad->amount, INT64_MAX); /* saturated, not wrapped negative */
+    CHECK_EQ_I64(bad->avg_price, 0);      /* price x volume overflowed: unknown */
+    CHECK_EQ_I64(bad->volume, 5);
+    bars_stats st;
+    bars_get_stats(b, &st);
+    CHECK_EQ_I64(st.saturated, 1);
+    CHECK_EQ_I64(st.bars, 2);
+done:
+    bars_free(b);
+}
+
 int main(void) {
     test_twse_day();
     test_taifex_night();
@@ -432,5 +479,6 @@ int main(void) {
     test_periods_text();
     test_deterministic();
     test_bus();
+    test_amount_limits();
     T_DONE();
 }

@@ -17,7 +17,9 @@
 #include "clickhouse/ch_writer.h"
 #include "parse/parse.h"
 #include "loop/rt.h"
+#include "lua/raw_route.h"
 #include "lua/shj_api.h"
+#include "sim/sim_source.h"
 #include "core/shj_common.h"
 #include "loop/source.h"
 #include "t.h"
@@ -95,7 +97,7 @@ int main(void) {
     snprintf(dsn, sizeof dsn, "clickhouse://127.0.0.1:%d/market", server.http_port);
 
     CHECK_EQ_I64(rt_init(0), SHJ_OK);
-    src_source *s = shj_sim_new("sim", 2026, "2026-11-25", 100000, err, sizeof err);
+    src_source *s = simsrc_new("sim", 2026, "2026-11-25", 100000, err, sizeof err);
     CHECK(s != NULL);
     const char *stocks[] = {"2330", "2317", "0050", "2454"};
     for (int i = 0; i < 4; i++) CHECK_EQ_I64(shj_src_subscribe(s, stocks[i], "STK", "TSE", "tick,bidask", 0, NULL, err, sizeof err), SHJ_OK);

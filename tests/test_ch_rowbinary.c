@@ -46,8 +46,8 @@ int main(void) {
     /* edge values: longest code, negative and huge decimals */
     shj_event e = evs[0];
     memcpy(e.code, "ABCDEFGHIJKLMNO", 16);
-    e.close = -5;                       /* -0.0005 */
-    e.amount_sum = 999999999999999999LL; /* 99999999999999.9999, Decimal64(4)'s largest */
+    e.close = -5;                       /* -0.000005 */
+    e.amount_sum = 999999999999999999LL; /* 999999999999.999999, Decimal64(6)'s largest */
     e.seq = UINT64_MAX;
     e.diff_rate = INT64_MIN + 1;
     CHECK_EQ_I64(chb_encode(&b[CHS_TICKS], &e), SHJ_OK);
@@ -106,12 +106,13 @@ int main(void) {
 
     /* decimals as the server prints them: exact to the last digit */
     chx_post(&s, "SELECT close, amount_sum, diff_rate, toString(day), toString(dt) FROM shj.ticks WHERE code = 'ABCDEFGHIJKLMNO' FORMAT TabSeparated", NULL, 0, &r);
-    CHECK_STR(r.p, "-0.0005\t99999999999999.9999\t-922337203685477.5807\t2026-11-25\t2026-11-25 09:00:00\n");
+    CHECK_STR(r.p, "-0.000005\t999999999999.999999\t-9223372036854.775807\t2026-11-25\t2026-11-25 09:00:00\n");
     /* 2330 tick close values: compare the server's sum with ours, exactly */
     long long sum = 0;
     for (int i = 0; i < N; i++)
         if (evs[i].kind != SHJ_KIND_BIDASK && strcmp(evs[i].code, "2330") == 0) sum += evs[i].close;
-    CHECK_EQ_I64(chx_scalar(&s, "SELECT toInt64(sum(close) * 10000) FROM shj.ticks WHERE code = '2330'"), sum);
+    CHECK_EQ_I64(chx_scalar(&s, "SELECT toInt64(sum(close) * %lld) FROM shj.ticks WHERE code = '2330'",
+                            (long long)SHJ_PRICE_SCALE), sum);
     /* a Taipei day per event: the 3-day spread shows as 3 dates */
     CHECK_EQ_I64(chx_scalar(&s, "SELECT uniqExact(day) FROM shj.bidasks"), 3);
     CHECK_EQ_I64(chx_scalar(&s, "SELECT count() FROM shj.bidasks WHERE length(bid_price) != 5"), 0);

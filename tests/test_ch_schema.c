@@ -47,7 +47,11 @@ int main(void) {
         CHECK(contains(sql, "ORDER BY (code, ts, source, seq)"));
         CHECK(contains(sql, "PARTITION BY toYYYYMM(day)"));
         CHECK(contains(sql, "ts Int64"));
-        CHECK(contains(sql, "Decimal64(4)"));
+        char dec[32];
+        snprintf(dec, sizeof dec, "Decimal64(%d)", SHJ_PRICE_DECIMALS); /* the scale's one owner */
+        CHECK(contains(sql, dec));
+        CHECK(contains(sql, t == CHS_TICKS ? "    close Decimal64(6),\n" : "    bid_price Array(Decimal64(6)),\n"));
+        CHECK(!contains(sql, "Decimal64(4)"));
         CHECK(!contains(sql, "CODEC") && !contains(sql, "LowCardinality") && !contains(sql, "DateTime64"));
 
         chs_create_sql((chs_table)t, "db", &f_new, sql, sizeof sql);
@@ -74,6 +78,37 @@ int main(void) {
     chs_insert_sql(CHS_BIDASKS, "db", "RowBinary", sql, sizeof sql);
     CHECK(strncmp(sql, "INSERT INTO db.bidasks (code, exchange, sec_type, ts,", 52) == 0);
     CHECK(contains(sql, ") FORMAT RowBinary"));
+
+    /* the scale of existing tables: system.columns answers (TabSeparated) */
+    {
+        char why[600], mig[2048];
+        const char *good = "ticks\tcode\tString\nticks\tclose\tDecimal(18, 6)\nticks\tvolume\tInt32\n"
+                           "bidasks\tbid_price\tArray(Decimal(18, 6))\nbidasks\task_price\tArray(Decimal(18, 6))\n";
+        CHECK_EQ_I64(chs_check_columns("db", good, why, sizeof why), SHJ_OK);
+        CHECK_EQ_I64(chs_migrate_sql("db", good, mig, sizeof mig), 0);
+        CHECK_STR(mig, "");
+        CHECK_EQ_I64(chs_check_columns("db", "", why, sizeof why), SHJ_OK); /* no tables yet */
+        /* an older Shijim's tables: 4 places */
+        const char *old = "bidasks\tbid_price\tArray(Decimal(18, 4))\nbidasks\task_price\tArray(Decimal(18, 6))\n"
+                          "ticks\tcode\tString\nticks\tclose\tDecimal(18, 4)\nticks\tamount\tDecimal(18, 4)";
+        CHECK_EQ_I64(chs_check_columns("db", old, why, sizeof why), SHJ_ERR);
+        CHECK(contains(why, "table db.ticks column close is Decimal(18, 4) but Shijim writes Decimal64(6)"));
+        CHECK(contains(why, "100x too large"));
+        CHECK(contains(why, "ALTER TABLE db.ticks MODIFY COLUMN close Decimal64(6)"));
+        CHECK(contains(why, "all 3 such columns"));
+        CHECK(contains(why, "schema.lua --dsn DSN --migrate"));
+        size_t n = chs_migrate_sql("db", old, mig, sizeof mig);
+        CHECK_EQ_I64(n, strlen(mig));
+        CHECK_STR(mig, "ALTER TABLE db.ticks MODIFY COLUMN close Decimal64(6), MODIFY COLUMN amount Decimal64(6);\n"
+                       "ALTER TABLE db.bidasks MODIFY COLUMN bid_price Array(Decimal64(6));\n");
+        /* a scalar where an array belongs (or any other type) is refused too */
+        CHECK_EQ_I64(chs_check_columns("db", "bidasks\tbid_price\tDecimal(18, 6)\n", why, sizeof why), SHJ_ERR);
+        CHECK_EQ_I64(chs_check_columns("db", "ticks\tclose\tFloat64\n", why, sizeof why), SHJ_ERR);
+        CHECK(contains(why, "column close is Float64"));
+        /* a too-small buffer reports the size it would need */
+        char tiny[8];
+        CHECK(chs_migrate_sql("db", old, tiny, sizeof tiny) > sizeof tiny);
+    }
 
     /* the old-server text runs on the real 18.16 server, twice (IF NOT EXISTS) */
     chx_server s;
@@ -105,6 +140,13 @@ int main(void) {
     if (p) memcpy(p + 14, "shj.tick2", 9);
     CHECK(chx_post(&s, sql, NULL, 0, &b) != 200);
     CHECK_EQ_I64(chx_scalar(&s, "SELECT count() FROM system.tables WHERE database = 'shj'"), 2);
+    /* the tables we create pass our own check, as the server reports them */
+    char q[512], why[600];
+    chs_columns_query("shj", q, sizeof q);
+    CHECK_EQ_I64(chx_post(&s, q, NULL, 0, &b), 200);
+    CHECK(contains(b.p, "ticks\tclose\tDecimal(18, 6)\n"));
+    CHECK(contains(b.p, "bidasks\task_price\tArray(Decimal(18, 6))\n"));
+    CHECK_EQ_I64(chs_check_columns("shj", b.p, why, sizeof why), SHJ_OK);
     free(b.p);
     chx_stop(&s);
     T_DONE();

@@ -97,6 +97,34 @@ int main(void) {
     }
     CHECK_EQ_I64(rt_bad, 0);
 
+    /* Taipei day / trading day / text (the offset's only owner) */
+    const int64_t t0 = 1795568400000000000LL; /* 2026-11-25 09:00:00 Taipei = 01:00 UTC */
+    char tx[CLK_TEXT_MAX], dt[11];
+    CHECK_STR(clk_taipei_text(t0 + 1234567, tx), "2026-11-25 09:00:00.001234");
+    CHECK_STR(clk_taipei_text(-1, tx), "1970-01-01 07:59:59.999999");
+    CHECK_EQ_I64(clk_taipei_day(t0), 20782);
+    CHECK_EQ_I64(clk_taipei_day(16LL * 3600 * NS - 1), 0); /* 23:59:59 Taipei */
+    CHECK_EQ_I64(clk_taipei_day(16LL * 3600 * NS), 1);     /* midnight Taipei */
+    CHECK_EQ_I64(clk_taipei_day(-8LL * 3600 * NS - 1), -1);
+    CHECK_EQ_I64(clk_taipei_day_start(20782), t0 - 9LL * 3600 * NS);
+    CHECK_STR(clk_day_text(20782, dt), "2026-11-25");
+    /* the trading day rolls at 15:00 Taipei (07:00 UTC) */
+    CHECK_EQ_I64(clk_trading_day(t0 + 6LL * 3600 * NS - 1), 20782); /* 14:59:59.999 */
+    CHECK_EQ_I64(clk_trading_day(t0 + 6LL * 3600 * NS), 20783);     /* 15:00 */
+    CHECK_EQ_I64(clk_trading_day(t0 - 9LL * 3600 * NS), 20782);     /* 00:00 */
+    /* dates and weekdays */
+    int y = 0, mo = 0, da = 0;
+    CHECK_EQ_I64(clk_parse_date("2026-11-25", &y, &mo, &da), 0);
+    CHECK(y == 2026 && mo == 11 && da == 25);
+    CHECK_EQ_I64(clk_parse_date("2026-02-30", &y, &mo, &da), -1);
+    CHECK_EQ_I64(clk_parse_date("2026/11/25", &y, &mo, &da), -1);
+    CHECK_EQ_I64(clk_parse_date("2026-11-250", &y, &mo, &da), -1);
+    CHECK_EQ_I64(clk_parse_date(NULL, &y, &mo, &da), -1);
+    CHECK(y == 2026 && mo == 11 && da == 25); /* untouched by failures */
+    CHECK_EQ_I64(clk_weekday(0), 4);                                  /* Thursday */
+    CHECK_EQ_I64(clk_weekday(clk_days_from_civil(2026, 11, 25)), 3);  /* Wednesday */
+    CHECK_EQ_I64(clk_weekday(-1), 3);
+
     /* clocks: realtime is after 2024, monotonic does not go back */
     CHECK(clk_now_ns() > clk_days_from_civil(2024, 1, 1) * 86400 * NS);
     int64_t m1 = clk_mono_ns(), m2 = clk_mono_ns();

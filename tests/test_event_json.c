@@ -7,6 +7,7 @@
 #include "core/decimal.h"
 #include "core/event_json.h"
 #include "core/instrument.h"
+#include "core/names.h"
 #include "parse/parse.h"
 #include "t.h"
 
@@ -88,6 +89,16 @@ static void test_tick(void) {
     CHECK(strncmp(buf, "{\"kind\":\"quote\",", 16) == 0);
     CHECK(strstr(buf, "\"close\":585.5,") != NULL);
     CHECK(strstr(buf, "bar_start") == NULL);
+    /* 6 places, as Shioaji 1.7.x sends them (Sinotrade/Sinotrade.github.io
+     * @4c63dd4 tutor/market_data/streaming/futures/index.md:209, :220), exact */
+    int64_t avg = ev.avg_price, rate = ev.diff_rate;
+    ev.avg_price = 40461 * SHJ_PRICE_SCALE + 608055;
+    ev.diff_rate = -(1 * SHJ_PRICE_SCALE + 206261);
+    n = evj_format(&ev, buf, sizeof buf);
+    CHECK(strstr(buf, "\"avg_price\":40461.608055,") != NULL);
+    CHECK(strstr(buf, "\"diff_rate\":-1.206261,") != NULL);
+    ev.avg_price = avg;
+    ev.diff_rate = rate;
     ev.kind = SHJ_KIND_BAR;
     ev.bar_start_ns = 1795568400000000000LL;
     ev.period_s = 60;
@@ -165,34 +176,34 @@ static void test_status(void) {
 }
 
 static void test_names(void) {
-    CHECK_STR(evj_kind_name(SHJ_KIND_NONE), "none");
-    CHECK_STR(evj_kind_name(SHJ_KIND_TICK), "tick");
-    CHECK_STR(evj_kind_name(SHJ_KIND_BIDASK), "bidask");
-    CHECK_STR(evj_kind_name(SHJ_KIND_STATUS), "status");
-    CHECK_STR(evj_kind_name(SHJ_KIND_BAR), "bar");
-    CHECK_STR(evj_kind_name(SHJ_KIND_QUOTE), "quote");
-    CHECK_STR(evj_kind_name(SHJ_KIND_MAX), "unknown");
-    CHECK_STR(evj_kind_name(-1), "unknown");
-    CHECK_STR(evj_exchange_name(SHJ_EX_TSE), "TSE");
-    CHECK_STR(evj_exchange_name(SHJ_EX_OTC), "OTC");
-    CHECK_STR(evj_exchange_name(SHJ_EX_OES), "OES");
-    CHECK_STR(evj_exchange_name(SHJ_EX_TAIFEX), "TAIFEX");
-    CHECK_STR(evj_exchange_name(SHJ_EX_UNKNOWN), "UNKNOWN");
-    CHECK_STR(evj_exchange_name(5), "UNKNOWN");
-    CHECK_STR(evj_exchange_name(-3), "UNKNOWN");
-    CHECK_STR(evj_sec_type_name(SHJ_SEC_STK), "STK");
-    CHECK_STR(evj_sec_type_name(SHJ_SEC_FUT), "FUT");
-    CHECK_STR(evj_sec_type_name(SHJ_SEC_OPT), "OPT");
-    CHECK_STR(evj_sec_type_name(SHJ_SEC_IND), "IND");
-    CHECK_STR(evj_sec_type_name(0), "UNKNOWN");
-    CHECK_STR(evj_sec_type_name(200), "UNKNOWN");
-    CHECK_STR(evj_status_name(SHJ_STATUS_CONNECTED), "connected");
-    CHECK_STR(evj_status_name(SHJ_STATUS_DISCONNECTED), "disconnected");
-    CHECK_STR(evj_status_name(SHJ_STATUS_RESUBSCRIBED), "resubscribed");
-    CHECK_STR(evj_status_name(SHJ_STATUS_SESSION_OPEN), "session_open");
-    CHECK_STR(evj_status_name(SHJ_STATUS_SESSION_CLOSE), "session_close");
-    CHECK_STR(evj_status_name(SHJ_STATUS_BACKFILLED), "backfilled");
-    CHECK_STR(evj_status_name(0), "unknown");
+    CHECK_STR(nm_kind(SHJ_KIND_NONE), "none");
+    CHECK_STR(nm_kind(SHJ_KIND_TICK), "tick");
+    CHECK_STR(nm_kind(SHJ_KIND_BIDASK), "bidask");
+    CHECK_STR(nm_kind(SHJ_KIND_STATUS), "status");
+    CHECK_STR(nm_kind(SHJ_KIND_BAR), "bar");
+    CHECK_STR(nm_kind(SHJ_KIND_QUOTE), "quote");
+    CHECK_STR(nm_kind(SHJ_KIND_MAX), "unknown");
+    CHECK_STR(nm_kind(-1), "unknown");
+    CHECK_STR(nm_exchange(SHJ_EX_TSE), "TSE");
+    CHECK_STR(nm_exchange(SHJ_EX_OTC), "OTC");
+    CHECK_STR(nm_exchange(SHJ_EX_OES), "OES");
+    CHECK_STR(nm_exchange(SHJ_EX_TAIFEX), "TAIFEX");
+    CHECK_STR(nm_exchange(SHJ_EX_UNKNOWN), "UNKNOWN");
+    CHECK_STR(nm_exchange(5), "UNKNOWN");
+    CHECK_STR(nm_exchange(-3), "UNKNOWN");
+    CHECK_STR(nm_sec_type(SHJ_SEC_STK), "STK");
+    CHECK_STR(nm_sec_type(SHJ_SEC_FUT), "FUT");
+    CHECK_STR(nm_sec_type(SHJ_SEC_OPT), "OPT");
+    CHECK_STR(nm_sec_type(SHJ_SEC_IND), "IND");
+    CHECK_STR(nm_sec_type(0), "UNKNOWN");
+    CHECK_STR(nm_sec_type(200), "UNKNOWN");
+    CHECK_STR(nm_status(SHJ_STATUS_CONNECTED), "connected");
+    CHECK_STR(nm_status(SHJ_STATUS_DISCONNECTED), "disconnected");
+    CHECK_STR(nm_status(SHJ_STATUS_RESUBSCRIBED), "resubscribed");
+    CHECK_STR(nm_status(SHJ_STATUS_SESSION_OPEN), "session_open");
+    CHECK_STR(nm_status(SHJ_STATUS_SESSION_CLOSE), "session_close");
+    CHECK_STR(nm_status(SHJ_STATUS_BACKFILLED), "backfilled");
+    CHECK_STR(nm_status(0), "unknown");
 }
 
 /* The biggest output there can be, and every too-small buffer. */

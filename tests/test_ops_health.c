@@ -16,6 +16,7 @@
 #include "loop/rt.h"
 #include "loop/source.h"
 #include "lua/shj_api.h"
+#include "sim/sim_source.h"
 #include "ops/ops_metrics.h"
 #include "t.h"
 
@@ -111,7 +112,7 @@ int main(void) {
     free(body);
     CHECK_EQ_I64(get(probe.port, "/nothing", NULL), 404);
 
-    src_source *s = shj_sim_new("sim", 42, NULL, 5000, err, sizeof err);
+    src_source *s = simsrc_new("sim", 42, NULL, 5000, err, sizeof err);
     CHECK(s != NULL);
     char resolved[16];
     CHECK(shj_src_subscribe(s, "2330", "STK", "", "tick,bidask", 0, resolved, err, sizeof err) == SHJ_OK);

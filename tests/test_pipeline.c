@@ -10,7 +10,9 @@
 #include "loop/bus.h"
 #include "parse/parse.h"
 #include "loop/rt.h"
+#include "lua/raw_route.h"
 #include "lua/shj_api.h"
+#include "sim/sim_source.h"
 #include "core/shj_common.h"
 #include "loop/source.h"
 #include "t.h"
@@ -62,7 +64,7 @@ static uint64_t archive_records(const char *dir) {
 static void test_end_to_end_with_backpressure(void) {
     char err[512];
     CHECK(rt_init(1024) == SHJ_OK); /* a small ring so back-pressure really happens */
-    src_source *s = shj_sim_new("sim", 42, "2026-11-25", 0, err, sizeof err);
+    src_source *s = simsrc_new("sim", 42, "2026-11-25", 0, err, sizeof err);
     CHECK(s != NULL);
     CHECK(shj_src_subscribe(s, "2330", "STK", "TSE", "tick,bidask", 0, NULL, err, sizeof err) == SHJ_OK);
     CHECK(shj_src_subscribe(s, "TXFR1", "FUT", "TAIFEX", "tick,bidask", 0, NULL, err, sizeof err) == SHJ_OK);

@@ -32,7 +32,9 @@
 #include "core/clock.h"
 #include "parse/parse.h"
 #include "loop/rt.h"
+#include "lua/raw_route.h"
 #include "lua/shj_api.h"
+#include "sim/sim_source.h"
 #include "core/shj_common.h"
 #include "loop/source.h"
 #include "replay/replay.h"
@@ -128,7 +130,7 @@ static uint64_t live_digest;
 static void record(void) {
     char err[512];
     CHECK(rt_init(0) == SHJ_OK);
-    src_source *s = shj_sim_new("sim", 7, "2026-11-25", 0, err, sizeof err);
+    src_source *s = simsrc_new("sim", 7, "2026-11-25", 0, err, sizeof err);
     CHECK(s != NULL);
     if (!s) return;
     CHECK(shj_src_subscribe(s, "2330", "STK", "TSE", "tick,bidask", 0, NULL, err, sizeof err) == 0);

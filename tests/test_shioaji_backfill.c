@@ -57,6 +57,10 @@ int main(void) {
     c.src = sh_source_new(&c.si, 0, "sjb", "combined", 0.8, err, sizeof err);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill", 1, err, sizeof err), SHJ_OK);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_delay_s", 0.3, err, sizeof err), SHJ_OK);
+    /* Backfill at once, whatever the hour: the intraday rules have their own
+     * test (test_shioaji_budget.c). */
+    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_defer", 0, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_intraday_max", 10000, err, sizeof err), SHJ_OK);
     sh_wire(c.src, dir, &c.rec, err, sizeof err);
     uint32_t tb = (1u << SHJ_KIND_TICK) | (1u << SHJ_KIND_BIDASK);
     src_sub_req a = {"TXFR1", 0, 0, tb, 0}, b = {"MXFR1", 0, 0, 1u << SHJ_KIND_TICK, 0};

@@ -126,6 +126,10 @@ int main(void) {
     c.src = sh_source_new(&c.si, 0, "sjl", "combined", 0.8, err, sizeof err);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill", 1, err, sizeof err), SHJ_OK);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_delay_s", 0.3, err, sizeof err), SHJ_OK);
+    /* Backfill at once, whatever the hour: the intraday rules have their own
+     * test (test_shioaji_budget.c). */
+    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_defer", 0, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_intraday_max", 10000, err, sizeof err), SHJ_OK);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_max_queries", 2, err, sizeof err), SHJ_OK);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_window_s", 2, err, sizeof err), SHJ_OK);
     CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_retry_at", 1350, err, sizeof err), SHJ_OK);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/contract.h"
 #include "core/clock.h"
 #include "parse/parse.h"
 #include "core/shj_common.h"
@@ -31,6 +32,7 @@
 #define TICK_BIT (1u << SHJ_KIND_TICK)
 #define BIDASK_BIT (1u << SHJ_KIND_BIDASK)
 #define BOTH (TICK_BIT | BIDASK_BIT)
+#define CENT (SHJ_PRICE_SCALE / 100) /* one cent (the simulator's unit) in event units */
 
 /* ---- an independent model of the rules the simulator must follow ---- */
 
@@ -99,6 +101,40 @@ static int64_t div_round(int64_t num, int64_t den) {
     return num >= 0 ? (num + den / 2) / den : -((-num + den / 2) / den);
 }
 
+/* Shioaji 1.7.x writes avg_price and pct_chg with 6 decimal places
+ * (Sinotrade/Sinotrade.github.io @4c63dd4 tutor/market_data/streaming/
+ * futures/index.md:209 "40461.608055", :220 "1.206261"); the simulator's
+ * avg_price and diff_rate follow. Strict: 1..6 places, no trailing zero. */
+#define MICROS 1000000LL            /* millionths per unit */
+#define MICROS_PER_CENT (MICROS / 100)
+static int micros_of(const char *s, int64_t *out) {
+    int neg = 0;
+    const char *p = s;
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (*p < '0' || *p > '9') return -1;
+    if (*p == '0' && p[1] >= '0' && p[1] <= '9') return -1;
+    int64_t v = 0;
+    while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+    v *= MICROS;
+    if (*p == '.') {
+        p++;
+        int64_t unit = MICROS / 10;
+        const char *ds = p;
+        while (*p >= '0' && *p <= '9' && unit > 0) {
+            v += (*p++ - '0') * unit;
+            unit /= 10;
+        }
+        if (p == ds || p[-1] == '0') return -1; /* no digit, or a trailing zero */
+    }
+    if (*p != '\0') return -1;
+    if (neg && v == 0) return -1;
+    *out = neg ? -v : v;
+    return 0;
+}
+
 typedef struct tinst {
     char code[16];
     int odd, cls, ladder;
@@ -117,6 +153,7 @@ typedef struct tinst {
 
 typedef struct stream_stats {
     long payloads, bad, simtrade, blocks, stk_ticks, stk_small, odd_ticks, odd_over_lot, days;
+    long fine_avg, fine_rate; /* avg_price / diff_rate with more than 2 places */
     long tick_cont, bidask_cont, touch_checked, shifts_seen;
     char last_date[11];
     char dates[16][11];
@@ -176,6 +213,11 @@ static int64_t px_of(const cJSON *o, const char *k) {
     const char *s = str_of(o, k);
     int64_t v;
     return (s && cents_of(s, &v) == 0) ? v : INT64_MIN;
+}
+static int64_t micro_of(const cJSON *o, const char *k) {
+    const char *s = str_of(o, k);
+    int64_t v;
+    return (s && micros_of(s, &v) == 0) ? v : INT64_MIN;
 }
 static int bool_of(const cJSON *o, const char *k) {
     return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k));
@@ -255,9 +297,9 @@ static int is_block(const tinst *ti, int64_t v) {
 
 static void check_tick(tinst *ti, const cJSON *o, int simtrade, const char *buf, size_t len) {
     int64_t close = px_of(o, "close"), open = px_of(o, "open"), high = px_of(o, "high"),
-            low = px_of(o, "low"), avg = px_of(o, "avg_price"), amount = px_of(o, "amount"),
+            low = px_of(o, "low"), avg = micro_of(o, "avg_price"), amount = px_of(o, "amount"),
             amount_sum = px_of(o, "amount_sum"), diff = px_of(o, "diff_price"),
-            rate = px_of(o, "diff_rate");
+            rate = micro_of(o, "diff_rate");
     int64_t vol = int_of(o, "volume"), vol_sum = int_of(o, "vol_sum"),
             tt = int_of(o, "tick_type"), bsum = int_of(o, "trade_bid_vol_sum"),
             asum = int_of(o, "trade_ask_vol_sum");
@@ -275,7 +317,7 @@ static void check_tick(tinst *ti, const cJSON *o, int simtrade, const char *buf,
                                      (long long)ti->ref);
     int64_t lu = lim_up(ti), ld = lim_down(ti);
     if (close > lu || close < ld) BAD("close outside limits");
-    if (rate != div_round(diff * 10000, ti->ref)) BAD("diff_rate");
+    if (rate != div_round(diff * 100 * MICROS, ti->ref)) BAD("diff_rate"); /* percent, 6 places */
     if (amount != close * vol * ti->mult) BAD("amount");
     if (ti->cls < C_FUT) {
         int64_t ct = int_of(o, "chg_type");
@@ -289,7 +331,7 @@ static void check_tick(tinst *ti, const cJSON *o, int simtrade, const char *buf,
     if (simtrade) {
         st.simtrade++;
         if (tt != 0 || vol_sum != vol || bsum || asum || amount_sum != amount || open != close ||
-            high != close || low != close || avg != close)
+            high != close || low != close || avg != close * MICROS_PER_CENT)
             BAD("simtrade tick fields");
         if (ti->have_book && close != ti->bpx[0] && close != ti->apx[0]) BAD("simtrade off touch");
         return;
@@ -333,7 +375,12 @@ static void check_tick(tinst *ti, const cJSON *o, int simtrade, const char *buf,
     if (open != ti->open || high != ti->high || low != ti->low) BAD("open/high/low");
     if (vol_sum != ti->vol_sum || bsum != ti->bid_sum || asum != ti->ask_sum) BAD("volume sums");
     if (amount_sum != ti->amount_sum) BAD("amount_sum");
-    if (avg != div_round(ti->amount_sum, ti->vol_sum * ti->mult)) BAD("avg_price");
+    /* 6 places: amount_sum x 10^4 / (vol_sum x mult), rounded half up (the
+     * model's own 128-bit product: it cannot overflow) */
+    __int128 avg_num = (__int128)ti->amount_sum * MICROS_PER_CENT, avg_den = (__int128)ti->vol_sum * ti->mult;
+    if (avg != (int64_t)((avg_num + avg_den / 2) / avg_den)) BAD("avg_price");
+    if (avg % MICROS_PER_CENT) st.fine_avg++;
+    if (rate % MICROS_PER_CENT) st.fine_rate++;
     if (ti->cls == C_STK) {
         st.stk_ticks++;
         if (vol <= 5) st.stk_small++;
@@ -410,8 +457,12 @@ static long parsed_ok, parsed_bad;
 /* Decimal string field -> SHJ_PRICE_SCALE units through the test's own
  * strict parser (cents × 100). */
 static int64_t scaled(const cJSON *o, const char *k) {
+    if (!strcmp(k, "avg_price") || !strcmp(k, "diff_rate")) { /* 6 places */
+        int64_t m = micro_of(o, k);
+        return m == INT64_MIN ? INT64_MIN : m * (SHJ_PRICE_SCALE / MICROS);
+    }
     int64_t c = px_of(o, k);
-    return c == INT64_MIN ? INT64_MIN : c * (SHJ_PRICE_SCALE / 100);
+    return c == INT64_MIN ? INT64_MIN : c * CENT;
 }
 
 static void check_parsed(const cJSON *o, int tag, const char *buf, size_t len, int64_t exch_ns) {
@@ -466,7 +517,7 @@ static void check_parsed(const cJSON *o, int tag, const char *buf, size_t len, i
         arr5(o, "diff_bid_vol", 0, db);
         arr5(o, "diff_ask_vol", 0, da);
         for (int i = 0; i < 5; i++) {
-            if (ev.bid_price[i] != bp[i] * 100 || ev.ask_price[i] != ap[i] * 100 ||
+            if (ev.bid_price[i] != bp[i] * CENT || ev.ask_price[i] != ap[i] * CENT ||
                 ev.bid_volume[i] != bv[i] || ev.ask_volume[i] != av[i] ||
                 ev.diff_bid_vol[i] != db[i] || ev.diff_ask_vol[i] != da[i])
                 PBAD("level %d", i);
@@ -578,6 +629,7 @@ static void run_stream(uint64_t seed, const char *date, double rate, const spec 
     sim_market *m = sim_new(seed, date, rate);
     CHECK(m != NULL);
     if (!m) return;
+    sim_configure(m, &(sim_config){.payload_v150 = 1}); /* the names these checks read */
     tinst *ts = calloc(nsp, sizeof *ts);
     char resolved[16], err[160];
     for (size_t i = 0; i < nsp; i++) {
@@ -597,16 +649,16 @@ static void run_stream(uint64_t seed, const char *date, double rate, const spec 
                      : (resolved[0] == '0' && resolved[1] == '0') ? L_ETF
                                                                   : L_STK;
         ti->mult = ti->cls == C_STK ? 1000 : 1;
-        ti->ref = c.reference / 100;
+        ti->ref = c.reference / CENT;
         if (ti->cls == C_OPT) {
             /* 10% of ~23000 points, on the ladder; the floor binds (premium < span). */
-            ti->opt_span = c.limit_up / 100 - ti->ref;
+            ti->opt_span = c.limit_up / CENT - ti->ref;
             CHECK(ti->opt_span >= 220000 && ti->opt_span <= 240000);
-            CHECK_EQ_I64(c.limit_down, 10 * 100);
+            CHECK_EQ_I64(c.limit_down, 10 * CENT);
             CHECK(ti->ref < ti->opt_span);
         } else {
-            CHECK_EQ_I64(c.limit_up / 100, limit_up_of(ti->ladder, ti->ref));
-            CHECK_EQ_I64(c.limit_down / 100, limit_down_of(ti->ladder, ti->ref));
+            CHECK_EQ_I64(c.limit_up / CENT, limit_up_of(ti->ladder, ti->ref));
+            CHECK_EQ_I64(c.limit_down / CENT, limit_down_of(ti->ladder, ti->ref));
         }
         CHECK(on_ladder(ti->ladder, ti->ref));
     }
@@ -628,7 +680,7 @@ static void run_stream(uint64_t seed, const char *date, double rate, const spec 
     for (size_t i = 0; i < nsp; i++) {
         sim_contract c;
         sim_contract_at(m, i, &c);
-        CHECK_EQ_I64(c.reference / 100, ts[i].ref);
+        CHECK_EQ_I64(c.reference / CENT, ts[i].ref);
         CHECK(ts[i].ticks > 0 && ts[i].bidasks > 0);
     }
     free(ts);
@@ -659,6 +711,7 @@ static void test_stream_multi_day(void) {
     CHECK(st.touch_checked > 10000);
     CHECK(st.shifts_seen > 100);
     CHECK(st.blocks > 0);                        /* occasional block trades */
+    CHECK(st.fine_avg > 0 && st.fine_rate > 0);  /* 6-place values, as Shioaji 1.7.x sends */
     CHECK(st.stk_small * 10 > st.stk_ticks * 8); /* mostly small trades */
     CHECK(st.odd_ticks > 0 && st.odd_over_lot == 0);
     /* 1 tick : 2 bid/asks during continuous trading. */
@@ -730,18 +783,18 @@ static void test_aliases(void) {
     } cases[] = {
         {"2026-11-25", "TXFR1", "TXFL6"}, /* Nov 18 was the third Wednesday */
         {"2026-11-10", "TXFR1", "TXFK6"}, {"2026-12-20", "TXFR1", "TXFA7"},
-        {"2026-11-18", "TXFR1", "TXFK6"}, /* expiry day: November still trades */
-        {"2026-11-19", "TXFR1", "TXFL6"}, {"2026-12-16", "MXFR1", "MXFL6"},
+        {"2026-11-18", "TXFR1", "TXFL6"}, /* expiry day: R1 already rolled (test_contract.c) */
+        {"2026-11-17", "TXFR1", "TXFK6"}, {"2026-12-15", "MXFR1", "MXFL6"},
         {"2026-12-17", "MXFR1", "MXFA7"}, {"2026-11-25", "TXFR2", "TXFA7"},
         {"2026-11-10", "MXFR2", "MXFL6"}, {"2026-04-01", "TXFR1", "TXFD6"},
         {"2029-12-31", "TXFR2", "TXFB0"}, {"2026-11-25", "2330", "2330"},
         {"2026-11-25", "TXFL6", "TXFL6"}, {"2026-11-25", "TXFR3", "TXFR3"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sim_resolve_alias(cases[i].date, cases[i].code, out);
+        ctr_resolve_alias(cases[i].date, cases[i].code, out);
         CHECK_STR(out, cases[i].want);
     }
-    sim_resolve_alias(NULL, "TXFR1", out); /* today: some real month code */
+    ctr_resolve_alias(NULL, "TXFR1", out); /* today: some real month code */
     CHECK(strlen(out) == 5 && strncmp(out, "TXF", 3) == 0 && out[3] >= 'A' && out[3] <= 'L');
 }
 
@@ -799,9 +852,9 @@ static void test_add_remove_contracts(void) {
         CHECK_STR(c.alias, want[k].alias);
         CHECK_EQ_I64(c.exchange, want[k].ex);
         CHECK_EQ_I64(c.sec_type, want[k].sec);
-        CHECK_EQ_I64(c.reference, want[k].ref * 100);
-        CHECK_EQ_I64(c.limit_up, want[k].up * 100);
-        CHECK_EQ_I64(c.limit_down, want[k].down * 100);
+        CHECK_EQ_I64(c.reference, want[k].ref * CENT);
+        CHECK_EQ_I64(c.limit_up, want[k].up * CENT);
+        CHECK_EQ_I64(c.limit_down, want[k].down * CENT);
     }
     sim_contract c;
     CHECK(sim_contract_at(m, 4, &c) == SHJ_OK);
@@ -809,8 +862,8 @@ static void test_add_remove_contracts(void) {
     CHECK_STR(c.alias, "TXFR1");
     CHECK_EQ_I64(c.exchange, SHJ_EX_TAIFEX);
     CHECK_EQ_I64(c.sec_type, SHJ_SEC_FUT);
-    CHECK(c.reference >= 228000000LL && c.reference <= 232000000LL); /* ~23000 points */
-    CHECK_EQ_I64(c.reference % 10000, 0);
+    CHECK(c.reference >= 22800 * SHJ_PRICE_SCALE && c.reference <= 23200 * SHJ_PRICE_SCALE); /* ~23000 points */
+    CHECK_EQ_I64(c.reference % SHJ_PRICE_SCALE, 0);
     CHECK(sim_contract_at(m, 6, &c) == SHJ_ERR);
 
     /* Options: TAIFEX, premium on the TXO ladder; calls A-L, puts M-X. */
@@ -823,8 +876,8 @@ static void test_add_remove_contracts(void) {
         CHECK(sim_contract_at(mo, i, &oc) == SHJ_OK);
         CHECK_EQ_I64(oc.exchange, SHJ_EX_TAIFEX);
         CHECK_EQ_I64(oc.sec_type, SHJ_SEC_OPT);
-        CHECK(oc.reference >= 1000000 && oc.reference <= 10000000); /* 100-1000 points near the money */
-        CHECK(on_ladder(L_OPT, oc.reference / 100));
+        CHECK(oc.reference >= 100 * SHJ_PRICE_SCALE && oc.reference <= 1000 * SHJ_PRICE_SCALE); /* 100-1000 points near the money */
+        CHECK(on_ladder(L_OPT, oc.reference / CENT));
     }
     size_t olen = sim_next(mo, &tag, buf, sizeof buf, &ns);
     CHECK(olen > 0 && (tag == PSR_TAG_TICK_FOP || tag == PSR_TAG_BIDASK_FOP));
@@ -838,8 +891,8 @@ static void test_add_remove_contracts(void) {
     sim_contract_at(m2, 0, &c1);
     sim_contract_at(m, 6, &c2);
     CHECK_EQ_I64(c1.reference, c2.reference);
-    CHECK(c1.reference >= 100000 && c1.reference <= 6000000);
-    CHECK(on_ladder(L_STK, c1.reference / 100));
+    CHECK(c1.reference >= 10 * SHJ_PRICE_SCALE && c1.reference <= 600 * SHJ_PRICE_SCALE);
+    CHECK(on_ladder(L_STK, c1.reference / CENT));
     sim_free(m2);
 
     /* Removal by code or by alias; removed codes never appear again. */
@@ -904,7 +957,103 @@ static void test_clock(void) {
     sim_free(m);
 }
 
+/* The default (Shioaji 1.7.x) shapes: Sinopac's key names and order
+ * (Sinotrade.github.io@4c63dd4 tutor/market_data/streaming/stocks/index.md:
+ * 296-327, :367-398, :616-630; futures/index.md:201-223, :365-384), and
+ * the same market as the 1.5.0 spelling: a 1.7.x payload parses to the
+ * event of the 1.5.0 payload of the same seed, except where 1.7.x says
+ * more (futures chg_type) or says it differently (stock pct_chg: integer
+ * hundredths of a percent, truncated: stocks/index.md:311-312). */
+static const char *const v17_tick_stk[] = {
+    "code", "date", "time", "open", "avg_price", "close", "high", "low", "amount",
+    "total_amount", "volume", "total_volume", "tick_type", "chg_type", "price_chg", "pct_chg",
+    "bid_side_total_vol", "ask_side_total_vol", "bid_side_total_cnt", "ask_side_total_cnt",
+    "closing_oddlot_shares", "closing_oddlot_close", "closing_oddlot_amount",
+    "closing_oddlot_bid_price", "closing_oddlot_ask_price", "fixed_trade_vol",
+    "fixed_trade_amount", "suspend", "simtrade", "intraday_odd", NULL};
+static const char *const v17_tick_fop[] = {
+    "code", "date", "time", "open", "underlying_price", "bid_side_total_vol",
+    "ask_side_total_vol", "avg_price", "close", "high", "low", "amount", "total_amount", "volume",
+    "total_volume", "tick_type", "chg_type", "price_chg", "pct_chg", "simtrade", NULL};
+
+static int keys_are(const cJSON *o, const char *const *want) {
+    const cJSON *it = o->child;
+    for (; *want; want++, it = it->next)
+        if (!it || !it->string || strcmp(it->string, *want) != 0) return 0;
+    return it == NULL;
+}
+
+static void test_v17_shapes(void) {
+    /* 10 events per simulated second: 60000 payloads reach 10:10, past the stock open */
+    sim_market *a = sim_new(21, "2026-11-25", 10), *b = sim_new(21, "2026-11-25", 10);
+    CHECK(a && b);
+    if (!a || !b) return;
+    sim_configure(b, &(sim_config){.payload_v150 = 1});
+    static const char *const codes[] = {"2330", "0050", "TXFR1", "MXFR1"};
+    char resolved[16], err[160];
+    for (int i = 0; i < 4; i++) {
+        CHECK(sim_add(a, codes[i], 0, 0, BOTH, 0, resolved, err, sizeof err) == SHJ_OK);
+        CHECK(sim_add(b, codes[i], 0, 0, BOTH, 0, resolved, err, sizeof err) == SHJ_OK);
+    }
+    CHECK(sim_add(a, "2317", 0, 0, TICK_BIT, 1, resolved, err, sizeof err) == SHJ_OK);
+    CHECK(sim_add(b, "2317", 0, 0, TICK_BIT, 1, resolved, err, sizeof err) == SHJ_OK);
+    static char ba[1024], bb[1024];
+    long ticks_stk = 0, ticks_fop = 0, odd = 0, bad_keys = 0, differ = 0, bad = 0;
+    for (long n = 0; n < 60000; n++) {
+        int ta, tb;
+        int64_t xa, xb;
+        size_t la = sim_next(a, &ta, ba, sizeof ba, &xa), lb = sim_next(b, &tb, bb, sizeof bb, &xb);
+        if (ta != tb || xa != xb || !la || !lb) {
+            bad++;
+            break;
+        }
+        if (ta != PSR_TAG_TICK_STK && ta != PSR_TAG_TICK_FOP) {
+            if (la != lb || memcmp(ba, bb, la) != 0) differ++; /* books: the same in both */
+            continue;
+        }
+        cJSON *o = cJSON_ParseWithLength(ba, la);
+        if (!o || !keys_are(o, ta == PSR_TAG_TICK_STK ? v17_tick_stk : v17_tick_fop)) {
+            if (bad_keys++ < 3) fprintf(stderr, "  1.7.x keys: %.*s\n", (int)la, ba);
+        }
+        if (o && ta == PSR_TAG_TICK_STK) {
+            const cJSON *pct = cJSON_GetObjectItemCaseSensitive(o, "pct_chg");
+            if (!cJSON_IsNumber(pct)) bad_keys++; /* an integer, not a string */
+            odd += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "intraday_odd"));
+        }
+        cJSON_Delete(o);
+        shj_event ea, eb;
+        char e1[200], e2[200];
+        if (psr_parse(ta, ba, la, &ea, e1, sizeof e1) != PSR_EVENT ||
+            psr_parse(tb, bb, lb, &eb, e2, sizeof e2) != PSR_EVENT) {
+            if (bad++ < 3) fprintf(stderr, "  parse: %s / %s\n", e1, e2);
+            continue;
+        }
+        if (ea.flags & SHJ_FLAG_FIELD_LOST) bad++;
+        if (ta == PSR_TAG_TICK_STK) {
+            ticks_stk++;
+            /* hundredths of a percent, truncated: from the event's own change and reference */
+            int64_t ref = ea.close - ea.diff_price;
+            if (ref <= 0 || ea.diff_rate != ea.diff_price * 10000 / ref * (SHJ_PRICE_SCALE / 100)) bad++;
+            eb.diff_rate = ea.diff_rate;
+        } else {
+            ticks_fop++;
+            if (ea.chg_type < 1 || ea.chg_type > 5) bad++;
+            eb.chg_type = ea.chg_type; /* 1.5.0 futures ticks carry none */
+        }
+        if (memcmp(&ea, &eb, sizeof ea) != 0 && differ++ < 3)
+            fprintf(stderr, "  1.7.x vs 1.5.0 event differ:\n  %.*s\n  %.*s\n", (int)la, ba, (int)lb, bb);
+    }
+    CHECK_EQ_I64(bad, 0);
+    CHECK_EQ_I64(bad_keys, 0);
+    CHECK_EQ_I64(differ, 0);
+    printf("1.7.x shapes: %ld stock ticks (%ld odd-lot), %ld futures ticks\n", ticks_stk, odd, ticks_fop);
+    CHECK(ticks_stk > 1000 && ticks_fop > 1000 && odd > 100);
+    sim_free(a);
+    sim_free(b);
+}
+
 int main(void) {
+    test_v17_shapes();
     test_aliases();
     test_add_remove_contracts();
     test_clock();

@@ -5,7 +5,7 @@
  *
  * Prints one line of totals to check a restore against:
  *   rows=N ticks=T bidasks=B seqsum=S closesum=C volsum=V
- * (closesum: sum of tick close prices × 10^4; volsum: sum of tick volumes). */
+ * (closesum: sum of tick close prices × SHJ_PRICE_SCALE; volsum: sum of tick volumes). */
 #include <stdio.h>
 #include <stdlib.h>
 

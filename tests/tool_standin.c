@@ -31,7 +31,16 @@
  * Usage: tool_standin [--port N | --unix PATH] [--rate EV_PER_S] [--nominal-rate EV_PER_EXCH_S] [--heartbeat-ms MS]
  *   [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--log-generated] [--unknown CODE]...
  *   [--require-auth KEY:SECRET] [--rate-limit N] [--rate-window-ms MS] [--max-subs N]
- *   [--subscribe-error STATUS:COUNT] [--history N] [--ticks-limit N]
+ *   [--subscribe-error STATUS:COUNT] [--history N] [--ticks-limit N] [--api 1.7|1.5.0] [--bind ADDR]
+ *
+ * Server version: 1.7.x by default, as Sinopac documents it (every behaviour
+ * below cites /work/sinopac/<file>:<line>, extracted from Sinotrade/Shioaji
+ * @046010c plugins/shioaji/skills/shioaji/references/, Sinotrade.github.io
+ * @4c63dd4 tutor/, shioaji-pro-app @dc12745 src/lib/stream.ts); --api 1.5.0
+ * keeps the older answers. More faults: refuse (success:false for a code),
+ * maintenance (every subscription dropped silently, last_maintenance moves),
+ * alias_expire (the lookup answers the next month, the old one goes silent),
+ * ban (503 "操作異常，請1分鐘後再重新登入" for "ms").
  * Prints "listening 127.0.0.1:PORT" or "listening unix:PATH" on stdout when ready.
  */
 #include <arpa/inet.h>
@@ -54,6 +63,8 @@
 
 #include "core/clock.h"
 #include "parse/parse.h"
+#include "core/contract.h"
+#include "core/names.h"
 #include "core/shj_common.h"
 #include "core/shj_event.h"
 #include "sim/sim.h"
@@ -204,6 +215,34 @@ static struct {
     uint64_t subscribe_requests, unsubscribe_requests, ticks_requests, contract_requests;
     uint64_t streams_opened, malformed_sent;
     uint64_t ticks_answered, ticks_refused;
+
+    /* Server version spoken. 1.7.x by default (Sinotrade/Shioaji@046010c
+     * plugins/shioaji/skills/shioaji/references/);
+     * --api 1.5.0 keeps the older answers (subscribe {"code":200,...}, no
+     * target_code rule, no last_maintenance). */
+    int api150;
+    sim_config simcfg;       /* payload names for the generator (payload_v150) */
+    char bind_addr[64];      /* --bind: a non-loopback address demands auth (HTTP_API.md:76-77) */
+    char last_maintenance[40]; /* /api/v1/health, moved by the maintenance fault */
+    char refuse[SI_MAX_UNKNOWN][16]; /* subscribe answers 200 success:false for these */
+    size_t n_refuse;
+    char expired[SI_MAX_UNKNOWN][16]; /* real month codes gone silent (alias expiry) */
+    size_t n_expired;
+    char rolled[SI_MAX_UNKNOWN][16];  /* aliases whose target moved to the next month */
+    size_t n_rolled;
+    int64_t ban_until_mono;  /* 503 "操作異常，請1分鐘後再重新登入" until then */
+    int64_t ban_last_mono;   /* time of the last 503 ban answer */
+    int64_t ban_retry_gap_ms;/* first request after the ban lifted: ms since the last 503 */
+    int ban_gap_open;
+    uint64_t banned_requests, maintenances, refused_subs, alias_silent_subs;
+    int quota_exhausted;     /* over the daily traffic cap: ticks answer empty arrays */
+    int intraday_ticks_max;  /* --intraday-ticks-max: the market is open; more ticks queries = ban */
+    int md_limit, md_window_ms; /* market-data queries (ticks) per window; over = ban */
+    int64_t md_times[256];
+    size_t md_head, md_n;
+    uint64_t md_max_in_window, limit_violations;
+    int64_t usage_bytes, usage_limit;
+    uint64_t usage_requests;
 } S;
 
 /* Helpers ------------------------------------------------------------------------ */
@@ -219,6 +258,7 @@ static const char *status_text(int code) {
     case 409: return "Conflict";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
     default: return "Status";
     }
 }
@@ -252,6 +292,32 @@ static int is_unknown(const char *code) {
     for (size_t i = 0; i < S.n_unknown; i++)
         if (strcmp(S.unknown[i], code) == 0) return 1;
     return 0;
+}
+
+static int in_list(char (*list)[16], size_t n, const char *code) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], code) == 0) return 1;
+    return 0;
+}
+
+static void list_add(char (*list)[16], size_t *n, const char *code) {
+    if (*n < SI_MAX_UNKNOWN && !in_list(list, *n, code)) shj_strlcpy(list[(*n)++], code, 16);
+}
+
+/* What a continuous alias resolves to now. After the alias_expire fault the
+ * lookup answers the next month (the R2 month), as the server does when the
+ * near month expires (CONTRACTS.md:114: target_code is "the currently
+ * resolved real contract"). */
+static void alias_target(const char *code, char out[16]) {
+    if (in_list(S.rolled, S.n_rolled, code)) {
+        char r2[16];
+        shj_strlcpy(r2, code, sizeof r2);
+        size_t n = strlen(r2);
+        if (n >= 2 && r2[n - 1] == '1') r2[n - 1] = '2';
+        ctr_resolve_alias(S.date, r2, out);
+        return;
+    }
+    ctr_resolve_alias(S.date, code, out);
 }
 
 /* Sliding-window rate limit over the limited endpoints. 1 = allowed. */
@@ -441,6 +507,7 @@ static void generate(uint64_t n) {
         if (tag == PSR_TAG_TICK_STK || tag == PSR_TAG_BIDASK_STK) sjj_get_bool(buf, len, "intraday_odd", &odd);
         sub *s = sub_find(code, odd);
         if (!s || !(s->quote_mask & quote_bit_of_tag(tag))) continue;
+        if (S.n_expired && in_list(S.expired, S.n_expired, code)) continue; /* expired month: silent */
         publish(tag, psr_tag_name(tag), buf, len, code);
     }
 }
@@ -484,20 +551,15 @@ static void heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 
 /* Endpoints ------------------------------------------------------------------------ */
 
+/* Names are core/names' (one owner): -1 when unknown. */
 static int parse_exchange(const char *s) {
-    if (!strcmp(s, "TSE")) return SHJ_EX_TSE;
-    if (!strcmp(s, "OTC")) return SHJ_EX_OTC;
-    if (!strcmp(s, "OES")) return SHJ_EX_OES;
-    if (!strcmp(s, "TAIFEX")) return SHJ_EX_TAIFEX;
-    return -1;
+    int v = nm_exchange_of(s, strlen(s));
+    return v > 0 ? v : -1;
 }
 
 static int parse_sectype(const char *s) {
-    if (!strcmp(s, "STK")) return SHJ_SEC_STK;
-    if (!strcmp(s, "FUT")) return SHJ_SEC_FUT;
-    if (!strcmp(s, "OPT")) return SHJ_SEC_OPT;
-    if (!strcmp(s, "IND")) return SHJ_SEC_IND;
-    return -1;
+    int v = nm_sec_type_of(s, strlen(s));
+    return v > 0 ? v : -1;
 }
 
 static uint32_t parse_quote(const char *s) {
@@ -505,6 +567,35 @@ static uint32_t parse_quote(const char *s) {
     if (!strcasecmp(s, "BidAsk") || !strcasecmp(s, "bid_ask")) return 2;
     if (!strcasecmp(s, "Quote")) return 4;
     return 0;
+}
+
+/* The answer to a subscribe/unsubscribe that went through. 1.7.x:
+ * SubscriptionResponse {success, message, subscription} (STREAMING.md:167-168);
+ * 1.5.0: the generic {"code":200,...}. */
+static void respond_sub(conn *c, int ok, const char *msg, const char *body, size_t blen) {
+    if (S.api150) {
+        char b[300];
+        snprintf(b, sizeof b, "{\"code\":200,\"message\":\"%s\",\"details\":null}", msg);
+        respond(c, 200, b);
+        return;
+    }
+    char q[400];
+    sjj_quote(msg, q, sizeof q);
+    sbuf out = {0};
+    sb_printf(&out, "{\"success\":%s,\"message\":%s,\"subscription\":", ok ? "true" : "false", q);
+    if (ok)
+        sb_add(&out, body, blen);
+    else
+        sb_add(&out, "null", 4);
+    sb_add(&out, "}", 2); /* with the NUL */
+    respond(c, 200, out.p);
+    sb_free(&out);
+}
+
+static int is_alias_code(const char *code) {
+    char real[16];
+    ctr_resolve_alias(S.date, code, real);
+    return strcmp(real, code) != 0;
 }
 
 static void ep_subscribe(conn *c, const char *body, size_t blen, int unsubscribe) {
@@ -539,8 +630,29 @@ static void ep_subscribe(conn *c, const char *body, size_t blen, int unsubscribe
         respond_error(c, 404, "contract not found: %s", code);
         return;
     }
+    if (!unsubscribe && !S.api150 && in_list(S.refuse, S.n_refuse, code)) {
+        S.refused_subs++;
+        char m[120];
+        snprintf(m, sizeof m, "subscribe %s %s failed: upstream refused the topic", code, qt);
+        respond_sub(c, 0, m, body, blen);
+        return;
+    }
     char real[16];
-    sim_resolve_alias(S.date, target[0] ? target : code, real);
+    if (S.api150) {
+        ctr_resolve_alias(S.date, target[0] ? target : code, real);
+    } else if (is_alias_code(code)) {
+        /* 1.7.x: a continuous alias is only as good as its target_code; none
+         * (or a stale one) gives 200 and then heartbeats only (HTTP_API.md:812,
+         * STREAMING.md:171). An empty real code matches no event. */
+        if (target[0] && !in_list(S.expired, S.n_expired, target))
+            shj_strlcpy(real, target, sizeof real);
+        else {
+            real[0] = '\0';
+            if (!unsubscribe) S.alias_silent_subs++;
+        }
+    } else {
+        shj_strlcpy(real, code, sizeof real);
+    }
     odd = !!odd;
     sub *s = sub_find(real, odd);
     if (unsubscribe) {
@@ -549,7 +661,7 @@ static void ep_subscribe(conn *c, const char *body, size_t blen, int unsubscribe
             /* The market keeps generating (other boards, history); only sending stops. */
             if (!s->quote_mask) *s = S.subs[--S.n_subs];
         }
-        respond(c, 200, "{\"code\":200,\"message\":\"unsubscribed\",\"details\":null}");
+        respond_sub(c, 1, "unsubscribed", body, blen);
         return;
     }
     if (!s) {
@@ -558,8 +670,8 @@ static void ep_subscribe(conn *c, const char *body, size_t blen, int unsubscribe
             return;
         }
         char err[256] = "", resolved[16] = "";
-        if (sim_add(S.market, real, exv, secv, shj_kind_bit(SHJ_KIND_TICK) | shj_kind_bit(SHJ_KIND_BIDASK),
-                    odd, resolved, err, sizeof err) != SHJ_OK) {
+        if (real[0] && sim_add(S.market, real, exv, secv, shj_kind_bit(SHJ_KIND_TICK) | shj_kind_bit(SHJ_KIND_BIDASK),
+                               odd, resolved, err, sizeof err) != SHJ_OK) {
             respond_error(c, 404, "contract not found: %s (%s)", code, err);
             return;
         }
@@ -570,7 +682,7 @@ static void ep_subscribe(conn *c, const char *body, size_t blen, int unsubscribe
         s->odd = odd;
     }
     s->quote_mask |= q;
-    respond(c, 200, "{\"code\":200,\"message\":\"subscribed\",\"details\":null}");
+    respond_sub(c, 1, "subscribed", body, blen);
 }
 
 /* A few TPEx (OTC) listings, so that lookups can tell TSE from OTC. */
@@ -588,7 +700,7 @@ static void ep_contract(conn *c, const char *code) {
         return;
     }
     char real[16], body[512];
-    sim_resolve_alias(S.date, code, real);
+    alias_target(code, real); /* CONTRACTS.md:114: target_code of a continuous alias */
     int alias = strcmp(real, code) != 0;
     int fut = alias || (strlen(code) >= 4 && code[0] >= 'A' && code[0] <= 'Z');
     snprintf(body, sizeof body,
@@ -616,9 +728,16 @@ static int64_t parse_tod(const char *s) {
 static void ep_ticks(conn *c, const char *body, size_t blen) {
     S.ticks_requests++;
     char code[32] = "", date[16] = "", ts[32] = "", te[32] = "";
-    if (sjj_get_str(body, blen, "code", code, sizeof code) != 1 ||
-        sjj_get_str(body, blen, "date", date, sizeof date) != 1) {
-        respond_error(c, 400, "body needs code and date");
+    /* HTTP_API.md:376-386: {"contract":{"security_type","exchange","code"},"date",
+     * "query_type",...}; the top-level code of older clients is accepted too. */
+    const char *cv;
+    size_t cvn;
+    if (sjj_find(body, blen, "contract", &cv, &cvn) == 1)
+        sjj_get_str(cv, cvn, "code", code, sizeof code);
+    else
+        sjj_get_str(body, blen, "code", code, sizeof code);
+    if (!code[0] || sjj_get_str(body, blen, "date", date, sizeof date) != 1) {
+        respond_error(c, 400, "body needs contract.code and date");
         return;
     }
     if (is_unknown(code)) {
@@ -640,20 +759,31 @@ static void ep_ticks(conn *c, const char *body, size_t blen) {
     /* Whole seconds: the end second is inclusive. */
     if (te[0] && !strchr(te, '.')) us1 += 999999;
     char real[16];
-    sim_resolve_alias(S.date, code, real);
+    ctr_resolve_alias(S.date, code, real);
     /* A trading day's ticks: the window is on the Taipei calendar date given;
      * night-session ticks after midnight carry the next date themselves. */
     int64_t day0 = clk_taipei_to_utc_ns(y, mo, d, 0, 0, 0, 0);
     int64_t t0 = day0 + us0 * 1000, t1 = day0 + us1 * 1000;
     sbuf ts_b = {0}, close_b = {0}, vol_b = {0}, tt_b = {0}, zero_b = {0};
     size_t n = 0;
-    for (size_t i = 0; i < S.hist_n; i++) {
+    for (size_t i = 0; i < S.hist_n && !S.quota_exhausted; i++) {
         const hist *h = &S.history[(S.hist_head + i) % S.hist_cap];
         if (strcmp(h->code, real) != 0 || h->exch_ns < t0 || h->exch_ns > t1) continue;
         const char *sep = n ? "," : "";
-        /* Shioaji's ts: Taipei local time as nanoseconds since the epoch. */
-        sb_printf(&ts_b, "%s%lld", sep, (long long)(h->exch_ns + (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC));
-        sb_printf(&close_b, "%s\"%s\"", sep, h->close);
+        if (S.api150) {
+            /* ts: Taipei local time as nanoseconds since the epoch; prices as strings. */
+            sb_printf(&ts_b, "%s%lld", sep, (long long)(h->exch_ns + (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC));
+            sb_printf(&close_b, "%s\"%s\"", sep, h->close);
+        } else {
+            /* 1.7.x: a "datetime" vector of ISO local strings, no ts
+             * (MARKET_DATA.md:17, tutor_market_data_historical.md:114) and
+             * prices as JSON numbers (tutor_market_data_historical.md:145,171). */
+            char d[11], tod[16];
+            clk_taipei_date(h->exch_ns, d);
+            clk_taipei_time(h->exch_ns, tod);
+            sb_printf(&ts_b, "%s\"%sT%s\"", sep, d, tod);
+            sb_printf(&close_b, "%s%s", sep, h->close);
+        }
         sb_printf(&vol_b, "%s%d", sep, h->volume);
         sb_printf(&tt_b, "%s%d", sep, h->tick_type);
         sb_printf(&zero_b, "%s0", sep);
@@ -662,13 +792,17 @@ static void ep_ticks(conn *c, const char *body, size_t blen) {
     sbuf out = {0};
 #define ARR(b) (int)(b).len, (b).p ? (b).p : ""
     sb_printf(&out,
-              "{\"code\":\"%s\",\"ts\":[%.*s],\"close\":[%.*s],\"volume\":[%.*s],\"bid_price\":[%.*s],"
+              S.api150 ? "{\"code\":\"%s\",\"ts\":[%.*s],\"close\":[%.*s],"
+                         "\"volume\":[%.*s],\"bid_price\":[%.*s],"
+                         "\"bid_volume\":[%.*s],\"ask_price\":[%.*s],\"ask_volume\":[%.*s],\"tick_type\":[%.*s]}"
+                       : "{%.0s\"datetime\":[%.*s],\"close\":[%.*s],\"volume\":[%.*s],\"bid_price\":[%.*s],"
               "\"bid_volume\":[%.*s],\"ask_price\":[%.*s],\"ask_volume\":[%.*s],\"tick_type\":[%.*s]}",
               real, ARR(ts_b), ARR(close_b), ARR(vol_b), ARR(zero_b), ARR(zero_b), ARR(zero_b),
               ARR(zero_b), ARR(tt_b));
 #undef ARR
     sb_add(&out, "", 1);
     S.ticks_answered++;
+    S.usage_bytes += (int64_t)out.len;
     respond(c, 200, out.p);
     sb_free(&out);
     sb_free(&ts_b);
@@ -676,6 +810,22 @@ static void ep_ticks(conn *c, const char *body, size_t blen) {
     sb_free(&vol_b);
     sb_free(&tt_b);
     sb_free(&zero_b);
+}
+
+/* GET /api/v1/health: the documented shape (HTTP_API.md:263-277) plus
+ * last_maintenance, which server 1.7.2 carries and Sinopac's own app polls
+ * (shioaji-pro-app@dc12745 src/lib/stream.ts:496-521, /work/sinopac/stream.ts). */
+static void ep_health(conn *c) {
+    char iso[31], b[600];
+    clk_utc_iso(clk_now_ns(), iso);
+    char lm[80] = "";
+    if (!S.api150) snprintf(lm, sizeof lm, ",\"last_maintenance\":\"%s\"", S.last_maintenance);
+    snprintf(b, sizeof b,
+             "{\"status\":\"healthy\",\"version\":\"%s\",\"timestamp\":\"%s\","
+             "\"token_expires_in_seconds\":86000,\"token_stale\":false,\"contract_count\":%zu,"
+             "\"ca_expires_in_days\":109,\"ca_expired\":false%s}",
+             S.api150 ? "1.5.0-standin" : "1.7.2-standin", iso, S.n_subs, lm);
+    respond(c, 200, b);
 }
 
 static void ep_stats(conn *c) {
@@ -688,7 +838,7 @@ static void ep_stats(conn *c) {
         queued += S.conns[i].out_total;
         written += S.conns[i].out_written;
     }
-    char body[1200];
+    char body[1600];
     snprintf(body, sizeof body,
              "{\"sent\":%llu,\"generated\":%llu,\"streams\":%d,\"streams_opened\":%llu,"
              "\"subscriptions\":%zu,\"requests\":%llu,\"limited_requests\":%llu,"
@@ -696,7 +846,10 @@ static void ep_stats(conn *c) {
              "\"subscribe_requests\":%llu,\"unsubscribe_requests\":%llu,\"ticks_requests\":%llu,"
              "\"contract_requests\":%llu,\"heartbeats\":%llu,\"paused\":%s,"
              "\"ticks_answered\":%llu,\"ticks_refused\":%llu,\"ticks_limit\":%d,"
-             "\"stream_bytes_queued\":%llu,\"stream_bytes_written\":%llu}",
+             "\"stream_bytes_queued\":%llu,\"stream_bytes_written\":%llu,"
+             "\"banned_requests\":%llu,\"ban_retry_gap_ms\":%lld,\"maintenances\":%llu,"
+             "\"refused_subs\":%llu,\"alias_silent_subs\":%llu,\"usage_requests\":%llu,"
+             "\"md_max_in_window\":%llu,\"limit_violations\":%llu}",
              (unsigned long long)S.sent, (unsigned long long)S.generated, streams,
              (unsigned long long)S.streams_opened, S.n_subs, (unsigned long long)S.requests,
              (unsigned long long)S.limited_requests, (unsigned long long)S.rate_limited,
@@ -705,7 +858,10 @@ static void ep_stats(conn *c) {
              (unsigned long long)S.ticks_requests, (unsigned long long)S.contract_requests,
              (unsigned long long)S.heartbeats, S.paused ? "true" : "false",
              (unsigned long long)S.ticks_answered, (unsigned long long)S.ticks_refused, S.ticks_limit,
-             queued, written);
+             queued, written, (unsigned long long)S.banned_requests, (long long)S.ban_retry_gap_ms,
+             (unsigned long long)S.maintenances, (unsigned long long)S.refused_subs,
+             (unsigned long long)S.alias_silent_subs, (unsigned long long)S.usage_requests,
+             (unsigned long long)S.md_max_in_window, (unsigned long long)S.limit_violations);
     respond(c, 200, body);
 }
 
@@ -773,6 +929,74 @@ static void ep_fault(conn *c, const char *body, size_t blen) {
         sjj_get_i64(body, blen, "limit", &lim);
         S.ticks_limit = lim < 0 ? -1 : (int)(S.ticks_answered + (uint64_t)lim);
         fprintf(stderr, "standin: ticks query limit %s\n", lim < 0 ? "lifted" : "set");
+        hits = 1;
+    } else if (!strcmp(f, "refuse")) {
+        /* The next subscribes of "code" answer 200 {"success":false,...}
+         * (STREAMING.md:167: SubscriptionResponse; success=false is no subscription). */
+        char code[16] = "";
+        if (sjj_get_str(body, blen, "code", code, sizeof code) == 1) list_add(S.refuse, &S.n_refuse, code);
+        hits = 1;
+    } else if (!strcmp(f, "maintenance")) {
+        /* Daily maintenance: the server rebuilds its upstream client and
+         * silently drops every market-data subscription while the SSE stream
+         * stays open (heartbeats go on), and last_maintenance moves
+         * (stream.ts:496-499). Nothing is said on the stream. */
+        S.n_subs = 0;
+        char iso[31];
+        clk_utc_iso(clk_now_ns(), iso);
+        shj_strlcpy(S.last_maintenance, iso, sizeof S.last_maintenance);
+        S.maintenances++;
+        if (S.log) fprintf(S.log, "M %llu %s\n", (unsigned long long)S.seq, iso);
+        fprintf(stderr, "standin: maintenance: every subscription dropped\n");
+        hits = 1;
+    } else if (!strcmp(f, "alias_expire")) {
+        /* The near month of "code" (TXFR1) expires: the lookup answers the
+         * next month from now on, and the old month goes silent, so a client
+         * that keeps the stale target_code gets heartbeats only
+         * (HTTP_API.md:812, STREAMING.md:171). */
+        char code[16] = "", old[16];
+        if (sjj_get_str(body, blen, "code", code, sizeof code) != 1) {
+            respond_error(c, 400, "alias_expire needs code");
+            return;
+        }
+        alias_target(code, old);
+        list_add(S.rolled, &S.n_rolled, code);
+        list_add(S.expired, &S.n_expired, old);
+        char now[16];
+        alias_target(code, now);
+        fprintf(stderr, "standin: alias %s expired: %s -> %s\n", code, old, now);
+        if (!S.api150) {
+            /* 1.7.2's combined stream carries contract_event, a change signal
+             * to query again (HTTP_API.md:522-527; fields as CONTRACTS.md:226-236). */
+            char iso[31], ce[400];
+            clk_utc_iso(clk_now_ns(), iso);
+            int n = snprintf(ce, sizeof ce,
+                             "{\"event_id\":\"fut-roll-%s\",\"action\":\"CHECK\",\"region\":\"TW\","
+                             "\"security_type\":\"FUT\",\"published_at\":\"%s\",\"base_changed\":true,"
+                             "\"info_changed\":true,\"info_scope\":\"SHARDS\",\"info_shards\":[\"%.3s\"]}",
+                             code, iso, code);
+            for (int i = 0; i < SI_MAX_CONNS; i++) {
+                conn *sc = &S.conns[i];
+                if (!sc->used || !sc->stream || sc->closing || sc->stalled || sc->kind_filter) continue;
+                stream_send(sc, "contract_event", ce, (size_t)n, "");
+                if (sc->used) conn_flush(sc);
+            }
+        }
+        hits = 1;
+    } else if (!strcmp(f, "quota")) {
+        /* Over the daily traffic cap: ticks answer empty values, other
+         * features go on (tutor_limit.md:154, TROUBLESHOOTING.md:33).
+         * "remaining": 0 uses it up; -1 restores it. */
+        int64_t rem = 0;
+        sjj_get_i64(body, blen, "remaining", &rem);
+        S.quota_exhausted = rem == 0;
+        hits = 1;
+    } else if (!strcmp(f, "ban")) {
+        /* 503 "操作異常，請1分鐘後再重新登入" on every /api/v1 call for "ms"
+         * (TROUBLESHOOTING.md:376-392; tutor_limit.md:156: one minute). */
+        int64_t ms = 60000;
+        sjj_get_i64(body, blen, "ms", &ms);
+        S.ban_until_mono = clk_mono_ns() + ms * 1000000;
         hits = 1;
     } else if (!strcmp(f, "pause")) {
         S.paused = 1;
@@ -852,10 +1076,35 @@ static void handle_request(conn *c, const char *method, const char *target, cons
         if (is_get && !strcmp(path, "/_standin/stats")) return ep_stats(c);
         return respond_error(c, 404, "no route for %s %s", method, path);
     }
-    if (is_get && !strcmp(path, "/api/v1/health")) return respond(c, 200, "{\"status\":\"ok\"}");
-    if (is_get && !strcmp(path, "/api/v1/info"))
-        return respond(c, 200,
-                       "{\"name\":\"shioaji-standin\",\"version\":\"1.2.0-standin\",\"simulation\":true}");
+    /* Public endpoints (HTTP_API.md:147-148, 263-282). */
+    if (is_get && !strcmp(path, "/api/v1/health")) return ep_health(c);
+    if (is_get && !strcmp(path, "/api/v1/info")) {
+        char b[200];
+        snprintf(b, sizeof b,
+                 "{\"name\":\"shioaji-standin\",\"version\":\"%s\",\"description\":\"stand-in\","
+                 "\"protocols\":[\"HTTP\"],\"simulation\":true}",
+                 S.api150 ? "1.5.0-standin" : "1.7.2-standin");
+        return respond(c, 200, b);
+    }
+    /* The temporary rate-limit ban: the backend blocks the whole session
+     * path with 503 "操作異常，請1分鐘後再重新登入" (TROUBLESHOOTING.md:387). */
+    if (!strncmp(path, "/api/v1/", 8)) {
+        int64_t now = clk_mono_ns();
+        if (now < S.ban_until_mono) {
+            S.banned_requests++;
+            S.ban_last_mono = now;
+            S.ban_gap_open = 1;
+            return respond_error(c, 503, "操作異常，請1分鐘後再重新登入");
+        }
+        if (S.ban_gap_open) {
+            S.ban_gap_open = 0;
+            S.ban_retry_gap_ms = (now - S.ban_last_mono) / 1000000;
+        }
+    }
+    /* Auth (HTTP_API.md:72-77): required on every protected endpoint when
+     * the server is bound to a non-loopback address, whatever address the
+     * client dialled; --require-auth forces it for tests on 127.0.0.1.
+     * 401 with the documented error body (HTTP_API.md:1085-1104). */
     if (S.auth[0]) {
         char got[300] = "";
         header_value(head, hlen, "Authorization", got, sizeof got);
@@ -863,6 +1112,21 @@ static void handle_request(conn *c, const char *method, const char *target, cons
             S.auth_failures++;
             return respond_error(c, 401, "unauthorized: missing or wrong API key");
         }
+    }
+    if (is_get && !strcmp(path, "/api/v1/auth/usage")) {
+        /* {connections, bytes, limit_bytes, remaining_bytes}
+         * (TROUBLESHOOTING.md:20-30; daily cap 500 MB for a new account,
+         * tutor_limit.md:19). Only historical queries count: streaming does
+         * not use the quota (TROUBLESHOOTING.md:36). */
+        S.usage_requests++;
+        int streams = 0;
+        for (int i = 0; i < SI_MAX_CONNS; i++) streams += S.conns[i].used && S.conns[i].stream;
+        int64_t used = S.quota_exhausted ? S.usage_limit : S.usage_bytes;
+        char b[200];
+        snprintf(b, sizeof b, "{\"connections\":%d,\"bytes\":%lld,\"limit_bytes\":%lld,\"remaining_bytes\":%lld}",
+                 streams ? streams : 1, (long long)used, (long long)S.usage_limit,
+                 (long long)(S.usage_limit > used ? S.usage_limit - used : 0));
+        return respond(c, 200, b);
     }
     if (is_get && !strcmp(path, "/api/v1/stream/data")) return ep_stream(c, NULL);
     if (is_get && !strncmp(path, "/api/v1/stream/data/", 20)) return ep_stream(c, path + 20);
@@ -885,6 +1149,33 @@ static void handle_request(conn *c, const char *method, const char *target, cons
                                  S.rate_window_ms);
         if (sub || unsub) return ep_subscribe(c, body, blen, unsub);
         if (contract) return ep_contract(c, path + 23);
+        /* Sinopac's query limits (tutor_limit.md:116-119): market-data
+         * queries 50 per 10 s; intraday ticks queries at most 10. Over a
+         * limit the service stops for one minute (tutor_limit.md:155): the
+         * 503 ban (TROUBLESHOOTING.md:387). */
+        if (S.md_limit > 0) {
+            int64_t now = clk_mono_ns(), win = (int64_t)S.md_window_ms * 1000000;
+            while (S.md_n && now - S.md_times[S.md_head] >= win) {
+                S.md_head = (S.md_head + 1) % 256;
+                S.md_n--;
+            }
+            int over = S.md_n >= (size_t)S.md_limit;
+            if (!over && S.md_n < 256) {
+                S.md_times[(S.md_head + S.md_n) % 256] = now;
+                S.md_n++;
+                if (S.md_n > S.md_max_in_window) S.md_max_in_window = S.md_n;
+            }
+            if (S.intraday_ticks_max > 0 && S.ticks_requests >= (uint64_t)S.intraday_ticks_max) over = 1;
+            if (over) {
+                S.ticks_requests++;
+                S.limit_violations++;
+                S.ban_until_mono = now + 60 * CLK_NS_PER_SEC;
+                S.banned_requests++;
+                S.ban_last_mono = now;
+                S.ban_gap_open = 1;
+                return respond_error(c, 503, "操作異常，請1分鐘後再重新登入");
+            }
+        }
         if (S.ticks_limit >= 0 && S.ticks_answered >= (uint64_t)S.ticks_limit) {
             /* Sinopac's historical-query quota: refused until it is lifted. */
             S.ticks_requests++;
@@ -1074,7 +1365,8 @@ static int listen_on(int port, const char *unix_path) {
         memset(&sa, 0, sizeof sa);
         sa.sin_family = AF_INET;
         sa.sin_port = htons((uint16_t)port);
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* never reachable from elsewhere */
+        /* 127.0.0.1 unless --bind says otherwise (then auth is required). */
+        if (inet_pton(AF_INET, S.bind_addr, &sa.sin_addr) != 1) return -1;
         fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -1090,7 +1382,8 @@ static void usage(void) {
             "  [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--log-generated]\n"
             "  [--unknown CODE]...\n"
             "  [--require-auth KEY:SECRET] [--rate-limit N] [--rate-window-ms MS] [--max-subs N]\n"
-            "  [--subscribe-error STATUS:COUNT] [--history N] [--ticks-limit N]\n");
+            "  [--subscribe-error STATUS:COUNT] [--history N] [--ticks-limit N]\n"
+            "  [--api 1.7|1.5.0] [--bind ADDR] [--intraday-ticks-max N] [--md-limit N --md-window-ms MS]\n");
     exit(2);
 }
 
@@ -1105,6 +1398,8 @@ int main(int argc, char **argv) {
     S.rate_window_ms = 5000;
     S.hist_cap = 200000;
     S.ticks_limit = -1;
+    S.md_limit = 50;         /* tutor_limit.md:118 */
+    S.md_window_ms = 10000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1128,12 +1423,35 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--max-subs")) S.max_subs = (size_t)atoi(NEXT());
         else if (!strcmp(a, "--history")) S.hist_cap = (size_t)atol(NEXT());
         else if (!strcmp(a, "--ticks-limit")) S.ticks_limit = atoi(NEXT());
+        else if (!strcmp(a, "--intraday-ticks-max")) S.intraday_ticks_max = atoi(NEXT());
+        else if (!strcmp(a, "--md-limit")) S.md_limit = atoi(NEXT());
+        else if (!strcmp(a, "--md-window-ms")) S.md_window_ms = atoi(NEXT());
+        else if (!strcmp(a, "--api")) {
+            const char *ver = NEXT();
+            if (!strcmp(ver, "1.5.0")) S.api150 = 1;
+            else if (!strncmp(ver, "1.7", 3)) S.api150 = 0;
+            else usage();
+        } else if (!strcmp(a, "--bind")) shj_strlcpy(S.bind_addr, NEXT(), sizeof S.bind_addr);
         else if (!strcmp(a, "--subscribe-error")) {
             if (sscanf(NEXT(), "%d:%d", &S.sub_err_status, &S.sub_err_count) != 2) usage();
         } else usage();
 #undef NEXT
     }
     signal(SIGPIPE, SIG_IGN);
+    if (!S.bind_addr[0]) shj_strlcpy(S.bind_addr, "127.0.0.1", sizeof S.bind_addr);
+    if (!S.auth[0] && !unix_path && strncmp(S.bind_addr, "127.", 4) != 0) {
+        /* As the real server: bound beyond loopback, the credentials it was
+         * started with (SJ_API_KEY / SJ_SEC_KEY, HTTP_API.md:93-96) are required. */
+        const char *k = getenv("SJ_API_KEY"), *sk = getenv("SJ_SEC_KEY");
+        if (!k || !*k || !sk || !*sk) {
+            fprintf(stderr, "standin: bound to %s: SJ_API_KEY and SJ_SEC_KEY are required\n", S.bind_addr);
+            return 2;
+        }
+        snprintf(S.auth, sizeof S.auth, "Bearer %s:%s", k, sk);
+    }
+    S.simcfg.payload_v150 = S.api150;
+    S.usage_limit = 500LL * 1000 * 1000;
+    shj_strlcpy(S.last_maintenance, "2026-01-01T00:22:00Z", sizeof S.last_maintenance);
     /* By default exchange time runs at wall-clock speed; a lower nominal rate
      * makes it run faster (tests reach 09:00 without waiting 15 minutes). */
     S.market = sim_new(seed, date, S.nominal_rate > 0 ? S.nominal_rate : S.rate > 0 ? S.rate : 2000);
@@ -1141,6 +1459,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "standin: cannot create the simulated market\n");
         return 1;
     }
+    sim_configure(S.market, &S.simcfg); /* --api 1.5.0: the old field names too */
     if (date)
         shj_strlcpy(S.date, date, sizeof S.date);
     else
@@ -1178,7 +1497,7 @@ int main(int argc, char **argv) {
         struct sockaddr_in sa;
         socklen_t sl = sizeof sa;
         getsockname(S.lfd, (struct sockaddr *)&sa, &sl);
-        printf("listening 127.0.0.1:%d\n", ntohs(sa.sin_port));
+        printf("listening %s:%d\n", S.bind_addr, ntohs(sa.sin_port));
     }
     fflush(stdout);
 

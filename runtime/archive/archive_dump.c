@@ -12,25 +12,14 @@
 #include <string.h>
 
 #include "archive/archive.h"
+#include "core/bytebuf.h"
 #include "core/clock.h"
 #include "parse/parse.h"
 #include "core/shj_common.h"
 
-typedef struct dbuf {
-    char *p;
-    size_t len, cap;
-} dbuf;
+typedef bb_buf dbuf; /* core/bytebuf.h */
 
-static int db_reserve(dbuf *b, size_t more) {
-    if (b->len + more <= b->cap) return SHJ_OK;
-    size_t n = b->cap ? b->cap : 4096;
-    while (n < b->len + more) n *= 2;
-    char *p = realloc(b->p, n);
-    if (!p) return SHJ_ERR;
-    b->p = p;
-    b->cap = n;
-    return SHJ_OK;
-}
+static int db_reserve(dbuf *b, size_t more) { return bb_reserve(b, more) == 0 ? SHJ_OK : SHJ_ERR; }
 
 /* Length of the valid UTF-8 sequence at s[0..n), 0 if invalid. */
 static size_t utf8_seq(const unsigned char *s, size_t n) {
@@ -65,7 +54,7 @@ static int is_utf8(const unsigned char *s, size_t n) {
 static int put_json_string(dbuf *b, const unsigned char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     if (db_reserve(b, n * 6) != SHJ_OK) return SHJ_ERR;
-    char *o = b->p + b->len;
+    char *o = (char *)b->data + b->len;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = s[i];
         if (c == '"' || c == '\\') {
@@ -86,14 +75,14 @@ static int put_json_string(dbuf *b, const unsigned char *s, size_t n) {
             o += 6;
         }
     }
-    b->len = (size_t)(o - b->p);
+    b->len = (size_t)(o - (char *)b->data);
     return SHJ_OK;
 }
 
 static int put_base64(dbuf *b, const unsigned char *s, size_t n) {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     if (db_reserve(b, (n + 2) / 3 * 4) != SHJ_OK) return SHJ_ERR;
-    char *o = b->p + b->len;
+    char *o = (char *)b->data + b->len;
     size_t i = 0;
     for (; i + 3 <= n; i += 3) {
         uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
@@ -106,14 +95,14 @@ static int put_base64(dbuf *b, const unsigned char *s, size_t n) {
         uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8;
         *o++ = tab[v >> 18], *o++ = tab[(v >> 12) & 63], *o++ = tab[(v >> 6) & 63], *o++ = '=';
     }
-    b->len = (size_t)(o - b->p);
+    b->len = (size_t)(o - (char *)b->data);
     return SHJ_OK;
 }
 
 static int put_text(dbuf *b, const char *s) {
     size_t n = strlen(s);
     if (db_reserve(b, n) != SHJ_OK) return SHJ_ERR;
-    memcpy(b->p + b->len, s, n);
+    memcpy((char *)b->data + b->len, s, n);
     b->len += n;
     return SHJ_OK;
 }
@@ -236,7 +225,7 @@ int arcd_dump_jsonl(const char *path, FILE *out, int mode, char *err, size_t err
                               rec.seq);
                 break;
             }
-            if (fwrite(b.p, 1, b.len, out) != b.len) {
+            if (fwrite(b.data, 1, b.len, out) != b.len) {
                 rc = shj_fail(err, errlen, "file %s: writing the dump failed", path);
                 break;
             }
@@ -261,7 +250,7 @@ int arcd_dump_jsonl(const char *path, FILE *out, int mode, char *err, size_t err
         fflush(out);
         fprintf(stderr, "shijim dump: %s\n", err);
     }
-    free(b.p);
+    bb_free(&b);
     arc_reader_close(r);
     return rc;
 }

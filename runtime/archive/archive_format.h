@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "archive/archive.h"
+#include "core/clock.h"
 
 /* File header ------------------------------------------------------------- */
 #define ARC_FILE_MAGIC "\x89SHJRAW\n"      /* 8 bytes; 0x89 catches 7-bit mangling */
@@ -77,10 +78,10 @@
  * multi-GB day file would pause the feed at every restart. */
 #define ARC_TAIL_VERIFY_BYTES (64ull << 20)
 
-/* Trading day: the Taipei date of recv_ns + 9 h (the day rolls at 15:00
- * Taipei = 07:00 UTC), i.e. day index floor((recv_ns + 17 h) / 24 h). */
-#define ARC_DAY_NS (86400LL * 1000000000LL)
-#define ARC_DAY_SHIFT_NS (17LL * 3600LL * 1000000000LL)
+/* Trading day: clk_trading_day (core/clock.h: the Taipei date, rolled at
+ * 15:00 Taipei = 07:00 UTC), i.e. day index floor((recv_ns + 17 h) / 24 h). */
+#define ARC_DAY_NS (86400LL * CLK_NS_PER_SEC)
+#define ARC_DAY_SHIFT_NS ((int64_t)(CLK_TAIPEI_OFFSET_S + CLK_TRADING_DAY_SHIFT_S) * CLK_NS_PER_SEC)
 
 /* Little-endian ----------------------------------------------------------- */
 static inline void arc__put16(unsigned char *p, uint16_t v) {

@@ -20,6 +20,7 @@
 
 #include "loop/bus.h"
 #include "core/clock.h"
+#include "core/ring.h"
 #include "loop/rt.h"
 #include "core/shj_common.h"
 
@@ -37,7 +38,29 @@ typedef struct bar_slot {
     int64_t recv_ns;
     uint64_t seq;
     uint32_t flags;
+    int amount_sat, pv_sat; /* the sum hit the int64 limit (see bars.h) */
 } bar_slot;
+
+/* *acc += x, saturating at the int64 limits. Returns 1 when it saturated. */
+static int sat_add(int64_t *acc, int64_t x) {
+    int64_t r;
+    if (!__builtin_add_overflow(*acc, x, &r)) {
+        *acc = r;
+        return 0;
+    }
+    *acc = x > 0 ? INT64_MAX : INT64_MIN;
+    return 1;
+}
+
+/* *acc += a * b, saturating. Returns 1 when it saturated. */
+static int sat_add_mul(int64_t *acc, int64_t a, int64_t b) {
+    int64_t m;
+    if (__builtin_mul_overflow(a, b, &m)) {
+        *acc = (a > 0) == (b > 0) ? INT64_MAX : INT64_MIN;
+        return 1;
+    }
+    return sat_add(acc, m);
+}
 
 typedef struct bar_inst {
     char code[SHJ_CODE_MAX];
@@ -57,8 +80,7 @@ struct bars {
     uint32_t inst_cap;
     uint32_t *active;      /* inst_ids that have slots, in first-seen order */
     uint32_t n_active, active_cap;
-    shj_event *q;          /* FIFO of finished bars (ring) */
-    size_t q_head, q_len, q_cap;
+    ring q;                /* FIFO of finished bars (shj_event) */
     bars_stats stats;
     bus *bus;              /* attached bus (publishing), or NULL */
     bus_sub *sub;
@@ -166,6 +188,7 @@ bars *bars_new(const char *periods, int grace_ms, char *err, size_t errlen) {
         shj_fail(err, errlen, "bars: out of memory");
         return NULL;
     }
+    ring_init(&b->q, sizeof(shj_event), 64);
     if (parse_periods(b, periods, err, errlen) != SHJ_OK) {
         free(b);
         return NULL;
@@ -182,36 +205,21 @@ void bars_free(bars *b) {
     for (uint32_t i = 0; i < b->n_active; i++) free(b->inst[b->active[i]]);
     free(b->inst);
     free(b->active);
-    free(b->q);
+    ring_free(&b->q);
     free(b);
 }
 
 /* ---- the output queue ---------------------------------------------------- */
 
-static shj_event *queue_push(bars *b) {
-    if (b->q_len == b->q_cap) {
-        size_t cap = b->q_cap ? b->q_cap * 2 : 64;
-        shj_event *q = malloc(cap * sizeof *q);
-        if (!q) return NULL;
-        for (size_t i = 0; i < b->q_len; i++) q[i] = b->q[(b->q_head + i) % b->q_cap];
-        free(b->q);
-        b->q = q;
-        b->q_cap = cap;
-        b->q_head = 0;
-    }
-    shj_event *e = &b->q[(b->q_head + b->q_len) % b->q_cap];
-    b->q_len++;
-    return e;
-}
+static shj_event *queue_push(bars *b) { return ring_push(&b->q); }
 
-size_t bars_pending(const bars *b) { return b->q_len; }
+size_t bars_pending(const bars *b) { return ring_len(&b->q); }
 
 size_t bars_take(bars *b, shj_event *out, size_t max) {
     size_t n = 0;
-    while (n < max && b->q_len) {
-        out[n++] = b->q[b->q_head];
-        b->q_head = (b->q_head + 1) % b->q_cap;
-        b->q_len--;
+    while (n < max && ring_len(&b->q)) {
+        out[n++] = *(const shj_event *)ring_front(&b->q);
+        ring_pop(&b->q);
     }
     return n;
 }
@@ -278,8 +286,17 @@ static void finish(bars *b, bar_inst *in, int p) {
         e->high = s->h;
         e->low = s->l;
         e->close = s->c;
-        e->avg_price = s->volume > 0 ? div_round(s->pv, s->volume) : s->c;
+        e->avg_price = s->pv_sat ? 0 : s->volume > 0 ? div_round(s->pv, s->volume) : s->c;
         e->amount = s->amount;
+        if (s->amount_sat || s->pv_sat) {
+            b->stats.saturated++;
+            shj_log(SHJ_LOG_WARN,
+                    "bars: %s bar at %lld: %s passed the int64 limit (%lld TWD at scale %lld); "
+                    "saturated%s",
+                    in->code, (long long)s->start_ns, s->amount_sat ? "amount" : "price x volume",
+                    (long long)SHJ_PRICE_MAX_UNITS, (long long)SHJ_PRICE_SCALE,
+                    s->pv_sat ? ", avg_price 0 (unknown)" : "");
+        }
         e->amount_sum = s->amount_sum;
         e->underlying_price = s->underlying;
         e->vol_sum = s->vol_sum;
@@ -377,8 +394,8 @@ static void add_tick(bars *b, const shj_event *ev) {
         s->c = px;
         s->volume += vol;
         s->trades++;
-        s->amount += ev->amount;
-        s->pv += px * vol;
+        if (!s->amount_sat) s->amount_sat = sat_add(&s->amount, ev->amount);
+        if (!s->pv_sat) s->pv_sat = sat_add_mul(&s->pv, px, vol);
         if (ev->tick_type == SHJ_SIDE_BUY) s->ask_vol += vol;
         else if (ev->tick_type == SHJ_SIDE_SELL) s->bid_vol += vol;
         s->vol_sum = ev->vol_sum;
@@ -393,17 +410,17 @@ static void add_tick(bars *b, const shj_event *ev) {
 }
 
 size_t bars_feed(bars *b, const shj_event *ev) {
-    if (ev->kind == SHJ_KIND_BAR) return b->q_len;
+    if (ev->kind == SHJ_KIND_BAR) return ring_len(&b->q);
     if (ev->kind == SHJ_KIND_STATUS) {
         if (ev->status == SHJ_STATUS_SESSION_CLOSE && ev->code[0] == '\0') bars_flush(b);
-        return b->q_len;
+        return ring_len(&b->q);
     }
     if (ev->ts_exch_ns > b->now_ns) {
         b->now_ns = ev->ts_exch_ns;
         if (b->now_ns >= b->next_due_ns) sweep(b, b->now_ns, 0);
     }
     if (ev->kind == SHJ_KIND_TICK || ev->kind == SHJ_KIND_QUOTE) add_tick(b, ev);
-    return b->q_len;
+    return ring_len(&b->q);
 }
 
 /* ---- bus hookup ---------------------------------------------------------- */
@@ -411,7 +428,7 @@ size_t bars_feed(bars *b, const shj_event *ev) {
 size_t bars_publish(bars *b) {
     size_t n = 0;
     if (!b->bus) return 0;
-    while (b->q_len) {
+    while (ring_len(&b->q)) {
         shj_event *slot = bus_claim(b->bus);
         if (!slot) break;
         bars_take(b, slot, 1);
@@ -428,7 +445,7 @@ size_t bars_publish(bars *b) {
 static size_t on_events(void *ctx, const shj_event *evs, size_t n) {
     bars *b = ctx;
     for (size_t i = 0; i < n; i++) bars_feed(b, &evs[i]);
-    if (b->q_len) bars_publish(b);
+    if (ring_len(&b->q)) bars_publish(b);
     return n;
 }
 
@@ -444,7 +461,7 @@ int bars_attach(bars *b, bus *bus, char *err, size_t errlen) {
 static void w_poll(void *w, int64_t now_mono_ns) {
     SHJ_UNUSED(now_mono_ns);
     bars *b = w;
-    if (b->q_len && bars_publish(b)) rt_kick();
+    if (ring_len(&b->q) && bars_publish(b)) rt_kick();
 }
 
 static size_t w_status(void *w, char *buf, size_t cap) {
@@ -460,9 +477,9 @@ static int w_close(void *w, char *err, size_t errlen) {
     SHJ_UNUSED(err);
     SHJ_UNUSED(errlen);
     bars *b = w;
-    if (b->q_len)
+    if (ring_len(&b->q))
         shj_log(SHJ_LOG_WARN, "bars: %zu finished bars never reached the bus (shutdown)",
-                b->q_len);
+                ring_len(&b->q));
     bars_free(b);
     return SHJ_OK;
 }

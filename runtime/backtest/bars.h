@@ -26,6 +26,13 @@
  *    bar_start_ns, ts_exch_ns = bar end (exclusive), ts_recv_ns and seq of the
  *    last tick aggregated, payload_tag 0, flags = provenance flags (REPLAY,
  *    SIMULATED, BACKFILL) of its ticks.
+ *  - Sums never overflow: amount and the VWAP's sum of price x volume are
+ *    int64 x SHJ_PRICE_SCALE, so they hold up to SHJ_PRICE_MAX_UNITS (~9.2e12
+ *    TWD, or price-points x volume for futures), far above any one
+ *    instrument's session in Taiwan (TWSE's whole daily turnover is ~5e11
+ *    TWD). A bar whose sum would pass the limit (corrupt input) saturates:
+ *    amount stays at INT64_MAX / INT64_MIN, avg_price is 0 (unknown), the
+ *    bar is counted in stats.saturated and logged once.
  *  - A bar is finished when the instrument trades in a later bar, or when the
  *    stream's exchange time (max ts_exch_ns over every event fed, any
  *    instrument) passes the bar end by grace_ms (plus BARS_CLOSE_GRACE_S for
@@ -61,6 +68,7 @@ typedef struct bars_stats {
     uint64_t late;       /* ticks older than a bar already finished */
     uint64_t invalid;    /* ticks without instrument id or with a price <= 0 */
     uint64_t published;  /* bars published on the bus (bars_attach) */
+    uint64_t saturated;  /* bars whose amount or VWAP sum hit the int64 limit (see below) */
 } bars_stats;
 
 /* periods: comma-separated list, each "N" (seconds), "Ns", "Nm", "Nh" or "D"

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clickhouse/ch_rowbinary.h"
+#include "core/clock.h"
 #include "core/event_json.h"
 #include "core/shj_common.h"
 
@@ -34,36 +35,7 @@ struct chf_dir {
     uint64_t fault_budget;
 };
 
-static int64_t floor_div(int64_t a, int64_t b) {
-    int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-void chf_date(int64_t ts_ns, char out[11]) {
-    /* days -> civil date (Hinnant), Taipei = UTC+8 */
-    int64_t z = floor_div(floor_div(ts_ns, 1000000000LL) + 8 * 3600, 86400) + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    int64_t y = yoe + era * 400 + (m <= 2);
-    if (y < 0 || y > 9999) y = 0;
-    int yy = (int)y;
-    out[0] = (char)('0' + yy / 1000);
-    out[1] = (char)('0' + yy / 100 % 10);
-    out[2] = (char)('0' + yy / 10 % 10);
-    out[3] = (char)('0' + yy % 10);
-    out[4] = '-';
-    out[5] = (char)('0' + m / 10);
-    out[6] = (char)('0' + m % 10);
-    out[7] = '-';
-    out[8] = (char)('0' + d / 10);
-    out[9] = (char)('0' + d % 10);
-    out[10] = '\0';
-}
+void chf_date(int64_t ts_ns, char out[11]) { clk_taipei_date(ts_ns, out); }
 
 static int mkdir_p(const char *path, char *err, size_t errlen) {
     char tmp[1024];
@@ -238,7 +210,7 @@ typedef struct appender {
 static int flush_group(appender *a, group *g) {
     if (!g->rows) return SHJ_OK;
     char date[11];
-    chf_date(g->day * 86400LL * 1000000000LL - 8 * 3600 * 1000000000LL, date);
+    chf_date(clk_taipei_day_start(g->day), date);
     int rc = append_file(a->f, a->t, date, g->text.data, g->text.len, g->rows, a->err, a->errlen);
     g->rows = 0;
     g->text.len = 0;

@@ -283,8 +283,6 @@ fail:
     return SHJ_ERR;
 }
 
-size_t chh_active(const chh_client *c) { return c->active; }
-
 void chh_abort_all(chh_client *c) {
     /* Restart the scan after each callback: it may post new requests. */
     for (;;) {

@@ -52,8 +52,6 @@ chh_client *chh_new(struct ev_loop *loop, const chd_dsn *dsn, const chh_opts *op
  * or SHJ_ERR (fn will not be called). */
 int chh_post(chh_client *c, const char *sql, const void *body, size_t len, int gzip,
              chh_done_fn fn, void *ctx, char *err, size_t errlen);
-/* Requests in flight. */
-size_t chh_active(const chh_client *c);
 /* Abort every request in flight; each done callback runs (from inside this
  * call) with curl_code CURLE_ABORTED_BY_CALLBACK. Used at close. */
 void chh_abort_all(chh_client *c);
@@ -74,7 +72,7 @@ chh_class chh_classify(const chh_result *r, char *why, size_t cap);
 int chh_error_code(const char *body);
 
 /* gzip-compress in[0..n) into *out (replacing its contents). SHJ_OK/SHJ_ERR. */
-struct chb_buf;
-int chh_gzip(const void *in, size_t n, struct chb_buf *out);
+struct bb_buf; /* chb_buf, core/bytebuf.h */
+int chh_gzip(const void *in, size_t n, struct bb_buf *out);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/decimal.h"
+#include "core/names.h"
 #include "core/shj_common.h"
 
 enum { V_STR, V_NUM, V_ARR, V_LIT };
@@ -268,8 +269,8 @@ static int get_int(jctx *c, const char *name, int64_t lo, int64_t hi, int64_t *o
 
 static int get_dec_el(jctx *c, const char *name, const char *v, size_t n, size_t colno, int64_t *out) {
     if (dec_parse(v, n, out) != 0)
-        return fail(c, "field '%s': '%.*s' is not an exact decimal with <= 4 places (column %zu)", name,
-                    (int)(n > 40 ? 40 : n), v, colno);
+        return fail(c, "field '%s': '%.*s' is not an exact decimal with <= %d places (column %zu)", name,
+                    (int)(n > 40 ? 40 : n), v, SHJ_PRICE_DECIMALS, colno);
     return SHJ_OK;
 }
 
@@ -336,9 +337,7 @@ static int get_enum(jctx *c, const char *name, const char *const *names, int cou
 }
 
 int chj_parse_line(const char *s, size_t n, shj_event *ev, char *why, size_t cap) {
-    static const char *const kinds[] = {"none", "tick", "bidask", "status", "bar", "quote"};
-    static const char *const exchanges[] = {"UNKNOWN", "TSE", "OTC", "OES", "TAIFEX"};
-    static const char *const sec_types[] = {"UNKNOWN", "STK", "FUT", "OPT", "IND"};
+    const char *const *kinds = nm_kinds, *const *exchanges = nm_exchanges, *const *sec_types = nm_sec_types;
     jctx c;
     c.s = c.p = s;
     c.e = s + n;
@@ -349,7 +348,7 @@ int chj_parse_line(const char *s, size_t n, shj_event *ev, char *why, size_t cap
     if (tokenize(&c) != SHJ_OK) return SHJ_ERR;
 
     uint8_t kind = SHJ_KIND_NONE; /* set by get_enum on success; gcc -O3 cannot see it */
-    if (get_enum(&c, "kind", kinds, 6, &kind) != SHJ_OK) return SHJ_ERR;
+    if (get_enum(&c, "kind", kinds, SHJ_KIND_MAX, &kind) != SHJ_OK) return SHJ_ERR;
     if (kind != SHJ_KIND_TICK && kind != SHJ_KIND_QUOTE && kind != SHJ_KIND_BIDASK)
         return fail(&c, "field 'kind': '%s' is not stored in ClickHouse", kinds[kind]);
     ev->kind = kind;
@@ -361,8 +360,8 @@ int chj_parse_line(const char *s, size_t n, shj_event *ev, char *why, size_t cap
         if (code->v[i] == '\\' || (unsigned char)code->v[i] <= 0x20)
             return fail(&c, "field 'code': unexpected byte at column %zu", code->col + i);
     memcpy(ev->code, code->v, code->vn);
-    if (get_enum(&c, "exchange", exchanges, 5, &ev->exchange) != SHJ_OK) return SHJ_ERR;
-    if (get_enum(&c, "sec_type", sec_types, 5, &ev->sec_type) != SHJ_OK) return SHJ_ERR;
+    if (get_enum(&c, "exchange", exchanges, SHJ_EX_TAIFEX + 1, &ev->exchange) != SHJ_OK) return SHJ_ERR;
+    if (get_enum(&c, "sec_type", sec_types, SHJ_SEC_IND + 1, &ev->sec_type) != SHJ_OK) return SHJ_ERR;
     int64_t v;
     if (get_int(&c, "ts", INT64_MIN, INT64_MAX, &ev->ts_exch_ns) != SHJ_OK) return SHJ_ERR;
     if (get_int(&c, "recv_ts", INT64_MIN, INT64_MAX, &ev->ts_recv_ns) != SHJ_OK) return SHJ_ERR;

@@ -65,6 +65,7 @@ struct chr_client {
     char version[32];
     chs_features feats;
     char insert_sql[CHS_NTABLES][1024];
+    int scale_checked; /* the tables' decimal scale was checked (before the first insert) */
 };
 
 /* snprintf that -Wformat-truncation leaves alone: truncation is intended
@@ -205,8 +206,6 @@ fail:
     return NULL;
 }
 
-const char *chr_file_path(const chr_file *f) { return f->path; }
-
 static void json_str(FILE *o, const char *s, size_t n) {
     fputc('"', o);
     for (size_t i = 0; i < n; i++) {
@@ -320,8 +319,6 @@ int chr_next_batch(chr_file *f, int max_rows, char *err, size_t errlen) {
     return f->n;
 }
 
-int chr_batch_rows(const chr_file *f) { return f->n; }
-
 const void *chr_batch_event(const chr_file *f, int i) {
     return i >= 0 && i < f->n ? &f->evs[i] : NULL;
 }
@@ -361,8 +358,44 @@ static int insert_rows(chr_client *c, chs_table t, const chb_buf *b, size_t rows
     }
 }
 
+/* The tables' columns as system.columns reports them (TabSeparated) into
+ * *body (valid until the next request on c). */
+static int read_columns(chr_client *c, const char **body, char *err, size_t errlen) {
+    char sql[512], why[400];
+    chh_result r;
+    chs_columns_query(c->dsn.database, sql, sizeof sql);
+    if (chh_sync_exec(c->s, sql, NULL, 0, 0, &r) != CHH_OK) {
+        chh_classify(&r, why, sizeof why);
+        return shj_fail(err, errlen, "clickhouse %s: reading the columns' types: %s", c->dsn.redacted, why);
+    }
+    *body = r.body ? r.body : "";
+    return SHJ_OK;
+}
+
+/* Before the first insert: refuse tables whose decimal scale is not ours
+ * (RowBinary carries the scaled int64 unconverted; see ch_schema.h). */
+static int check_scale(chr_client *c, char *err, size_t errlen) {
+    if (c->scale_checked) return SHJ_OK;
+    const char *body;
+    char why[600];
+    if (read_columns(c, &body, err, errlen) != SHJ_OK) return SHJ_ERR;
+    if (chs_check_columns(c->dsn.database, body, why, sizeof why) != SHJ_OK)
+        return shj_fail(err, errlen, "clickhouse %s: %s", c->dsn.redacted, why);
+    c->scale_checked = 1;
+    return SHJ_OK;
+}
+
+int chr_client_migrate_sql(chr_client *c, char *out, size_t cap, char *err, size_t errlen) {
+    const char *body;
+    if (read_columns(c, &body, err, errlen) != SHJ_OK) return -1;
+    size_t n = chs_migrate_sql(c->dsn.database, body, out, cap);
+    if (n >= cap) return shj_fail(err, errlen, "migration text longer than %zu bytes", cap);
+    return (int)n;
+}
+
 int chr_insert_batch(chr_file *f, chr_client *c, char *err, size_t errlen) {
     if (f->mode != CHR_APPLY) return shj_fail(err, errlen, "%s was opened for a dry run", f->path);
+    if (check_scale(c, err, errlen) != SHJ_OK) return SHJ_ERR;
     chb_buf b[CHS_NTABLES];
     size_t rows[CHS_NTABLES] = {0, 0};
     int rc = SHJ_OK;
@@ -549,23 +582,7 @@ size_t chr_schema_sql(const char *version, const char *db, char *out, size_t cap
 
 /* ---- helpers ------------------------------------------------------------ */
 
-int chr_isatty(int fd) { return isatty(fd); }
-
 int64_t chr_file_size(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
-}
-
-const char *chr_taipei_text(int64_t ns, char *buf) {
-    int64_t s = ns / 1000000000LL, frac = ns % 1000000000LL;
-    if (frac < 0) {
-        frac += 1000000000LL;
-        s--;
-    }
-    time_t t = (time_t)(s + 8 * 3600);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    fmt_text(buf, 32, "%04d-%02d-%02d %02d:%02d:%02d.%06d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(frac / 1000));
-    return buf;
 }

@@ -61,7 +61,6 @@ chr_file *chr_open(const char *path, int mode, char *err, size_t errlen);
  * lines are counted, listed (chr_reject_*), and in apply mode appended to the
  * rejected file with the reason. */
 int chr_next_batch(chr_file *f, int max_rows, char *err, size_t errlen);
-int chr_batch_rows(const chr_file *f);
 /* Row i of the batch as an event (const shj_event *), its line number and
  * original text (exactly as in the file, no newline). */
 const void *chr_batch_event(const chr_file *f, int i);
@@ -73,7 +72,6 @@ int chr_reject_count(const chr_file *f);
 uint64_t chr_reject_line_no(const chr_file *f, int i);
 const char *chr_reject_reason(const chr_file *f, int i);
 void chr_get_counts(const chr_file *f, chr_counts *out);
-const char *chr_file_path(const chr_file *f);
 /* Insert the current batch through c (blocking; retried 3 times on
  * transient errors). SHJ_OK once ClickHouse acknowledged every row. */
 int chr_insert_batch(chr_file *f, chr_client *c, char *err, size_t errlen);
@@ -91,6 +89,11 @@ int chr_close(chr_file *f, char *err, size_t errlen);
 chr_client *chr_client_new(const char *dsn, int create_schema, char *err, size_t errlen);
 /* Run one statement; the response body (truncated to cap) goes to out. */
 int chr_client_exec(chr_client *c, const char *sql, char *out, size_t cap, char *err, size_t errlen);
+/* The ALTER TABLE statements (";\n"-terminated) that bring the tables'
+ * decimal columns to the scale Shijim writes (Decimal64(SHJ_PRICE_DECIMALS));
+ * "" when they already have it. Returns the length, or -1 with err. The
+ * first chr_insert_batch refuses tables that need it. */
+int chr_client_migrate_sql(chr_client *c, char *out, size_t cap, char *err, size_t errlen);
 const char *chr_client_version(const chr_client *c);
 const char *chr_client_redacted(const chr_client *c);
 void chr_client_free(chr_client *c);
@@ -98,12 +101,8 @@ void chr_client_free(chr_client *c);
 /* Schema text for a version ("18.16.1", "23.8"; NULL = oldest) and database. */
 size_t chr_schema_sql(const char *version, const char *db, char *out, size_t cap);
 
-/* Small helpers for the Lua side. */
-int chr_isatty(int fd);
 /* Size of a file in bytes, -1 if it cannot be stat()ed. */
 int64_t chr_file_size(const char *path);
-/* "YYYY-MM-DD HH:MM:SS.ffffff" Asia/Taipei of a UTC ns time; buf >= 32 bytes. */
-const char *chr_taipei_text(int64_t ns, char *buf);
 /* FFI-END */
 
 #endif

@@ -9,48 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/shj_common.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "ch_rowbinary.c assumes a little-endian host (RowBinary is little-endian)"
 #endif
 
-#define TAIPEI_OFFSET_S (8 * 3600)
-
-void chb_init(chb_buf *b) { memset(b, 0, sizeof *b); }
-
-void chb_free(chb_buf *b) {
-    free(b->data);
-    memset(b, 0, sizeof *b);
-}
-
-int chb_reserve(chb_buf *b, size_t extra) {
-    if (b->cap - b->len >= extra) return SHJ_OK;
-    size_t want = b->len + extra;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < want) cap *= 2;
-    uint8_t *p = realloc(b->data, cap);
-    if (!p) return SHJ_ERR;
-    b->data = p;
-    b->cap = cap;
-    return SHJ_OK;
-}
-
-int chb_append(chb_buf *b, const void *p, size_t n) {
-    if (chb_reserve(b, n) != SHJ_OK) return SHJ_ERR;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    return SHJ_OK;
-}
+void chb_init(chb_buf *b) { bb_init(b); }
+void chb_free(chb_buf *b) { bb_free(b); }
+int chb_reserve(chb_buf *b, size_t extra) { return bb_reserve(b, extra) == 0 ? SHJ_OK : SHJ_ERR; }
+int chb_append(chb_buf *b, const void *p, size_t n) { return bb_append(b, p, n) == 0 ? SHJ_OK : SHJ_ERR; }
 
 static int64_t floor_div(int64_t a, int64_t b) {
     int64_t q = a / b;
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-int64_t chb_taipei_day(int64_t ts_ns) {
-    return floor_div(floor_div(ts_ns, 1000000000LL) + TAIPEI_OFFSET_S, 86400);
-}
+int64_t chb_taipei_day(int64_t ts_ns) { return clk_taipei_day(ts_ns); }
 
 /* ---- encoding ----------------------------------------------------------- */
 

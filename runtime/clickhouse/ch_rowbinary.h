@@ -1,8 +1,9 @@
 /* ch_rowbinary.h — shj_event <-> ClickHouse RowBinary rows.
  *
  * Owns: the byte layout of one row of each table in ch_schema.h's column
- * order. Prices go over the wire exactly as held: Decimal64(4) is the event's
- * scaled int64 (× 10^4) written little-endian, with no conversion at all.
+ * order. Prices go over the wire exactly as held: Decimal64(SHJ_PRICE_DECIMALS)
+ * is the event's scaled int64 (× SHJ_PRICE_SCALE) written little-endian, with
+ * no conversion at all (so the table's scale must match: chs_check_columns).
  * dt (DateTime, UInt32 seconds) and day (Date, UInt16 days; the Asia/Taipei
  * calendar date) are derived from ts here so that the server needs no
  * function evaluation per row.
@@ -18,16 +19,14 @@
 #include <stdint.h>
 
 #include "clickhouse/ch_schema.h"
+#include "core/bytebuf.h"
 #include "core/shj_event.h"
 
 #define CHB_ROW_MAX 512 /* bytes: an upper bound of one encoded row of any table */
 
-/* A growable byte buffer (sds-like, but plain). */
-typedef struct chb_buf {
-    uint8_t *data;
-    size_t len;
-    size_t cap;
-} chb_buf;
+/* The growable byte buffer is core/bytebuf.h's; chb_buf and chb_init/free/
+ * reserve/append are its ClickHouse-side names (same struct, same calls). */
+typedef bb_buf chb_buf;
 
 void chb_init(chb_buf *b);
 void chb_free(chb_buf *b);

@@ -4,6 +4,11 @@
  * order: ch_rowbinary.c encodes in exactly this order (tests decode a row
  * back and compare field by field), and chs_columns() builds the INSERT
  * column list from the same arrays.
+ *
+ * Decimal columns carry the event's scaled int64 as is, so their scale must
+ * be SHJ_PRICE_DECIMALS: their type text is built from that constant (never
+ * retyped here), and chs_check_columns refuses a table an older Shijim made
+ * with another scale (RowBinary would store every value 10^k times wrong).
  */
 #include "clickhouse/ch_schema.h"
 
@@ -23,7 +28,9 @@ typedef struct chs_col {
 
 #define EXCHANGE_ENUM "Enum8('UNKNOWN' = 0, 'TSE' = 1, 'OTC' = 2, 'OES' = 3, 'TAIFEX' = 4)"
 #define SECTYPE_ENUM "Enum8('UNKNOWN' = 0, 'STK' = 1, 'FUT' = 2, 'OPT' = 3, 'IND' = 4)"
-#define DEC "Decimal64(4)"
+/* Markers: the type of these columns is built from SHJ_PRICE_DECIMALS. */
+static const char DEC[] = "Decimal64(SHJ_PRICE_DECIMALS)";
+static const char DEC_ARR[] = "Array(Decimal64(SHJ_PRICE_DECIMALS))";
 #define ZSTD "ZSTD(1)"
 
 /* The event header every table starts with (after the ticks-only kind column). */
@@ -65,8 +72,8 @@ static const chs_col bidask_cols[] = {
     {"exchange", EXCHANGE_ENUM, NULL, NULL},
     {"sec_type", SECTYPE_ENUM, NULL, NULL},
     HEADER_COLS,
-    {"bid_price", "Array(" DEC ")", NULL, ZSTD},
-    {"ask_price", "Array(" DEC ")", NULL, ZSTD},
+    {"bid_price", DEC_ARR, NULL, ZSTD},
+    {"ask_price", DEC_ARR, NULL, ZSTD},
     {"bid_volume", "Array(Int32)", NULL, ZSTD},
     {"ask_volume", "Array(Int32)", NULL, ZSTD},
     {"diff_bid_vol", "Array(Int32)", NULL, ZSTD},
@@ -84,6 +91,18 @@ static chs_def defs[CHS_NTABLES] = {
     {"ticks", tick_cols, sizeof tick_cols / sizeof tick_cols[0], ""},
     {"bidasks", bidask_cols, sizeof bidask_cols / sizeof bidask_cols[0], ""},
 };
+
+/* DDL type text of c: the decimal ones from the scale, once. */
+static const char *col_type(const chs_col *c, const chs_features *f) {
+    static char dec[32], dec_arr[48];
+    if (!dec[0]) {
+        snprintf(dec, sizeof dec, "Decimal64(%d)", SHJ_PRICE_DECIMALS);
+        snprintf(dec_arr, sizeof dec_arr, "Array(Decimal64(%d))", SHJ_PRICE_DECIMALS);
+    }
+    if (c->type == DEC) return dec;
+    if (c->type == DEC_ARR) return dec_arr;
+    return (f && f->low_cardinality && c->new_type) ? c->new_type : c->type;
+}
 
 int chs_version_parse(const char *text, chs_version *out) {
     memset(out, 0, sizeof *out);
@@ -172,8 +191,7 @@ size_t chs_create_sql(chs_table t, const char *db, const chs_features *f, char *
     put(buf, cap, &o, "CREATE TABLE IF NOT EXISTS %s.%s\n(\n", db, d->name, "");
     for (size_t i = 0; i < d->ncols; i++) {
         const chs_col *c = &d->cols[i];
-        const char *type = (f->low_cardinality && c->new_type) ? c->new_type : c->type;
-        put(buf, cap, &o, "    %s %s", c->name, type, "");
+        put(buf, cap, &o, "    %s %s", c->name, col_type(c, f), "");
         if (f->codecs && c->codec) put(buf, cap, &o, " CODEC(%s)", c->codec, "", "");
         put(buf, cap, &o, "%s\n", (i + 1 < d->ncols || f->datetime64_alias) ? "," : "", "", "");
     }
@@ -191,4 +209,133 @@ size_t chs_insert_sql(chs_table t, const char *db, const char *format, char *buf
     int n = snprintf(buf, cap, "INSERT INTO %s.%s (%s) FORMAT %s", db, chs_table_name(t),
                      chs_columns(t), format);
     return n < 0 ? 0 : (size_t)n;
+}
+
+/* ---- the scale of an existing table ------------------------------------- */
+
+size_t chs_columns_query(const char *db, char *buf, size_t cap) {
+    int n = snprintf(buf, cap,
+                     "SELECT table, name, type FROM system.columns WHERE database = '%s' "
+                     "AND table IN ('%s', '%s') FORMAT TabSeparated",
+                     db, defs[CHS_TICKS].name, defs[CHS_BIDASKS].name);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+/* The scale in a system.columns type ("Decimal(18, 4)", "Array(Decimal(18, 4))",
+ * "Decimal64(4)"), or -1 when the type is not a decimal. */
+static int type_scale(const char *type) {
+    const char *p = strstr(type, "Decimal");
+    if (!p) return -1;
+    p = strchr(p, '(');
+    if (!p) return -1;
+    const char *comma = strchr(p, ',');
+    const char *close = strchr(p, ')');
+    const char *digits = comma && close && comma < close ? comma + 1 : p + 1;
+    while (*digits == ' ') digits++;
+    char *end;
+    long k = strtol(digits, &end, 10);
+    return end == digits ? -1 : (int)k;
+}
+
+/* The type tsv gives for db-less table.name (copied into type[cap]), or 0. */
+static int type_in(const char *tsv, const char *table, const char *name, char *type, size_t cap) {
+    size_t tl = strlen(table), nl = strlen(name);
+    for (const char *line = tsv ? tsv : ""; *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        if (len > tl + nl + 2 && memcmp(line, table, tl) == 0 && line[tl] == '\t' &&
+            memcmp(line + tl + 1, name, nl) == 0 && line[tl + 1 + nl] == '\t') {
+            size_t n = len - (tl + nl + 2);
+            if (n >= cap) n = cap - 1;
+            memcpy(type, line + tl + nl + 2, n);
+            type[n] = '\0';
+            return 1;
+        }
+        line += len + (eol ? 1 : 0);
+    }
+    return 0;
+}
+
+/* For every decimal column of ours (in table and column order) that tsv
+ * shows with another type, call fn. Returns how many were found wrong. */
+typedef void (*wrong_fn)(void *ctx, const chs_def *d, const chs_col *c, const char *type);
+static int each_wrong(const char *tsv, wrong_fn fn, void *ctx) {
+    int wrong = 0;
+    for (int t = 0; t < CHS_NTABLES; t++) {
+        for (size_t i = 0; i < defs[t].ncols; i++) {
+            const chs_col *c = &defs[t].cols[i];
+            char type[128];
+            if ((c->type != DEC && c->type != DEC_ARR) || !type_in(tsv, defs[t].name, c->name, type, sizeof type))
+                continue;
+            int want_arr = c->type == DEC_ARR, is_arr = strncmp(type, "Array(", 6) == 0;
+            if (type_scale(type) != SHJ_PRICE_DECIMALS || want_arr != is_arr) {
+                wrong++;
+                if (fn) fn(ctx, &defs[t], c, type);
+            }
+        }
+    }
+    return wrong;
+}
+
+typedef struct first_wrong {
+    const chs_def *d;
+    const chs_col *c;
+    char type[64];
+} first_wrong;
+
+static void note_first(void *ctx, const chs_def *d, const chs_col *c, const char *type) {
+    first_wrong *f = ctx;
+    if (f->d) return;
+    f->d = d;
+    f->c = c;
+    snprintf(f->type, sizeof f->type, "%s", type);
+}
+
+int chs_check_columns(const char *db, const char *tsv, char *err, size_t errlen) {
+    first_wrong f = {0};
+    int wrong = each_wrong(tsv, note_first, &f);
+    if (!wrong) return SHJ_OK;
+    int have = type_scale(f.type);
+    char factor[48] = "wrong";
+    if (have >= 0 && have < SHJ_PRICE_DECIMALS) {
+        long long x = 1;
+        for (int k = have; k < SHJ_PRICE_DECIMALS; k++) x *= 10;
+        snprintf(factor, sizeof factor, "%lldx too large", x);
+    }
+    shj_fail(err, errlen,
+             "table %s.%s column %s is %s but Shijim writes %s (prices x 10^%d): rows would be "
+             "stored %s, so nothing is written. Migrate once: `shijim schema.lua --dsn DSN "
+             "--migrate` (ALTER TABLE %s.%s MODIFY COLUMN %s %s, and so for all %d such columns; "
+             "see docs/clickhouse.md)",
+             db, f.d->name, f.c->name, f.type, col_type(f.c, NULL), SHJ_PRICE_DECIMALS, factor, db,
+             f.d->name, f.c->name, col_type(f.c, NULL), wrong);
+    return SHJ_ERR;
+}
+
+typedef struct migrate_out {
+    const char *db;
+    char *buf;
+    size_t cap, o;
+    const chs_def *open; /* the table whose ALTER is being written */
+} migrate_out;
+
+static void add_alter(void *ctx, const chs_def *d, const chs_col *c, const char *type) {
+    SHJ_UNUSED(type);
+    migrate_out *m = ctx;
+    if (m->open != d) {
+        if (m->open) put(m->buf, m->cap, &m->o, ";\n", "", "", "");
+        put(m->buf, m->cap, &m->o, "ALTER TABLE %s.%s", m->db, d->name, "");
+        m->open = d;
+    } else {
+        put(m->buf, m->cap, &m->o, ",", "", "", "");
+    }
+    put(m->buf, m->cap, &m->o, " MODIFY COLUMN %s %s", c->name, col_type(c, NULL), "");
+}
+
+size_t chs_migrate_sql(const char *db, const char *tsv, char *buf, size_t cap) {
+    if (cap) buf[0] = '\0';
+    migrate_out m = {db, buf, cap, 0, NULL};
+    each_wrong(tsv, add_alter, &m);
+    if (m.open) put(buf, cap, &m.o, ";\n", "", "", "");
+    return m.o;
 }

@@ -53,4 +53,21 @@ size_t chs_create_sql(chs_table t, const char *db, const chs_features *f, char *
 /* "INSERT INTO db.table (cols) FORMAT <format>". */
 size_t chs_insert_sql(chs_table t, const char *db, const char *format, char *buf, size_t cap);
 
+/* The scale of existing tables. Decimal columns are Decimal64(SHJ_PRICE_DECIMALS)
+ * and RowBinary carries the scaled int64 unconverted, so a table created with
+ * another scale (Shijim before ABI 2 made Decimal64(4)) would store every value
+ * 10^k times wrong: writers check before the first insert.
+ *
+ * chs_columns_query: the SELECT (system.columns, ClickHouse 18.16+) whose
+ * TabSeparated answer (table, name, type per line) the two calls below read.
+ * chs_check_columns: SHJ_OK when every decimal column of ticks/bidasks found
+ * in tsv has the scale Shijim writes (absent columns are not judged here);
+ * else SHJ_ERR with err naming the table, column, its type, and the migration.
+ * chs_migrate_sql: the ALTER TABLE ... MODIFY COLUMN statements (one per table,
+ * each ending ";\n") that fix the columns found wrong; "" when none. Returns the
+ * length (>= cap: truncated). */
+size_t chs_columns_query(const char *db, char *buf, size_t cap);
+int chs_check_columns(const char *db, const char *tsv, char *err, size_t errlen);
+size_t chs_migrate_sql(const char *db, const char *tsv, char *buf, size_t cap);
+
 #endif

@@ -75,7 +75,7 @@ struct chw_writer {
     char version[32];
     chs_features feats;
     chw_stats st;
-    char last_error[400];
+    char last_error[640];
     chw_fatal_fn fatal_fn;
     void *fatal_ctx;
 };
@@ -365,6 +365,14 @@ static void pump(chw_writer *w) {
 
 /* ---- probing and schema ------------------------------------------------- */
 
+/* Steps of (re)ensuring the schema each time the server is reached: 0 the
+ * database, 1..CHS_NTABLES the tables (both only with create_schema), then
+ * SCHEMA_CHECK reads the columns' types back: a table an older Shijim made
+ * with another decimal scale is refused before any row is inserted. */
+#define SCHEMA_CHECK (CHS_NTABLES + 1)
+
+static int schema_first_step(const chw_writer *w) { return w->o.create_schema ? 0 : SCHEMA_CHECK; }
+
 static int schema_sql(chw_writer *w, int step, char *sql, size_t cap) {
     if (step == 0) {
         snprintf(sql, cap, "CREATE DATABASE IF NOT EXISTS %s", w->dsn.database);
@@ -372,6 +380,10 @@ static int schema_sql(chw_writer *w, int step, char *sql, size_t cap) {
     }
     if (step <= CHS_NTABLES) {
         chs_create_sql((chs_table)(step - 1), w->dsn.database, &w->feats, sql, cap);
+        return 1;
+    }
+    if (step == SCHEMA_CHECK) {
+        chs_columns_query(w->dsn.database, sql, cap);
         return 1;
     }
     return 0;
@@ -386,7 +398,7 @@ static void on_schema_done(void *ctx, const chh_result *r);
 
 static void schema_next(chw_writer *w) {
     char sql[8192], err[200];
-    if (!w->o.create_schema || !schema_sql(w, w->schema_step, sql, sizeof sql)) {
+    if (!schema_sql(w, w->schema_step, sql, sizeof sql)) {
         w->probe_busy = 0;
         go_up(w);
         return;
@@ -399,10 +411,16 @@ static void schema_next(chw_writer *w) {
 
 static void on_schema_done(void *ctx, const chh_result *r) {
     chw_writer *w = ctx;
-    char why[400];
+    char why[640];
     chh_class c = chh_classify(r, why, sizeof why);
     if (w->closing) {
         w->probe_busy = 0;
+        return;
+    }
+    if (c == CHH_OK && w->schema_step == SCHEMA_CHECK &&
+        chs_check_columns(w->dsn.database, r->body, why, sizeof why) != SHJ_OK) {
+        w->probe_busy = 0;
+        go_failed(w, why);
         return;
     }
     if (c == CHH_OK) {
@@ -429,7 +447,7 @@ static void on_probe_done(void *ctx, const chh_result *r) {
             snprintf(w->version, sizeof w->version, "%d.%d.%d", v.major, v.minor, v.patch);
             chs_features_for(&v, &w->feats);
         }
-        w->schema_step = 0;
+        w->schema_step = schema_first_step(w);
         schema_next(w);
         return;
     }
@@ -527,7 +545,7 @@ static int open_check(chw_writer *w, char *err, size_t errlen) {
     chh_sync *s = chh_sync_new(&w->dsn, &ho, err, errlen);
     if (!s) return SHJ_ERR;
     chh_result r;
-    char why[400];
+    char why[640];
     int rc = SHJ_OK;
     chh_class c = chh_sync_exec(s, "SELECT version()", NULL, 0, 0, &r);
     chh_classify(&r, why, sizeof why);
@@ -538,10 +556,14 @@ static int open_check(chw_writer *w, char *err, size_t errlen) {
             chs_features_for(&v, &w->feats);
         }
         char sql[8192];
-        for (int step = 0; w->o.create_schema && schema_sql(w, step, sql, sizeof sql); step++) {
+        for (int step = schema_first_step(w); schema_sql(w, step, sql, sizeof sql); step++) {
             c = chh_sync_exec(s, sql, NULL, 0, 0, &r);
             if (c != CHH_OK) {
                 chh_classify(&r, why, sizeof why);
+                break;
+            }
+            if (step == SCHEMA_CHECK && chs_check_columns(w->dsn.database, r.body, why, sizeof why) != SHJ_OK) {
+                c = CHH_FATAL;
                 break;
             }
         }

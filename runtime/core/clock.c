@@ -120,3 +120,55 @@ void clk_utc_iso(int64_t utc_ns, char out[31]) {
     out[29] = 'Z';
     out[30] = '\0';
 }
+
+int clk_parse_date(const char *s, int *year, int *month, int *day) {
+    if (!s) return -1;
+    for (int i = 0; i < 10; i++) {
+        if (i == 4 || i == 7) {
+            if (s[i] != '-') return -1;
+        } else if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+    }
+    if (s[10] != '\0') return -1;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int mo = (s[5] - '0') * 10 + (s[6] - '0');
+    int d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) return -1;
+    /* Reject 2026-02-30 and friends: the day must survive a round trip. */
+    int y2, m2, d2;
+    clk_civil_from_days(clk_days_from_civil(y, mo, d), &y2, &m2, &d2);
+    if (y2 != y || m2 != mo || d2 != d) return -1;
+    *year = y;
+    *month = mo;
+    *day = d;
+    return 0;
+}
+
+/* 1970-01-01 was a Thursday (4). */
+int clk_weekday(int64_t days) { return (int)floor_mod(days + 4, 7); }
+
+int64_t clk_taipei_day(int64_t utc_ns) {
+    return floor_div(floor_div(utc_ns, CLK_NS_PER_SEC) + CLK_TAIPEI_OFFSET_S, 86400);
+}
+
+int64_t clk_trading_day(int64_t utc_ns) {
+    return floor_div(floor_div(utc_ns, CLK_NS_PER_SEC) + CLK_TAIPEI_OFFSET_S + CLK_TRADING_DAY_SHIFT_S,
+                     86400);
+}
+
+int64_t clk_taipei_day_start(int64_t days) {
+    return (days * 86400 - CLK_TAIPEI_OFFSET_S) * CLK_NS_PER_SEC;
+}
+
+const char *clk_day_text(int64_t days, char *out) {
+    format_date(days, out);
+    return out;
+}
+
+const char *clk_taipei_text(int64_t utc_ns, char *buf) {
+    clk_taipei_date(utc_ns, buf);
+    buf[10] = ' ';
+    clk_taipei_time(utc_ns, buf + 11);
+    return buf;
+}

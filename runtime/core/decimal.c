@@ -1,4 +1,4 @@
-/* decimal.c — exact decimal text <-> fixed-point int64 × 10^4 (see decimal.h).
+/* decimal.c — exact decimal text <-> fixed-point int64 × SHJ_PRICE_SCALE (10^6) (see decimal.h).
  *
  * Guarantees: no double anywhere; dec_parse and the payload parser share one
  * implementation (js_dec_parse in json_scan.h), so "what the parser accepts"

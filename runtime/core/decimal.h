@@ -1,6 +1,6 @@
 /* decimal.h — exact decimal text <-> fixed-point int64 (scale SHJ_PRICE_SCALE).
  *
- * Never goes through a double. "585.5" -> 5855000, 5855000 -> "585.5".
+ * Never goes through a double. "585.5" -> 585500000, 585500000 -> "585.5".
  * More fractional digits than SHJ_PRICE_DECIMALS are accepted only when the
  * extra digits are zeros; otherwise the value is rejected (exactness first).
  */

@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/decimal.h"
+#include "core/names.h"
 
 typedef struct {
     char *buf;
@@ -141,11 +142,11 @@ size_t evj_format(const shj_event *ev, char *buf, size_t cap) {
     wbuf w = {buf, cap, 0, 0};
     char iso[31];
     PUTL(&w, "{\"kind\":");
-    put_str(&w, evj_kind_name(ev->kind), strlen(evj_kind_name(ev->kind)));
+    put_str(&w, nm_kind(ev->kind), strlen(nm_kind(ev->kind)));
     key(&w, "code");
     put_str(&w, ev->code, strnlen(ev->code, sizeof ev->code));
-    kv_name(&w, "exchange", evj_exchange_name(ev->exchange));
-    kv_name(&w, "sec_type", evj_sec_type_name(ev->sec_type));
+    kv_name(&w, "exchange", nm_exchange(ev->exchange));
+    kv_name(&w, "sec_type", nm_sec_type(ev->sec_type));
     kv_i64(&w, "ts", ev->ts_exch_ns);
     kv_i64(&w, "recv_ts", ev->ts_recv_ns);
     clk_utc_iso(ev->ts_exch_ns, iso);
@@ -190,7 +191,7 @@ size_t evj_format(const shj_event *ev, char *buf, size_t cap) {
         kv_i32_arr(&w, "diff_ask_vol", ev->diff_ask_vol);
         break;
     case SHJ_KIND_STATUS:
-        kv_name(&w, "status", evj_status_name(ev->status));
+        kv_name(&w, "status", nm_status(ev->status));
         kv_i64(&w, "status_code", ev->status);
         kv_i64(&w, "http_status", ev->http_status);
         kv_i64(&w, "gap_start", ev->gap_start_ns);
@@ -207,27 +208,4 @@ size_t evj_format(const shj_event *ev, char *buf, size_t cap) {
     }
     buf[w.len] = '\0';
     return w.len;
-}
-
-const char *evj_kind_name(int kind) {
-    static const char *const names[SHJ_KIND_MAX] = {"none", "tick", "bidask", "status", "bar",
-                                                    "quote"};
-    return (kind >= 0 && kind < SHJ_KIND_MAX) ? names[kind] : "unknown";
-}
-
-const char *evj_exchange_name(int exchange) {
-    static const char *const names[] = {"UNKNOWN", "TSE", "OTC", "OES", "TAIFEX"};
-    return (exchange > 0 && exchange <= SHJ_EX_TAIFEX) ? names[exchange] : names[0];
-}
-
-const char *evj_sec_type_name(int sec_type) {
-    static const char *const names[] = {"UNKNOWN", "STK", "FUT", "OPT", "IND"};
-    return (sec_type > 0 && sec_type <= SHJ_SEC_IND) ? names[sec_type] : names[0];
-}
-
-const char *evj_status_name(int status) {
-    static const char *const names[] = {"unknown",      "connected",     "disconnected",
-                                        "resubscribed", "gap",           "session_open",
-                                        "session_close", "error",        "backfilled"};
-    return (status > 0 && status <= SHJ_STATUS_BACKFILLED) ? names[status] : names[0];
 }

@@ -31,14 +31,6 @@ size_t evj_format(const shj_event *ev, char *buf, size_t cap);
 
 #define EVJ_MAX 2048 /* a buffer this size always holds evj_format's output */
 
-/* Stable lower/upper-case names: "tick", "bidask", "status", "bar", "quote",
- * "none" ("unknown" out of range); "TSE", "OTC", "OES", "TAIFEX" ("UNKNOWN");
- * "STK", "FUT", "OPT", "IND" ("UNKNOWN"). */
-const char *evj_kind_name(int kind);
-const char *evj_exchange_name(int exchange);
-const char *evj_sec_type_name(int sec_type);
-/* "connected", "disconnected", "resubscribed", "gap", "session_open",
- * "session_close", "error", "backfilled" ("unknown"). */
-const char *evj_status_name(int status);
+/* The names of kinds, exchanges, security types and statuses: core/names.h. */
 
 #endif

@@ -1,7 +1,7 @@
 /* json_scan.h — private: the exact-decimal, integer and JSON-string primitives
  * shared by decimal.c (dec_parse) and parse.c (the payload scanner).
  *
- * Owns: the ONE implementation of decimal text -> int64 × 10^4, so that the
+ * Owns: the ONE implementation of decimal text -> int64 × SHJ_PRICE_SCALE, so that the
  * parser's strict path and the public dec_parse can never disagree; and the
  * word-at-a-time / SSE2 primitives of the parser's fast paths.
  * Guarantees: every function reads only s[0..n); no allocation; no double.
@@ -14,19 +14,27 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/shj_event.h"
+
 #if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #include <emmintrin.h>
 #endif
 
-/* Largest integer part a scaled int64 can hold: floor(INT64_MAX / 10^4). */
-#define JS_DEC_INT_MAX 922337203685477ULL
+/* Largest integer part a scaled int64 can hold: floor(INT64_MAX / SHJ_PRICE_SCALE). */
+#define JS_DEC_INT_MAX ((uint64_t)SHJ_PRICE_MAX_UNITS)
+/* Integer digits the parser's fast paths take: any JS_DEC_INT_DIGITS-digit
+ * integer part times the scale, plus a fraction, stays below 2^64 (so no
+ * wrap before the INT64_MAX check); longer ones go the strict way. */
+#define JS_DEC_INT_DIGITS 13
+_Static_assert(UINT64_MAX / (uint64_t)SHJ_PRICE_SCALE > 9999999999999ULL + 1, /* 13 nines */
+               "JS_DEC_INT_DIGITS digits times the scale must not wrap uint64");
 
 static inline int js_is_digit(char ch) { return (unsigned)(ch - '0') <= 9u; }
 
-/* "[+-]digits[.digits]" -> value × 10^4. More than 4 fractional digits only
- * when the extra ones are zeros. 0 ok, -1 malformed / overflow / too precise. */
+/* "[+-]digits[.digits]" -> value × SHJ_PRICE_SCALE. More than
+ * SHJ_PRICE_DECIMALS fractional digits only when the extra ones are zeros.
+ * 0 ok, -1 malformed / overflow / too precise. */
 static inline int js_dec_parse(const char *s, size_t n, int64_t *out) {
-    static const uint32_t scale_for[5] = {10000, 1000, 100, 10, 1};
     const char *p = s, *e = s + n;
     int neg = 0;
     if (p < e && (*p == '-' || *p == '+')) {
@@ -47,7 +55,7 @@ static inline int js_dec_parse(const char *s, size_t n, int64_t *out) {
         if (p == e || !js_is_digit(*p)) return -1;
         do {
             unsigned d = (unsigned)(*p - '0');
-            if (nf < 4) {
+            if (nf < SHJ_PRICE_DECIMALS) {
                 frac = frac * 10 + d;
                 nf++;
             } else if (d != 0) {
@@ -57,7 +65,8 @@ static inline int js_dec_parse(const char *s, size_t n, int64_t *out) {
         } while (p < e && js_is_digit(*p));
     }
     if (p != e) return -1;
-    uint64_t mag = ip * 10000u + frac * scale_for[nf];
+    for (int k = nf; k < SHJ_PRICE_DECIMALS; k++) frac *= 10; /* "5" -> 500000 */
+    uint64_t mag = ip * (uint64_t)SHJ_PRICE_SCALE + frac;
     if (neg) {
         if (mag > (uint64_t)INT64_MAX + 1u) return -1;
         *out = mag == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)mag;
@@ -247,6 +256,7 @@ static inline uint64_t js_conv_dot8(const char *s, unsigned ni, unsigned nf) {
 }
 #endif
 
+/* 10^i; js_pow10[SHJ_PRICE_DECIMALS - nf] scales nf fractional digits. */
 static const uint64_t js_pow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
 /* Up to 16 digits at s (1..16, known digits; s[0..16) readable). */

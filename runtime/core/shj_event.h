@@ -5,8 +5,12 @@
  *
  * Guarantees:
  *  - Prices and amounts are exact fixed-point integers: value × SHJ_PRICE_SCALE
- *    (10^4). "585.5" on the wire is 5855000 here and "585.5" again in storage.
- *    No binary float is ever on the path from the wire to storage.
+ *    (10^6, the 6 decimal places Shioaji 1.7.x sends, e.g. futures avg_price
+ *    "40461.608055"). "585.5" on the wire is 585500000 here and "585.5" again
+ *    in storage. An int64 so scaled holds magnitudes up to ~9.22e12 (see
+ *    SHJ_PRICE_MAX_UNITS); no binary float is ever on the path from the wire
+ *    to storage. Nothing else may spell the scale as a number: C reads
+ *    SHJ_PRICE_SCALE, Lua reads C.SHJ_PRICE_SCALE_FFI below (same value).
  *  - Times are int64 nanoseconds since the Unix epoch, UTC. Shioaji's
  *    Asia/Taipei local date+time (UTC+8, no DST) is converted by the parser.
  *  - The layout is fixed: the block between FFI-BEGIN and FFI-END is fed
@@ -19,14 +23,21 @@
 
 #include <stdint.h>
 
-#define SHJ_PRICE_SCALE 10000LL /* fixed-point scale of every price/amount field */
-#define SHJ_PRICE_DECIMALS 4    /* digits after the point that SHJ_PRICE_SCALE holds */
+/* The scale's one spelling is SHJ_PRICE_SCALE_FFI in the FFI block below
+ * (Lua reads it from there); C uses these names. */
+#define SHJ_PRICE_SCALE ((long long)SHJ_PRICE_SCALE_FFI) /* fixed-point scale of every price/amount field */
+#define SHJ_PRICE_DECIMALS ((int)SHJ_PRICE_DECIMALS_FFI) /* digits after the point that SHJ_PRICE_SCALE holds */
+/* Largest whole units a scaled int64 holds: floor(INT64_MAX / SHJ_PRICE_SCALE)
+ * (9223372036854, i.e. ~9.2e12 TWD). Sums of money must stay below it. */
+#define SHJ_PRICE_MAX_UNITS (INT64_MAX / SHJ_PRICE_SCALE)
 #define SHJ_LEVELS 5            /* depth of a bid/ask snapshot */
 #define SHJ_CODE_MAX 16         /* bytes of shj_event.code, NUL included */
 
 /* FFI-BEGIN */
 enum {
-    SHJ_ABI_VERSION = 1
+    SHJ_ABI_VERSION = 2,          /* 2: prices × 10^6 (1: × 10^4) */
+    SHJ_PRICE_SCALE_FFI = 1000000, /* 10^6: SHJ_PRICE_SCALE (the cdef has no macros) */
+    SHJ_PRICE_DECIMALS_FFI = 6     /* SHJ_PRICE_DECIMALS: 10^6 has 6 digits after the point */
 };
 
 /* What an event is. Values are stable: they are stored in files and ClickHouse. */
@@ -72,7 +83,8 @@ typedef enum {
     SHJ_FLAG_ODDLOT    = 4,   /* intraday odd-lot board (volumes in shares) */
     SHJ_FLAG_BACKFILL  = 8,   /* fetched after a gap from the historical endpoint */
     SHJ_FLAG_REPLAY    = 16,  /* re-published from the raw archive */
-    SHJ_FLAG_SIMULATED = 32   /* produced by the built-in simulated market */
+    SHJ_FLAG_SIMULATED = 32,  /* produced by the built-in simulated market */
+    SHJ_FLAG_FIELD_LOST = 64  /* an auxiliary field could not be represented: left 0 (raw archive has it) */
 } shj_flag;
 
 /* Shioaji tick_type: aggressor side of a trade. */
@@ -117,7 +129,7 @@ typedef struct shj_event {
             int64_t close;             /* trade price (bar: last) */
             int64_t avg_price;
             int64_t diff_price;        /* change vs reference price */
-            int64_t diff_rate;         /* percent change, × SHJ_PRICE_SCALE */
+            int64_t diff_rate;         /* percent change (1.25 = 1.25 %), × SHJ_PRICE_SCALE */
             int64_t amount;            /* this trade's value */
             int64_t amount_sum;        /* session value so far */
             int64_t underlying_price;  /* options/futures: target_kind_price */

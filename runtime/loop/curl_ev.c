@@ -234,9 +234,3 @@ void cev_unmute(cev_multi *m, curl_socket_t fd) {
         ev_timer_start(m->loop, &m->unmuted);
     }
 }
-
-void cev_kick(cev_multi *m) {
-    ev_timer_stop(m->loop, &m->timer);
-    ev_timer_set(&m->timer, 0.0, 0.0);
-    ev_timer_start(m->loop, &m->timer);
-}

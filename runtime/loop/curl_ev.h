@@ -76,8 +76,5 @@ curl_socket_t cev_mute_transfer(cev_multi *m, CURL *easy);
 void cev_unmute(cev_multi *m, curl_socket_t fd);
 /* 1 when fd is a watched socket that is muted now. */
 int cev_is_muted(const cev_multi *m, curl_socket_t fd);
-/* Run curl's timeout processing on the next loop iteration (curl does not
- * always call the timer function when a transfer becomes runnable). */
-void cev_kick(cev_multi *m);
 
 #endif

@@ -14,6 +14,7 @@
  *   itself while it finishes, which is legal because we are outside ev_run).
  */
 #include "loop/rt.h"
+#include "loop/watchdog.h"
 
 #include <ev.h>
 #include <signal.h>
@@ -36,6 +37,7 @@ typedef struct rt_writer {
     char name[32];
     const rt_writer_ops *ops;
     void *w;
+    void (*parked)(void *w, int64_t now_mono_ns, int final); /* rt_set_writer_parked */
 } rt_writer;
 
 static struct {
@@ -55,11 +57,13 @@ static struct {
     ev_signal sigint_watcher, sigterm_watcher;
 
     int status_interval_ms;
+    int lua_budget_ms;
     double duration_s;
     uint64_t max_events;
     int stopping;
     int signals_seen;
     char stop_reason[128];
+    char fail_reason[256];     /* rt_fail: rt_run returns SHJ_ERR with it */
     int64_t drain_started_mono;
 
     /* status line bookkeeping */
@@ -79,10 +83,19 @@ static void begin_drain(void);
 struct ev_loop *rt_loop(void) { return rt.loop; }
 bus *rt_bus(void) { return rt.bus; }
 int rt_stopping(void) { return rt.stopping; }
-uint64_t rt_events_published(void) { return rt.bus ? bus_published(rt.bus) : 0; }
 size_t rt_source_count(void) { return rt.n_sources; }
 src_source *rt_source_at(size_t i) { return i < rt.n_sources ? rt.sources[i] : NULL; }
+uint64_t rt_events_published(void) { return rt.bus ? bus_published(rt.bus) : 0; }
 void rt_set_status_interval(int interval_ms) { rt.status_interval_ms = interval_ms; }
+void rt_set_lua_budget_ms(int ms) { rt.lua_budget_ms = ms; }
+
+/* Watchdog thread, loop parked in Lua (loop/watchdog.h): the writers that
+ * can act without the loop keep their promises. */
+static void parked_writers(void *ctx, int64_t now_mono_ns, int final) {
+    SHJ_UNUSED(ctx);
+    for (size_t i = 0; i < rt.n_writers; i++)
+        if (rt.writers[i].parked) rt.writers[i].parked(rt.writers[i].w, now_mono_ns, final);
+}
 
 void rt_set_limits(double duration_s, uint64_t max_events) {
     rt.duration_s = duration_s;
@@ -177,7 +190,11 @@ static void print_status(int final) {
                               human((double)(k->per_kind[SHJ_KIND_TICK] + k->per_kind[SHJ_KIND_QUOTE]), a, sizeof a),
                               human((double)k->per_kind[SHJ_KIND_BIDASK], b, sizeof b),
                               human((double)k->per_kind[SHJ_KIND_STATUS], c, sizeof c),
-                              human((double)(k->malformed + k->unknown), d, sizeof d));
+                              human((double)k->malformed, d, sizeof d)); /* other payloads are not bad */
+        if ((k->other || k->field_lost) && n < sizeof line) /* shown once they happen */
+            n += (size_t)snprintf(line + n, sizeof line - n, " other %s lost %s",
+                                  human((double)k->other, a, sizeof a),
+                                  human((double)k->field_lost, b, sizeof b));
     }
     uint64_t lag = 0, dropped = 0;
     for (size_t i = 0; i < bus_sub_count(rt.bus); i++) {
@@ -195,6 +212,12 @@ static void print_status(int final) {
         n += (size_t)snprintf(line + n, sizeof line - n, " | %s: ", rt.writers[i].name);
         if (n < sizeof line) n += rt.writers[i].ops->status(rt.writers[i].w, line + n, sizeof line - n);
     }
+    for (size_t i = 0; i < rt.n_sources && n + 8 < sizeof line; i++) {
+        const src_source *s = rt.sources[i];
+        if (!s->ops->status) continue;
+        n += (size_t)snprintf(line + n, sizeof line - n, " | %s/conn: ", s->name);
+        if (n < sizeof line) n += s->ops->status(s, line + n, sizeof line - n);
+    }
     shj_log(SHJ_LOG_INFO, "%s", line);
 }
 
@@ -208,13 +231,15 @@ static void print_totals(void) {
     for (size_t i = 0; i < rt.n_sources && n < sizeof line; i++) {
         const src_counters *k = &rt.sources[i]->counters;
         n += (size_t)snprintf(line + n, sizeof line - n,
-                              "; %s: events %llu tick %llu bidask %llu quote %llu status %llu malformed %llu unknown %llu",
+                              "; %s: events %llu tick %llu bidask %llu quote %llu status %llu malformed %llu unknown %llu"
+                              " other %llu lost %llu",
                               rt.sources[i]->name, (unsigned long long)k->events,
                               (unsigned long long)k->per_kind[SHJ_KIND_TICK],
                               (unsigned long long)k->per_kind[SHJ_KIND_BIDASK],
                               (unsigned long long)k->per_kind[SHJ_KIND_QUOTE],
                               (unsigned long long)k->per_kind[SHJ_KIND_STATUS],
-                              (unsigned long long)k->malformed, (unsigned long long)k->unknown);
+                              (unsigned long long)k->malformed, (unsigned long long)k->unknown,
+                              (unsigned long long)k->other, (unsigned long long)k->field_lost);
     }
     shj_log(SHJ_LOG_INFO, "%s", line);
 }
@@ -279,6 +304,13 @@ void rt_stop(const char *reason) {
     begin_drain();
 }
 
+void rt_fail(const char *reason) {
+    if (!rt.initialized) return;
+    if (!rt.fail_reason[0])
+        shj_strlcpy(rt.fail_reason, reason && *reason ? reason : "failure", sizeof rt.fail_reason);
+    rt_stop(reason);
+}
+
 void rt_source_done(src_source *s) {
     s->state = SRC_DONE;
     for (size_t i = 0; i < rt.n_sources; i++)
@@ -319,6 +351,7 @@ int rt_add_writer(const char *name, const rt_writer_ops *ops, void *w) {
     shj_strlcpy(x->name, name, sizeof x->name);
     x->ops = ops;
     x->w = w;
+    x->parked = NULL;
     return SHJ_OK;
 }
 
@@ -328,6 +361,16 @@ int rt_on_drained(void (*fn)(void *ctx), void *ctx) {
     rt.drained[rt.n_drained].ctx = ctx;
     rt.n_drained++;
     return SHJ_OK;
+}
+
+int rt_set_writer_parked(void *w, void (*fn)(void *w, int64_t now_mono_ns, int final)) {
+    for (size_t i = 0; i < rt.n_writers; i++) {
+        if (rt.writers[i].w == w) {
+            rt.writers[i].parked = fn;
+            return SHJ_OK;
+        }
+    }
+    return SHJ_ERR;
 }
 
 static int close_writers(char *err, size_t errlen) {
@@ -366,6 +409,13 @@ int rt_run(char *err, size_t errlen) {
     ev_signal_start(rt.loop, &rt.sigint_watcher);
     ev_signal_init(&rt.sigterm_watcher, signal_cb, SIGTERM);
     ev_signal_start(rt.loop, &rt.sigterm_watcher);
+    /* Signals and durability must not depend on Lua handlers returning. */
+    const char *budget_env = getenv("SHIJIM_LUA_BUDGET_MS");
+    int budget = budget_env && *budget_env ? atoi(budget_env) : rt.lua_budget_ms;
+    if (wd_start(budget, parked_writers, NULL) != SHJ_OK)
+        shj_log(SHJ_LOG_WARN, "no watchdog thread: a Lua handler that never returns would block signals");
+    wd_chain_signal(SIGINT);
+    wd_chain_signal(SIGTERM);
 
     int rc = SHJ_OK;
     for (size_t i = 0; i < rt.n_sources; i++) {
@@ -382,6 +432,7 @@ int rt_run(char *err, size_t errlen) {
         shj_log(SHJ_LOG_WARN, "no source configured: only timers will run");
 
     ev_run(rt.loop, 0);
+    wd_stop();
 
     ev_prepare_stop(rt.loop, &rt.dispatch_watcher);
     ev_timer_stop(rt.loop, &rt.poll_timer);
@@ -391,6 +442,7 @@ int rt_run(char *err, size_t errlen) {
     ev_signal_stop(rt.loop, &rt.sigint_watcher);
     ev_signal_stop(rt.loop, &rt.sigterm_watcher);
 
+    if (rt.fail_reason[0] && rc == SHJ_OK) rc = shj_fail(err, errlen, "%s", rt.fail_reason);
     for (int i = 0; i < rt.n_drained; i++) rt.drained[i].fn(rt.drained[i].ctx);
     char werr[512] = "";
     if (close_writers(werr, sizeof werr) != SHJ_OK && rc == SHJ_OK)

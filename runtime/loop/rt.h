@@ -36,11 +36,22 @@ bus *rt_bus(void);
 
 /* Sources: rt assigns source_id, loop and bus; starts them in rt_run. */
 int rt_add_source(src_source *s, char *err, size_t errlen);
+/* The sources in order of source_id - 1 (metrics read their counters). */
 size_t rt_source_count(void);
 src_source *rt_source_at(size_t i);
 
 /* Writers: polled, shown in the status line, closed in reverse order on stop. */
 int rt_add_writer(const char *name, const rt_writer_ops *ops, void *w);
+/* Optional, for a writer added above: fn runs on the watchdog thread while
+ * the loop thread is stuck in a Lua call (loop/watchdog.h): final = 0 every
+ * few ms (keep the durability promise, e.g. seal by age), 1 once before the
+ * process exits (make everything accepted durable). fn must not touch the
+ * event loop. SHJ_ERR if w is not a writer. */
+int rt_set_writer_parked(void *w, void (*fn)(void *w, int64_t now_mono_ns, int final));
+
+/* Report a Lua call running longer than this (0 = default 5000, < 0 = never);
+ * the environment's SHIJIM_LUA_BUDGET_MS overrides. See loop/watchdog.h. */
+void rt_set_lua_budget_ms(int ms);
 
 /* Called once at stop when the bus has drained, before any writer closes
  * (metrics read the other writers' final counts here). At most 4 hooks. */
@@ -56,6 +67,9 @@ void rt_set_limits(double duration_s, uint64_t max_events);
 int rt_run(char *err, size_t errlen);
 /* Request an orderly stop (safe from any callback on the loop thread). */
 void rt_stop(const char *reason);
+/* The same, for a failure: rt_run then returns SHJ_ERR with reason (a source
+ * that cannot go on, e.g. refused credentials), so the program exits non-zero. */
+void rt_fail(const char *reason);
 int rt_stopping(void);
 /* Called by a source whose data ended (replay at EOF). When all are done, rt stops. */
 void rt_source_done(src_source *s);

@@ -13,6 +13,7 @@
 #include "archive/archive.h"
 #include "loop/bus.h"
 #include "core/clock.h"
+#include "core/names.h"
 #include "parse/parse.h"
 #include "core/shj_common.h"
 
@@ -51,6 +52,11 @@ static int publish(src_source *s, shj_event *ev, int rc, const char *err, int ta
         s->counters.control++;
         return SHJ_OK; /* slot not committed: it is reused by the next claim */
     }
+    if (rc == PSR_OTHER) {
+        s->counters.other++;
+        if (tag == PSR_TAG_UNKNOWN) s->counters.unknown++;
+        return SHJ_OK;
+    }
     if (rc != PSR_EVENT) {
         if (tag == PSR_TAG_UNKNOWN)
             s->counters.unknown++;
@@ -66,7 +72,26 @@ static int publish(src_source *s, shj_event *ev, int rc, const char *err, int ta
     bus_commit(s->bus);
     s->counters.events++;
     if (ev->kind < SHJ_KIND_MAX) s->counters.per_kind[ev->kind]++;
+    if (ev->flags & SHJ_FLAG_FIELD_LOST) s->counters.field_lost++;
     return SHJ_OK;
+}
+
+/* A quote's second event, its book, right after the QUOTE (rc is the
+ * QUOTE's result); room for it was checked with has_room. */
+static void publish_book(src_source *s, int rc, int tag, const char *data, size_t len,
+                         int64_t recv_ns, uint64_t seq, uint32_t extra_flags) {
+    if (rc != PSR_EVENT || !psr_tag_has_book(tag)) return;
+    shj_event *ev = bus_claim(s->bus);
+    char err[200];
+    int brc = psr_parse_book(tag, data, len, ev, err, sizeof err);
+    if (brc == PSR_CONTROL) return; /* no book in this quote; not a heartbeat */
+    publish(s, ev, brc, err, tag, data, len, recv_ns, seq, extra_flags);
+}
+
+/* Room on the bus for what tag publishes (a quote: two events). */
+static int has_room(const src_source *s, int tag) {
+    if (!s->bus || bus_claim(s->bus) == NULL) return 0;
+    return !psr_tag_has_book(tag) || bus_free_slots(s->bus) >= 2;
 }
 
 /* ev: the slot the caller claimed (src_ready / src_deliver_recorded made sure
@@ -75,7 +100,9 @@ static int parse_and_publish(src_source *s, shj_event *ev, int tag, const char *
                              int64_t recv_ns, uint64_t seq, uint32_t extra_flags) {
     char err[200];
     int rc = psr_parse(tag, data, len, ev, err, sizeof err);
-    return publish(s, ev, rc, err, tag, data, len, recv_ns, seq, extra_flags);
+    int r = publish(s, ev, rc, err, tag, data, len, recv_ns, seq, extra_flags);
+    publish_book(s, rc, tag, data, len, recv_ns, seq, extra_flags);
+    return r;
 }
 
 int src_deliver(src_source *s, int tag, const char *data, size_t len, int64_t recv_ns) {
@@ -84,7 +111,7 @@ int src_deliver(src_source *s, int tag, const char *data, size_t len, int64_t re
 
 int src_deliver_flags(src_source *s, int tag, const char *data, size_t len, int64_t recv_ns,
                       uint32_t extra_flags) {
-    if (!src_ready(s, len)) {
+    if (!src_ready(s, len) || !has_room(s, tag)) {
         s->counters.pauses++;
         return SHJ_AGAIN;
     }
@@ -107,11 +134,11 @@ int src_deliver_flags(src_source *s, int tag, const char *data, size_t len, int6
 
 int src_deliver_recorded(src_source *s, int tag, const char *data, size_t len, int64_t recv_ns,
                          uint64_t seq, uint32_t extra_flags) {
-    shj_event *ev = s->bus ? bus_claim(s->bus) : NULL;
-    if (!ev) {
+    if (!has_room(s, tag)) {
         s->counters.pauses++;
         return SHJ_AGAIN;
     }
+    shj_event *ev = bus_claim(s->bus);
     s->next_seq = seq;
     s->counters.payloads++;
     return parse_and_publish(s, ev, tag, data, len, recv_ns, seq, extra_flags);
@@ -119,17 +146,20 @@ int src_deliver_recorded(src_source *s, int tag, const char *data, size_t len, i
 
 int src_deliver_parsed(src_source *s, const shj_event *parsed, int tag, const char *data,
                        size_t len, int64_t recv_ns, uint64_t seq, uint32_t extra_flags) {
-    shj_event *ev = s->bus ? bus_claim(s->bus) : NULL;
-    if (!ev) {
+    if (!has_room(s, tag)) {
         s->counters.pauses++;
         return SHJ_AGAIN;
     }
+    shj_event *ev = bus_claim(s->bus);
     s->next_seq = seq;
     s->counters.payloads++;
     *ev = *parsed;
     char err[200];
     int rc = psr_resolve(ev, err, sizeof err);
-    return publish(s, ev, rc, err, tag, data, len, recv_ns, seq, extra_flags);
+    int r = publish(s, ev, rc, err, tag, data, len, recv_ns, seq, extra_flags);
+    /* The book half is parsed here, on the loop: same event as live. */
+    publish_book(s, rc, tag, data, len, recv_ns, seq, extra_flags);
+    return r;
 }
 
 int src_publish_status(src_source *s, int status, const char *code, int64_t gap_start_ns,
@@ -154,11 +184,6 @@ int src_publish_status(src_source *s, int status, const char *code, int64_t gap_
 }
 
 uint32_t src_kinds_from_text(const char *text, char *err, size_t errlen) {
-    static const struct {
-        const char *name;
-        int kind;
-    } names[] = {{"tick", SHJ_KIND_TICK},   {"bidask", SHJ_KIND_BIDASK}, {"quote", SHJ_KIND_QUOTE},
-                 {"status", SHJ_KIND_STATUS}, {"bar", SHJ_KIND_BAR}};
     uint32_t mask = 0;
     const char *p = text ? text : "";
     while (*p) {
@@ -167,14 +192,9 @@ uint32_t src_kinds_from_text(const char *text, char *err, size_t errlen) {
         while (*p && *p != ',' && *p != ' ') p++;
         size_t n = (size_t)(p - start);
         if (!n) break;
-        size_t i;
-        for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-            if (strlen(names[i].name) == n && strncasecmp(names[i].name, start, n) == 0) {
-                mask |= shj_kind_bit(names[i].kind);
-                break;
-            }
-        }
-        if (i == sizeof names / sizeof names[0]) {
+        int kind = nm_kind_of(start, n); /* "none" is no kind to subscribe */
+        if (kind > SHJ_KIND_NONE) mask |= shj_kind_bit(kind);
+        else {
             shj_fail(err, errlen, "unknown event kind \"%.*s\" (use tick, bidask, quote)", (int)n,
                      start);
             return 0;

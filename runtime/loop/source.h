@@ -9,7 +9,9 @@
  *   3. parse + normalize (psr_parse) into a bus slot;
  *   4. commit to the bus.
  * A malformed payload is counted, logged once per tag with the payload, kept
- * in the archive, and never published. Replay calls src_deliver_recorded so
+ * in the archive, and never published. A quote payload publishes two events
+ * with the same seq, the QUOTE and its book as a BIDASK (parse.h); a
+ * non-market payload (order_event, ...) is archived and counted as other. Replay calls src_deliver_recorded so
  * that the recorded sequence and receive time are kept and nothing is
  * re-archived (or src_deliver_parsed for a payload its read-ahead workers
  * already parsed: the same event, see parse.h's psr_parse_payload).
@@ -49,6 +51,9 @@ typedef struct src_ops {
     int (*subscribe)(src_source *s, const src_sub_req *req, char *err, size_t errlen);
     int (*unsubscribe)(src_source *s, const src_sub_req *req, char *err, size_t errlen);
     void (*free)(src_source *s);                             /* release the derived struct */
+    /* Optional (NULL = none): one short line on the connection for rt's
+     * status line ("<name>/conn: ..."); returns its length. */
+    size_t (*status)(const src_source *s, char *buf, size_t cap);
 } src_ops;
 
 typedef enum { SRC_NEW = 0, SRC_RUNNING, SRC_PAUSED, SRC_STOPPED, SRC_DONE } src_state;
@@ -58,7 +63,9 @@ typedef struct src_counters {
     uint64_t events;                   /* published on the bus */
     uint64_t per_kind[SHJ_KIND_MAX];   /* events by shj_kind */
     uint64_t malformed;                /* payloads that failed to parse */
-    uint64_t unknown;                  /* payloads with an unknown event name */
+    uint64_t unknown;                  /* payloads with an unknown event name (also counted in other) */
+    uint64_t other;                    /* not market data (order_event, contract_event, unknown names): archived, not bad */
+    uint64_t field_lost;               /* events published with SHJ_FLAG_FIELD_LOST */
     uint64_t control;                  /* heartbeats etc. */
     uint64_t pauses;                   /* times back-pressure paused the source */
 } src_counters;

@@ -21,6 +21,7 @@
 
 #include "loop/bus.h"
 #include "loop/rt.h"
+#include "loop/watchdog.h"
 #include "core/shj_common.h"
 #include "ops/ops_metrics.h"
 
@@ -67,7 +68,9 @@ static int lbr_pcall(lua_State *L, int nargs, int nresults) {
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, lbr_traceback);
     lua_insert(L, base);
+    wd_enter(); /* a call that never returns must not cost records or signals */
     int rc = lua_pcall(L, nargs, nresults, base);
+    wd_leave();
     lua_remove(L, base);
     if (rc != 0) {
         if (lbr.err_ref == LUA_NOREF)

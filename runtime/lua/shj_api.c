@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
-#include "archive/archive.h"
-#include "core/clock.h"
 #include "core/decimal.h"
 #include "core/event_json.h"
 #include "core/instrument.h"
+#include "core/names.h"
 #include "loop/rt.h"
 #include "core/shj_common.h"
 #include "core/shj_event.h"
@@ -24,14 +24,36 @@
 int shj_abi_version(void) { return SHJ_ABI_VERSION; }
 const char *shj_version(void) { return SHJ_VERSION; }
 
+/* $SHIJIM_HOME; else an installed layout next to the executable
+ * (<prefix>/bin/shijim -> <prefix>/share/shijim, what `cmake --install`
+ * lays out), so an installed shijim works from any directory and after the
+ * source tree is gone; else the tree it was built from. */
 const char *shj_home(void) {
     const char *env = getenv("SHIJIM_HOME");
-    return env && *env ? env : SHJ_HOME_DEFAULT;
+    if (env && *env) return env;
+    static char installed[4096];
+    static int looked;
+    if (!looked) {
+        looked = 1;
+        char exe[3000]; /* leaves room for the suffixes below */
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n > 0) {
+            exe[n] = '\0';
+            char *slash = strrchr(exe, '/');
+            if (slash) {
+                *slash = '\0';
+                char probe[4200];
+                snprintf(installed, sizeof installed, "%s/../share/shijim", exe);
+                snprintf(probe, sizeof probe, "%s/scripts/shijim/init.lua", installed);
+                if (access(probe, R_OK) != 0) installed[0] = '\0';
+            }
+        }
+    }
+    return installed[0] ? installed : SHJ_HOME_DEFAULT;
 }
 
 int shj_rt_init(size_t bus_capacity) { return rt_init(bus_capacity); }
 int shj_rt_add_source(src_source *s, char *err, size_t errlen) { return rt_add_source(s, err, errlen); }
-void shj_rt_stop(const char *reason) { rt_stop(reason); }
 void shj_rt_set_status_interval(int interval_ms) { rt_set_status_interval(interval_ms); }
 void shj_rt_set_limits(double duration_s, uint64_t max_events) { rt_set_limits(duration_s, max_events); }
 uint64_t shj_rt_events_published(void) { return rt_events_published(); }
@@ -40,27 +62,21 @@ const char *shj_src_name(const src_source *s) { return s->name; }
 const char *shj_src_type(const src_source *s) { return s->ops->type; }
 
 static int parse_sec_type(const char *text, int *out, char *err, size_t errlen) {
-    static const char *names[] = {"", "STK", "FUT", "OPT", "IND"};
     *out = SHJ_SEC_UNKNOWN;
     if (!text || !*text) return SHJ_OK;
-    for (int i = 1; i < 5; i++)
-        if (strcasecmp(text, names[i]) == 0) {
-            *out = i;
-            return SHJ_OK;
-        }
-    return shj_fail(err, errlen, "unknown security_type \"%s\" (use STK, FUT, OPT, IND)", text);
+    int v = nm_sec_type_of(text, strlen(text));
+    if (v <= 0) return shj_fail(err, errlen, "unknown security_type \"%s\" (use STK, FUT, OPT, IND)", text);
+    *out = v;
+    return SHJ_OK;
 }
 
 static int parse_exchange(const char *text, int *out, char *err, size_t errlen) {
-    static const char *names[] = {"", "TSE", "OTC", "OES", "TAIFEX"};
     *out = SHJ_EX_UNKNOWN;
     if (!text || !*text) return SHJ_OK;
-    for (int i = 1; i < 5; i++)
-        if (strcasecmp(text, names[i]) == 0) {
-            *out = i;
-            return SHJ_OK;
-        }
-    return shj_fail(err, errlen, "unknown exchange \"%s\" (use TSE, OTC, OES, TAIFEX)", text);
+    int v = nm_exchange_of(text, strlen(text));
+    if (v <= 0) return shj_fail(err, errlen, "unknown exchange \"%s\" (use TSE, OTC, OES, TAIFEX)", text);
+    *out = v;
+    return SHJ_OK;
 }
 
 static int build_request(src_sub_req *req, const char *code, const char *security_type,
@@ -112,6 +128,8 @@ uint64_t shj_src_counter(const src_source *s, const char *name) {
     if (!strcmp(name, "bar")) return k->per_kind[SHJ_KIND_BAR];
     if (!strcmp(name, "malformed")) return k->malformed;
     if (!strcmp(name, "unknown")) return k->unknown;
+    if (!strcmp(name, "other")) return k->other;
+    if (!strcmp(name, "field_lost")) return k->field_lost;
     if (!strcmp(name, "control")) return k->control;
     if (!strcmp(name, "pauses")) return k->pauses;
     if (!strcmp(name, "last_seq")) return s->next_seq;
@@ -124,78 +142,8 @@ void shj_src_free(src_source *s) {
     if (s->ops->free) s->ops->free(s);
 }
 
-/* Raw archive as an rt writer ----------------------------------------------- */
-
-typedef struct raw_route {
-    arc_writer *w;
-    src_source *src;
-    int64_t last_mono;
-    uint64_t last_bytes;
-} raw_route;
-
-static void raw_poll(void *p, int64_t now_mono_ns) {
-    raw_route *r = p;
-    arc_poll(r->w, now_mono_ns);
-}
-
-static size_t raw_status(void *p, char *buf, size_t cap) {
-    raw_route *r = p;
-    arc_stats st;
-    arc_get_stats(r->w, &st);
-    int64_t now = clk_mono_ns();
-    double dt = (double)(now - r->last_mono) / 1e9;
-    double mbs = dt > 0 ? (double)(st.bytes_written - r->last_bytes) / dt / 1e6 : 0;
-    r->last_mono = now;
-    r->last_bytes = st.bytes_written;
-    double ratio = st.bytes_written ? (double)st.bytes_raw / (double)st.bytes_written : 0;
-    int n = snprintf(buf, cap, "%.1f MB/s, %.1fx, durable %llu%s", mbs, ratio,
-                     (unsigned long long)st.durable_records, st.failed ? " FAILED" : "");
-    return n < 0 ? 0 : ((size_t)n >= cap ? cap - 1 : (size_t)n);
-}
-
-static int raw_close(void *p, char *err, size_t errlen) {
-    raw_route *r = p;
-    arc_stats st;
-    arc_get_stats(r->w, &st);
-    int rc = arc_close(r->w, err, errlen);
-    r->src->raw = NULL;
-    if (rc == SHJ_OK)
-        shj_log(SHJ_LOG_INFO, "raw archive %s: %llu records fsynced", r->src->name,
-                (unsigned long long)st.records);
-    free(r);
-    return rc;
-}
-
-static const rt_writer_ops raw_ops = {
-    .type = "raw", .poll = raw_poll, .status = raw_status, .close = raw_close};
-
-int shj_route_raw(src_source *s, const char *dir, int fsync_ms, int fsync_records, int compress,
-                  char *err, size_t errlen) {
-    if (s->raw) return shj_fail(err, errlen, "source %s already has a raw archive", s->name);
-    arc_opts o = {.dir = dir,
-                  .source = s->name,
-                  .fsync_ms = fsync_ms,
-                  .fsync_records = fsync_records,
-                  .compress = compress};
-    arc_writer *w = arc_open(&o, err, errlen);
-    if (!w) return SHJ_ERR;
-    raw_route *r = calloc(1, sizeof *r);
-    if (!r) {
-        arc_close(w, NULL, 0);
-        return shj_fail(err, errlen, "out of memory");
-    }
-    r->w = w;
-    r->src = s;
-    r->last_mono = clk_mono_ns();
-    s->raw = w;
-    char name[40];
-    snprintf(name, sizeof name, "raw %s", s->name);
-    return rt_add_writer(name, &raw_ops, r);
-}
-
 /* Small helpers ------------------------------------------------------------ */
 
-uint32_t shj_inst_id(const char *code) { return inst_find(code, strlen(code)); }
 uint32_t shj_inst_intern(const char *code) {
     return inst_intern(code, strlen(code), SHJ_EX_UNKNOWN, SHJ_SEC_UNKNOWN);
 }
@@ -207,12 +155,4 @@ const char *shj_decimal(int64_t scaled, char *buf) {
 
 size_t shj_event_json(const void *ev, char *buf, size_t cap) { return evj_format(ev, buf, cap); }
 
-const char *shj_taipei_text(int64_t utc_ns, char *buf) {
-    char d[11], t[16];
-    clk_taipei_date(utc_ns, d);
-    clk_taipei_time(utc_ns, t);
-    snprintf(buf, 32, "%s %s", d, t);
-    return buf;
-}
-
-int64_t shj_now_ns(void) { return clk_now_ns(); }
+int shj_isatty(int fd) { return isatty(fd); }

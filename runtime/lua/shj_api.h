@@ -1,13 +1,23 @@
 /* shj_api.h — the flat C interface Lua reaches through the LuaJIT FFI.
  *
- * Owns nothing: thin entry points over rt, sources and the raw archive,
- * taking plain C types only (the lua-resty-core pattern). Functions that must
- * call back into Lua (run, timers, handlers) are classic lua_CFunctions in
- * lua_bridge.c instead, because C reached through the FFI must not re-enter
- * the Lua state.
+ * Owns the runtime's control surface for scripts: start/limits of rt, the
+ * generic handle of any source (subscribe, counters, free), interning codes
+ * for handler filters, and small generic helpers. Plain C types only (the
+ * lua-resty-core pattern). Functions that must call back into Lua (run,
+ * timers, handlers) are classic lua_CFunctions in lua_bridge.c instead,
+ * because C reached through the FFI must not re-enter the Lua state.
  *
- * Every header in runtime/ may carry its own FFI-BEGIN/FFI-END block; scripts/shijim/
- * ffi.lua feeds shj_event.h's block first, then the others in file-name order.
+ * THE FFI SURFACE (one naming pattern): what Lua may call is exactly the
+ * FFI-BEGIN/FFI-END blocks of the runtime headers (cmake/embed_ffi.cmake
+ * collects them: shj_event.h first, this header second, then by file name),
+ * and every function there carries the prefix of the module that owns it
+ * and is declared in that module's own header:
+ *   shj_    the lua/ facade (this header, raw_route.h)
+ *   clk_ ctr_ nm_   core vocabulary: Taipei time, contract codes, names
+ *   simsrc_ rpl_    a source's constructor lives with the source (sim_source.h,
+ *                   replay.h); the Shioaji source likewise in its own header
+ *   bars_ chw_ chr_ the bar builder, ClickHouse writer, ClickHouse restore
+ * Enum values are read as C.SHJ_* (shj_event.h's block), never as numbers.
  */
 #ifndef SHJ_API_H
 #define SHJ_API_H
@@ -30,7 +40,6 @@ const char *shj_home(void);
 /* Runtime */
 int shj_rt_init(size_t bus_capacity);
 int shj_rt_add_source(src_source *s, char *err, size_t errlen);
-void shj_rt_stop(const char *reason);
 void shj_rt_set_status_interval(int interval_ms);
 void shj_rt_set_limits(double duration_s, uint64_t max_events);
 uint64_t shj_rt_events_published(void);
@@ -50,25 +59,15 @@ uint64_t shj_src_counter(const src_source *s, const char *name); /* "events", "t
 /* Stop and free a source that is not (or no longer) attached to a running runtime. */
 void shj_src_free(src_source *s);
 
-/* The simulated market (date NULL = today in Taipei; rate <= 0 = as fast as possible). */
-src_source *shj_sim_new(const char *name, uint64_t seed, const char *date, double rate,
-                        char *err, size_t errlen);
-
-/* Raw archive routed to a source: every payload it delivers is archived first. */
-int shj_route_raw(src_source *s, const char *dir, int fsync_ms, int fsync_records, int compress,
-                  char *err, size_t errlen);
-
 /* Instruments */
-uint32_t shj_inst_id(const char *code);     /* 0 when never seen */
 uint32_t shj_inst_intern(const char *code); /* id, created when new (handler filters) */
 
 /* Exact decimal text of a fixed-point value; returns buf. buf holds >= 24 bytes. */
 const char *shj_decimal(int64_t scaled, char *buf);
 /* A normalized event as one JSON object (runtime/event_json.h); returns length. */
 size_t shj_event_json(const void *ev, char *buf, size_t cap);
-/* Taipei "YYYY-MM-DD HH:MM:SS.ffffff" of a UTC ns time; buf holds >= 32 bytes. */
-const char *shj_taipei_text(int64_t utc_ns, char *buf);
-int64_t shj_now_ns(void);
+/* 1 when fd is a terminal (scripts decide on progress lines). */
+int shj_isatty(int fd);
 /* FFI-END */
 
 #endif

@@ -244,6 +244,9 @@ static void render_sources(ops_expo *e, int64_t mono) {
     SRC_COUNTER("shijim_payloads_total", payloads, "Payloads delivered by the source (archived first).")
     SRC_COUNTER("shijim_malformed_total", malformed, "Payloads that failed to parse (kept in the archive).")
     SRC_COUNTER("shijim_unknown_total", unknown, "Payloads with an unknown event name (kept in the archive).")
+    SRC_COUNTER("shijim_other_total", other,
+                "Payloads that are not market data (order_event, contract_event, unknown names): archived, not bad.")
+    SRC_COUNTER("shijim_field_lost_total", field_lost, "Events published with a field that could not be read (SHJ_FLAG_FIELD_LOST).")
     SRC_COUNTER("shijim_control_total", control, "Control payloads (heartbeats and the like).")
     SRC_COUNTER("shijim_source_pauses_total", pauses, "Times back-pressure paused the source.")
 #undef SRC_COUNTER

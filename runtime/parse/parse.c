@@ -6,7 +6,7 @@
  *  - accepts only well-formed JSON (RFC 8259 grammar: strings without raw
  *    control bytes, valid escapes, JSON numbers, nesting <= PSR_MAX_DEPTH) with
  *    one object at the top and nothing but whitespace after it;
- *  - prices are parsed from their decimal text straight into int64 × 10^4
+ *  - prices are parsed from their decimal text straight into int64 × SHJ_PRICE_SCALE
  *    (js_dec_parse, the same code as dec_parse): no double anywhere;
  *  - on PSR_MALFORMED, err says which payload kind, which field and why, or
  *    the byte offset where the JSON went wrong.
@@ -51,6 +51,12 @@
  * builds a tape we would then walk again. Tried and dropped (no gain on
  * this box): finding each member's end by lookahead so that members overlap
  * in the pipeline.
+ * Re-measured after the × 10^6 scale, the 1.7.x key orders and the lost-field
+ * rule (same bench, -O2 -g, best of 5, runs interleaved with the code before
+ * the change on the loaded box): the mix above 258 ns/event against 250
+ * before at the same calibration (~146 ns byte loop), +3 %; Sinopac's
+ * published samples (bench_parse's second row: 460 bytes/payload, 30-odd
+ * keys, nulls, quotes parsed twice for their book) 414-470 ns/payload.
  */
 #include "parse/parse.h"
 
@@ -87,7 +93,7 @@ enum {
 #define F_FIRST_BOOK F_BID_PRICE
 
 /* How a field's value is read and where it goes. */
-enum { T_CODE, T_DATE, T_TIME, T_FLAG, T_DEC, T_I64, T_I32, T_I8, T_ADEC, T_AI32 };
+enum { T_CODE, T_DATE, T_TIME, T_FLAG, T_DEC, T_I64, T_I32, T_I8, T_ADEC, T_AI32, T_PCT };
 
 typedef struct {
     const char *name; /* canonical name, for "missing required field" */
@@ -111,15 +117,15 @@ static const field_def fields[F_COUNT] = {
     [F_LOW] = {"low", T_DEC, AT(low)},
     [F_CLOSE] = {"close", T_DEC, AT(close)},
     [F_AVG] = {"avg_price", T_DEC, AT(avg_price)},
-    [F_DIFF_PRICE] = {"diff_price", T_DEC, AT(diff_price)},
-    [F_DIFF_RATE] = {"diff_rate", T_DEC, AT(diff_rate)},
+    [F_DIFF_PRICE] = {"price_chg", T_DEC, AT(diff_price)},
+    [F_DIFF_RATE] = {"pct_chg", T_PCT, AT(diff_rate)},
     [F_AMOUNT] = {"amount", T_DEC, AT(amount)},
-    [F_AMOUNT_SUM] = {"amount_sum", T_DEC, AT(amount_sum)},
-    [F_UNDERLYING] = {"target_kind_price", T_DEC, AT(underlying_price)},
+    [F_AMOUNT_SUM] = {"total_amount", T_DEC, AT(amount_sum)},
+    [F_UNDERLYING] = {"underlying_price", T_DEC, AT(underlying_price)},
     [F_VOLUME] = {"volume", T_I32, AT(volume)},
-    [F_VOL_SUM] = {"vol_sum", T_I64, AT(vol_sum)},
-    [F_BID_SIDE] = {"trade_bid_vol_sum", T_I64, AT(bid_side_vol_sum)},
-    [F_ASK_SIDE] = {"trade_ask_vol_sum", T_I64, AT(ask_side_vol_sum)},
+    [F_VOL_SUM] = {"total_volume", T_I64, AT(vol_sum)},
+    [F_BID_SIDE] = {"bid_side_total_vol", T_I64, AT(bid_side_vol_sum)},
+    [F_ASK_SIDE] = {"ask_side_total_vol", T_I64, AT(ask_side_vol_sum)},
     [F_TICK_TYPE] = {"tick_type", T_I8, AT(tick_type)},
     [F_CHG_TYPE] = {"chg_type", T_I8, AT(chg_type)},
     [F_BID_PRICE] = {"bid_price", T_ADEC, AT(bid_price)},
@@ -130,9 +136,15 @@ static const field_def fields[F_COUNT] = {
     [F_DIFF_ASK] = {"diff_ask_vol", T_AI32, AT(diff_ask_vol)},
 };
 
-static const uint64_t REQ_TICK = FB(F_CODE) | FB(F_DATE) | FB(F_TIME) | FB(F_CLOSE) | FB(F_VOLUME);
+/* Fields whose absence makes a payload malformed. Only code, date, time and
+ * the trade price (and a book's arrays) carry the event: everything else
+ * may be missing (left 0) or lost (SHJ_FLAG_FIELD_LOST, see parse.h). */
+static const uint64_t REQ_TICK = FB(F_CODE) | FB(F_DATE) | FB(F_TIME) | FB(F_CLOSE);
 static const uint64_t REQ_BOOK = FB(F_CODE) | FB(F_DATE) | FB(F_TIME) | FB(F_BID_PRICE) |
                                  FB(F_BID_VOLUME) | FB(F_ASK_PRICE) | FB(F_ASK_VOLUME);
+/* Fields whose broken value makes a payload malformed; any other known
+ * field with a value we cannot hold is left 0 and flagged instead. */
+static const uint64_t ESSENTIAL = FB(F_CODE) | FB(F_DATE) | FB(F_TIME) | FB(F_CLOSE);
 
 #define KEY_IS(lit) (memcmp(k, lit, sizeof(lit) - 1) == 0)
 
@@ -169,7 +181,8 @@ static inline int field_of(const char *k, size_t n) {
         if (KEY_IS("avg_price")) return F_AVG;
         if (KEY_IS("tick_type")) return F_TICK_TYPE;
         if (KEY_IS("diff_rate")) return F_DIFF_RATE;
-        if (KEY_IS("price_chg")) return F_DIFF_PRICE; /* SDK v1 name */
+        if (KEY_IS("price_chg")) return F_DIFF_PRICE; /* 1.7.x name */
+        if (KEY_IS("diff_type")) return F_CHG_TYPE;   /* 1.5.0 name */
         return F_UNKNOWN;
     case 10:
         if (KEY_IS("bid_volume")) return F_BID_VOLUME;
@@ -194,6 +207,35 @@ static inline int field_of(const char *k, size_t n) {
         if (KEY_IS("bid_side_total_vol")) return F_BID_SIDE; /* SDK v1 name */
         if (KEY_IS("ask_side_total_vol")) return F_ASK_SIDE; /* SDK v1 name */
         return F_UNKNOWN;
+    default: return F_UNKNOWN;
+    }
+}
+
+/* quote_idx keys. The server keeps the upstream QuoteIdxV1 names, PascalCase
+ * (Sinotrade/Shioaji@046010c plugins/shioaji/skills/shioaji/references/
+ * STREAMING.md:619-624), and adds lower-case "code"/"exchange"; the
+ * lower-case spellings are read too, as shioaji-pro-app's normalizeIndexQuote
+ * does (src/lib/stream.ts:192-200). Reference, counts and the rest have no
+ * slot in shj_event: skipped (the raw archive keeps them). */
+static inline int field_of_idx(const char *k, size_t n) {
+    switch (n) {
+    case 3: return (KEY_IS("Low") || KEY_IS("low")) ? F_LOW : F_UNKNOWN;
+    case 4:
+        if (KEY_IS("code")) return F_CODE;
+        if (KEY_IS("Date") || KEY_IS("date")) return F_DATE;
+        if (KEY_IS("Time") || KEY_IS("time")) return F_TIME;
+        if (KEY_IS("Open") || KEY_IS("open")) return F_OPEN;
+        if (KEY_IS("High") || KEY_IS("high")) return F_HIGH;
+        return F_UNKNOWN;
+    case 5: return (KEY_IS("Close") || KEY_IS("close")) ? F_CLOSE : F_UNKNOWN;
+    case 6:
+        if (KEY_IS("Amount") || KEY_IS("amount")) return F_AMOUNT;
+        if (KEY_IS("Volume") || KEY_IS("volume")) return F_VOLUME;
+        if (KEY_IS("VolSum")) return F_VOL_SUM;
+        return F_UNKNOWN;
+    case 7: return KEY_IS("vol_sum") ? F_VOL_SUM : F_UNKNOWN;
+    case 9: return KEY_IS("AmountSum") ? F_AMOUNT_SUM : F_UNKNOWN;
+    case 10: return KEY_IS("amount_sum") ? F_AMOUNT_SUM : F_UNKNOWN;
     default: return F_UNKNOWN;
     }
 }
@@ -273,6 +315,11 @@ static inline void ws(scan *s) {
 static inline int string_body(scan *s, const char **str, size_t *n, int *esc) {
     const char *p = s->p, *e = s->end, *b = p;
     int has_esc = 0;
+    /* Defined on every path, errors too: callers (and the optimizer's
+     * flow analysis) may then rely on them whatever the result. */
+    *str = b;
+    *n = 0;
+    *esc = 0;
     for (;;) {
         p = js_find_special(p, e);
         if (p >= e) {
@@ -502,8 +549,11 @@ static int read_flag(scan *s, int *on, int *present) {
     }
 }
 
-/* An array of at most 5 decimals (is_dec) or int32s into dst. */
-static int read_array(scan *s, int is_dec, void *dst) {
+/* An array of at most 5 decimals (is_dec) or int32s into dst. An entry
+ * that is valid JSON but cannot be held (too precise, out of range, null,
+ * wrong type, a sixth level) is left 0 and sets *lost; only broken JSON
+ * fails. */
+static int read_array(scan *s, int is_dec, void *dst, int *lost) {
     if (s->p >= s->end) return truncated(s);
     if (*s->p != '[')
         return fail(s, "field \"%.*s\": expected an array at byte %zu", (int)s->keylen, s->key,
@@ -515,20 +565,24 @@ static int read_array(scan *s, int is_dec, void *dst) {
         return 0;
     }
     for (int i = 0;; i++) {
-        if (i == PSR_ARRAY_MAX)
-            return fail(s, "field \"%.*s\": more than %d entries", (int)s->keylen, s->key,
-                        PSR_ARRAY_MAX);
+        const char *v0 = s->p;
         int64_t v = 0;
-        int present = 0;
-        int rc = is_dec ? read_dec(s, &v, &present)
+        int present = 0, rc = -1;
+        if (i < PSR_ARRAY_MAX)
+            rc = is_dec ? read_dec(s, &v, &present)
                         : read_int(s, INT32_MIN, INT32_MAX, &v, &present);
-        if (rc != 0) return -1;
-        if (!present)
-            return fail(s, "field \"%.*s\": null entry %d", (int)s->keylen, s->key, i);
-        if (is_dec)
-            ((int64_t *)dst)[i] = v;
-        else
-            ((int32_t *)dst)[i] = (int32_t)v;
+        if (rc != 0 || !present) {
+            s->p = v0;
+            if (skip_value(s, 1) != 0) return -1;
+            v = 0;
+            *lost = 1;
+        }
+        if (i < PSR_ARRAY_MAX) {
+            if (is_dec)
+                ((int64_t *)dst)[i] = v;
+            else
+                ((int32_t *)dst)[i] = (int32_t)v;
+        }
         ws(s);
         if (s->p >= s->end) return truncated(s);
         if (*s->p == ',') {
@@ -595,7 +649,41 @@ typedef struct {
     int64_t day_ns;    /* the date's Taipei midnight as UTC ns */
     int64_t ns_of_day;
     psr_memo *memo;    /* the caller's: see date_day_ns */
+    int pct_hundredths; /* a JSON-number pct_chg is in 0.01 % (stock payloads) */
+    int lost;          /* a field was left 0: SHJ_FLAG_FIELD_LOST */
 } parsed_extra;
+
+/* Largest integer hundredths-of-a-percent that fits the scaled slot. */
+#define PCT_INT_MAX (INT64_MAX / (SHJ_PRICE_SCALE / 100))
+_Static_assert(SHJ_PRICE_SCALE % 100 == 0, "pct_chg in 0.01 % needs a scale of 100 or finer");
+
+/* pct_chg / diff_rate. A decimal string is percent as written ("1.206261",
+ * futures: Sinotrade.github.io@4c63dd4 tutor/market_data/streaming/futures/
+ * index.md:220, price_chg "484" on close "40608" (:210, :219): 484 / 40124
+ * = 1.2063 %). A JSON integer in a stock payload is hundredths of a percent
+ * (stocks/index.md:311-312: price_chg "0.1" on close "29.9" -> 0.1 / 29.8 =
+ * 0.336 %, sent as 33; :382-383: 0.15 / 29.8 = 0.503 %, sent as 50; the
+ * attribute table types it int, :424, futures :249 types it Decimal). Both
+ * are stored in percent. */
+static int read_pct(scan *s, int hundredths, int64_t *dst, int *present) {
+    const char *v = NULL;
+    size_t n = 0;
+    char kind = 0, tmp[64];
+    if (scalar_text(s, &v, &n, &kind, tmp, sizeof tmp) != 0) return -1;
+    if (kind == '0') {
+        *present = 0;
+        return 0;
+    }
+    int64_t d;
+    if (js_dec_parse(v, n, &d) != 0) return bad_value(s, "decimal", v, n);
+    if (kind == 'n' && hundredths) {
+        if (d % 100 != 0) return bad_value(s, "percent (finer than the scale)", v, n);
+        d /= 100;
+    }
+    *dst = d;
+    *present = 1;
+    return 0;
+}
 
 /* The last valid date text seen and its midnight (psr_memo, parse.h). Every
  * payload of a session carries the same "YYYY-MM-DD", so converting it
@@ -635,6 +723,7 @@ static __attribute__((noinline)) int read_field(scan *s, int f, shj_event *ev, p
     int64_t v;
     switch (fd->type) {
     case T_DEC: return read_dec(s, (int64_t *)(void *)slot, present);
+    case T_PCT: return read_pct(s, x->pct_hundredths, (int64_t *)(void *)slot, present);
     case T_I64: return read_int(s, INT64_MIN, INT64_MAX, (int64_t *)(void *)slot, present);
     case T_I32:
         if (read_int(s, INT32_MIN, INT32_MAX, &v, present) != 0) return -1;
@@ -658,7 +747,7 @@ static __attribute__((noinline)) int read_field(scan *s, int f, shj_event *ev, p
         *present = 1;
         /* A repeated key replaces the whole array, like any other value. */
         memset(slot, 0, fd->type == T_ADEC ? 5 * sizeof(int64_t) : 5 * sizeof(int32_t));
-        return read_array(s, fd->type == T_ADEC, slot);
+        return read_array(s, fd->type == T_ADEC, slot, &x->lost);
     default: break;
     }
     /* code, date, time: strings. */
@@ -719,20 +808,20 @@ static inline const char *slow_dec(const char *p, const char *e, int64_t *dst) {
     q += neg;
     const char *ds = q;
     uint64_t ip = 0;
-    while (q < e && js_is_digit(*q) && q - ds < 16) ip = ip * 10 + (uint64_t)(*q++ - '0');
-    if (q == ds || q - ds > 15 || q >= e) return NULL; /* 15 digits cannot wrap uint64 */
+    while (q < e && js_is_digit(*q) && q - ds <= JS_DEC_INT_DIGITS) ip = ip * 10 + (uint64_t)(*q++ - '0');
+    if (q == ds || q - ds > JS_DEC_INT_DIGITS || q >= e) return NULL; /* × scale cannot wrap uint64 */
     uint64_t frac = 0;
     unsigned nf = 0;
     if (*q == '.') {
         q++;
-        while (q < e && nf < 5 && js_is_digit(*q)) {
+        while (q < e && nf <= SHJ_PRICE_DECIMALS && js_is_digit(*q)) {
             frac = frac * 10 + (uint64_t)(*q++ - '0');
             nf++;
         }
-        if (nf == 0 || nf > 4) return NULL;
+        if (nf == 0 || nf > SHJ_PRICE_DECIMALS) return NULL;
     }
     if (q >= e || *q != '"') return NULL;
-    uint64_t mag = ip * 10000u + frac * js_pow10[4 - nf];
+    uint64_t mag = ip * (uint64_t)SHJ_PRICE_SCALE + frac * js_pow10[SHJ_PRICE_DECIMALS - nf];
     if (mag > (uint64_t)INT64_MAX) return NULL;
     *dst = neg ? -(int64_t)mag : (int64_t)mag;
     return q + 1;
@@ -756,7 +845,8 @@ static inline const char *slow_int(const char *p, const char *e, int64_t lo, int
     return q;
 }
 
-/* "[-]d{1,15}[.d{1,4}]" as a JSON string: the price shape. */
+/* "[-]d{1,13}[.d{1,6}]" as a JSON string: the price shape
+ * (JS_DEC_INT_DIGITS, SHJ_PRICE_DECIMALS). */
 static inline __attribute__((always_inline)) const char *fast_dec(const char *p, const char *e, int64_t *dst) {
 #ifdef JS_SSE2
     if (e - p >= 32 && *p == '"') {
@@ -768,19 +858,19 @@ static inline __attribute__((always_inline)) const char *fast_dec(const char *p,
         }
         unsigned m = js_nondigit16(q) | 0x10000u;
         unsigned ni = (unsigned)__builtin_ctz(m), nf = 0;
-        if (ni - 1 >= 15) return NULL; /* no digit, or 16+: strict path */
+        if (ni - 1 >= JS_DEC_INT_DIGITS) return NULL; /* no digit, or too many: strict path */
         const char *end = q + ni;
         if (*end == '.') {
             nf = (unsigned)__builtin_ctz(m >> (ni + 1));
-            if (nf - 1 >= 4) return NULL; /* "1." or a 5th digit: strict path */
+            if (nf - 1 >= (unsigned)SHJ_PRICE_DECIMALS) return NULL; /* "1." or one digit too many: strict path */
             end += nf + 1;
         }
         if (*end != '"') return NULL; /* escapes, garbage: strict path */
         uint64_t mag;
         if (nf && ni + nf <= 7) /* the usual price: both parts in one conversion */
-            mag = js_conv_dot8(q, ni, nf) * js_pow10[4 - nf];
+            mag = js_conv_dot8(q, ni, nf) * js_pow10[SHJ_PRICE_DECIMALS - nf];
         else
-            mag = js_conv16(q, ni) * 10000u + (nf ? js_conv8(q + ni + 1, nf) * js_pow10[4 - nf] : 0);
+            mag = js_conv16(q, ni) * (uint64_t)SHJ_PRICE_SCALE + (nf ? js_conv8(q + ni + 1, nf) * js_pow10[SHJ_PRICE_DECIMALS - nf] : 0);
         if (mag > (uint64_t)INT64_MAX) return NULL;
         *dst = neg ? -(int64_t)mag : (int64_t)mag;
         return end + 1;
@@ -818,7 +908,7 @@ static inline __attribute__((always_inline)) const char *fast_int(const char *p,
  * found at once (SSE2 compares over 64 bytes), so each entry's bounds are
  * known before it is parsed: no entry waits on the previous one's length,
  * and the entries overlap in the pipeline. Entries: "[-]d{1,8}" integers or
- * "\"[-]d{1,8}[.d{1,4}]\"" prices; anything else goes the general way. */
+ * "\"[-]d{1,8}[.d{1,6}]\"" prices; anything else goes the general way. */
 static inline const char *fast_array_compact(const char *p, const char *e, int is_dec, void *dst) {
 #ifdef JS_SSE2
     if (e - p < 64 + 16) return NULL; /* +16: the last entry's 16-byte loads */
@@ -845,20 +935,20 @@ static inline const char *fast_array_compact(const char *p, const char *e, int i
             int neg = s[0] == '-';
             s += neg;
             n -= (unsigned)neg;
-            if (n - 1 >= 13) return NULL; /* longer than d{8}.d{4}: general way */
+            if (n - 1 >= 9u + SHJ_PRICE_DECIMALS) return NULL; /* longer than d{8}.d{DECIMALS}: general way */
             unsigned m = js_nondigit16(s);   /* bit n is set: the closing quote */
             unsigned ni = (unsigned)__builtin_ctz(m), nf = 0;
             if (ni - 1 >= 8) return NULL;
-            if (ni < n) { /* must be ".d{1,4}" up to the quote */
+            if (ni < n) { /* must be ".d{1,DECIMALS}" up to the quote */
                 nf = n - ni - 1;
-                if (s[ni] != '.' || nf - 1 >= 4 ||
+                if (s[ni] != '.' || nf - 1 >= (unsigned)SHJ_PRICE_DECIMALS ||
                     ((m >> (ni + 1)) & ((2u << nf) - 1)) != (1u << nf))
                     return NULL;
             }
             int64_t mag = nf && ni + nf <= 7 /* the usual price: one conversion */
-                              ? (int64_t)(js_conv_dot8(s, ni, nf) * js_pow10[4 - nf])
-                              : (int64_t)(js_conv8(s, ni) * 10000u +
-                                          (nf ? js_conv8(s + ni + 1, nf) * js_pow10[4 - nf] : 0));
+                              ? (int64_t)(js_conv_dot8(s, ni, nf) * js_pow10[SHJ_PRICE_DECIMALS - nf])
+                              : (int64_t)(js_conv8(s, ni) * (uint64_t)SHJ_PRICE_SCALE +
+                                          (nf ? js_conv8(s + ni + 1, nf) * js_pow10[SHJ_PRICE_DECIMALS - nf] : 0));
             ((int64_t *)dst)[i] = neg ? -mag : mag;
         } else {
             int neg = n > 0 && s[0] == '-';
@@ -911,7 +1001,7 @@ static inline const char *fast_str(const char *p, const char *e, const char **v,
     return q + 1;
 }
 
-/* An unknown key's value when it is a plain string or a short integer (the
+/* An unknown key's value when it is a plain string, null or a short integer (the
  * extra keys of bidask_fop: bid_total_vol, first_derived_*, ...): both
  * shapes are complete, valid JSON values, so skipping them here accepts
  * exactly what skip_value would. Anything else (NULL) goes to skip_value. */
@@ -920,6 +1010,8 @@ static inline const char *fast_skip(const char *p, const char *e) {
     size_t n;
     int64_t v;
     if (p < e && *p == '"') return fast_str(p, e, &str, &n);
+    /* null: 1.7.x stock ticks carry four (closing_oddlot_*) */
+    if (e - p >= 4 && memcmp(p, "null", 4) == 0) return p + 4;
     return fast_int(p, e, INT64_MIN, INT64_MAX, &v);
 }
 
@@ -933,6 +1025,11 @@ static inline const char *fast_field(const char *p, const char *e, int f, shj_ev
     size_t n;
     switch (fd->type) {
     case T_DEC: return fast_dec(p, e, (int64_t *)(void *)slot);
+    case T_PCT: /* see read_pct */
+        if (p < e && *p == '"') return fast_dec(p, e, (int64_t *)(void *)slot);
+        if (!x->pct_hundredths || !(q = fast_int(p, e, -PCT_INT_MAX, PCT_INT_MAX, &v))) return NULL;
+        *(int64_t *)(void *)slot = v * (SHJ_PRICE_SCALE / 100);
+        return q;
     case T_I64: return fast_int(p, e, INT64_MIN, INT64_MAX, (int64_t *)(void *)slot);
     case T_I32:
         if (!(q = fast_int(p, e, INT32_MIN, INT32_MAX, &v))) return NULL;
@@ -998,7 +1095,7 @@ static inline const char *fast_field(const char *p, const char *e, int f, shj_ev
  * costs one failed compare and resynchronises on the key found, so any
  * order still parses the same (test_parse shuffles), only a little slower.
  * ------------------------------------------------------------------------- */
-#define SEQ_MAX 24
+#define SEQ_MAX 40
 
 typedef struct {
     char text[32];     /* `"name":`, zero-padded */
@@ -1014,14 +1111,46 @@ typedef struct {
     int8_t pos[F_COUNT]; /* index of field f in k[], -1 if absent */
 } key_seq;
 
-static key_seq seqs[PSR_TAG_MAX];
+/* [tag][half: 0 trade / 1 book][variant: 0 Shioaji 1.7.x, 1 1.5.0 names] */
+static key_seq seqs[PSR_TAG_MAX][2][2];
 
-/* The documented orders (docs/shioaji-payloads.md). */
+/* The documented orders. 1.7.x: Sinotrade.github.io@4c63dd4
+ * tutor/market_data/streaming/stocks/index.md:296-327 (tick_stk),
+ * :838-875 (quote_stk), :616-630 (bidask_stk); futures/index.md:201-223
+ * (tick_fop), :365-384 (bidask_fop), :538-573 (quote_fop); the simulator
+ * sends the same (sim_format.c). 1.5.0: the names and order of the
+ * simulator's payload_v150 layout (docs/shioaji-payloads.md). */
 static const char *const order_tick_stk[] = {
+    "code", "date", "time", "open", "avg_price", "close", "high", "low", "amount",
+    "total_amount", "volume", "total_volume", "tick_type", "chg_type", "price_chg", "pct_chg",
+    "bid_side_total_vol", "ask_side_total_vol", "bid_side_total_cnt", "ask_side_total_cnt",
+    "closing_oddlot_shares", "closing_oddlot_close", "closing_oddlot_amount",
+    "closing_oddlot_bid_price", "closing_oddlot_ask_price", "fixed_trade_vol",
+    "fixed_trade_amount", "suspend", "simtrade", "intraday_odd", NULL};
+static const char *const order_quote_stk[] = {
+    "code", "date", "time", "open", "avg_price", "close", "high", "low", "amount",
+    "total_amount", "volume", "total_volume", "tick_type", "chg_type", "price_chg", "pct_chg",
+    "bid_side_total_vol", "ask_side_total_vol", "bid_side_total_cnt", "ask_side_total_cnt",
+    "closing_oddlot_shares", "closing_oddlot_close", "closing_oddlot_amount",
+    "closing_oddlot_bid_price", "closing_oddlot_ask_price", "fixed_trade_vol",
+    "fixed_trade_amount", "bid_price", "bid_volume", "diff_bid_vol", "ask_price", "ask_volume",
+    "diff_ask_vol", "avail_borrowing", "suspend", "simtrade", NULL};
+static const char *const order_tick_fop[] = {
+    "code", "date", "time", "open", "underlying_price", "bid_side_total_vol",
+    "ask_side_total_vol", "avg_price", "close", "high", "low", "amount", "total_amount", "volume",
+    "total_volume", "tick_type", "chg_type", "price_chg", "pct_chg", "simtrade", NULL};
+static const char *const order_quote_fop[] = {
+    "code", "date", "time", "underlying_price", "open", "avg_price", "close", "high", "low",
+    "amount", "total_amount", "volume", "total_volume", "tick_type", "chg_type", "price_chg",
+    "pct_chg", "bid_side_total_vol", "ask_side_total_vol", "bid_side_total_cnt",
+    "ask_side_total_cnt", "bid_price", "bid_volume", "diff_bid_vol", "ask_price", "ask_volume",
+    "diff_ask_vol", "first_derived_bid_price", "first_derived_ask_price",
+    "first_derived_bid_vol", "first_derived_ask_vol", "simtrade", NULL};
+static const char *const order_tick_stk_v150[] = {
     "code", "date", "time", "open", "close", "high", "low", "avg_price", "amount", "amount_sum",
     "volume", "vol_sum", "tick_type", "chg_type", "diff_price", "diff_rate", "trade_bid_vol_sum",
     "trade_ask_vol_sum", "simtrade", "suspend", "intraday_odd", NULL};
-static const char *const order_tick_fop[] = {
+static const char *const order_tick_fop_v150[] = {
     "code", "date", "time", "open", "close", "high", "low", "avg_price", "amount", "amount_sum",
     "volume", "vol_sum", "tick_type", "diff_price", "diff_rate", "target_kind_price",
     "trade_bid_vol_sum", "trade_ask_vol_sum", "simtrade", NULL};
@@ -1033,17 +1162,25 @@ static const char *const order_bidask_fop[] = {
     "diff_bid_vol", "ask_price", "ask_volume", "diff_ask_vol", "first_derived_bid_price",
     "first_derived_ask_price", "first_derived_bid_vol", "first_derived_ask_vol",
     "underlying_price", "simtrade", NULL};
+/* Sinotrade/Shioaji@046010c plugins/shioaji/skills/shioaji/references/STREAMING.md:619 */
+static const char *const order_quote_idx[] = {
+    "exchange", "code", "Date", "Time", "Reference", "Open", "High", "Low", "Close", NULL};
 
-/* Map a key as the parser would for a payload of this kind. */
-static int field_for(const char *k, size_t n, int is_book) {
+/* Which keys a payload is read with: 0 the trade fields (tick, quote's trade
+ * half, index), 1 the book fields (bidask, quote's book half). */
+enum { MAP_TRADE = 0, MAP_BOOK = 1, MAP_INDEX = 2 };
+
+/* Map a key as the parser would for a payload read with map. */
+static int field_for(const char *k, size_t n, int map) {
+    if (map == MAP_INDEX) return field_of_idx(k, n);
     int f = field_of(k, n);
     /* Tick fields in a book payload (and the reverse) are not ours: the
      * union would mix them up. Skip them like unknown keys. */
-    if (f >= F_FIRST_TICK && (f >= F_FIRST_BOOK) != is_book) f = F_UNKNOWN;
+    if (f >= F_FIRST_TICK && (f >= F_FIRST_BOOK) != (map == MAP_BOOK)) f = F_UNKNOWN;
     return f;
 }
 
-static void build_seq(key_seq *sq, const char *const *names, int is_book) {
+static void build_seq(key_seq *sq, const char *const *names, int map) {
     memset(sq->pos, -1, sizeof sq->pos);
     for (sq->n = 0; names[sq->n] && sq->n < SEQ_MAX; sq->n++) {
         key_pat *kp = &sq->k[sq->n];
@@ -1058,19 +1195,48 @@ static void build_seq(key_seq *sq, const char *const *names, int is_book) {
         kp->mask0 = kp->len >= 16 ? 0xFFFFu : (1u << kp->len) - 1;
         memset(kp->tail, 0, sizeof kp->tail);
         if (kp->len > 16) memcpy(kp->tail, kp->text + kp->len - 16, 16);
-        kp->f = (uint8_t)field_for(names[sq->n], nl, is_book);
+        kp->f = (uint8_t)field_for(names[sq->n], nl, map);
         if (kp->f != F_UNKNOWN) sq->pos[kp->f] = (int8_t)sq->n;
     }
 }
 
+static void build_pair(int tag, int half, const char *const *v17, const char *const *v150,
+                       int map) {
+    build_seq(&seqs[tag][half][0], v17, map);
+    build_seq(&seqs[tag][half][1], v150, map);
+}
+
 /* Built once at load time (before any thread can call psr_parse); read-only after. */
 __attribute__((constructor)) static void build_seqs(void) {
-    build_seq(&seqs[PSR_TAG_TICK_STK], order_tick_stk, 0);
-    build_seq(&seqs[PSR_TAG_QUOTE_STK], order_tick_stk, 0);
-    build_seq(&seqs[PSR_TAG_TICK_FOP], order_tick_fop, 0);
-    build_seq(&seqs[PSR_TAG_QUOTE_FOP], order_tick_fop, 0);
-    build_seq(&seqs[PSR_TAG_BIDASK_STK], order_bidask_stk, 1);
-    build_seq(&seqs[PSR_TAG_BIDASK_FOP], order_bidask_fop, 1);
+    build_pair(PSR_TAG_TICK_STK, 0, order_tick_stk, order_tick_stk_v150, MAP_TRADE);
+    build_pair(PSR_TAG_TICK_FOP, 0, order_tick_fop, order_tick_fop_v150, MAP_TRADE);
+    build_pair(PSR_TAG_QUOTE_STK, 0, order_quote_stk, order_tick_stk_v150, MAP_TRADE);
+    build_pair(PSR_TAG_QUOTE_STK, 1, order_quote_stk, order_tick_stk_v150, MAP_BOOK);
+    build_pair(PSR_TAG_QUOTE_FOP, 0, order_quote_fop, order_tick_fop_v150, MAP_TRADE);
+    build_pair(PSR_TAG_QUOTE_FOP, 1, order_quote_fop, order_tick_fop_v150, MAP_BOOK);
+    build_pair(PSR_TAG_BIDASK_STK, 1, order_bidask_stk, order_bidask_stk, MAP_BOOK);
+    build_pair(PSR_TAG_BIDASK_FOP, 1, order_bidask_fop, order_bidask_fop, MAP_BOOK);
+    build_pair(PSR_TAG_QUOTE_IDX, 0, order_quote_idx, order_quote_idx, MAP_INDEX);
+}
+
+/* Whether the key k[0..n) is the pattern kp's name. */
+static inline int pat_is(const key_pat *kp, const char *k, size_t n) {
+    return kp->len == n + 3 && memcmp(kp->text + 1, k, n) == 0;
+}
+
+/* Zero field f's slot (a value that was lost). */
+static void field_zero(shj_event *ev, int f) {
+    const field_def *fd = &fields[f];
+    char *slot = (char *)ev + fd->off;
+    switch (fd->type) {
+    case T_FLAG: ev->flags &= ~(uint32_t)fd->off; break;
+    case T_DEC: case T_PCT: case T_I64: memset(slot, 0, sizeof(int64_t)); break;
+    case T_I32: memset(slot, 0, sizeof(int32_t)); break;
+    case T_I8: memset(slot, 0, sizeof(int8_t)); break;
+    case T_ADEC: memset(slot, 0, 5 * sizeof(int64_t)); break;
+    case T_AI32: memset(slot, 0, 5 * sizeof(int32_t)); break;
+    default: break; /* code, date, time: essential, never lost */
+    }
 }
 
 static inline int key_match(const key_pat *kp, const char *p, const char *e) {
@@ -1094,11 +1260,13 @@ static inline int key_match(const key_pat *kp, const char *p, const char *e) {
 
 /* The top-level object: keys walked once, each value read in place. The
  * cursor lives in a local (register); s->p is only synced for slow calls. */
-static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_extra *x,
+static int parse_object(scan *s, int tag, int map, shj_event *ev, parsed_extra *x,
                         uint64_t *seen) {
     const char *p = s->p, *e = s->end;
     uint64_t got = 0; /* *seen, kept in a register: ev may alias it for the compiler */
-    const key_seq *sq = &seqs[tag];
+    /* The 1.7.x order first; a miss that the 1.5.0 order explains switches
+     * to that one (and back). */
+    const key_seq *sq = &seqs[tag][map == MAP_BOOK][0], *alt = &seqs[tag][map == MAP_BOOK][1];
     unsigned si = 0; /* index of the key expected next in sq */
     p = fast_ws(p, e);
     if (p >= e || *p != '{') {
@@ -1125,7 +1293,7 @@ static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_ext
         } else {
             kend = js_find_special(k, e);
             if (LIKELY(kend < e && *kend == '"')) { /* a plain key */
-                f = field_for(k, (size_t)(kend - k), is_book);
+                f = field_for(k, (size_t)(kend - k), map);
                 p = kend + 1;
             } else { /* escapes or broken: the strict string reader */
                 size_t kn;
@@ -1136,9 +1304,25 @@ static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_ext
                 p = s->p;
                 char tmp[32]; /* an escaped spelling of a known key still is that key */
                 long un = js_unescape(k, kn, tmp, sizeof tmp);
-                f = un > 0 ? field_for(tmp, (size_t)un, is_book) : F_UNKNOWN;
+                f = un > 0 ? field_for(tmp, (size_t)un, map) : F_UNKNOWN;
             }
-            if (f != F_UNKNOWN && sq->pos[f] >= 0) si = (unsigned)sq->pos[f] + 1; /* resync */
+            if (f != F_UNKNOWN) { /* resync on the key found */
+                size_t kl = (size_t)(kend - k);
+                int cp = sq->pos[f], ap = alt->pos[f];
+                /* Switch to the other order when only it names this key so,
+                 * or when it has this key right after the previous one
+                 * (1.5.0's "open","close" where 1.7.x has "open","avg_price"). */
+                int pf = si > 0 ? sq->k[si - 1].f : F_UNKNOWN;
+                int here = cp >= 0 && pat_is(&sq->k[cp], k, kl);
+                if (ap >= 0 && pat_is(&alt->k[ap], k, kl) &&
+                    (!here || (pf != F_UNKNOWN && ap > 0 && alt->pos[pf] == ap - 1))) {
+                    const key_seq *t = sq;
+                    sq = alt;
+                    alt = t;
+                    cp = ap;
+                }
+                if (cp >= 0) si = (unsigned)cp + 1;
+            }
             p = fast_ws(p, e);
             if (p >= e || *p != ':') {
                 s->p = p;
@@ -1162,10 +1346,22 @@ static int parse_object(scan *s, int tag, int is_book, shj_event *ev, parsed_ext
                 p = q;
             } else {
                 int present = 0;
-                s->p = fast_ws(p, e);
+                const char *v0 = fast_ws(p, e);
+                s->p = v0;
                 s->key = k;
                 s->keylen = (size_t)(kend - k);
-                if (read_field(s, f, ev, x, &present) != 0) return -1;
+                if (read_field(s, f, ev, x, &present) != 0) {
+                    /* A value we cannot hold. If it is still valid JSON
+                     * and the field does not carry the event, leave it 0
+                     * and flag the event (parse.h); else the payload is
+                     * malformed and err already says why. */
+                    if (FB(f) & ESSENTIAL) return -1;
+                    s->p = v0;
+                    if (skip_value(s, 1) != 0) return -1;
+                    field_zero(ev, f);
+                    x->lost = 1;
+                    present = 1;
+                }
                 p = s->p;
                 if (present)
                     got |= FB(f);
@@ -1234,16 +1430,18 @@ static inline void code_remember(const char code[SHJ_CODE_MAX], uint32_t id) {
 
 /* What each tag means before the payload is read. */
 typedef struct {
-    uint8_t kind, is_book, exchange, sec_type; /* kind 0: not a market payload */
+    uint8_t kind, map, exchange, sec_type; /* kind 0: not a market payload */
+    uint8_t pct_hundredths;                /* see read_pct */
 } tag_def;
 
 static const tag_def tag_defs[PSR_TAG_MAX] = {
-    [PSR_TAG_TICK_STK] = {SHJ_KIND_TICK, 0, SHJ_EX_TSE, SHJ_SEC_STK},
-    [PSR_TAG_QUOTE_STK] = {SHJ_KIND_QUOTE, 0, SHJ_EX_TSE, SHJ_SEC_STK},
-    [PSR_TAG_BIDASK_STK] = {SHJ_KIND_BIDASK, 1, SHJ_EX_TSE, SHJ_SEC_STK},
-    [PSR_TAG_TICK_FOP] = {SHJ_KIND_TICK, 0, SHJ_EX_TAIFEX, SHJ_SEC_FUT},
-    [PSR_TAG_QUOTE_FOP] = {SHJ_KIND_QUOTE, 0, SHJ_EX_TAIFEX, SHJ_SEC_FUT},
-    [PSR_TAG_BIDASK_FOP] = {SHJ_KIND_BIDASK, 1, SHJ_EX_TAIFEX, SHJ_SEC_FUT},
+    [PSR_TAG_TICK_STK] = {SHJ_KIND_TICK, MAP_TRADE, SHJ_EX_TSE, SHJ_SEC_STK, 1},
+    [PSR_TAG_QUOTE_STK] = {SHJ_KIND_QUOTE, MAP_TRADE, SHJ_EX_TSE, SHJ_SEC_STK, 1},
+    [PSR_TAG_BIDASK_STK] = {SHJ_KIND_BIDASK, MAP_BOOK, SHJ_EX_TSE, SHJ_SEC_STK, 1},
+    [PSR_TAG_TICK_FOP] = {SHJ_KIND_TICK, MAP_TRADE, SHJ_EX_TAIFEX, SHJ_SEC_FUT, 0},
+    [PSR_TAG_QUOTE_FOP] = {SHJ_KIND_QUOTE, MAP_TRADE, SHJ_EX_TAIFEX, SHJ_SEC_FUT, 0},
+    [PSR_TAG_BIDASK_FOP] = {SHJ_KIND_BIDASK, MAP_BOOK, SHJ_EX_TAIFEX, SHJ_SEC_FUT, 0},
+    [PSR_TAG_QUOTE_IDX] = {SHJ_KIND_QUOTE, MAP_INDEX, SHJ_EX_TSE, SHJ_SEC_IND, 0},
 };
 
 /* A control payload (heartbeat): nothing to publish, but it must still be
@@ -1257,38 +1455,54 @@ static int parse_control(scan *s) {
     return 0;
 }
 
-int psr_parse_payload(psr_memo *memo, int tag, const char *json, size_t len, shj_event *out,
-                      char *err, size_t errlen) {
+/* One market payload read with map (a quote's book half: MAP_BOOK). */
+static int parse_market(psr_memo *memo, int tag, int map, const char *json, size_t len,
+                        shj_event *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     scan s = {json, json + len, json, tag, err, errlen, "", 0};
     if (!json) s.p = s.end = s.base = "";
-    if (tag == PSR_TAG_HEARTBEAT) {
-        out->payload_tag = (uint8_t)tag;
-        return parse_control(&s) == 0 ? PSR_CONTROL : PSR_MALFORMED;
-    }
-    if (tag <= 0 || tag >= PSR_TAG_MAX || tag_defs[tag].kind == 0) {
-        shj_fail(err, errlen, "unknown payload tag %d", tag);
-        return PSR_MALFORMED;
-    }
     const tag_def *td = &tag_defs[tag];
-    int is_book = td->is_book;
-
-    parsed_extra x = {0, 0, memo};
+    parsed_extra x = {0, 0, memo, td->pct_hundredths, 0};
     uint64_t seen = 0;
-    if (parse_object(&s, tag, is_book, out, &x, &seen) != 0) return PSR_MALFORMED;
+    if (parse_object(&s, tag, map, out, &x, &seen) != 0) return PSR_MALFORMED;
 
-    uint64_t missing = (is_book ? REQ_BOOK : REQ_TICK) & ~seen;
+    uint64_t req = map == MAP_BOOK ? REQ_BOOK : REQ_TICK;
+    uint64_t missing = req & ~seen;
     if (missing) {
+        /* A quote without any book arrays simply has no book half. */
+        if (map != td->map && (seen & req & ~ESSENTIAL) == 0 && !(missing & ESSENTIAL))
+            return PSR_CONTROL;
         int f = __builtin_ctzll(missing);
         fail(&s, "missing required field \"%s\"", fields[f].name);
         return PSR_MALFORMED;
     }
-    out->kind = td->kind;
+    out->kind = map == MAP_BOOK ? SHJ_KIND_BIDASK : td->kind;
     out->exchange = td->exchange;
     out->sec_type = td->sec_type;
     out->payload_tag = (uint8_t)tag;
     out->ts_exch_ns = x.day_ns + x.ns_of_day;
+    if (x.lost) out->flags |= SHJ_FLAG_FIELD_LOST;
     return PSR_EVENT;
+}
+
+int psr_parse_payload(psr_memo *memo, int tag, const char *json, size_t len, shj_event *out,
+                      char *err, size_t errlen) {
+    if (tag == PSR_TAG_HEARTBEAT) {
+        memset(out, 0, sizeof *out);
+        scan s = {json, json + len, json, tag, err, errlen, "", 0};
+        if (!json) s.p = s.end = s.base = "";
+        out->payload_tag = (uint8_t)tag;
+        return parse_control(&s) == 0 ? PSR_CONTROL : PSR_MALFORMED;
+    }
+    if (tag <= 0 || tag >= PSR_TAG_MAX || tag_defs[tag].kind == 0) {
+        /* order_event, contract_event, a name we do not know: not market
+         * data. Not read at all (its shape is not ours to judge); the raw
+         * archive keeps it. */
+        memset(out, 0, sizeof *out);
+        out->payload_tag = (uint8_t)(tag > 0 && tag < PSR_TAG_MAX ? tag : 0);
+        return PSR_OTHER;
+    }
+    return parse_market(memo, tag, tag_defs[tag].map, json, len, out, err, errlen);
 }
 
 int psr_resolve(shj_event *ev, char *err, size_t errlen) {
@@ -1318,5 +1532,16 @@ static psr_memo loop_memo;
 
 int psr_parse(int tag, const char *json, size_t len, shj_event *out, char *err, size_t errlen) {
     int rc = psr_parse_payload(&loop_memo, tag, json, len, out, err, errlen);
+    return rc == PSR_EVENT ? psr_resolve(out, err, errlen) : rc;
+}
+
+int psr_parse_book(int tag, const char *json, size_t len, shj_event *out, char *err,
+                   size_t errlen) {
+    if (!psr_tag_has_book(tag)) {
+        memset(out, 0, sizeof *out);
+        shj_fail(err, errlen, "%s: payloads of this kind carry no book", psr_tag_name(tag));
+        return PSR_MALFORMED;
+    }
+    int rc = parse_market(&loop_memo, tag, MAP_BOOK, json, len, out, err, errlen);
     return rc == PSR_EVENT ? psr_resolve(out, err, errlen) : rc;
 }

@@ -12,6 +12,8 @@ static const char *const tag_names[PSR_TAG_MAX] = {
     [PSR_TAG_BIDASK_STK] = "bidask_stk", [PSR_TAG_TICK_FOP] = "tick_fop",
     [PSR_TAG_BIDASK_FOP] = "bidask_fop", [PSR_TAG_QUOTE_STK] = "quote_stk",
     [PSR_TAG_QUOTE_FOP] = "quote_fop",   [PSR_TAG_HEARTBEAT] = "heartbeat",
+    [PSR_TAG_QUOTE_IDX] = "quote_idx",   [PSR_TAG_ORDER_EVENT] = "order_event",
+    [PSR_TAG_CONTRACT_EVENT] = "contract_event",
 };
 
 psr_tag psr_tag_from_name(const char *name, size_t len) {

@@ -37,10 +37,10 @@
 
 #include "archive/archive.h"
 #include "core/clock.h"
+#include "core/contract.h"
 #include "parse/parse.h"
 #include "loop/rt.h"
 #include "core/shj_common.h"
-#include "sim/sim.h"
 
 #define BATCH 4096
 #define RPL_MAX_WORKERS 4
@@ -175,8 +175,7 @@ static int filter_add(rpl_source *r, const char *code, uint32_t mask, char *err,
     memcpy(f->code, code, n + 1);
     memcpy(f->resolved, code, n + 1);
     f->kind_mask = mask;
-    f->alias = n == 5 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' && code[1] <= 'Z' &&
-               code[2] >= 'A' && code[2] <= 'Z' && code[3] == 'R' && code[4] >= '0' && code[4] <= '9';
+    f->alias = ctr_is_alias(code);
     if (f->alias) {
         r->n_alias++;
         r->alias_date[0] = '\0'; /* resolve again on the next payload */
@@ -192,7 +191,7 @@ static void filter_resolve(rpl_source *r, const char *date) {
     r->alias_date[10] = '\0';
     for (size_t i = 0; i < r->n_filter; i++) {
         rpl_filter *f = &r->filter[i];
-        if (f->alias) sim_resolve_alias(r->alias_date, f->code, f->resolved);
+        if (f->alias) ctr_resolve_alias(r->alias_date, f->code, f->resolved);
     }
 }
 
@@ -698,8 +697,4 @@ void rpl_get_stats(const src_source *s, rpl_stats *out) {
     const rpl_source *r = (const rpl_source *)s;
     *out = r->st;
     if (r->rd) out->bytes_done += arc_reader_good_offset(r->rd);
-}
-
-void rpl_free(src_source *s) {
-    if (s) op_free(s);
 }

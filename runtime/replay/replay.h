@@ -89,8 +89,6 @@ src_source *rpl_new_text(const char *name, const char *files, const char *dir, c
                          const char *from, const char *to, const char *codes, double speed,
                          int progress, int mark, int workers, char *err, size_t errlen);
 void rpl_get_stats(const src_source *s, rpl_stats *out);
-/* Free a replay source that was never handed to rt. */
-void rpl_free(src_source *s);
 /* FFI-END */
 
 #endif

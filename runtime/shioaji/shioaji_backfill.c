@@ -28,6 +28,7 @@
  * budget (shioaji_bflimit.c); a window crossing midnight is asked for on the
  * date of its start only.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #include "core/instrument.h"
 #include "parse/parse.h"
 #include "shioaji/shioaji_int.h"
+#include "core/names.h"
 #include "core/shj_common.h"
 #include "shioaji/sj_json.h"
 
@@ -164,17 +166,30 @@ size_t sjs_backfill_body(sjs_src *s, sjs_job *j, char *out, size_t cap) {
     /* Whole seconds: the start rounded down, the end rounded up. */
     clk_taipei_time(j->t1_ns + CLK_NS_PER_SEC - 1, ts1);
     ts0[8] = ts1[8] = '\0';
-    const char *sec = sub->sec_type == SHJ_SEC_FUT ? "FUT" : sub->sec_type == SHJ_SEC_OPT ? "OPT" : "STK";
-    const char *ex = sub->exchange == SHJ_EX_OTC ? "OTC" : sub->exchange == SHJ_EX_OES ? "OES"
-                   : sub->exchange == SHJ_EX_TAIFEX ? "TAIFEX" : "TSE";
+    /* an index's history is asked as a stock's would be: ticks exist for STK/FUT/OPT */
+    const char *sec = sub->sec_type == SHJ_SEC_FUT || sub->sec_type == SHJ_SEC_OPT ? nm_sec_type(sub->sec_type) : "STK";
+    const char *ex = sub->exchange ? nm_exchange(sub->exchange) : "TSE";
+    /* HTTP_API.md:376-386: the contract nested, query_type with time_start/time_end. */
     int n = snprintf(out, cap,
-                     "{\"security_type\":\"%s\",\"exchange\":\"%s\",\"code\":\"%s\",\"date\":\"%s\","
-                     "\"query_type\":\"RangeTime\",\"time_start\":\"%s\",\"time_end\":\"%s\"}",
+                     "{\"contract\":{\"security_type\":\"%s\",\"exchange\":\"%s\",\"code\":\"%s\"},"
+                     "\"date\":\"%s\",\"query_type\":\"RangeTime\",\"time_start\":\"%s\",\"time_end\":\"%s\"}",
                      sec, ex, sub->real, date, ts0, ts1);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 /* Answer -> de-duplicated, flagged ticks ------------------------------------------------ */
+
+/* "2026-05-18T09:00:08.306075" (Taipei local, as the 1.7.x ticks answer
+ * carries it) -> UTC ns; INT64_MIN when it is not that. */
+int64_t sjs_iso_local_ns(const char *s) {
+    int y, mo, d, h, mi, sec, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6) return INT64_MIN;
+    int64_t ns = 0, scale = 100000000;
+    if (s[n] == '.')
+        for (const char *p = s + n + 1; *p >= '0' && *p <= '9'; p++, scale /= 10)
+            if (scale) ns += (*p - '0') * scale;
+    return clk_taipei_to_utc_ns(y, mo, d, h, mi, sec, 0) + ns;
+}
 
 static sjs_bf_item *bfq_push(sjs_src *s) {
     if (s->bfq_n == s->bfq_cap) {
@@ -192,7 +207,64 @@ static sjs_bf_item *bfq_push(sjs_src *s) {
     return it;
 }
 
-void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len) {
+/* An empty answer is "no trades" only while traffic quota remains: over the
+ * daily cap, ticks answer empty values (tutor_limit.md:154,
+ * TROUBLESHOOTING.md:30-34: check /api/v1/auth/usage first). 1 = j kept. */
+static int judge_empty(sjs_src *s, sjs_job *j) {
+    const sjs_sub *sub = &s->subs[j->sub];
+    int64_t fresh = (int64_t)5 * CLK_NS_PER_SEC;
+    if (s->usage_at_mono && clk_mono_ns() - s->usage_at_mono < fresh) {
+        if (s->usage_remaining == 0) {
+            char w0[16], w1[16];
+            clk_taipei_time(j->t0_ns, w0);
+            clk_taipei_time(j->t1_ns, w1);
+            s->quota_exhausted++;
+            shj_log(SHJ_LOG_ERROR, "source %s: backfill %s %.8s-%.8s: empty answer and the traffic quota is "
+                    "exhausted (remaining_bytes 0 of %lld): quota, not \"no trades\"; held until the reset",
+                    s->base.name, sub->real, w0, w1, (long long)s->usage_limit);
+            sjs_status(s, SHJ_STATUS_ERROR, sub->real, j->g0_ns, j->g1_ns, 200,
+                       "backfill %s: traffic quota exhausted (empty answer, remaining_bytes 0)", sub->real);
+            sjs_bflimit_quota(s, j);
+            return 1;
+        }
+        shj_log(SHJ_LOG_INFO, "source %s: backfill %s: no trades in the window (quota left: %s%lld bytes)",
+                s->base.name, sub->real, s->usage_remaining < 0 ? "unknown, " : "", (long long)s->usage_remaining);
+        return 0;
+    }
+    /* Usage not known lately: ask, and judge when it answers. */
+    if (s->bf_verify_n == s->bf_verify_cap) {
+        size_t cap = s->bf_verify_cap ? s->bf_verify_cap * 2 : 8;
+        sjs_job *v = realloc(s->bf_verify, cap * sizeof *v);
+        if (!v) return 0;
+        s->bf_verify = v;
+        s->bf_verify_cap = cap;
+    }
+    s->bf_verify[s->bf_verify_n++] = *j;
+    sjs_usage_poll(s);
+    return 1;
+}
+
+void sjs_backfill_usage_known(sjs_src *s) {
+    size_t n = s->bf_verify_n;
+    sjs_job *v = s->bf_verify;
+    s->bf_verify = NULL;
+    s->bf_verify_n = s->bf_verify_cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!judge_empty(s, &v[i])) {
+            sjs_bf_item *done = bfq_push(s);
+            if (done) {
+                shj_strlcpy(done->code, s->subs[v[i].sub].real, sizeof done->code);
+                done->t0 = v[i].t0_ns;
+                done->t1 = v[i].t1_ns;
+            }
+            sjs_job_release(&v[i]);
+        }
+    }
+    free(v);
+    sjs_backfill_flush(s);
+}
+
+int sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len) {
     const sjs_sub *sub = &s->subs[j->sub];
     if (http != 200) {
         char msg[200] = "";
@@ -202,15 +274,26 @@ void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, siz
                 http, msg);
         sjs_status(s, SHJ_STATUS_ERROR, sub->real, j->g0_ns, j->g1_ns, http, "backfill %s: %s",
                    sub->real, msg);
-        return;
+        return 0;
     }
     const char *ts, *cl, *vo, *tt = NULL;
     size_t tsn, cln, von, ttn = 0;
-    if (sjj_find(body, len, "ts", &ts, &tsn) != 1 || sjj_find(body, len, "close", &cl, &cln) != 1 ||
+    /* 1.7.x: "datetime" ISO Taipei local strings; older answers: "ts", Taipei
+     * local time as ns counted as if UTC (the Python SDK's Ticks). */
+    int iso = sjj_find(body, len, "datetime", &ts, &tsn) == 1;
+    if ((!iso && sjj_find(body, len, "ts", &ts, &tsn) != 1) || sjj_find(body, len, "close", &cl, &cln) != 1 ||
         sjj_find(body, len, "volume", &vo, &von) != 1) {
-        shj_log(SHJ_LOG_ERROR, "source %s: backfill of %s: answer lacks ts/close/volume: %.*s",
+        shj_log(SHJ_LOG_ERROR, "source %s: backfill of %s: answer lacks datetime/close/volume: %.*s",
                 s->base.name, sub->real, (int)(len > 200 ? 200 : len), body);
-        return;
+        return 0;
+    }
+    {
+        const char *p0 = ts, *v0;
+        size_t n0;
+        if (sjj_array_next(&p0, ts + tsn, &v0, &n0) == 0) { /* no rows at all */
+            s->empty_answers++;
+            if (judge_empty(s, j)) return 1;
+        }
     }
     int have_tt = sjj_find(body, len, "tick_type", &tt, &ttn) == 1;
 
@@ -242,7 +325,14 @@ void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, siz
         if (sjj_scalar_text(v1, n1, &txt, &tn) || tn >= sizeof tmp) { bad++; continue; }
         memcpy(tmp, txt, tn);
         tmp[tn] = '\0';
-        t_local = strtoll(tmp, NULL, 10);
+        int64_t t;
+        if (iso) {
+            if ((t = sjs_iso_local_ns(tmp)) == INT64_MIN) { bad++; continue; }
+        } else {
+            t_local = strtoll(tmp, NULL, 10);
+            /* Shioaji's ts is Taipei local time counted as if it were UTC. */
+            t = t_local - (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC;
+        }
         if (sjj_scalar_text(v2, n2, &txt, &tn) || dec_parse(txt, tn, &price) != 0) { bad++; continue; }
         if (sjj_scalar_text(v3, n3, &txt, &tn) || tn >= sizeof tmp) { bad++; continue; }
         memcpy(tmp, txt, tn);
@@ -253,8 +343,6 @@ void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, siz
             tmp[tn] = '\0';
             ttype = strtoll(tmp, NULL, 10);
         }
-        /* Shioaji's ts is Taipei local time counted as if it were UTC. */
-        int64_t t = t_local - (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC;
         if (t < j->t0_ns || t > j->t1_ns) continue;
         int dup = 0;
         for (size_t k = 0; k < n_arrived; k++) {
@@ -299,6 +387,7 @@ void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, siz
             s->base.name, sub->real, published, duplicates);
     s->backfilled += published;
     sjs_backfill_flush(s);
+    return 0;
 }
 
 int sjs_backfill_flush(sjs_src *s) {

@@ -51,11 +51,14 @@
 static int64_t wall_now(const sjs_src *s) { return clk_now_ns() + s->bf_clock_offset_ns; }
 
 /* The next instant after now (wall ns) at which Taipei time reads backfill_retry_at. */
-static int64_t next_retry_at(const sjs_src *s, int64_t now) {
+static int64_t next_hhmm(int hhmm, int64_t now);
+static int64_t next_retry_at(const sjs_src *s, int64_t now) { return next_hhmm(s->bf_retry_hhmm, now); }
+
+static int64_t next_hhmm(int hhmm, int64_t now) {
     const int64_t day = 86400 * CLK_NS_PER_SEC, off = (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC;
     int64_t local = now + off;
     int64_t midnight = local - ((local % day) + day) % day;
-    int64_t t = midnight + (int64_t)((s->bf_retry_hhmm / 100) * 3600 + (s->bf_retry_hhmm % 100) * 60) *
+    int64_t t = midnight + (int64_t)((hhmm / 100) * 3600 + (hhmm % 100) * 60) *
                                CLK_NS_PER_SEC - off;
     return t > now ? t : t + day;
 }
@@ -224,6 +227,25 @@ static int is_usage_limit(int http, const char *msg) {
 
 /* Entry points ----------------------------------------------------------------------------- */
 
+void sjs_bflimit_quota(sjs_src *s, sjs_job *j) {
+    /* Over the daily traffic cap ticks answer empty values, not an error
+     * (tutor_limit.md:154, TROUBLESHOOTING.md:30-34); the traffic resets at
+     * 08:00 on each trading day (TROUBLESHOOTING.md:33). Every backfill
+     * waits for that, or for backfill_retry_at if it comes later. */
+    s->bf_refusals++;
+    int64_t now = wall_now(s), reset = next_hhmm(800, now), retry = next_retry_at(s, reset - 1);
+    s->bf_blocked_until_wall = retry > reset ? retry : reset;
+    park(s, j, SJS_HOLD_SERVER, "traffic quota exhausted (remaining_bytes 0); waiting for the 08:00 reset");
+    for (size_t i = 0; i < s->held_n; i++) {
+        sjs_held *h = &s->held[i];
+        if (h->why == SJS_HOLD_SERVER && h->release_wall_ns >= s->bf_blocked_until_wall) continue;
+        h->why = SJS_HOLD_SERVER;
+        h->release_wall_ns = s->bf_blocked_until_wall;
+        shj_strlcpy(h->reason, "the traffic quota is exhausted", sizeof h->reason);
+    }
+    arm(s);
+}
+
 int sjs_bflimit_init(sjs_src *s) {
     if (!s->bf_win && resize_budget(s, s->bf_max_queries) != SHJ_OK) return SHJ_ERR;
     if (!ev_is_active(&s->bf_hold)) ev_timer_init(&s->bf_hold, hold_cb, 0.0, 0.0);
@@ -238,6 +260,33 @@ int sjs_bflimit_admit(sjs_src *s, sjs_job *j) {
         shj_strlcpy(reason, "the server's query limit was reached", sizeof reason);
         park(s, j, SJS_HOLD_SERVER, reason);
         return 0;
+    }
+    /* Intraday: ticks queries are limited to 10 while the market is open
+     * (tutor_limit.md:116-119; TROUBLESHOOTING.md:60), and repeated excess
+     * in a day suspends the IP and ID (tutor_limit.md:156). By default no
+     * backfill is asked during the session at all (backfill_defer): it runs
+     * after backfill_retry_at. Without deferral at most
+     * backfill_intraday_max queries per trading day are spent in session. */
+    if (sjs_market_open(&s->subs[j->sub], now_wall)) {
+        char day[11];
+        clk_taipei_date(now_wall, day);
+        if (strcmp(day, s->bf_intraday_day) != 0) {
+            shj_strlcpy(s->bf_intraday_day, day, sizeof s->bf_intraday_day);
+            s->bf_intraday_used = 0;
+        }
+        if (s->bf_defer || s->bf_intraday_used >= s->bf_intraday_max) {
+            if (s->bf_defer)
+                shj_strlcpy(reason, "deferred until after the close (intraday ticks queries are capped at 10)",
+                            sizeof reason);
+            else
+                snprintf(reason, sizeof reason, "intraday ticks query cap reached (%d today)", s->bf_intraday_max);
+            int64_t until = next_retry_at(s, now_wall);
+            if (until > s->bf_blocked_until_wall) s->bf_blocked_until_wall = until;
+            park(s, j, SJS_HOLD_SERVER, reason);
+            return 0;
+        }
+        budget_expire(s, now_mono);
+        if (budget_free(s)) s->bf_intraday_used++;
     }
     budget_expire(s, now_mono);
     if (!budget_free(s)) {
@@ -312,6 +361,12 @@ int sjs_bflimit_set(sjs_src *s, const char *key, double v, char *err, size_t err
         if (!(v >= 0 && v <= 2359) || v != floor(v) || (int)v % 100 >= 60)
             return shj_fail(err, errlen, "backfill_retry_at must be HHMM (0000..2359), not %g", v);
         s->bf_retry_hhmm = (int)v;
+    } else if (!strcmp(key, "backfill_defer")) {
+        s->bf_defer = v != 0;
+    } else if (!strcmp(key, "backfill_intraday_max")) {
+        if (!(v >= 0 && v <= 10000) || v != floor(v))
+            return shj_fail(err, errlen, "backfill_intraday_max must be a whole number 0..10000, not %g", v);
+        s->bf_intraday_max = (int)v;
     } else if (!strcmp(key, "backfill_clock_offset_s")) {
         if (!isfinite(v)) return shj_fail(err, errlen, "backfill_clock_offset_s must be finite");
         s->bf_clock_offset_ns = (int64_t)(v * 1e9);
@@ -368,8 +423,6 @@ void sjs_bflimit_free(sjs_src *s) {
     free(s->held);
     s->held = NULL;
     s->held_n = s->held_cap = 0;
-    for (size_t i = 0; i < s->job_n; i++) sjs_job_release(&s->jobs[(s->job_head + i) % s->job_cap]);
-    sjs_job_release(&s->cur);
     free(s->bf_win);
     s->bf_win = NULL;
     s->bf_win_n = s->bf_win_head = 0;

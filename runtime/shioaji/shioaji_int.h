@@ -76,10 +76,17 @@ typedef struct sjs_sub {
     int removed;              /* unsubscribed from every kind */
     uint32_t kind_mask;       /* wanted kinds (1u << SHJ_KIND_*) */
     uint32_t active_mask;     /* accepted by the server */
-    uint32_t failed_mask;     /* rejected (4xx): not retried */
+    uint32_t failed_mask;     /* rejected (4xx or success:false): not retried */
+    int64_t gap_g0;           /* silent since (maintenance, stale alias): GAP when resubscribed; 0 = none */
+    char gap_code[16];        /* the code that went silent (an alias's month before it rolled) */
+    int64_t last_event_mono;  /* mono time of its last market event (or of its subscription) */
+    int64_t last_event_rx_ns; /* receive time (wall) of its last market event, 0 = none */
+    char resolved_day[11];    /* Taipei date the alias was last looked up */
 } sjs_sub;
 
-typedef enum { SJS_JOB_INFO = 1, SJS_JOB_RESOLVE, SJS_JOB_SUB, SJS_JOB_UNSUB, SJS_JOB_TICKS } sjs_job_type;
+typedef enum {
+    SJS_JOB_INFO = 1, SJS_JOB_RESOLVE, SJS_JOB_SUB, SJS_JOB_UNSUB, SJS_JOB_TICKS, SJS_JOB_HEALTH, SJS_JOB_USAGE
+} sjs_job_type;
 
 /* Ticks that did arrive inside a backfill window, snapshot taken when the
  * window is fixed: a job queued for hours still de-duplicates against them
@@ -203,6 +210,10 @@ struct sjs_src {
     int bf_max_queries;       /* backfill budget: queries per bf_window_s */
     double bf_window_s;
     int bf_retry_hhmm;        /* backfill_retry_at, Taipei HHMM */
+    int bf_defer;             /* 1: no backfill query while the instrument's market is open */
+    int bf_intraday_max;      /* ticks queries per trading day in session (10, tutor_limit.md:119) */
+    int bf_intraday_used;
+    char bf_intraday_day[11];
     int64_t bf_clock_offset_ns; /* test hook: shifts the wall clock used for retry_at */
     int64_t *bf_win;          /* send times of recent ticks queries (mono ns), ring of bf_max_queries */
     size_t bf_win_head, bf_win_n;
@@ -213,9 +224,41 @@ struct sjs_src {
     uint64_t bf_deferred, bf_refusals;
     int fatal;                /* the archive failed: accept nothing more */
 
+    /* Refused credentials (401/403) and the 503 ban. */
+    double auth_retry_s;      /* 0: a refusal stops the run (rt_fail); > 0: retry this slowly */
+    int auth_refused;         /* last answer was 401/403 */
+    double ban_wait_s;        /* after a 503 ban: no request for this long (60 s) */
+    int64_t ban_until_mono;   /* no REST call and no stream (re)open before this */
+    uint64_t bans, auth_refusals;
+
+    /* Maintenance and silence (stream.ts:496-521). */
+    double health_poll_s;     /* GET /api/v1/health this often (60 s); 0 = never */
+    ev_timer health_timer;
+    char last_maint[48];      /* last_maintenance as last seen ("" = not known yet) */
+    int have_maint;
+    int64_t health_prev_ns;   /* wall time of the previous health answer */
+    int64_t health_req_ns;    /* wall time the health query in flight was queued */
+    int64_t health_prev_req;  /* ... and that of the previous answered one */
+    double silence_s;         /* heartbeats only for this long on an open market = dropped (120 s) */
+    int market_hours;         /* 1: silence counts only in session hours; 0: always (tests) */
+    int64_t hb_seen_mono;     /* last heartbeat */
+    int health_inflight;
+    ev_timer watch;           /* sj_watch.c: health poll, silence, new day */
+    size_t last_match;        /* sub index that matched the previous event's code */
+    uint64_t maintenances, silences, alias_changes;
+
+    /* Traffic quota (/api/v1/auth/usage: connections, bytes, limit_bytes,
+     * remaining_bytes; TROUBLESHOOTING.md:20-34). */
+    double usage_poll_s;      /* poll this often (300 s); 0 = only to judge an empty answer */
+    int64_t usage_bytes, usage_limit, usage_remaining; /* -1 = unknown */
+    int64_t usage_at_mono;    /* when the last usage answer came */
+    int usage_inflight, usage_warned;
+    sjs_job *bf_verify;       /* TICKS jobs whose empty answer waits for a usage answer */
+    size_t bf_verify_n, bf_verify_cap;
+    uint64_t quota_exhausted, empty_answers;
+
     uint64_t reconnects, gaps, subscribe_errors, requests, rate_waits, unknown_count;
     uint64_t backfilled, backfill_requests, resubscribed;
-    int writer_registered;
 };
 
 /* src_shioaji.c */
@@ -229,6 +272,26 @@ void sjs_retry_job(sjs_src *s, sjs_job *j, const char *why);
 int sjs_sub_tag(const sjs_sub *sub, int kind);
 double sjs_backoff_delay(sjs_src *s, int attempt);
 int sjs_stream_wants(const sjs_stream *st, const sjs_sub *sub, int kind);
+/* A 401/403 from the server (REST or stream): stop the run, or retry slowly. */
+void sjs_auth_refused(sjs_src *s, int http, const char *what, const char *msg);
+/* A 503 ban: 1 (and the pause armed) when the answer is one. */
+int sjs_ban_check(sjs_src *s, int http, const char *body, size_t len);
+/* Every subscription again (maintenance, silence, alias change); gaps from g0. */
+void sjs_resubscribe_all(sjs_src *s, int64_t g0, const char *why);
+/* A market event for real code `code` arrived (silence detection). */
+void sjs_note_event(sjs_src *s, const char *data, size_t len, int64_t rx_ns);
+/* A contract_event arrived: aliases are looked up again. */
+void sjs_contract_event(sjs_src *s);
+void sjs_watch_tick(sjs_src *s);      /* about every second */
+/* The sub's market is in session at wall time now_ns (Taipei hours). */
+int sjs_market_open(const sjs_sub *sub, int64_t now_ns);
+void sjs_handle_health(sjs_src *s, int http, const char *body, size_t len);
+void sjs_handle_usage(sjs_src *s, int http, const char *body, size_t len);
+void sjs_usage_poll(sjs_src *s);      /* queue a usage query unless one is in flight */
+/* src_shioaji.c: subscribe kinds of subs[i] again; look alias subs[i] up again
+ * (flags 2: subscribe it once the answer is in). */
+void sjs_queue_sub_jobs(sjs_src *s, size_t i, uint32_t kinds);
+void sjs_queue_refresh(sjs_src *s, size_t i, int flags);
 
 /* shioaji_stream.c */
 void sjs_streams_ensure(sjs_src *s);  /* create and open the streams the subscriptions need */
@@ -242,7 +305,10 @@ int sjs_streams_open_count(const sjs_src *s);
 int sjs_backfill_init(sjs_src *s);
 void sjs_backfill_free(sjs_src *s);
 void sjs_backfill_gap(sjs_src *s, int sub, int64_t g0, int64_t g1);
-void sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len);
+/* 1 when it kept the job (an empty answer waiting to be judged, or held for the quota). */
+int sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len);
+/* A usage answer came: judge the empty answers that waited for it. */
+void sjs_backfill_usage_known(sjs_src *s);
 /* Fill the request body; 0 when there is nothing to ask (the job is dropped). */
 size_t sjs_backfill_body(sjs_src *s, sjs_job *j, char *out, size_t cap);
 int sjs_backfill_flush(sjs_src *s);   /* 1 when nothing is waiting */
@@ -250,6 +316,8 @@ int sjs_backfill_flush(sjs_src *s);   /* 1 when nothing is waiting */
  * it. 0 when nothing anchors the window (logged; the job is dropped). */
 int sjs_backfill_prepare(sjs_src *s, sjs_job *j);
 void sjs_job_release(sjs_job *j);     /* frees what a TICKS job owns */
+/* "YYYY-MM-DDTHH:MM:SS[.ffffff]" Taipei local -> UTC ns; INT64_MIN if not. */
+int64_t sjs_iso_local_ns(const char *s);
 
 /* shioaji_bflimit.c */
 int sjs_bflimit_init(sjs_src *s);     /* at start: the timer (and the budget ring) */
@@ -262,6 +330,8 @@ int sjs_bflimit_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_
 /* SHJ_OK / SHJ_ERR for its own options, SHJ_AGAIN when key is not one of them. */
 int sjs_bflimit_set(sjs_src *s, const char *key, double v, char *err, size_t errlen);
 size_t sjs_bflimit_queued(const sjs_src *s);
+/* An empty ticks answer while remaining_bytes is 0: hold j (and every backfill) until the reset. */
+void sjs_bflimit_quota(sjs_src *s, sjs_job *j);
 void sjs_bflimit_stop(sjs_src *s);    /* logs every backfill still pending */
 void sjs_bflimit_free(sjs_src *s);
 

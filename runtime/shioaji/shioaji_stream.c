@@ -38,6 +38,7 @@
 #include "loop/rt.h"
 #include "shioaji/shioaji_int.h"
 #include "core/shj_common.h"
+#include "shioaji/sj_json.h"
 
 static void stream_open(sjs_stream *st);
 static void stream_lost(sjs_stream *st, int http, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -72,6 +73,10 @@ static int on_event(void *ctx, const sse_event *ev) {
     sjs_src *s = st->src;
     if (s->stopped || s->fatal || !sjs_status_flush(s)) return 1; /* status events first, in order */
     int tag = psr_tag_from_name(ev->name, ev->name_len);
+    int contract_ev = tag == PSR_TAG_CONTRACT_EVENT;
+    /* market data: what proves a subscription alive (not order/contract events) */
+    int market = tag != PSR_TAG_UNKNOWN && tag != PSR_TAG_HEARTBEAT && tag != PSR_TAG_ORDER_EVENT &&
+                 !contract_ev;
     if (tag == PSR_TAG_UNKNOWN) note_unknown_name(s, ev);
     int rc = src_deliver(&s->base, tag, ev->data, ev->data_len, st->chunk_rx_ns);
     if (rc == SHJ_AGAIN) return 1;
@@ -84,6 +89,14 @@ static int on_event(void *ctx, const sse_event *ev) {
     }
     st->payloads++;
     st->last_event_rx_ns = st->chunk_rx_ns;
+    /* sj_watch.c: heartbeats prove the stream alive; market events prove
+     * each subscription alive; a contract_event may move an alias. */
+    if (tag == PSR_TAG_HEARTBEAT)
+        s->hb_seen_mono = clk_mono_ns();
+    else if (market)
+        sjs_note_event(s, ev->data, ev->data_len, st->chunk_rx_ns);
+    else if (contract_ev)
+        sjs_contract_event(s);
     st->attempt = 0; /* data flows: the next loss starts the backoff afresh */
     return 0;
 }
@@ -185,6 +198,14 @@ static void on_done(void *ctx, sjh_req *r, int http, const char *body, size_t le
         stream_lost(st, http, "%s", cerr && *cerr ? cerr : "the server ended the stream");
         return;
     }
+    if (http == 401 || http == 403) {
+        char msg[200] = "";
+        if (!len || sjj_get_str(body, len, "message", msg, sizeof msg) != 1)
+            snprintf(msg, sizeof msg, "%.*s", (int)(len > 180 ? 180 : len), body ? body : "");
+        sjs_auth_refused(st->src, http, st->path, msg);
+        if (st->src->stopped) return;
+    }
+    if (http == 503) sjs_ban_check(st->src, http, body, len); /* the backoff below waits for it */
     if (http) {
         char msg[200] = "";
         if (len) snprintf(msg, sizeof msg, "%.*s", (int)(len > 180 ? 180 : len), body);
@@ -225,6 +246,10 @@ static void stream_lost(sjs_stream *st, int http, const char *fmt, ...) {
     }
     st->state = SJS_ST_BACKOFF;
     double d = sjs_backoff_delay(s, st->attempt++);
+    int64_t now = clk_mono_ns();
+    if (s->ban_until_mono > now && d < (double)(s->ban_until_mono - now) / 1e9)
+        d = (double)(s->ban_until_mono - now) / 1e9 + 0.001; /* banned: no reopening before it ends */
+    if (s->auth_refused && s->auth_retry_s > d) d = s->auth_retry_s;
     if (st->attempt == 1 || st->attempt % 10 == 0 || st->ever_open)
         shj_log(st->ever_open ? SHJ_LOG_INFO : SHJ_LOG_WARN,
                 "source %s: %s stream: %s; reconnecting in %.2f s (attempt %d)", s->base.name,

@@ -32,14 +32,19 @@
 #include "parse/parse.h"
 #include "loop/rt.h"
 #include "shioaji/shioaji_int.h"
+#include "core/contract.h"
+#include "core/names.h"
 #include "core/shj_common.h"
 #include "shioaji/sj_json.h"
 
 #define SJS_DEFAULT_RATE_LIMIT 45
 #define SJS_DEFAULT_RATE_WINDOW_S 5.0
-#define SJS_DEFAULT_BF_MAX_QUERIES 20  /* backfill queries per window ... */
-#define SJS_DEFAULT_BF_WINDOW_S 60.0   /* ... of a minute */
+#define SJS_DEFAULT_BF_MAX_QUERIES 50  /* market-data queries per window ... */
+#define SJS_DEFAULT_BF_WINDOW_S 10.0   /* ... of 10 s (tutor_limit.md:118) */
+#define SJS_DEFAULT_BF_INTRADAY 10     /* intraday ticks queries (tutor_limit.md:119) */
 #define SJS_DEFAULT_BF_RETRY_HHMM 1350 /* after the TWSE (13:30) and TAIFEX day (13:45) close */
+#define SJS_RESOLVE_REFRESH 1          /* RESOLVE job flags (in job.kind) */
+#define SJS_RESOLVE_RESUB 2
 
 static const src_ops sjs_ops;
 
@@ -107,40 +112,17 @@ double sjs_backoff_delay(sjs_src *s, int attempt) {
     return d * (0.5 + 0.5 * u);
 }
 
-static const char *sec_name(int sec) {
-    switch (sec) {
-    case SHJ_SEC_STK: return "STK";
-    case SHJ_SEC_FUT: return "FUT";
-    case SHJ_SEC_OPT: return "OPT";
-    case SHJ_SEC_IND: return "IND";
-    default: return "STK";
-    }
-}
-
-static const char *ex_name(int ex) {
-    switch (ex) {
-    case SHJ_EX_TSE: return "TSE";
-    case SHJ_EX_OTC: return "OTC";
-    case SHJ_EX_OES: return "OES";
-    case SHJ_EX_TAIFEX: return "TAIFEX";
-    default: return "TSE";
-    }
-}
-
+/* Names both ways are core/names' (one owner); unknown values default the
+ * way Shioaji's contract lookup does for a bare stock code. */
+static const char *sec_name(int sec) { return sec ? nm_sec_type(sec) : "STK"; }
+static const char *ex_name(int ex) { return ex ? nm_exchange(ex) : "TSE"; }
 static int ex_from_name(const char *s) {
-    if (!strcasecmp(s, "TSE")) return SHJ_EX_TSE;
-    if (!strcasecmp(s, "OTC")) return SHJ_EX_OTC;
-    if (!strcasecmp(s, "OES")) return SHJ_EX_OES;
-    if (!strcasecmp(s, "TAIFEX")) return SHJ_EX_TAIFEX;
-    return 0;
+    int v = nm_exchange_of(s, strlen(s));
+    return v > 0 ? v : 0;
 }
-
 static int sec_from_name(const char *s) {
-    if (!strcasecmp(s, "STK")) return SHJ_SEC_STK;
-    if (!strcasecmp(s, "FUT")) return SHJ_SEC_FUT;
-    if (!strcasecmp(s, "OPT")) return SHJ_SEC_OPT;
-    if (!strcasecmp(s, "IND")) return SHJ_SEC_IND;
-    return 0;
+    int v = nm_sec_type_of(s, strlen(s));
+    return v > 0 ? v : 0;
 }
 
 static const char *quote_name(int kind) {
@@ -163,34 +145,6 @@ int sjs_sub_tag(const sjs_sub *sub, int kind) {
 
 int sjs_stream_wants(const sjs_stream *st, const sjs_sub *sub, int kind) {
     return st->tag == 0 || st->tag == sjs_sub_tag(sub, kind);
-}
-
-/* "TXFR1", "MXFR2": letters then R1/R2. */
-static int is_alias(const char *code) {
-    size_t n = strlen(code);
-    if (n < 4 || code[n - 2] != 'R' || (code[n - 1] != '1' && code[n - 1] != '2')) return 0;
-    for (size_t i = 0; i + 2 < n; i++)
-        if (!isupper((unsigned char)code[i])) return 0;
-    return 1;
-}
-
-static int all_digits(const char *s) {
-    if (!*s) return 0;
-    for (; *s; s++)
-        if (!isdigit((unsigned char)*s)) return 0;
-    return 1;
-}
-
-/* Guess what a code is when the caller did not say (the server has the last word). */
-static void infer_type(const char *code, int *sec, int *ex) {
-    if (all_digits(code) || (isdigit((unsigned char)code[0]) && strlen(code) <= 6)) {
-        if (!*sec) *sec = SHJ_SEC_STK;
-        return; /* exchange: TSE or OTC, only the server knows */
-    }
-    size_t n = strlen(code), digits = 0;
-    for (size_t i = 0; i < n; i++) digits += isdigit((unsigned char)code[i]) != 0;
-    if (!*sec) *sec = digits > 2 ? SHJ_SEC_OPT : SHJ_SEC_FUT; /* TXO23000L6 vs TXFL6 */
-    if (!*ex) *ex = SHJ_EX_TAIFEX;
 }
 
 /* The REST queue ---------------------------------------------------------------------- */
@@ -264,7 +218,8 @@ static void server_message(const char *body, size_t len, const char *cerr, char 
 }
 
 static int job_obsolete(sjs_src *s, const sjs_job *j) {
-    if (j->type == SJS_JOB_INFO || j->type == SJS_JOB_TICKS) return 0;
+    if (j->type == SJS_JOB_INFO || j->type == SJS_JOB_TICKS || j->type == SJS_JOB_HEALTH || j->type == SJS_JOB_USAGE)
+        return 0;
     const sjs_sub *sub = &s->subs[j->sub];
     if (j->type == SJS_JOB_RESOLVE) return sub->removed;
     if (j->type == SJS_JOB_SUB)
@@ -275,6 +230,15 @@ static int job_obsolete(sjs_src *s, const sjs_job *j) {
 
 static void pump(sjs_src *s) {
     if (s->stopped || !s->http) return;
+    if (s->job_n && !s->inflight && clk_mono_ns() < s->ban_until_mono) {
+        /* Banned (503 操作異常，請1分鐘後再重新登入): nothing goes out before the
+         * ban is over (TROUBLESHOOTING.md:387: wait at least one minute
+         * without sending more requests). */
+        ev_timer_stop(s->base.loop, &s->pacer);
+        ev_timer_set(&s->pacer, (double)(s->ban_until_mono - clk_mono_ns()) / 1e9 + 0.001, 0.0);
+        ev_timer_start(s->base.loop, &s->pacer);
+        return;
+    }
     while (!s->inflight && s->job_n) {
         sjs_job *j = &s->jobs[s->job_head];
         if (job_obsolete(s, j)) {
@@ -332,11 +296,20 @@ static void pump(sjs_src *s) {
         char path[128], body[512], err[256];
         const char *method = "POST";
         body[0] = '\0';
-        sjs_sub *sub = (s->cur.type == SJS_JOB_INFO) ? NULL : &s->subs[s->cur.sub];
+        sjs_sub *sub = (s->cur.type == SJS_JOB_INFO || s->cur.type == SJS_JOB_HEALTH || s->cur.type == SJS_JOB_USAGE)
+                           ? NULL : &s->subs[s->cur.sub];
         switch (s->cur.type) {
         case SJS_JOB_INFO:
             method = "GET";
             shj_strlcpy(path, "/api/v1/info", sizeof path);
+            break;
+        case SJS_JOB_HEALTH:
+            method = "GET";
+            shj_strlcpy(path, "/api/v1/health", sizeof path);
+            break;
+        case SJS_JOB_USAGE:
+            method = "GET";
+            shj_strlcpy(path, "/api/v1/auth/usage", sizeof path);
             break;
         case SJS_JOB_RESOLVE:
             method = "GET";
@@ -397,16 +370,41 @@ static void rest_done(void *ctx, sjh_req *r, int http, const char *body, size_t 
     s->inflight = 0;
     s->cur_req = NULL;
     sjs_job j = s->cur;
+    if (j.type == SJS_JOB_TICKS) s->cur.arrived = NULL; /* j owns the snapshot now */
+    if (sjs_ban_check(s, http, body, len)) {
+        /* Not the job's fault: the same job again once the ban is over, its
+         * tries untouched. */
+        j.not_before_mono = s->ban_until_mono;
+        sjs_push_job(s, &j, 1);
+        pump(s);
+        return;
+    }
+    if ((http == 401 || http == 403) && j.type != SJS_JOB_HEALTH) {
+        if (j.type == SJS_JOB_USAGE) s->usage_inflight = 0;
+        char msg[200];
+        server_message(body, len, cerr, msg, sizeof msg);
+        sjs_job_release(&j);
+        sjs_auth_refused(s, http, j.type == SJS_JOB_INFO ? "GET /api/v1/info" : j.type == SJS_JOB_RESOLVE
+                                  ? "contract lookup" : j.type == SJS_JOB_TICKS ? "historical ticks"
+                                  : "subscribe", msg);
+        if (j.type != SJS_JOB_TICKS && !s->stopped) {
+            j.not_before_mono = clk_mono_ns() + (int64_t)(s->auth_retry_s * 1e9);
+            sjs_push_job(s, &j, 1); /* only reached when retrying slowly */
+        }
+        pump(s);
+        return;
+    }
+    if (http >= 200 && http < 300) s->auth_refused = 0;
     switch (j.type) {
+    case SJS_JOB_HEALTH: sjs_handle_health(s, http, body, len); break;
+    case SJS_JOB_USAGE: sjs_handle_usage(s, http, body, len); break;
     case SJS_JOB_INFO: handle_info(s, http, body, len, cerr); break;
     case SJS_JOB_RESOLVE: handle_resolve(s, &j, http, body, len, cerr); break;
     case SJS_JOB_SUB:
     case SJS_JOB_UNSUB: handle_sub(s, &j, http, body, len, cerr); break;
     case SJS_JOB_TICKS:
-        s->cur.arrived = NULL; /* j owns the snapshot now */
         if (sjs_bflimit_answer(s, &j, http, body, len, cerr)) break;
-        sjs_backfill_answer(s, &j, http, body, len);
-        sjs_job_release(&j);
+        if (!sjs_backfill_answer(s, &j, http, body, len)) sjs_job_release(&j);
         break;
     }
     pump(s);
@@ -430,6 +428,22 @@ static void queue_resolve(sjs_src *s, size_t i) {
     sub->resolving = 1;
     sjs_job j = {.type = SJS_JOB_RESOLVE, .sub = (int)i, .stream = -1};
     sjs_push_job(s, &j, 0);
+}
+
+/* Look an alias up again (a new trading day, a contract_event, a
+ * resubscription): flags SJS_RESOLVE_REFRESH, and SJS_RESOLVE_RESUB to
+ * subscribe it again once the answer is in. */
+void sjs_queue_refresh(sjs_src *s, size_t i, int flags) {
+    sjs_job j = {.type = SJS_JOB_RESOLVE, .sub = (int)i, .kind = SJS_RESOLVE_REFRESH | flags, .stream = -1};
+    sjs_push_job(s, &j, 0);
+}
+
+void sjs_queue_sub_jobs(sjs_src *s, size_t i, uint32_t kinds) { queue_sub_jobs(s, i, kinds, -1); }
+
+static void watch_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    SHJ_UNUSED(loop);
+    SHJ_UNUSED(revents);
+    sjs_watch_tick(shj_container_of(w, sjs_src, watch));
 }
 
 static void begin_session(sjs_src *s) {
@@ -467,6 +481,13 @@ static void handle_info(sjs_src *s, int http, const char *body, size_t len, cons
         s->info_ok = 1;
         s->info_attempt = 0;
         begin_session(s);
+        if (!ev_is_active(&s->watch)) {
+            double iv = s->silence_s > 0 && s->silence_s < 4 ? s->silence_s / 4 : 1.0;
+            if (s->health_poll_s > 0 && s->health_poll_s < iv) iv = s->health_poll_s;
+            ev_timer_set(&s->watch, iv, iv);
+            ev_timer_start(s->base.loop, &s->watch);
+        }
+        sjs_watch_tick(s); /* the first health answer: last_maintenance as it is now */
         return;
     }
     char msg[200];
@@ -489,7 +510,8 @@ static void handle_resolve(sjs_src *s, sjs_job *j, int http, const char *body, s
     sjs_sub *sub = &s->subs[j->sub];
     char msg[200];
     if (http == 200) {
-        char code[32] = "", target[32] = "", ex[16] = "", sec[8] = "";
+        char code[32] = "", target[32] = "", ex[16] = "", sec[8] = "", old[16];
+        shj_strlcpy(old, sub->real, sizeof old);
         sjj_get_str(body, len, "code", code, sizeof code);
         sjj_get_str(body, len, "target_code", target, sizeof target);
         sjj_get_str(body, len, "exchange", ex, sizeof ex);
@@ -509,9 +531,28 @@ static void handle_resolve(sjs_src *s, sjs_job *j, int http, const char *body, s
         sub->resolved = 1;
         sub->resolving = 0;
         inst_register(sub->real, sub->exchange, sub->sec_type, sub->odd_lot);
-        if (strcmp(sub->real, sub->code) != 0)
+        char day[11];
+        clk_taipei_date(clk_now_ns(), day);
+        shj_strlcpy(sub->resolved_day, day, sizeof sub->resolved_day);
+        int changed = (j->kind & SJS_RESOLVE_REFRESH) && strcmp(old, sub->real) != 0;
+        if (changed) {
+            /* The alias rolled (expiry): the old target_code now gives
+             * heartbeats only (HTTP_API.md:812). Subscribe the new month;
+             * the old one's silence is a gap. */
+            s->alias_changes++;
+            shj_log(SHJ_LOG_WARN, "source %s: %s now resolves to %s (was %s); resubscribing", s->base.name,
+                    sub->code, sub->real, old);
+            if (!sub->gap_g0 && sub->active_mask) {
+                sub->gap_g0 = sub->last_event_rx_ns ? sub->last_event_rx_ns
+                                                    : clk_now_ns() - (clk_mono_ns() - sub->last_event_mono);
+                shj_strlcpy(sub->gap_code, old, sizeof sub->gap_code);
+            }
+            sub->active_mask = 0;
+        } else if (strcmp(sub->real, sub->code) != 0 && !(j->kind & SJS_RESOLVE_REFRESH)) {
             shj_log(SHJ_LOG_INFO, "source %s: %s resolves to %s (%s %s)", s->base.name, sub->code,
                     sub->real, ex_name(sub->exchange), sec_name(sub->sec_type));
+        }
+        if (changed || (j->kind & SJS_RESOLVE_RESUB)) queue_sub_jobs(s, (size_t)j->sub, sub->kind_mask & ~sub->failed_mask, -1);
         sjs_streams_ensure(s); /* per-kind mode: the kind of stream may only be known now */
         return;
     }
@@ -530,14 +571,49 @@ static void handle_resolve(sjs_src *s, sjs_job *j, int http, const char *body, s
     sjs_status(s, SHJ_STATUS_ERROR, sub->code, 0, 0, http, "lookup %s: %s", sub->code, msg);
 }
 
+/* A subscription silent since sub->gap_g0 is answered again: one GAP from
+ * then to now (the server sent nothing for it in between). */
+static void gap_close(sjs_src *s, sjs_sub *sub) {
+    if (!sub->gap_g0) return;
+    int64_t g1 = clk_now_ns();
+    s->gaps++;
+    const char *code = sub->gap_code[0] ? sub->gap_code : sub->real;
+    sjs_status(s, SHJ_STATUS_GAP, code, sub->gap_g0, g1, 0, "%s silent for %.3f s (subscription dropped): may miss data",
+               code, (double)(g1 - sub->gap_g0) / 1e9);
+    if (s->backfill && (sub->kind_mask & shj_kind_bit(SHJ_KIND_TICK)))
+        sjs_backfill_gap(s, (int)(sub - s->subs), sub->gap_g0, g1);
+    sub->gap_g0 = 0;
+    sub->gap_code[0] = '\0';
+}
+
 static void handle_sub(sjs_src *s, sjs_job *j, int http, const char *body, size_t len, const char *cerr) {
     sjs_sub *sub = &s->subs[j->sub];
     uint32_t bit = shj_kind_bit(j->kind);
     const char *verb = j->type == SJS_JOB_SUB ? "subscribe" : "unsubscribe";
     char msg[200];
+    int success = 1;
+    if (http >= 200 && http < 300 && sjj_get_bool(body, len, "success", &success) == 1 && !success) {
+        /* 1.7.x answers SubscriptionResponse {success, message, subscription}:
+         * a 200 with success=false is no subscription (STREAMING.md:167). */
+        server_message(body, len, cerr, msg, sizeof msg);
+        if (j->type == SJS_JOB_SUB) {
+            sub->failed_mask |= bit;
+            sub->active_mask &= ~bit;
+            s->subscribe_errors++;
+        }
+        shj_log(SHJ_LOG_ERROR, "source %s: %s %s %s refused by the server (success=false): %s", s->base.name,
+                verb, sub->code, quote_name(j->kind), msg);
+        sjs_status(s, SHJ_STATUS_ERROR, sub->code, 0, 0, http, "%s %s %s refused: %s", verb, sub->code,
+                   quote_name(j->kind), msg);
+        if (j->stream >= 0) sjs_stream_resub_done(s, j->stream);
+        gap_close(s, sub);
+        return;
+    }
     if (http >= 200 && http < 300) {
         if (j->type == SJS_JOB_SUB) {
             sub->active_mask |= bit;
+            sub->last_event_mono = clk_mono_ns();
+            gap_close(s, sub);
             shj_log(SHJ_LOG_DEBUG, "source %s: subscribed %s %s", s->base.name, sub->code, quote_name(j->kind));
         } else {
             sub->active_mask &= ~bit;
@@ -553,6 +629,7 @@ static void handle_sub(sjs_src *s, sjs_job *j, int http, const char *body, size_
         sjs_retry_job(s, j, why);
         return;
     }
+    gap_close(s, sub);
     if (j->type == SJS_JOB_SUB) {
         /* A refusal (4xx) is final until the script asks again; a server that
          * stayed unreachable through every retry is asked again after the next
@@ -570,19 +647,6 @@ static void handle_sub(sjs_src *s, sjs_job *j, int http, const char *body, size_
 
 /* ops ---------------------------------------------------------------------------------- */
 
-static size_t status_text(void *w, char *buf, size_t cap) {
-    return shj_shioaji_status((const src_source *)w, buf, cap);
-}
-
-static int status_close(void *w, char *err, size_t errlen) {
-    SHJ_UNUSED(err);
-    SHJ_UNUSED(errlen);
-    ((sjs_src *)w)->writer_registered = 0; /* a later run registers it again */
-    return SHJ_OK; /* the source itself is stopped and freed by its owner */
-}
-
-static const rt_writer_ops sjs_status_ops = {"shioaji-status", NULL, status_text, status_close};
-
 static int sjs_start(src_source *b, char *err, size_t errlen) {
     sjs_src *s = from_base(b);
     if (!b->loop) return shj_fail(err, errlen, "source %s: no event loop", b->name);
@@ -596,9 +660,10 @@ static int sjs_start(src_source *b, char *err, size_t errlen) {
         shj_strlcpy(s->cred_vars, "SJ_API_KEY/SJ_SEC_KEY", sizeof s->cred_vars);
     }
     s->have_creds = k && *k && sec && *sec;
-    int local = s->socket_path[0] || strstr(s->url, "://127.") || strstr(s->url, "://localhost") ||
-                strstr(s->url, "://[::1]");
-    int send = s->have_creds && (!local || s->send_auth);
+    /* Sent whenever configured, whatever the URL: the server decides by its
+     * own bind address, not by the one we dial (HTTP_API.md:72-77: bound
+     * beyond loopback it demands the header even from 127.0.0.1). */
+    int send = s->have_creds;
     char *auth = NULL;
     if (send) {
         size_t n = strlen(k) + strlen(sec) + 32;
@@ -622,14 +687,14 @@ static int sjs_start(src_source *b, char *err, size_t errlen) {
     shj_log(SHJ_LOG_INFO, "source %s: connecting to Shioaji at %s (%s stream%s); credentials: %s",
             b->name, sjh_display(s->http), s->per_kind ? "per-kind" : "combined",
             s->per_kind ? "s" : "",
-            !s->have_creds ? "none in the environment"
-            : send         ? (s->send_auth && local ? "sent (forced)" : "sent")
-                           : "present, not needed for a local server");
+            !s->have_creds ? "none in the environment (a server bound beyond loopback will refuse us)"
+                           : "sent");
     if (s->have_creds) shj_log(SHJ_LOG_DEBUG, "source %s: credentials from %s", b->name, s->cred_vars);
 
     ev_timer_init(&s->kick, kick_cb, 0.0, 0.0);
     ev_timer_init(&s->pacer, pacer_cb, 0.0, 0.0);
     ev_timer_init(&s->info_retry, info_retry_cb, 0.0, 0.0);
+    ev_timer_init(&s->watch, watch_cb, 1.0, 1.0);
     s->started = 1;
     s->stopped = 0;
     b->state = SRC_RUNNING;
@@ -637,12 +702,6 @@ static int sjs_start(src_source *b, char *err, size_t errlen) {
         shj_log(SHJ_LOG_WARN, "source %s: backfill disabled (cannot watch the bus)", b->name);
     else if (s->backfill && sjs_bflimit_init(s) != SHJ_OK)
         return shj_fail(err, errlen, "source %s: out of memory", b->name);
-    /* Registered as a writer only to show the connection in rt's status line
-     * ("<name>/conn: streams 1/1 subs 14 err 0 reconn 0 gaps 0"). */
-    char wname[48];
-    snprintf(wname, sizeof wname, "%s/conn", b->name);
-    if (!s->writer_registered && rt_add_writer(wname, &sjs_status_ops, s) == SHJ_OK)
-        s->writer_registered = 1;
     sjs_job j = {.type = SJS_JOB_INFO, .stream = -1};
     sjs_push_job(s, &j, 0);
     return SHJ_OK;
@@ -664,6 +723,7 @@ static void sjs_stop(src_source *b) {
         ev_timer_stop(b->loop, &s->kick);
         ev_timer_stop(b->loop, &s->pacer);
         ev_timer_stop(b->loop, &s->info_retry);
+        ev_timer_stop(b->loop, &s->watch);
     }
     if (s->cur_req) {
         sjh_cancel(s->cur_req);
@@ -718,8 +778,8 @@ static int sjs_subscribe(src_source *b, const src_sub_req *req, char *err, size_
         sub->exchange = req->exchange;
         sub->sec_type = req->sec_type;
         sub->odd_lot = !!req->odd_lot;
-        sub->alias = is_alias(req->code);
-        infer_type(req->code, &sub->sec_type, &sub->exchange);
+        sub->alias = ctr_is_alias(req->code);
+        ctr_infer(req->code, &sub->sec_type, &sub->exchange); /* the server has the last word */
         if (sub->alias) sub->sec_type = sub->sec_type ? sub->sec_type : SHJ_SEC_FUT;
         /* Known without asking: a real code with its exchange. */
         sub->resolved = !sub->alias && sub->exchange != 0;
@@ -763,9 +823,14 @@ static void sjs_free(src_source *b) {
     sjs_backfill_free(s);
     sjh_free(s->http);
     free(s->subs);
+    /* The REST queue is ours: what its jobs own (a TICKS job's snapshot) goes with it. */
+    for (size_t i = 0; i < s->job_n; i++) sjs_job_release(&s->jobs[(s->job_head + i) % s->job_cap]);
+    sjs_job_release(&s->cur);
     free(s->jobs);
     free(s->win);
     free(s->stq);
+    for (size_t i = 0; i < s->bf_verify_n; i++) sjs_job_release(&s->bf_verify[i]);
+    free(s->bf_verify);
     free(s);
 }
 
@@ -777,6 +842,7 @@ static const src_ops sjs_ops = {
     .subscribe = sjs_subscribe,
     .unsubscribe = sjs_unsubscribe,
     .free = sjs_free,
+    .status = shj_shioaji_status, /* rt's status line: "<name>/conn: streams 1/1 subs 14 ..." */
 };
 
 /* FFI ---------------------------------------------------------------------------------- */
@@ -826,6 +892,14 @@ src_source *shj_shioaji_new(const char *name, const char *url, const char *unix_
     s->bf_max_queries = SJS_DEFAULT_BF_MAX_QUERIES;
     s->bf_window_s = SJS_DEFAULT_BF_WINDOW_S;
     s->bf_retry_hhmm = SJS_DEFAULT_BF_RETRY_HHMM;
+    s->bf_defer = 1;
+    s->bf_intraday_max = SJS_DEFAULT_BF_INTRADAY;
+    s->ban_wait_s = 60.0;     /* TROUBLESHOOTING.md:387: at least one minute */
+    s->health_poll_s = 60.0;  /* as Sinopac's app (stream.ts:530) */
+    s->silence_s = 120.0;
+    s->market_hours = 1;
+    s->usage_poll_s = 300.0;
+    s->usage_bytes = s->usage_limit = s->usage_remaining = -1;
     s->rng = (uint64_t)clk_mono_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;
     if (!s->rng) s->rng = 1;
     s->win = calloc((size_t)s->rate_limit, sizeof *s->win);
@@ -871,6 +945,18 @@ int shj_shioaji_set(src_source *b, const char *key, double v, char *err, size_t 
         s->hb_timeout_s = v;
     else if (!strcmp(key, "backfill_delay_s") && v >= 0)
         s->backfill_delay_s = v;
+    else if (!strcmp(key, "auth_retry_s") && v >= 0)
+        s->auth_retry_s = v;
+    else if (!strcmp(key, "ban_wait_s") && v >= 0)
+        s->ban_wait_s = v;
+    else if (!strcmp(key, "health_poll_s") && v >= 0)
+        s->health_poll_s = v;
+    else if (!strcmp(key, "silence_s") && v >= 0)
+        s->silence_s = v;
+    else if (!strcmp(key, "market_hours"))
+        s->market_hours = v != 0;
+    else if (!strcmp(key, "usage_poll_s") && v >= 0)
+        s->usage_poll_s = v;
     else
         return shj_fail(err, errlen, "unknown option or bad value: %s = %g", key, v);
     return SHJ_OK;
@@ -904,6 +990,15 @@ uint64_t shj_shioaji_counter(const src_source *b, const char *name) {
     if (!strcmp(name, "backfill_deferred")) return s->bf_deferred;
     if (!strcmp(name, "backfill_refusals")) return s->bf_refusals;
     if (!strcmp(name, "resubscribed")) return s->resubscribed;
+    if (!strcmp(name, "bans")) return s->bans;
+    if (!strcmp(name, "auth_refusals")) return s->auth_refusals;
+    if (!strcmp(name, "maintenances")) return s->maintenances;
+    if (!strcmp(name, "silences")) return s->silences;
+    if (!strcmp(name, "alias_changes")) return s->alias_changes;
+    if (!strcmp(name, "quota_exhausted")) return s->quota_exhausted;
+    if (!strcmp(name, "empty_answers")) return s->empty_answers;
+    if (!strcmp(name, "usage_bytes")) return s->usage_bytes < 0 ? 0 : (uint64_t)s->usage_bytes;
+    if (!strcmp(name, "usage_remaining")) return s->usage_remaining < 0 ? UINT64_MAX : (uint64_t)s->usage_remaining;
     if (!strcmp(name, "streams_open")) return (uint64_t)sjs_streams_open_count(s);
     if (!strcmp(name, "subscribed")) {
         uint64_t n = 0;
@@ -924,8 +1019,15 @@ size_t shj_shioaji_status(const src_source *b, char *buf, size_t cap) {
     if (!s || !cap) return 0;
     int want = 0;
     for (int i = 0; i < SJS_MAX_STREAMS; i++) want += s->streams[i].used;
-    char bf[48] = "";
-    if (sjs_bflimit_queued(s)) snprintf(bf, sizeof bf, " backfill queued %zu", sjs_bflimit_queued(s));
+    char bf[160] = "";
+    size_t bl = 0;
+    if (sjs_bflimit_queued(s)) bl += (size_t)snprintf(bf, sizeof bf, " backfill queued %zu", sjs_bflimit_queued(s));
+    if (s->usage_limit > 0 && s->usage_bytes >= 0 && bl < sizeof bf) {
+        double pct = 100.0 * (double)s->usage_bytes / (double)s->usage_limit;
+        snprintf(bf + bl, sizeof bf - bl, " usage %.1f/%.0f MB (%.0f%%, %.1f MB left)%s", (double)s->usage_bytes / 1e6,
+                 (double)s->usage_limit / 1e6, pct, (double)(s->usage_remaining > 0 ? s->usage_remaining : 0) / 1e6,
+                 s->usage_remaining == 0 ? " QUOTA EXHAUSTED" : pct >= 80 ? " WARNING" : "");
+    }
     int n = snprintf(buf, cap, "%sstreams %d/%d subs %llu err %llu reconn %llu gaps %llu%s%s",
                      !s->info_ok ? "waiting for server, " : "", sjs_streams_open_count(s), want,
                      (unsigned long long)shj_shioaji_counter(b, "subscribed"),

@@ -19,12 +19,16 @@
  *    one GAP per affected instrument with gap_start_ns = receive time of the
  *    last byte before the loss and gap_end_ns = receive time of the new
  *    stream's answer, then RESUBSCRIBED once every subscription is restored.
- *  - A rejected subscription (4xx) publishes SHJ_STATUS_ERROR naming the
- *    contract, the HTTP status and the server's message; the others go on.
+ *  - A rejected subscription (4xx, or 200 with success:false) publishes
+ *    SHJ_STATUS_ERROR naming the contract and the server's message, and is
+ *    not counted as subscribed; the others go on.
  *  - Credentials come only from the environment (SHIOAJI_API_KEY /
  *    SHIOAJI_SECRET_KEY, else SJ_API_KEY / SJ_SEC_KEY), are sent as a bearer
- *    header to non-local servers (or always, with option send_auth), and are
- *    never logged.
+ *    header whenever set (the server decides by its bind address), and are
+ *    never logged. A 401/403 stops the run with rt_fail (non-zero exit)
+ *    unless auth_retry_s > 0; a 503 ban silences every request for ban_wait_s.
+ *  - Subscriptions the server dropped silently (maintenance, a rolled alias)
+ *    are made again (sj_watch.c), with one GAP per instrument for the silence.
  *
  * Stream states (per stream): IDLE -> CONNECTING -> OPEN -> (lost) BACKOFF -> CONNECTING ...
  */
@@ -44,9 +48,11 @@ src_source *shj_shioaji_new(const char *name, const char *url, const char *unix_
                             const char *stream_mode, double heartbeat_timeout_s, char *err,
                             size_t errlen);
 /* Tuning, before or after start: "backoff_initial_s", "backoff_max_s",
- * "rate_limit" (requests per window), "rate_window_s", "send_auth" (0/1),
+ * "rate_limit" (requests per window), "rate_window_s", "send_auth" (ignored: always sent),
  * "backfill" (0/1), "backfill_delay_s", "backfill_max_queries" and "backfill_window_s" (the
- * backfill query budget, 20 per 60 s), "backfill_retry_at" (HHMM Taipei, 1350: when jobs the
+ * backfill query budget, 50 per 10 s), "backfill_defer" (1: none while the market is open),
+ * "backfill_intraday_max" (10), "auth_retry_s" (0 = a 401/403 stops the run), "ban_wait_s" (60),
+ * "health_poll_s" (60), "silence_s" (120), "market_hours" (1), "usage_poll_s" (300), "backfill_retry_at" (HHMM Taipei, 1350: when jobs the
  * server refused for a usage limit are retried), "backfill_clock_offset_s" (test hook: shifts the
  * wall clock used for backfill_retry_at), "connect_timeout_s", "request_timeout_s",
  * "max_retries", "heartbeat_timeout_s". */
@@ -56,7 +62,9 @@ int shj_shioaji_resolved(const src_source *s, const char *code, char *out);
 /* Counters: "reconnects", "gaps", "subscribe_errors", "subscribed", "requests",
  * "rate_waits", "bytes", "unknown_names", "backfilled", "backfill_requests",
  * "streams_open", "resubscribed", "backfill_queued" (backfill jobs waiting for the budget or the
- * server's limit now), "backfill_deferred" (times a job was queued), "backfill_refusals". */
+ * server's limit now), "backfill_deferred" (times a job was queued), "backfill_refusals", "bans",
+ * "auth_refusals", "maintenances", "silences", "alias_changes", "quota_exhausted", "empty_answers",
+ * "usage_bytes", "usage_remaining" (UINT64_MAX unknown). */
 uint64_t shj_shioaji_counter(const src_source *s, const char *name);
 /* One line: connection state for status displays; returns the length. */
 size_t shj_shioaji_status(const src_source *s, char *buf, size_t cap);

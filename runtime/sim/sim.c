@@ -23,17 +23,16 @@
  *    Adding a contract again widens its kinds; sim_remove takes the code or
  *    the alias it was added by and removes every board of it.
  *
- * Futures months: the near month of a date is the current month until its
- * third Wednesday (the last trading day) and the next month after it;
- * TXFR1/TXFR2 resolve to the near and the following month, e.g. TXFL6 on
- * 2026-11-25 (November's contract expired on the 18th). A contract added by
- * alias keeps its resolved code for the life of the market.
+ * Futures months: aliases resolve by core/contract.h's calendar (TXFR1 on
+ * 2026-11-25 is TXFL6). A contract added by alias keeps its resolved code for
+ * the life of the market.
  */
 #include "sim/sim.h"
 
 #include <stdlib.h>
 
 #include "core/clock.h"
+#include "core/contract.h"
 #include "parse/parse.h"
 #include "core/shj_common.h"
 #include "core/shj_event.h"
@@ -45,83 +44,12 @@
 
 /* ---- calendar ---- */
 
-static int parse_date(const char *s, int *y, int *mo, int *d) {
-    for (int i = 0; i < 10; i++) {
-        if (i == 4 || i == 7) {
-            if (s[i] != '-') return -1;
-        } else if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-    }
-    if (s[10] != '\0') return -1;
-    *y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    *mo = (s[5] - '0') * 10 + (s[6] - '0');
-    *d = (s[8] - '0') * 10 + (s[9] - '0');
-    if (*mo < 1 || *mo > 12 || *d < 1 || *d > 31) return -1;
-    /* Reject 2026-02-30 and friends: the day must survive a round trip. */
-    int y2, m2, d2;
-    clk_civil_from_days(clk_days_from_civil(*y, *mo, *d), &y2, &m2, &d2);
-    return (y2 == *y && m2 == *mo && d2 == *d) ? 0 : -1;
-}
-
+/* Codes, aliases and the futures calendar are core/contract.h's; dates and
+ * weekdays core/clock.h's. */
 static void today_taipei(char out[11]) { clk_taipei_date(clk_now_ns(), out); }
-
-/* 0 = Sunday .. 6 = Saturday (1970-01-01 was a Thursday). */
-static int weekday(int64_t days) { return (int)(((days % 7) + 11) % 7); }
-
-static int third_wednesday(int y, int mo) {
-    int wd1 = weekday(clk_days_from_civil(y, mo, 1));
-    return 1 + (3 - wd1 + 7) % 7 + 14;
-}
-
-static int is_upper(char c) { return c >= 'A' && c <= 'Z'; }
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-static int is_alnum(char c) { return is_upper(c) || is_digit(c) || (c >= 'a' && c <= 'z'); }
-
-/* "TXFR1": product (3 capitals) + R + 1|2. Month letters are A..L, never R. */
-static int is_alias(const char *c) {
-    return strlen(c) == 5 && is_upper(c[0]) && is_upper(c[1]) && is_upper(c[2]) && c[3] == 'R' &&
-           (c[4] == '1' || c[4] == '2');
-}
-
-/* "TXFL6": product + month letter A..L + last digit of the year. */
-static int is_future_code(const char *c, size_t n) {
-    return n == 5 && is_upper(c[0]) && is_upper(c[1]) && is_upper(c[2]) && c[3] >= 'A' &&
-           c[3] <= 'L' && is_digit(c[4]);
-}
-
-/* "TXO23000L6": product + strike + month letter (A-L calls, M-X puts) + year digit. */
-static int is_option_code(const char *c, size_t n) {
-    if (n < 8 || n > 11 || !is_upper(c[0]) || !is_upper(c[1]) || !is_upper(c[2])) return 0;
-    for (size_t i = 3; i < n - 2; i++) {
-        if (!is_digit(c[i])) return 0;
-    }
-    return c[n - 2] >= 'A' && c[n - 2] <= 'X' && is_digit(c[n - 1]);
-}
-
-/* "2330", "0050", "00878", "00632R": 4-6 characters starting with a digit. */
-static int is_stock_code(const char *c, size_t n) { return n >= 4 && n <= 6 && is_digit(c[0]); }
-
-void sim_resolve_alias(const char *date, const char *code, char out[16]) {
-    shj_strlcpy(out, code ? code : "", 16);
-    if (!code || !is_alias(code)) return;
-    char today[11];
-    if (!date) {
-        today_taipei(today);
-        date = today;
-    }
-    int y, mo, d;
-    if (parse_date(date, &y, &mo, &d) != 0) return;
-    if (d > third_wednesday(y, mo)) mo++;  /* this month's contract has expired */
-    if (code[4] == '2') mo++;
-    while (mo > 12) {
-        mo -= 12;
-        y++;
-    }
-    memcpy(out, code, 3);
-    out[3] = (char)('A' + mo - 1);
-    out[4] = (char)('0' + y % 10);
-    out[5] = '\0';
+static int weekday(int64_t days) { return clk_weekday(days); }
+static int is_alnum(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
 /* ---- the clock ---- */
@@ -388,7 +316,7 @@ sim_market *sim_new(uint64_t seed, const char *date, double nominal_rate) {
         date = today;
     }
     int y, mo, d;
-    if (parse_date(date, &y, &mo, &d) != 0) {
+    if (clk_parse_date(date, &y, &mo, &d) != 0) {
         shj_log(SHJ_LOG_ERROR, "sim_new: bad date \"%.16s\" (want YYYY-MM-DD)", date);
         return NULL;
     }
@@ -419,8 +347,7 @@ size_t sim_count(const sim_market *m) { return m ? m->n : 0; }
 /* Decide class, ladder, exchange and security type of a (resolved) code. */
 static int classify(const char *code, int exchange, int sec_type, int odd_lot, sim_inst *in,
                     char *err, size_t errlen) {
-    size_t n = strlen(code);
-    int fut = is_future_code(code, n), opt = is_option_code(code, n), stk = is_stock_code(code, n);
+    int fut = ctr_is_future(code), opt = ctr_is_option(code), stk = ctr_is_stock(code);
     int cls;
     switch (sec_type) {
     case SHJ_SEC_FUT:
@@ -480,7 +407,7 @@ int sim_add(sim_market *m, const char *code, int exchange, int sec_type, uint32_
     if (!kind_mask)
         return shj_fail(err, errlen, "sim: %s: kind_mask asks for neither ticks nor bid/asks", code);
     char real[16];
-    sim_resolve_alias(m->date, code, real);
+    ctr_resolve_alias(m->date, code, real);
     sim_inst tmp;
     memset(&tmp, 0, sizeof tmp);
     if (classify(real, exchange, sec_type, odd_lot, &tmp, err, errlen) != SHJ_OK) return SHJ_ERR;

@@ -27,6 +27,16 @@ typedef struct sim_market sim_market;
 sim_market *sim_new(uint64_t seed, const char *date, double nominal_rate);
 void sim_free(sim_market *m);
 
+/* How payloads are written. All zero (the default) = the shapes of Shioaji
+ * 1.7.x (names, key order, which keys exist: Sinotrade.github.io@4c63dd4
+ * tutor/market_data/streaming/{stocks,futures}/index.md, see
+ * tests/fixtures/sinopac/sse/). */
+typedef struct sim_config {
+    int payload_v150; /* 1: emit Shioaji 1.5.0 names */
+} sim_config;
+/* Apply cfg to the payloads generated from now on. */
+void sim_configure(sim_market *m, const sim_config *cfg);
+
 /* Kinds to generate for an instrument: bits 1u << SHJ_KIND_TICK / _BIDASK. */
 /* Add an instrument. code may be an alias (TXFR1). Resolved real code goes to
  * resolved[16]. exchange/sec_type are shj_* values; 0 = infer from code.
@@ -36,9 +46,6 @@ int sim_add(sim_market *m, const char *code, int exchange, int sec_type, uint32_
 int sim_remove(sim_market *m, const char *code);
 size_t sim_count(const sim_market *m);
 
-/* Resolve a continuous-futures alias (TXFR1, MXFR2) for date; copies code
- * unchanged when it is not an alias. */
-void sim_resolve_alias(const char *date, const char *code, char out[16]);
 
 /* Generate the next payload into buf[cap] (JSON, not NUL-terminated), its SSE
  * tag (psr_tag) in *tag, and the exchange time in *exch_ns. Returns the length,

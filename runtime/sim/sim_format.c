@@ -1,7 +1,12 @@
 /* sim_format.c — the text of the simulated market's payloads.
  *
  * Owns: the four Shioaji SSE payload layouts (tick_stk, tick_fop,
- * bidask_stk, bidask_fop; field names and order as docs/shioaji-payloads.md)
+ * bidask_stk, bidask_fop) in two spellings: Shioaji 1.7.x (the default;
+ * names, key order and the keys present as Sinopac publishes them,
+ * Sinotrade.github.io@4c63dd4 tutor/market_data/streaming/stocks/index.md:
+ * 296-327, :616-630, futures/index.md:201-223, :365-384) and Shioaji 1.5.0
+ * (sim_config.payload_v150: vol_sum, diff_price, diff_rate, amount_sum,
+ * trade_bid_vol_sum, target_kind_price ..., docs/shioaji-payloads.md) —
  * and the integer/decimal/time formatting they need.
  *
  * Guarantees: valid JSON; prices, amounts and rates are decimal strings in
@@ -105,6 +110,31 @@ char *sim_fmt_cents(char *p, int64_t c) {
     return p;
 }
 
+/* m millionths -> shortest exact decimal: 40461608055000 -> "40461.608055",
+ * 1025500000 -> "1025.5". */
+char *sim_fmt_micros(char *p, int64_t m) {
+    uint64_t u;
+    if (m < 0) {
+        *p++ = '-';
+        u = -(uint64_t)m;
+    } else {
+        u = (uint64_t)m;
+    }
+    uint64_t ip = u / SIM_MICROS;
+    unsigned f = (unsigned)(u - ip * SIM_MICROS);
+    p = sim_fmt_u64(p, ip);
+    if (f) {
+        char d[SIM_WIRE_DECIMALS];
+        int n = SIM_WIRE_DECIMALS;
+        for (int i = SIM_WIRE_DECIMALS - 1; i >= 0; i--, f /= 10) d[i] = (char)('0' + f % 10);
+        while (d[n - 1] == '0') n--; /* f != 0: some digit is not */
+        *p++ = '.';
+        memcpy(p, d, (size_t)n);
+        p += n;
+    }
+    return p;
+}
+
 void sim_fmt_prefix(sim_inst *in, const char *date) {
     char *p = in->prefix;
     p = PUT(p, "{\"code\":\"");
@@ -162,6 +192,14 @@ static int64_t div_round(int64_t num, int64_t den) {
     return -((-num + den / 2) / den);
 }
 
+/* div_round(amount_sum * SIM_MICROS_PER_CENT, n) for amount_sum >= 0, n > 0,
+ * without the product: a long fast simulated session can pass the
+ * 9.2e14 cents that it would overflow at; the remainder part stays < n x 10^4. */
+static int64_t avg_micros(int64_t amount_sum, int64_t n) {
+    int64_t q = amount_sum / n, r = amount_sum % n;
+    return q * SIM_MICROS_PER_CENT + div_round(r * SIM_MICROS_PER_CENT, n);
+}
+
 /* Shioaji chg_type: 1 limit up, 2 up, 3 unchanged, 4 down, 5 limit down. */
 static int chg_type(const sim_inst *in, int64_t close) {
     if (close >= in->limit_up) return 1;
@@ -171,7 +209,10 @@ static int chg_type(const sim_inst *in, int64_t close) {
     return 4;
 }
 
-size_t sim_fmt_tick(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf) {
+void sim_configure(sim_market *m, const sim_config *cfg) { m->cfg = *cfg; }
+
+/* The Shioaji 1.5.0 tick layout (sim_config.payload_v150). */
+static size_t fmt_tick_v150(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf) {
     char *p = put_head(m, in, buf);
     const int64_t mult = in->vm->mult;
     const int64_t amount = tr->price * tr->volume * mult;
@@ -203,9 +244,9 @@ size_t sim_fmt_tick(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf)
         p = PUT(p, ",\"low\":");
         p = put_str_px(p, in->ohl_txt[2], in->ohl_len[2]);
     }
-    /* avg_price: volume-weighted, 2 decimals, rounded half up in integers. */
+    /* avg_price: volume-weighted, 6 decimals as Shioaji sends, rounded half up in integers. */
     p = PUT(p, ",\"avg_price\":\"");
-    p = sim_fmt_cents(p, div_round(amount_sum, vol_sum * mult));
+    p = sim_fmt_micros(p, avg_micros(amount_sum, vol_sum * mult));
     p = PUT(p, "\",\"amount\":\"");
     p = sim_fmt_cents(p, amount);
     p = PUT(p, "\",\"amount_sum\":\"");
@@ -223,9 +264,9 @@ size_t sim_fmt_tick(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf)
     }
     p = PUT(p, ",\"diff_price\":\"");
     p = sim_fmt_cents(p, diff);
-    /* diff_rate: percent with 2 decimals = diff * 10^4 / ref hundredths. */
+    /* diff_rate: percent with 6 decimals (Shioaji's pct_chg) = diff * 100 / ref, in micros. */
     p = PUT(p, "\",\"diff_rate\":\"");
-    p = sim_fmt_cents(p, div_round(diff * 10000, in->ref));
+    p = sim_fmt_micros(p, div_round(diff * 100 * (int64_t)SIM_MICROS, in->ref));
     if (sim_is_fop(in->cls)) {
         p = PUT(p, "\",\"target_kind_price\":\"");
         p = sim_fmt_cents(p, tr->underlying);
@@ -242,6 +283,104 @@ size_t sim_fmt_tick(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf)
     }
     *p++ = '}';
     return (size_t)(p - buf);
+}
+
+/* The Shioaji 1.7.x tick layouts (the default). Keys in Sinopac's order;
+ * the keys the simulator has no model for are present with the values a
+ * regular-session sample shows (trade counts 0, the closing odd-lot keys
+ * null/"0", fixed-price trade 0: stocks/index.md:314-323; on the odd-lot
+ * board null as :389-397). The numbers are those of the 1.5.0 layout
+ * (avg_price and futures pct_chg with 6 places), except stock pct_chg: an integer in hundredths of a percent, truncated
+ * as Sinopac's samples are (price_chg 0.1 on a 29.8 reference = 0.336 %
+ * -> 33, stocks/index.md:311-312). */
+static size_t fmt_tick_v17(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf) {
+    char *p = put_head(m, in, buf);
+    const int64_t mult = in->vm->mult;
+    const int64_t amount = tr->price * tr->volume * mult;
+    const int fop = sim_is_fop(in->cls);
+    int64_t vol_sum, amount_sum, bid_sum, ask_sum;
+    const char *o_txt, *h_txt, *l_txt;
+    int o_len, h_len, l_len;
+    if (tr->simtrade) { /* a trial match never enters the session (as fmt_tick_v150) */
+        vol_sum = tr->volume;
+        amount_sum = amount;
+        bid_sum = ask_sum = 0;
+        o_txt = h_txt = l_txt = tr->px_txt;
+        o_len = h_len = l_len = tr->px_len;
+    } else {
+        vol_sum = in->vol_sum;
+        amount_sum = in->amount_sum;
+        bid_sum = in->bid_side_sum;
+        ask_sum = in->ask_side_sum;
+        o_txt = in->ohl_txt[0], h_txt = in->ohl_txt[1], l_txt = in->ohl_txt[2];
+        o_len = in->ohl_len[0], h_len = in->ohl_len[1], l_len = in->ohl_len[2];
+    }
+    const int64_t diff = tr->price - in->ref;
+    p = PUT(p, ",\"open\":");
+    p = put_str_px(p, o_txt, o_len);
+    if (fop) {
+        p = PUT(p, ",\"underlying_price\":\"");
+        p = sim_fmt_cents(p, tr->underlying);
+        p = PUT(p, "\",\"bid_side_total_vol\":");
+        p = sim_fmt_i64(p, bid_sum);
+        p = PUT(p, ",\"ask_side_total_vol\":");
+        p = sim_fmt_i64(p, ask_sum);
+    }
+    p = PUT(p, ",\"avg_price\":\""); /* 6 places, as fmt_tick_v150 */
+    p = sim_fmt_micros(p, avg_micros(amount_sum, vol_sum * mult));
+    p = PUT(p, "\",\"close\":");
+    p = put_str_px(p, tr->px_txt, tr->px_len);
+    p = PUT(p, ",\"high\":");
+    p = put_str_px(p, h_txt, h_len);
+    p = PUT(p, ",\"low\":");
+    p = put_str_px(p, l_txt, l_len);
+    p = PUT(p, ",\"amount\":\"");
+    p = sim_fmt_cents(p, amount);
+    p = PUT(p, "\",\"total_amount\":\"");
+    p = sim_fmt_cents(p, amount_sum);
+    p = PUT(p, "\",\"volume\":");
+    p = sim_fmt_i64(p, tr->volume);
+    p = PUT(p, ",\"total_volume\":");
+    p = sim_fmt_i64(p, vol_sum);
+    p = PUT(p, ",\"tick_type\":");
+    *p++ = (char)('0' + tr->tick_type);
+    p = PUT(p, ",\"chg_type\":");
+    *p++ = (char)('0' + chg_type(in, tr->price));
+    p = PUT(p, ",\"price_chg\":\"");
+    p = sim_fmt_cents(p, diff);
+    if (fop) { /* percent, a decimal string (futures/index.md:220) */
+        p = PUT(p, "\",\"pct_chg\":\"");
+        p = sim_fmt_micros(p, div_round(diff * 100 * (int64_t)SIM_MICROS, in->ref));
+        p = PUT(p, "\",\"simtrade\":");
+        p = put_bool(p, tr->simtrade);
+        *p++ = '}';
+        return (size_t)(p - buf);
+    }
+    p = PUT(p, "\",\"pct_chg\":");
+    p = sim_fmt_i64(p, diff * 10000 / in->ref); /* hundredths of a percent, truncated */
+    p = PUT(p, ",\"bid_side_total_vol\":");
+    p = sim_fmt_i64(p, bid_sum);
+    p = PUT(p, ",\"ask_side_total_vol\":");
+    p = sim_fmt_i64(p, ask_sum);
+    if (in->odd_lot)
+        p = PUT(p, ",\"bid_side_total_cnt\":0,\"ask_side_total_cnt\":0,\"closing_oddlot_shares\":0,"
+                   "\"closing_oddlot_close\":null,\"closing_oddlot_amount\":null,"
+                   "\"closing_oddlot_bid_price\":null,\"closing_oddlot_ask_price\":null,"
+                   "\"fixed_trade_vol\":0,\"fixed_trade_amount\":null,\"suspend\":false,\"simtrade\":");
+    else
+        p = PUT(p, ",\"bid_side_total_cnt\":0,\"ask_side_total_cnt\":0,\"closing_oddlot_shares\":0,"
+                   "\"closing_oddlot_close\":null,\"closing_oddlot_amount\":\"0\","
+                   "\"closing_oddlot_bid_price\":null,\"closing_oddlot_ask_price\":null,"
+                   "\"fixed_trade_vol\":0,\"fixed_trade_amount\":\"0\",\"suspend\":false,\"simtrade\":");
+    p = put_bool(p, tr->simtrade);
+    p = PUT(p, ",\"intraday_odd\":");
+    p = put_bool(p, in->odd_lot);
+    *p++ = '}';
+    return (size_t)(p - buf);
+}
+
+size_t sim_fmt_tick(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf) {
+    return m->cfg.payload_v150 ? fmt_tick_v150(m, in, tr, buf) : fmt_tick_v17(m, in, tr, buf);
 }
 
 /* "...volume":[v0,..,v4],"diff_...":[d0,..,d4] for one side: the level

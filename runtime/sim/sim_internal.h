@@ -6,6 +6,10 @@
  * 1/100 index point), "cents": all Taiwan tick sizes are multiples of 0.01,
  * so cents are exact and keep session amounts far from int64 overflow.
  * sim_contract converts to SHJ_PRICE_SCALE at the API boundary.
+ * Derived values Shioaji 1.7.x sends with 6 decimal places (avg_price
+ * "40461.608055", pct_chg "1.206261": Sinotrade/Sinotrade.github.io @4c63dd4
+ * tutor/market_data/streaming/futures/index.md:209,:220) are computed in
+ * "micros" (1/10^SIM_WIRE_DECIMALS) and written with up to 6 places.
  *
  * Volumes are int32 (lots of 1000 shares for board-lot stocks, shares for the
  * odd-lot board, contracts for futures); session sums are int64.
@@ -20,6 +24,12 @@
 #include "sim/sim.h"
 
 #define SIM_HIDDEN __attribute__((visibility("hidden")))
+
+#define SIM_WIRE_DECIMALS 6          /* places of Shioaji's avg_price / pct_chg text */
+#define SIM_MICROS_PER_CENT 10000LL  /* 10^(SIM_WIRE_DECIMALS - 2) */
+#define SIM_MICROS 1000000ULL        /* 10^SIM_WIRE_DECIMALS: micros per unit */
+_Static_assert(SIM_MICROS == SIM_MICROS_PER_CENT * 100, "micros and cents disagree");
+_Static_assert(SIM_WIRE_DECIMALS <= SHJ_PRICE_DECIMALS, "the parser must hold what the simulator writes");
 
 #define SIM_LEVELS 5
 #define SIM_PAYLOAD_MAX 1024    /* sim_next's documented "cap >= 1024 is always enough" */
@@ -117,7 +127,6 @@ static inline int64_t sim_tick_at(int ladder, int64_t p) {
  * edges are multiples of both neighbouring ticks, so stepping is exact. */
 static inline int64_t sim_px_up(int ladder, int64_t p) { return p + sim_tick_at(ladder, p); }
 static inline int64_t sim_px_down(int ladder, int64_t p) { return p - sim_tick_at(ladder, p - 1); }
-static inline int sim_px_valid(int ladder, int64_t p) { return p > 0 && p % sim_tick_at(ladder, p) == 0; }
 
 /* ---- the book ---- */
 
@@ -181,6 +190,7 @@ typedef struct sim_inst {
 struct sim_market {
     sim_rng rng;
     uint64_t seed;
+    sim_config cfg;        /* payload shapes (sim.h) */
 
     /* Exchange clock: the Taipei trading day and microseconds into it. */
     int64_t day;           /* days since 1970-01-01 (Taipei date) */
@@ -235,6 +245,7 @@ typedef struct sim_trade {
 SIM_HIDDEN char *sim_fmt_u64(char *p, uint64_t v);
 SIM_HIDDEN char *sim_fmt_i64(char *p, int64_t v);
 SIM_HIDDEN char *sim_fmt_cents(char *p, int64_t c);
+SIM_HIDDEN char *sim_fmt_micros(char *p, int64_t m);
 SIM_HIDDEN void sim_fmt_prefix(sim_inst *in, const char *date);
 SIM_HIDDEN size_t sim_fmt_tick(sim_market *m, sim_inst *in, const sim_trade *tr, char *buf);
 SIM_HIDDEN size_t sim_fmt_bidask(sim_market *m, sim_inst *in, int simtrade, int64_t underlying,

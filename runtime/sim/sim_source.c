@@ -1,4 +1,4 @@
-/* src_sim.c — the simulated market as a source on the event loop.
+/* sim_source.c — the simulated market as a source on the event loop.
  *
  * Wraps the pure generator (sim.c) in a src_source: every payload goes
  * through src_deliver exactly like a live SSE event, so the archive, parser
@@ -10,6 +10,8 @@
  * SHJ_AGAIN the payload is kept and the source pauses until rt resumes it:
  * back-pressure, never a drop, and the sequence stays gap-free.
  */
+#include "sim/sim_source.h"
+
 #include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,6 @@
 #include "core/clock.h"
 #include "core/instrument.h"
 #include "loop/rt.h"
-#include "lua/shj_api.h"
 #include "core/shj_common.h"
 #include "sim/sim.h"
 #include "loop/source.h"
@@ -59,12 +60,12 @@ static void sim_watchers_start(sim_src *s) {
 /* Session boundaries of the simulated clock become status events, so that
  * handlers and strategies see session open/close exactly as live. */
 static int publish_session_change(sim_src *s, int64_t exch_ns) {
-    int64_t day = (exch_ns / CLK_NS_PER_SEC + CLK_TAIPEI_OFFSET_S) / 86400;
+    int64_t day = clk_taipei_day(exch_ns);
     if (day == s->session_day) return SHJ_OK;
     if (bus_free_slots(s->base.bus) < 3) return SHJ_AGAIN;
     char date[11], detail[64];
     if (s->session_day >= 0) {
-        clk_taipei_date(s->session_day * 86400LL * CLK_NS_PER_SEC - CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC, date);
+        clk_taipei_date(clk_taipei_day_start(s->session_day), date);
         snprintf(detail, sizeof detail, "simulated session %s closed", date);
         src_publish_status(&s->base, SHJ_STATUS_SESSION_CLOSE, "", 0, 0, 0, detail);
     }
@@ -201,8 +202,8 @@ static const src_ops sim_ops = {
     .free = sim_free_src,
 };
 
-src_source *shj_sim_new(const char *name, uint64_t seed, const char *date, double rate, char *err,
-                        size_t errlen) {
+src_source *simsrc_new(const char *name, uint64_t seed, const char *date, double rate, char *err,
+                       size_t errlen) {
     sim_src *s = calloc(1, sizeof *s);
     if (!s) {
         shj_fail(err, errlen, "out of memory");

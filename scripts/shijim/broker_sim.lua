@@ -6,13 +6,15 @@
 -- being handled can only fill on a later event of its instrument.
 --
 -- MONEY. Every amount is an exact integer in the events' fixed-point scale,
--- 1 unit = 0.0001 TWD (SHJ_PRICE_SCALE), held in a Lua number. Prices are
--- int64 x 10^4 in events and at most a few decimals in Taiwan, so
--- price x quantity x multiplier is an exact integer product: no rounding
--- ever happens on positions, cash or PnL. Doubles hold integers exactly below
--- 2^53, i.e. |amount| < 900 billion TWD. Fees and taxes are computed in int64
--- (their intermediate products exceed 2^53) and rounded to whole TWD by the
--- Taiwan rules below. shijim.report formats these as decimal TWD.
+-- 1 unit = 1 / SCALE TWD (SCALE = SHJ_PRICE_SCALE, 10^6, read from C), held
+-- in a Lua number. Prices are int64 x SCALE in events, so price x quantity x
+-- multiplier is an exact integer product: no rounding ever happens on
+-- positions, cash or PnL. Doubles hold integers exactly below 2^53, i.e.
+-- |amount| < 2^53 / SCALE (~9.0 billion TWD): cash, values and PnL beyond
+-- that raise an error naming the amount rather than go inexact (M.MAX_TWD).
+-- Fees and taxes are computed in int64 without overflow (cost_twd) and
+-- rounded to whole TWD by the Taiwan rules below. shijim.report formats
+-- these as decimal TWD.
 --
 -- FILLS (all-or-nothing by default; with partial = true, volume-limited:
 -- see PARTIAL below; queue position is never modelled):
@@ -61,19 +63,33 @@
 -- event from its code: "TXFL6"/"TXFR1" futures, "TXO23000L6" options (strike,
 -- month letter A-L calls / M-X puts, year digit), anything else a stock.
 local ffi = require "ffi"
+local sffi = require "shijim.ffi"
 
 local M = {}
 
-local SCALE = 10000
+local SCALE = sffi.PRICE_SCALE
+local EXACT = 2 ^ 53 -- doubles hold every integer below this
 local floor = math.floor
 local I64 = ffi.typeof("int64_t")
 local tonumber, type, error, pairs, ipairs = tonumber, type, error, pairs, ipairs
 
 M.SCALE = SCALE
+M.MAX_TWD = floor(EXACT / SCALE) -- largest |amount| kept exact, whole TWD
 
-local KIND_TICK, KIND_BIDASK, KIND_QUOTE = 1, 2, 5
-local FLAG_SIMTRADE = 1
-local SEC_FUT, SEC_OPT = 2, 3
+-- An amount (units) that must stay exact: error beyond 2^53.
+local function exact(x, what)
+  if x >= EXACT or x <= -EXACT then
+    error(string.format("broker_sim: %s of %.0f TWD is beyond the exact range (|amount| < %d TWD)",
+                        what, x / SCALE, M.MAX_TWD), 3)
+  end
+  return x
+end
+
+local C = require("shijim.ffi").C
+local band = require("bit").band
+local KIND_TICK, KIND_BIDASK, KIND_QUOTE = C.SHJ_KIND_TICK, C.SHJ_KIND_BIDASK, C.SHJ_KIND_QUOTE
+local FLAG_SIMTRADE = C.SHJ_FLAG_SIMTRADE
+local SEC_FUT, SEC_OPT = C.SHJ_SEC_FUT, C.SHJ_SEC_OPT
 
 M.DEFAULTS = {
   cash = 1000000,                 -- TWD
@@ -102,35 +118,53 @@ local function rate_e8(r, name)
   return floor(r * 1e8 + 0.5)
 end
 
-local function to_e4(x, name)
+-- TWD (a Lua number) -> money units, exact (errors beyond the exact range).
+local function to_units(x, name)
   if type(x) ~= "number" then error("broker_sim: " .. name .. " must be a number", 3) end
-  return floor(x * SCALE + 0.5)
+  local u = floor(x * SCALE + 0.5)
+  if u >= EXACT or u <= -EXACT then
+    error(string.format("broker_sim: %s %.0f TWD is beyond the exact range (|amount| < %d TWD)",
+                        name, x, M.MAX_TWD), 3)
+  end
+  return u
 end
-M.to_e4 = function(x) return floor(x * SCALE + 0.5) end
+M.to_units = function(x) return floor(x * SCALE + 0.5) end
+M.to_e4 = M.to_units -- the old name (units were 10^-4 TWD before ABI 2)
 
--- floor(a * b / c) for non-negative integers, in int64 (a*b may exceed 2^53).
-local function muldiv(a, b, c, half_up)
-  local p = I64(a) * b
-  if half_up then p = p + floor(c / 2) end
-  return tonumber(p / c)
+-- A cost in whole TWD: floor(value x rate_e8 / 10^8 / SCALE) (half_up: rounded
+-- half up), value in units (non-negative integer), rate_e8 <= 10^8. Exact and
+-- without overflow for any value below 2^53: value = hi x SCALE + lo, and
+-- hi x rate_e8 is held in an int64 (hi < 2^53 / SCALE, so < 9.1e17).
+local E8 = 100000000
+local function cost_twd(value, rate_e8, half_up)
+  local hi = floor(value / SCALE)
+  local lo = value - hi * SCALE
+  local x = I64(hi) * rate_e8                  -- TWD x 10^8
+  local whole = tonumber(x / E8)               -- int64 division truncates (x >= 0)
+  local rest = tonumber(x - I64(whole) * E8)   -- < 10^8
+  -- the remainder in units x 10^8: rest x SCALE + lo x rate_e8 < 2 x 10^14
+  local num = rest * SCALE + lo * rate_e8
+  if half_up then num = num + E8 / 2 * SCALE end
+  return whole + floor(num / (E8 * SCALE))
 end
+M.cost_twd = cost_twd
 
 -- "TXFL6" -> "TXF"; "TXFR1" -> "TXF"; "TXO23000L6" -> "TXO"; stocks are
--- their own product.
+-- their own product. The rules are core/contract.h's (C.ctr_*); products are
+-- remembered per code, so the C call happens once per instrument.
+local product_buf, products = ffi.new("char[16]"), {}
 local function product_of(code)
-  local p = code:match("^(%u%u%u)[A-L]%d$") or code:match("^(%u%u%u)R%d$")
-            or code:match("^(%u%u%u)%d+[A-X]%d$")
-  return p or code
+  local p = products[code]
+  if p == nil then
+    p = ffi.string(C.ctr_product(code, product_buf))
+    products[code] = p
+  end
+  return p
 end
 M.product_of = product_of
 
-local function is_future_code(code)
-  return code:match("^%u%u%u[A-L]%d$") ~= nil or code:match("^%u%u%uR%d$") ~= nil
-end
-
-local function is_option_code(code)
-  return code:match("^%u%u%u%d+[A-X]%d$") ~= nil
-end
+local function is_future_code(code) return C.ctr_is_future(code) == 1 end
+local function is_option_code(code) return C.ctr_is_option(code) == 1 end
 M.is_future_code, M.is_option_code = is_future_code, is_option_code
 
 local Broker = {}
@@ -141,10 +175,10 @@ function M.new(opts)
   local d = M.DEFAULTS
   local function opt(k) if opts[k] == nil then return d[k] end return opts[k] end
   local self = setmetatable({}, Broker)
-  self.initial = to_e4(opt("cash"), "cash")
+  self.initial = to_units(opt("cash"), "cash")
   self.cash = self.initial
   self.comm_e8 = rate_e8(opt("commission_rate") * opt("commission_discount"), "commission_rate")
-  self.comm_min = to_e4(opt("commission_min"), "commission_min")
+  self.comm_min = to_units(opt("commission_min"), "commission_min")
   self.sell_tax_e8 = rate_e8(opt("sell_tax_rate"), "sell_tax_rate")
   self.etf_tax_e8 = rate_e8(opt("etf_sell_tax_rate"), "etf_sell_tax_rate")
   self.dt_tax_e8 = rate_e8(opt("day_trade_tax_rate"), "day_trade_tax_rate")
@@ -162,6 +196,8 @@ function M.new(opts)
   for k, v in pairs(opts.multipliers or {}) do self.mults[k] = v end
   self.lot = opt("lot_shares")
   self.partial = opt("partial") and true or false
+  -- scratch reused by on_event / fill_partial (no table allocated per event)
+  self.snapshot, self.used_bid, self.used_ask = {}, { 0, 0, 0, 0, 0 }, { 0, 0, 0, 0, 0 }
   self.check_cash = opt("check_cash") and true or false
   self.margin = {}
   for k, v in pairs(opts.margin or d.margin) do
@@ -171,7 +207,7 @@ function M.new(opts)
   local slip = opts.slippage
   if type(slip) == "number" then slip = { default = slip } end
   self.slip = {}
-  for k, v in pairs(slip or d.slippage) do self.slip[k] = to_e4(v, "slippage") end
+  for k, v in pairs(slip or d.slippage) do self.slip[k] = to_units(v, "slippage") end
   self.slip.default = self.slip.default or 0
 
   self.next_id = 0
@@ -218,29 +254,29 @@ function Broker:multiplier(code)
   return self.lot
 end
 
--- Costs of one fill, each in e4 money (whole TWD).
+-- Costs of one fill, each in money units (whole TWD).
 function Broker:costs(code, action, price, qty)
-  local value = price * qty * self:multiplier(code)
+  local value = exact(price * qty * self:multiplier(code), "the value of a fill")
   if self:is_future(code) then
     local p = product_of(code)
     local fee = (self.fut_fee[p] or self.fut_fee[code] or self.fut_fee.default) * qty * SCALE
-    local tax = muldiv(value, self.fut_tax_e8, 1e12, true) * SCALE
+    local tax = cost_twd(value, self.fut_tax_e8, true) * SCALE
     return 0, tax, fee, value
   end
   if self:is_option(code) then
     local p = product_of(code)
     local fee = (self.opt_fee[p] or self.opt_fee[code] or self.opt_fee.default) * qty * SCALE
-    local tax = muldiv(value, self.opt_tax_e8, 1e12, true) * SCALE
+    local tax = cost_twd(value, self.opt_tax_e8, true) * SCALE
     return 0, tax, fee, value
   end
-  local comm = muldiv(value, self.comm_e8, 1e12) * SCALE
+  local comm = cost_twd(value, self.comm_e8) * SCALE
   if comm < self.comm_min then comm = self.comm_min end
   local tax = 0
   if action == "sell" or action == "short" then
     local r = self.sell_tax_e8
     if self.day_trade then r = self.dt_tax_e8
     elseif code:sub(1, 2) == "00" then r = self.etf_tax_e8 end
-    tax = muldiv(value, r, 1e12) * SCALE
+    tax = cost_twd(value, r) * SCALE
   end
   return comm, tax, 0, value
 end
@@ -261,7 +297,7 @@ function Broker:submit(req)
   local o = {
     id = self.next_id, code = code, action = action, qty = qty,
     type = req.price and "limit" or "market",
-    price = req.price and to_e4(req.price, "price") or nil,
+    price = req.price and to_units(req.price, "price") or nil,
     status = "submitted", born = req.born or 0, fresh = true, ts = req.ts, tag = req.tag,
   }
   if o.price and o.price <= 0 then error("broker_sim: limit price must be > 0", 2) end
@@ -401,9 +437,9 @@ function Broker:fill(o, price, ts, qty)
   if self.mark[code] == nil then self.mark[code] = price end
   local costs = comm + tax + fee
   if self:is_future(code) then
-    self.cash = self.cash + realised - costs
+    self.cash = exact(self.cash + realised - costs, "cash")
   else
-    self.cash = self.cash - dir * value - costs
+    self.cash = exact(self.cash - dir * value - costs, "cash")
   end
   self.realised = self.realised + realised
   self.commission = self.commission + comm
@@ -508,7 +544,8 @@ local function fill_partial(self, orders, ev, kind, n)
     end
     return
   end
-  local used_bid, used_ask = { 0, 0, 0, 0, 0 }, { 0, 0, 0, 0, 0 }
+  local used_bid, used_ask = self.used_bid, self.used_ask -- reused: no table per event
+  for lv = 1, 5 do used_bid[lv], used_ask[lv] = 0, 0 end
   for i = 1, #orders do
     local o = orders[i]
     if (o.status == "submitted" or o.status == "partial") and o.born < n then
@@ -549,7 +586,7 @@ function Broker:execute(req, ev)
   local o = self.orders[self:submit(req)]
   local kind = ev.kind
   if kind ~= KIND_TICK and kind ~= KIND_QUOTE and kind ~= KIND_BIDASK then return o end
-  if kind ~= KIND_BIDASK and ev.flags % 2 == FLAG_SIMTRADE then return o end
+  if kind ~= KIND_BIDASK and band(ev.flags, FLAG_SIMTRADE) ~= 0 then return o end
   if self.sec[o.code] == nil then self.sec[o.code] = ev.sec_type end
   local px = match(self, o, ev, kind)
   if px then self:fill(o, px, ev.ts_exch_ns) end
@@ -561,7 +598,7 @@ end
 function Broker:on_event(ev, code, n)
   local kind = ev.kind
   if kind == KIND_TICK or kind == KIND_QUOTE then
-    if ev.flags % 2 == FLAG_SIMTRADE then return end
+    if band(ev.flags, FLAG_SIMTRADE) ~= 0 then return end
     self.mark[code] = tonumber(ev.close)
   elseif kind ~= KIND_BIDASK then
     return
@@ -570,11 +607,12 @@ function Broker:on_event(ev, code, n)
   if self.npending == 0 then return end
   local list = self.pending[code]
   if not list or #list == 0 then return end
-  -- copy: fills remove from the list while we walk it
-  local snapshot = {}
-  for i = 1, #list do snapshot[i] = list[i] end
+  -- copy: fills remove from the list while we walk it (into a reused table)
+  local snapshot, len = self.snapshot, #list
+  for i = 1, len do snapshot[i] = list[i] end
+  for i = len + 1, #snapshot do snapshot[i] = nil end
   if self.partial then return fill_partial(self, snapshot, ev, kind, n) end
-  for i = 1, #snapshot do
+  for i = 1, len do
     local o = snapshot[i]
     if o.status == "submitted" and o.born < n then
       local px = match(self, o, ev, kind)

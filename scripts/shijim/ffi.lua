@@ -7,7 +7,7 @@
 -- same library is loaded from $SHIJIM_LIB (or build/libshijim.so).
 local ffi = require "ffi"
 
-local M = { ABI = 1 }
+local M = { ABI = 2 } -- 2: prices x 10^6 (runtime/core/shj_event.h)
 
 ffi.cdef [[
 const char *shj_ffi_cdef(void);
@@ -55,7 +55,10 @@ M.C = C
 M.core = core
 M.lib_path = lib_path
 M.event_ptr_t = ffi.typeof("const shj_event *")
-M.PRICE_SCALE = 10000
+-- The fixed-point scale of every price/amount field, owned by C
+-- (SHJ_PRICE_SCALE_FFI in runtime/core/shj_event.h): never a Lua literal.
+M.PRICE_SCALE = tonumber(C.SHJ_PRICE_SCALE_FFI)
+M.PRICE_DECIMALS = tonumber(C.SHJ_PRICE_DECIMALS_FFI)
 
 -- Reusable buffers: one error buffer and one text buffer for the whole module
 -- (never allocated per call).

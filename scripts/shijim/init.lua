@@ -8,9 +8,9 @@
 --   shijim.run()
 --
 -- Events reach handlers as FFI cdata (`const shj_event *`, fields as in
--- runtime/shj_event.h), never copied into tables. Prices are int64 fixed
--- point × 10^4: use ev:px("close") for a Lua number (strategy maths) and
--- ev:dec("close") for the exact decimal text.
+-- runtime/core/shj_event.h), never copied into tables. Prices are int64 fixed
+-- point × shijim.PRICE_SCALE (10^6, owned by C): use ev:px("close") for a Lua
+-- number (strategy maths) and ev:dec("close") for the exact decimal text.
 local ffi = require "ffi"
 local sffi = require "shijim.ffi"
 
@@ -18,17 +18,22 @@ local C, core = sffi.C, sffi.core
 local errbuf, ERRLEN, textbuf = sffi.errbuf, sffi.ERRLEN, sffi.textbuf
 local ffi_string, ffi_cast, tonumber, type = ffi.string, ffi.cast, tonumber, type
 local event_ptr_t = sffi.event_ptr_t
+local PRICE_SCALE = sffi.PRICE_SCALE
 
 local shijim = { version = ffi_string(C.shj_version()), C = C, ffi = sffi }
 
-local KIND = { tick = 1, bidask = 2, status = 3, bar = 4, quote = 5 }
-local KIND_NAME = { [1] = "tick", [2] = "bidask", [3] = "status", [4] = "bar", [5] = "quote" }
-local STATUS_NAME = { "connected", "disconnected", "resubscribed", "gap", "session_open",
-                      "session_close", "error", "backfilled" }
+-- Enum values are C.SHJ_* and their names core/names.h's (C.nm_*): read, never retyped.
+local KIND, KIND_NAME, STATUS_NAME = {}, {}, {}
+for k = C.SHJ_KIND_TICK, C.SHJ_KIND_MAX - 1 do
+  KIND_NAME[k] = ffi_string(C.nm_kind(k))
+  KIND[KIND_NAME[k]] = k
+end
+for s = C.SHJ_STATUS_CONNECTED, C.SHJ_STATUS_BACKFILLED do STATUS_NAME[s] = ffi_string(C.nm_status(s)) end
 shijim.KIND, shijim.KIND_NAME = KIND, KIND_NAME
-shijim.FLAG = { simtrade = 1, suspended = 2, odd_lot = 4, backfill = 8, replay = 16, simulated = 32 }
+shijim.FLAG = { simtrade = C.SHJ_FLAG_SIMTRADE, suspended = C.SHJ_FLAG_SUSPENDED, odd_lot = C.SHJ_FLAG_ODDLOT,
+                backfill = C.SHJ_FLAG_BACKFILL, replay = C.SHJ_FLAG_REPLAY, simulated = C.SHJ_FLAG_SIMULATED }
 shijim.STATUS = {}
-for i, name in ipairs(STATUS_NAME) do shijim.STATUS[name] = i end
+for i, name in pairs(STATUS_NAME) do shijim.STATUS[name] = i end
 shijim.PRICE_SCALE = sffi.PRICE_SCALE
 
 C.shj_rt_init(0)
@@ -44,14 +49,14 @@ function event_methods.symbol(ev) return ffi_string(ev.code) end
 function event_methods.kind_name(ev) return KIND_NAME[ev.kind] or "none" end
 function event_methods.status_name(ev) return STATUS_NAME[ev.status] or "unknown" end
 -- A price/amount field as a Lua number (for indicators; never for storage).
-function event_methods.px(ev, field) return tonumber(ev[field or "close"]) / 10000 end
+function event_methods.px(ev, field) return tonumber(ev[field or "close"]) / PRICE_SCALE end
 -- A price/amount field as exact decimal text ("585.5").
 function event_methods.dec(ev, field) return ffi_string(C.shj_decimal(ev[field or "close"], decbuf)) end
 function event_methods.json(ev)
   local n = C.shj_event_json(ev, textbuf, sffi.TEXTLEN)
   return ffi_string(textbuf, n)
 end
-function event_methods.taipei_time(ev) return ffi_string(C.shj_taipei_text(ev.ts_exch_ns, decbuf)) end
+function event_methods.taipei_time(ev) return ffi_string(C.clk_taipei_text(ev.ts_exch_ns, decbuf)) end
 function event_methods.is(ev, flag) return bit.band(ev.flags, shijim.FLAG[flag] or flag) ~= 0 end
 
 ffi.metatype("shj_event", {
@@ -60,8 +65,8 @@ ffi.metatype("shj_event", {
 })
 
 function shijim.decimal(scaled) return ffi_string(C.shj_decimal(scaled, decbuf)) end
-function shijim.price(scaled) return tonumber(scaled) / 10000 end
-function shijim.now_ns() return C.shj_now_ns() end
+function shijim.price(scaled) return tonumber(scaled) / PRICE_SCALE end
+function shijim.now_ns() return C.clk_now_ns() end
 
 ------------------------------------------------------------------------------
 -- Logging
@@ -124,11 +129,12 @@ local resolved_buf = ffi.new("char[16]")
 local function subscription_calls(self, spec, fn, level)
   if type(spec) ~= "table" then error("subscribe: expected a table like {stocks = {...}}", level) end
   local kinds = table.concat(as_list(spec.kinds or { "tick", "bidask" }), ",")
+  local sec, taifex = C.nm_sec_type, ffi_string(C.nm_exchange(C.SHJ_EX_TAIFEX))
   local groups = {
-    { spec.stocks, "STK", spec.exchange },
-    { spec.futures, "FUT", "TAIFEX" },
-    { spec.options, "OPT", "TAIFEX" },
-    { spec.indexes, "IND", spec.exchange },
+    { spec.stocks, ffi_string(sec(C.SHJ_SEC_STK)), spec.exchange },
+    { spec.futures, ffi_string(sec(C.SHJ_SEC_FUT)), taifex },
+    { spec.options, ffi_string(sec(C.SHJ_SEC_OPT)), taifex },
+    { spec.indexes, ffi_string(sec(C.SHJ_SEC_IND)), spec.exchange },
   }
   local done = {}
   for _, g in ipairs(groups) do
@@ -168,7 +174,7 @@ shijim.source = {}
 function shijim.source.simulated(opts)
   opts = opts or {}
   local rate = opts.rate or 20000
-  local ptr = C.shj_sim_new(opts.name or "sim", opts.seed or 42, opts.date, rate, errbuf, ERRLEN)
+  local ptr = C.simsrc_new(opts.name or "sim", opts.seed or 42, opts.date, rate, errbuf, ERRLEN)
   return shijim.wrap_source(ptr)
 end
 
@@ -209,7 +215,7 @@ function shijim.on(filter, fn)
   if type(fn) ~= "function" then error("on: handler must be a function", 2) end
   if type(filter) == "string" or (type(filter) == "table" and filter[1]) then filter = { kind = filter } end
   if type(filter) ~= "table" then error("on: expected a kind or a filter table", 2) end
-  local mask = filter.kind and kind_mask(filter.kind) or 62
+  local mask = filter.kind and kind_mask(filter.kind) or C.SHJ_MASK_ALL
   local ids
   if filter.code then
     ids = {}

@@ -1,7 +1,7 @@
 -- shijim.report — backtest/paper statistics, trades CSV and an HTML report.
 --
 -- Input: the table returned by an engine's finish() (shijim.strategy). Money
--- there is exact integers of 0.0001 TWD (see shijim.broker_sim); this module
+-- there is exact integers of 1 / SHJ_PRICE_SCALE TWD (see shijim.broker_sim); this module
 -- keeps money exact (decimal text from integers) and uses doubles only for
 -- ratios (returns, Sharpe, win rate...).
 --
@@ -26,36 +26,44 @@
 local M = {}
 
 local floor, abs, sqrt = math.floor, math.abs, math.sqrt
-local SCALE = 10000
+local sffi = require "shijim.ffi"
+local SCALE, DECIMALS = sffi.PRICE_SCALE, sffi.PRICE_DECIMALS -- owned by C (SHJ_PRICE_SCALE)
+local CENT = SCALE / 100
+local FRAC_FMT = "%d.%0" .. DECIMALS .. "d"
 
--- Exact decimal TWD text of an e4 integer: 12345678 -> "1234.5678", 1234500 -> "123.45".
-function M.money(e4)
-  if e4 == nil then return "" end
-  e4 = tonumber(e4)
-  local neg = e4 < 0
-  local a = neg and -e4 or e4
+-- Exact decimal TWD text of an integer of money units (1 / SCALE TWD):
+-- 1234567800 -> "1234.5678", 123450000 -> "123.45" (cents keep 2 decimals;
+-- finer amounts show their digits, trailing zeros dropped).
+function M.money(units)
+  if units == nil then return "" end
+  units = tonumber(units)
+  local neg = units < 0
+  local a = neg and -units or units
   local whole = floor(a / SCALE)
   local frac = a - whole * SCALE
   local s
-  if frac % 100 == 0 then s = string.format("%d.%02d", whole, frac / 100)
-  else s = string.format("%d.%04d", whole, frac) end
+  if frac % CENT == 0 then s = string.format("%d.%02d", whole, frac / CENT)
+  else s = (string.format(FRAC_FMT, whole, frac):gsub("0+$", "")) end
   return neg and "-" .. s or s
 end
 
 local function ns_to_s(t) return tonumber(t) / 1e9 end
 
+-- Taipei time and the trading day are core/clock.h's (C.clk_*).
+local ffi = require "ffi"
+local C = require("shijim.ffi").C
+local textbuf = ffi.new("char[32]")
+
 -- Taipei text of a UTC ns time (number or int64 cdata), seconds precision.
 function M.taipei(t)
   if t == nil then return "" end
-  return os.date("!%Y-%m-%d %H:%M:%S", floor(ns_to_s(t)) + 8 * 3600)
+  return ffi.string(C.clk_taipei_text(t, textbuf), 19)
 end
 
 -- Trading day number of a UTC ns time (Taipei, rolled at 15:00).
-function M.trading_day(t)
-  return floor((ns_to_s(t) + 8 * 3600 + 9 * 3600) / 86400)
-end
+function M.trading_day(t) return tonumber(C.clk_trading_day(t)) end
 
-function M.day_text(day) return os.date("!%Y-%m-%d", day * 86400) end
+function M.day_text(day) return ffi.string(C.clk_day_text(day, textbuf)) end
 
 function M.compute(r)
   local st = {}
@@ -308,7 +316,7 @@ function M.html(r, st)
     "<table><tr><th>#</th><th>code</th><th>side</th><th>open</th><th>close</th>" ..
     "<th>gross</th><th>costs</th><th>net</th></tr>",
     table.concat(trades, "\n"), "</table>",
-    "<p>Fills: trades.csv. Money is exact (0.0001 TWD units); times are Asia/Taipei.</p>",
+    "<p>Fills: trades.csv. Money is exact (1/" .. SCALE .. " TWD units); times are Asia/Taipei.</p>",
     "</body></html>",
   }, "\n")
 end

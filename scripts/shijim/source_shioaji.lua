@@ -16,11 +16,21 @@
 --   backoff_initial_s, backoff_max_s   reconnect backoff (0.5 s doubling to 30 s, jittered)
 --   rate_limit, rate_window_s          REST pacing (45 calls per 5 s, under Shioaji's ~50 per 5 s)
 --   backfill, backfill_delay_s         fill stream gaps from /api/v1/data/ticks (off by default)
---   backfill_max_queries, backfill_window_s   backfill query budget (20 per 60 s); jobs over it are
+--   backfill_defer       true (default): no backfill query while the market is open (Sinopac allows 10
+--                        intraday ticks queries); jobs wait for backfill_retry_at
+--   backfill_intraday_max  ticks queries per trading day in session when not deferred (10)
+--   usage_poll_s         poll /api/v1/auth/usage this often (300) for the status line and quota checks
+--   backfill_max_queries, backfill_window_s   backfill query budget (50 per 10 s); jobs over it are
 --                        queued and retried as the window frees
 --   backfill_retry_at    "HH:MM" Taipei (default "13:50", after the day close): when jobs the server
 --                        refused for a usage/quota limit are retried
---   send_auth            send the credentials even to a local server (they always go to remote ones)
+--   send_auth            accepted for old scripts; credentials are sent whenever they are set
+--   auth_retry_s         0 (default): a 401/403 stops the run with an error (non-zero exit);
+--                        > 0: retry that slowly instead
+--   ban_wait_s           after a 503 "操作異常，請1分鐘後再重新登入" ban, send nothing for this long (60)
+--   health_poll_s        poll /api/v1/health this often (60); a moved last_maintenance resubscribes all
+--   silence_s            heartbeats only for a subscription this long on an open market = resubscribe (120)
+--   market_hours         false: count silence at any hour (tests)
 --   connect_timeout_s, request_timeout_s, max_retries
 -- Credentials come only from the environment (SHIOAJI_API_KEY / SHIOAJI_SECRET_KEY, or SJ_API_KEY /
 -- SJ_SEC_KEY), read by the C runtime and never logged; a script that passes them is refused.
@@ -42,12 +52,16 @@ local TUNING = {
   send_auth = true, backfill = true, backfill_delay_s = true, connect_timeout_s = true,
   request_timeout_s = true, max_retries = true,
   backfill_max_queries = true, backfill_window_s = true, backfill_retry_at = true,
+  auth_retry_s = true, ban_wait_s = true, health_poll_s = true, silence_s = true, market_hours = true,
+  backfill_defer = true, backfill_intraday_max = true, usage_poll_s = true,
 }
 local KNOWN = { url = true, socket = true, stream = true, heartbeat_timeout_s = true, name = true }
 local SECRET_KEYS = { "api_key", "secret_key", "sec_key", "key", "secret", "password", "token" }
 local COUNTERS = { "reconnects", "gaps", "subscribe_errors", "subscribed", "requests", "rate_waits",
                    "bytes", "unknown_names", "backfilled", "backfill_requests", "streams_open",
-                   "resubscribed", "backfill_queued", "backfill_deferred", "backfill_refusals" }
+                   "resubscribed", "backfill_queued", "backfill_deferred", "backfill_refusals",
+                   "bans", "auth_refusals", "maintenances", "silences", "alias_changes",
+                   "quota_exhausted", "empty_answers" }
 
 local code_buf = ffi.new("char[16]")
 local line_buf = ffi.new("char[256]")

@@ -29,7 +29,7 @@
 -- UTC ns as a Lua number).
 --
 -- Events are cdata (shj_event*), valid only during the hook: copy what you
--- keep. Prices are int64 x 10^4: strategy.px(ev.close) gives a Lua number for
+-- keep. Prices are int64 x SHJ_PRICE_SCALE (10^6): strategy.px(ev.close) gives a Lua number for
 -- indicator math; strategy.code(ev) the code as a string. An alias such as
 -- TXFR1 follows the real contract the feed delivers (ev.code is "TXFL6");
 -- orders on the alias go to that real contract. When the alias moves on to
@@ -53,25 +53,21 @@ local tonumber, type, error, setmetatable, select = tonumber, type, error, setme
 local ffi_string = ffi.string
 local band = bit.band
 
-local KIND_TICK, KIND_BIDASK, KIND_STATUS, KIND_QUOTE = 1, 2, 3, 5
-local FLAG_SIMTRADE = 1
-local SCALE = 10000
+local C = require("shijim.ffi").C
+local KIND_TICK, KIND_BIDASK, KIND_STATUS, KIND_QUOTE =
+  C.SHJ_KIND_TICK, C.SHJ_KIND_BIDASK, C.SHJ_KIND_STATUS, C.SHJ_KIND_QUOTE
+local FLAG_SIMTRADE = C.SHJ_FLAG_SIMTRADE
+local SCALE = broker_sim.SCALE -- SHJ_PRICE_SCALE, read from C by shijim.ffi
 
 -- Helpers for strategies -------------------------------------------------------------
 
--- Fixed-point (int64 cdata or integer number, x 10^4) -> Lua number.
+-- Fixed-point (int64 cdata or integer number, x SCALE) -> Lua number.
 function M.px(v) return tonumber(v) / SCALE end
 function M.code(ev) return ffi_string(ev.code) end
 
 -- Taipei "YYYY-MM-DD HH:MM:SS.ffffff" of a UTC ns time (int64 cdata or number).
-function M.taipei(ts)
-  local ns = ffi.new("int64_t", ts)
-  local s = ns / 1000000000
-  local frac = ns - s * 1000000000
-  if frac < 0 then s, frac = s - 1, frac + 1000000000 end
-  return os.date("!%Y-%m-%d %H:%M:%S", tonumber(s) + 8 * 3600) ..
-         string.format(".%06d", tonumber(frac / 1000))
-end
+local taipei_buf = ffi.new("char[32]")
+function M.taipei(ts) return ffi_string(C.clk_taipei_text(ts, taipei_buf)) end
 
 -- Publish bars on the runtime bus as SHJ_KIND_BAR events (for sinks and
 -- shijim.on("bar", ...) handlers; strategies get theirs from the engine).
@@ -222,7 +218,7 @@ end
 local Engine = {}
 Engine.__index = Engine
 
-local function is_alias(code) return code:match("^%u%u%uR%d$") ~= nil end
+local function is_alias(code) return C.ctr_is_alias(code) == 1 end -- core/contract.h
 
 -- opts: strategy (definition or path), params (overrides), codes (override list),
 -- bars (override period list), broker (broker_sim options), mode ("backtest"|"paper"),

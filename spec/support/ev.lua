@@ -7,9 +7,10 @@ local sffi = require "shijim.ffi"
 local M = {}
 M.C = sffi.C
 
-local SCALE = 10000
+local SCALE = sffi.PRICE_SCALE -- SHJ_PRICE_SCALE, from C
 local function e4(x) return math.floor(x * SCALE + 0.5) end
-M.e4 = e4
+M.e4 = e4 -- TWD -> event units (the name predates the 10^6 scale)
+M.units = e4
 
 -- Days since 1970-01-01 of a civil date (Hinnant's algorithm; no time zone state).
 local function days_from_civil(y, m, d)

@@ -1,0 +1,22 @@
+/* sim_source.h — the simulated market (sim.h) as a source on the event loop.
+ *
+ * Prefix simsrc_. The constructor is what scripts call (shijim.simulated);
+ * everything else goes through the generic source handle (shj_api.h).
+ */
+#ifndef SHJ_SIM_SOURCE_H
+#define SHJ_SIM_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct src_source src_source;
+
+/* FFI-BEGIN */
+/* A simulated market source. date: Taipei trading date "YYYY-MM-DD" (NULL =
+ * today in Taipei); rate: events per second (<= 0 = as fast as the pipeline
+ * takes them). NULL with err on a bad date or no memory. */
+src_source *simsrc_new(const char *name, uint64_t seed, const char *date, double rate, char *err,
+                       size_t errlen);
+/* FFI-END */
+
+#endif
