@@ -74,7 +74,10 @@ end
 
 local ch
 if opts.clickhouse then
-  ch = require("sinks.clickhouse") { dsn = opts.clickhouse, fallback_dir = opts.fallback_dir }
+  -- A replay can wait for a healthy server: it never outruns it into the
+  -- fallback (issue 11, fault 10); a server that goes down still spills.
+  ch = require("sinks.clickhouse") { dsn = opts.clickhouse, fallback_dir = opts.fallback_dir,
+                                     wait_when_slow = true }
   shijim.route(src, ch)
 end
 

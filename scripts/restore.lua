@@ -9,10 +9,11 @@
 -- inserts them in batches. Safe to run again, and to kill and re-run: the
 -- tables are ReplacingMergeTree keyed by (code, ts, source, seq), so a row
 -- inserted twice counts once under FINAL. A file moves to --archive-dir only
--- after its last batch was acknowledged, and only if none of its lines was
--- rejected. Malformed lines are reported as file:line and written, with the
--- reason, to <name>.rejected.jsonl beside the file (apply mode); the exit
--- code is then 1. A dry run writes nothing anywhere.
+-- after its last batch was acknowledged. Malformed lines are reported as
+-- file:line and quarantined, with the reason, in <name>.rejected.jsonl beside
+-- the file (apply mode), and the file is finished all the same; the exit code
+-- is then 1. A torn last line (a writer cut off mid-line) is quarantined the
+-- same way but is not an error. A dry run writes nothing anywhere.
 local ffi = require "ffi"
 local sffi = require "shijim.ffi"
 local cli = require "shijim.cli"
@@ -221,8 +222,8 @@ local function taipei(ns) return ffi_string(C.clk_taipei_text(ns, tsbuf)) end
 
 local counts = ffi.new("chr_counts")
 local destbuf = ffi.new("char[2200]")
-local total = { rows = 0, ticks = 0, bidasks = 0, tick = 0, quote = 0, bidask = 0, rejected = 0, inserted = 0,
-                archived = 0, kept = 0 }
+local total = { rows = 0, ticks = 0, bidasks = 0, tick = 0, quote = 0, bidask = 0, rejected = 0, torn = 0,
+                inserted = 0, archived = 0, kept = 0 }
 local tmin, tmax
 
 io.stdout:write(string.format("restore: %s, %d file(s) under %s, batches of %d rows\n",
@@ -276,13 +277,18 @@ for index, rel in ipairs(files) do
     tmin = (tmin == nil or counts.ts_min < tmin) and counts.ts_min or tmin
     tmax = (tmax == nil or counts.ts_max > tmax) and counts.ts_max or tmax
   end
+  if counts.torn_tail > 0 then line = line .. ", torn last line" end
   if apply then line = line .. string.format(", inserted %d", file_inserted) end
+  if apply and counts.rejected + counts.torn_tail > 0 then
+    line = line .. string.format(", %d line(s) quarantined in %s", tonumber(counts.rejected + counts.torn_tail),
+      rel:gsub("%.jsonl$", ".rejected.jsonl"))
+  end
   local archive_failure
   if apply and opts.archive_dir then
-    if counts.rejected > 0 then
-      line = line .. ", kept (has rejected lines)"
-      total.kept = total.kept + 1
-    elseif C.chr_archive(f, opts.archive_dir, rel, destbuf, 2200, errbuf, ERRLEN) == 0 then
+    -- Bad lines are quarantined (with the reason) in <name>.rejected.jsonl
+    -- beside it, so the file is finished: kept, every later run would insert
+    -- its good rows again (issue 11, fault 5).
+    if C.chr_archive(f, opts.archive_dir, rel, destbuf, 2200, errbuf, ERRLEN) == 0 then
       line = line .. ", archived to " .. ffi_string(destbuf)
       total.archived = total.archived + 1
     else
@@ -303,6 +309,7 @@ for index, rel in ipairs(files) do
   total.quote = total.quote + tonumber(counts.rows_quote_kind)
   total.bidask = total.bidask + tonumber(counts.rows_bidask_kind)
   total.rejected = total.rejected + tonumber(counts.rejected)
+  total.torn = total.torn + tonumber(counts.torn_tail)
   total.inserted = total.inserted + file_inserted
 end
 progress(#files, 0, true)
@@ -324,8 +331,15 @@ if apply then
 else
   io.stdout:write("dry run: nothing was written; run again with --apply to insert\n")
 end
+if total.torn > 0 then
+  -- A recorder cut off mid-line (kill -9, full disk): not bad data. The
+  -- event is in the raw archive (replay.lua can put it back).
+  io.stderr:write(string.format("restore: %d torn last line(s) (a writer cut off mid-line; listed above)%s; " ..
+    "their events are in the raw archive (replay.lua --clickhouse restores them)\n", total.torn,
+    apply and ", quarantined in the *.rejected.jsonl beside each file" or ""))
+end
 if total.rejected > 0 then
   die(string.format("%d malformed line(s) rejected (listed above%s)", total.rejected,
-    apply and "; kept with the reason in the *.rejected.jsonl beside each file" or ""), 1)
+    apply and "; quarantined with the reason in the *.rejected.jsonl beside each file, the rest restored" or ""), 1)
 end
 os.exit(0)

@@ -1,7 +1,7 @@
 -- `shijim restore.lua` end to end, against a real clickhouse-server (18.16):
 -- dry-run counts and writes nothing; apply restores exactly; twice and after
 -- a kill -9 still 0 duplicates and each file archived once; malformed and
--- truncated lines are reported file:line, kept in *.rejected.jsonl, exit 1;
+-- truncated lines are reported file:line, quarantined in *.rejected.jsonl (the file finished), exit 1;
 -- clear errors for a missing dir, a bad DSN, a wrong password; custom clients.
 local proc = require "support.proc"
 local ch = require "support.ch"
@@ -156,10 +156,12 @@ describe("shijim restore.lua", function()
     assert.truthy(err:find(path .. ":" .. (t.ticks + 1) .. ": bad number '58x.5' at column 38", 1, true), err)
     assert.truthy(err:find(path .. ":" .. (t.ticks + 2) .. ": line does not start with '{'", 1, true))
     assert.truthy(err:find(path .. ":" .. n_lines .. ": truncated last line", 1, true))
-    assert.truthy(err:find("3 malformed line(s) rejected", 1, true))
+    assert.truthy(err:find("2 malformed line(s) rejected", 1, true))
+    assert.truthy(err:find("1 torn last line(s)", 1, true))
     assert.truthy(out:find("ticks/2026-11-25.jsonl: " .. t.ticks .. " rows", 1, true))
     assert.is_nil(proc.read(fb .. "/ticks/2026-11-25.rejected.jsonl"))
-    -- apply: good rows in, bad ones beside the file with the reason; the file stays
+    -- apply: good rows in, bad ones quarantined beside it with the reason, and
+    -- the file finished (archived): a later run does not insert it again
     rc, out, err = restore(string.format("--fallback-dir %s --apply --dsn %s --archive-dir %s", fb, server:dsn("bad"), arc))
     assert.are.equal(1, rc)
     assert.are.equal(t.rows, final_rows("bad"))
@@ -173,9 +175,30 @@ describe("shijim restore.lua", function()
     assert.truthy(lines[1].reason:find("column", 1, true))
     assert.are.equal('{"kind":"tick","code":"2330","close":58x.5}', lines[1].text)
     assert.truthy(lines[3].reason:find("truncated", 1, true))
-    assert.truthy(out:find("kept (has rejected lines)", 1, true))
-    assert.is_not_nil(proc.read(path)) -- not archived
-    assert.are.same({ "bidasks/2026-11-25.jsonl" }, ch.files(arc))
+    assert.truthy(out:find("3 line(s) quarantined in ticks/2026-11-25.rejected.jsonl", 1, true), out)
+    assert.is_nil(proc.read(path)) -- finished: archived
+    assert.are.same({ "bidasks/2026-11-25.jsonl", "ticks/2026-11-25.jsonl" }, ch.files(arc))
+    rc, out, err = restore(string.format("--fallback-dir %s --apply --dsn %s --archive-dir %s", fb, server:dsn("bad"), arc))
+    assert.truthy((out .. err):find("nothing to do", 1, true), out .. err) -- nothing left to insert again
+    assert.are.equal(t.rows, final_rows("bad"))
+  end)
+
+  it("a torn last line alone (a recorder cut off mid-line) is quarantined, the file finished, exit 0", function()
+    local fb, arc = dir .. "/fb", dir .. "/archive"
+    local t = ch.generate(fb, 500, 1)
+    local path = fb .. "/ticks/2026-11-25.jsonl"
+    local f = assert(io.open(path, "a"))
+    f:write('{"kind":"bidas') -- issue 11 fault 5: the writer was killed mid-line
+    f:close()
+    local rc, out, err = restore(string.format("--fallback-dir %s --apply --dsn %s --archive-dir %s", fb, server:dsn("torn"), arc))
+    assert.are.equal(0, rc, err)
+    assert.truthy(err:find(path .. ":" .. (t.ticks + 1) .. ": truncated last line", 1, true), err)
+    assert.truthy(err:find("1 torn last line(s)", 1, true), err)
+    assert.truthy(out:find("torn last line", 1, true), out)
+    assert.are.equal(t.rows, final_rows("torn"))
+    assert.is_nil(proc.read(path))
+    local q = proc.read(fb .. "/ticks/2026-11-25.rejected.jsonl")
+    assert.are.equal('{"kind":"bidas', require("cjson").decode(q).text)
   end)
 
   it("draws a progress bar on a terminal and plain log lines otherwise", function()

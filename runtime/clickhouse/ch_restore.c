@@ -299,6 +299,10 @@ int chr_next_batch(chr_file *f, int max_rows, char *err, size_t errlen) {
             if (!had_nl) fmt_text(reason, sizeof reason, "truncated last line (no newline at end of file): %s", why);
             else shj_strlcpy(reason, why, sizeof reason);
             reject(f, f->line, len, reason);
+            if (!had_nl) { /* a torn tail, not bad data: quarantined, counted apart */
+                f->counts.rejected--;
+                f->counts.torn_tail++;
+            }
             continue;
         }
         if (chb_append(&f->text, f->line, len) != SHJ_OK) return shj_fail(err, errlen, "out of memory");
@@ -376,7 +380,7 @@ static int read_columns(chr_client *c, const char **body, char *err, size_t errl
  * (RowBinary carries the scaled int64 unconverted; see ch_schema.h). */
 static int check_scale(chr_client *c, char *err, size_t errlen) {
     if (c->scale_checked) return SHJ_OK;
-    const char *body;
+    const char *body = ""; /* set by read_columns on success; gcc -O3 cannot see it */
     char why[600];
     if (read_columns(c, &body, err, errlen) != SHJ_OK) return SHJ_ERR;
     if (chs_check_columns(c->dsn.database, body, why, sizeof why) != SHJ_OK)
@@ -386,7 +390,7 @@ static int check_scale(chr_client *c, char *err, size_t errlen) {
 }
 
 int chr_client_migrate_sql(chr_client *c, char *out, size_t cap, char *err, size_t errlen) {
-    const char *body;
+    const char *body = "";
     if (read_columns(c, &body, err, errlen) != SHJ_OK) return -1;
     size_t n = chs_migrate_sql(c->dsn.database, body, out, cap);
     if (n >= cap) return shj_fail(err, errlen, "migration text longer than %zu bytes", cap);

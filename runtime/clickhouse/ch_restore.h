@@ -42,7 +42,9 @@ typedef struct chr_counts {
     uint64_t rows_tick_kind; /* by kind: tick, quote, bidask */
     uint64_t rows_quote_kind;
     uint64_t rows_bidask_kind;
-    uint64_t rejected;       /* malformed lines so far */
+    uint64_t rejected;       /* malformed lines so far (a torn last line not included) */
+    uint64_t torn_tail;      /* 1: the last line had no newline and did not parse: a writer cut
+                                off mid-line (quarantined like a rejected line, not an error) */
     uint64_t inserted;       /* rows acknowledged by ClickHouse (C client) */
     uint64_t bytes_read;
     uint64_t file_bytes;     /* size when opened */

@@ -288,7 +288,7 @@ static void note_first(void *ctx, const chs_def *d, const chs_col *c, const char
     if (f->d) return;
     f->d = d;
     f->c = c;
-    snprintf(f->type, sizeof f->type, "%s", type);
+    shj_strlcpy(f->type, type, sizeof f->type); /* a column type: longer ones are cut, on purpose */
 }
 
 int chs_check_columns(const char *db, const char *tsv, char *err, size_t errlen) {

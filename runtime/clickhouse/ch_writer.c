@@ -190,7 +190,8 @@ static void update_blocked(chw_writer *w) {
     /* Stop taking events when memory can only come back through a disk that
      * fails, or when the disk is a whole max_mem_bytes behind. */
     w->st.blocked = (w->fb_failing && w->st.mem_bytes > w->o.max_mem_bytes) ||
-                    w->mem_spilling > w->o.max_mem_bytes;
+                    w->mem_spilling > w->o.max_mem_bytes ||
+                    (w->o.wait_when_slow && w->st.state == CHW_UP && w->st.mem_bytes > w->o.max_mem_bytes);
 }
 
 /* Loop side: take what the thread finished. Durable batches are dropped;
@@ -355,8 +356,10 @@ static void pump(chw_writer *w) {
     if (w->st.state == CHW_UP) {
         while (w->st.inflight < w->o.max_inflight && w->q_head && w->st.state == CHW_UP)
             send_batch(w, q_pop(w));
-        /* slow server: past the memory limit the oldest waiting batches spill */
-        if (w->st.mem_bytes > w->o.max_mem_bytes && w->q_head) spill_queue(w, w->o.max_mem_bytes);
+        /* slow server: past the memory limit the oldest waiting batches
+         * spill — unless the source can wait (replay): then the bus waits */
+        if (!w->o.wait_when_slow && w->st.mem_bytes > w->o.max_mem_bytes && w->q_head)
+            spill_queue(w, w->o.max_mem_bytes);
     } else if (w->st.state == CHW_DOWN || w->st.state == CHW_FAILED) {
         spill_queue(w, 0);
     }

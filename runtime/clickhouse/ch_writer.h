@@ -76,6 +76,9 @@ typedef struct chw_opts {
     int gzip;                   /* gzip request bodies */
     int create_schema;          /* CREATE DATABASE/TABLE IF NOT EXISTS when the server is reached (default 1 via chw_opts_default) */
     int skip_open_check;        /* 1: do not contact the server in chw_open (start DOWN-probing at once) */
+    int wait_when_slow;         /* 1: while UP, a server slower than the source holds the bus
+                                   (chw_push takes nothing past max_mem_bytes) instead of spilling:
+                                   for sources that can wait, i.e. replay. 0 (live): spill. */
 } chw_opts;
 
 typedef struct chw_stats {
@@ -95,7 +98,8 @@ typedef struct chw_stats {
     int64_t mem_peak;
     int64_t spill_peak;         /* most bytes ever waiting for the fallback disk (blocked above max_mem) */
     int state;                  /* CHW_* */
-    int blocked;                /* 1: refusing events (fallback failing and memory full) */
+    int blocked;                /* 1: refusing events (fallback failing and memory full, or
+                                   wait_when_slow and max_mem_bytes held) */
     int inflight;
     int queued;
 } chw_stats;

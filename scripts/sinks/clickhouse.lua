@@ -16,6 +16,9 @@
 --   max_inflight   concurrent INSERTs (2)       max_mem_mb memory before spilling (64)
 --   timeout_ms     one INSERT (30000)           gzip       compress bodies (false)
 --   create_schema  CREATE DATABASE/TABLE IF NOT EXISTS (true)
+--   wait_when_slow true: a server slower than the source holds the source back
+--                  instead of spilling to the fallback (replay; false for live
+--                  feeds, which cannot wait)
 --   on_fatal       "detach" (default): a writer that hit an unfixable error
 --                  (wrong password, schema mismatch) stops and recording goes
 --                  on without it; "stop": the whole run stops.
@@ -56,6 +59,7 @@ return function(opts)
     timeout_ms = number_opt(opts, "timeout_ms", 30000),
     gzip = opts.gzip and 1 or 0,
     create_schema = opts.create_schema == false and 0 or 1,
+    wait_when_slow = opts.wait_when_slow and 1 or 0,
     stop_on_fatal = opts.on_fatal == "stop" and 1 or 0,
     routes = {},
   }
@@ -72,6 +76,7 @@ return function(opts)
     o.timeout_ms = self.timeout_ms
     o.gzip = self.gzip
     o.create_schema = self.create_schema
+    o.wait_when_slow = self.wait_when_slow
     local id = C.chw_route(src.ptr, o, self.stop_on_fatal, errbuf, ERRLEN)
     if id < 0 then error("sinks.clickhouse: " .. sffi.errtext(), 3) end
     self.routes[#self.routes + 1] = id
