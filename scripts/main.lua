@@ -28,7 +28,24 @@ local opts = cli.parse(arg, {
   { "--clickhouse", "string", "also record into ClickHouse at this DSN (or $SHIJIM_CLICKHOUSE_DSN)" },
   { "--fallback-dir", "string", "where ClickHouse batches go when it is down", default = "data/fallback" },
   { "--quiet", "flag", "do not log block trades" },
+  { "--status-every", "number", "status line every N seconds (0 = off)", default = 1 },
+  { "--log-format", "string", "log lines as text or json (one object per line)", default = "text", choices = { "text", "json" } },
+  { "--metrics", "string", "serve /metrics, /healthz, /readyz on ADDR:PORT (e.g. 127.0.0.1:9464; off by default)" },
+  { "--ready-silence", "number", "/readyz fails after N s without a market event from a source", default = 10 },
+  { "--metrics-linger", "number", "after the stop, keep serving the final metrics N seconds", default = 0 },
 })
+
+-- Operations (docs/operations.md): log format first, then metrics, which must
+-- subscribe before the sinks and handlers so the bus stage is measured first.
+local sffi = require "shijim.ffi"
+local C = sffi.C
+C.shj_log_set_format(opts.log_format)
+if opts.metrics then
+  if C.shj_metrics_start(opts.metrics, opts.ready_silence, 0, sffi.errbuf, sffi.ERRLEN) ~= 0 then
+    io.stderr:write("main.lua: --metrics: ", sffi.errtext(), "\n")
+    os.exit(2)
+  end
+end
 
 local url = opts.url or os.getenv("SHIOAJI_URL")
 local has_keys = (os.getenv("SHIOAJI_API_KEY") or os.getenv("SJ_API_KEY")) ~= nil
@@ -55,8 +72,9 @@ shijim.route(src, require("sinks.raw"){ dir = opts.dir, fsync_ms = opts.fsync_ms
 -- When ClickHouse is slow or down, batches go to JSONL under --fallback-dir
 -- (replay them with `shijim restore.lua --fallback-dir DIR --apply`).
 local dsn = opts.clickhouse or os.getenv("SHIJIM_CLICKHOUSE_DSN")
+local ch
 if dsn then
-  shijim.route(src, require("sinks.clickhouse"){ dsn = dsn, fallback_dir = opts.fallback_dir })
+  ch = shijim.route(src, require("sinks.clickhouse"){ dsn = dsn, fallback_dir = opts.fallback_dir })
 end
 
 -- Block trades (>= 100 lots), reported at most once a second so logs stay readable.
@@ -75,4 +93,24 @@ if not opts.quiet then
   end)
 end
 
-shijim.run{ duration_s = opts.duration, events = opts.events }
+shijim.run{ duration_s = opts.duration, events = opts.events, status_ms = math.floor(opts.status_every * 1000) }
+
+-- Exit summary: rows ClickHouse did not take are safe in the fallback, but the
+-- job is not done until they are restored, so say so and exit non-zero.
+local code = 0
+if ch then
+  local cs = ch:stats()
+  shijim.log(string.format("clickhouse: %d rows in, %d inserted, %d in the fallback (%s)",
+    cs.rows_in, cs.rows_inserted, cs.rows_fallback, opts.fallback_dir))
+  if cs.rows_fallback > 0 then
+    C.shj_log_text(2, "lua", string.format(
+      "%d rows are in the fallback: run restore.lua --apply (shijim restore.lua --fallback-dir %s --apply)",
+      cs.rows_fallback, opts.fallback_dir))
+    code = 1
+  end
+end
+if opts.metrics then
+  C.shj_metrics_linger(opts.metrics_linger)
+  C.shj_metrics_stop()
+end
+if code ~= 0 then os.exit(code) end

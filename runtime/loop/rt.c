@@ -70,6 +70,12 @@ static struct {
     int64_t last_status_mono;
     uint64_t last_published;
     int64_t started_mono;
+    int64_t last_log_tick_mono;
+    struct {
+        void (*fn)(void *ctx);
+        void *ctx;
+    } drained[4];
+    int n_drained;
 } rt;
 
 static void begin_drain(void);
@@ -77,6 +83,8 @@ static void begin_drain(void);
 struct ev_loop *rt_loop(void) { return rt.loop; }
 bus *rt_bus(void) { return rt.bus; }
 int rt_stopping(void) { return rt.stopping; }
+size_t rt_source_count(void) { return rt.n_sources; }
+src_source *rt_source_at(size_t i) { return i < rt.n_sources ? rt.sources[i] : NULL; }
 uint64_t rt_events_published(void) { return rt.bus ? bus_published(rt.bus) : 0; }
 void rt_set_status_interval(int interval_ms) { rt.status_interval_ms = interval_ms; }
 void rt_set_lua_budget_ms(int ms) { rt.lua_budget_ms = ms; }
@@ -138,6 +146,10 @@ static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     int64_t now = clk_mono_ns();
     for (size_t i = 0; i < rt.n_writers; i++)
         if (rt.writers[i].ops->poll) rt.writers[i].ops->poll(rt.writers[i].w, now);
+    if (now - rt.last_log_tick_mono >= 1000000000LL) { /* repeat-limit summaries, once a second */
+        rt.last_log_tick_mono = now;
+        shj_log_tick();
+    }
     bus_dispatch(rt.bus);
     resume_paused_sources();
 }
@@ -168,11 +180,9 @@ static void print_status(int final) {
     rt.last_published = published;
 
     char line[1024], a[32], b[32], c[32], d[32];
-    char tbuf[16];
-    clk_taipei_time(clk_now_ns(), tbuf);
-    tbuf[8] = '\0';
-    size_t n = (size_t)snprintf(line, sizeof line, "%s %s %s ev/s", final ? "total" : tbuf,
-                                final ? "avg" : "|", human(rate, a, sizeof a));
+    /* The log line's own timestamp says when; "total" marks the stop summary. */
+    size_t n = (size_t)snprintf(line, sizeof line, "%s%s ev/s", final ? "total avg " : "",
+                                human(rate, a, sizeof a));
     for (size_t i = 0; i < rt.n_sources && n < sizeof line; i++) {
         const src_counters *k = &rt.sources[i]->counters;
         n += (size_t)snprintf(line + n, sizeof line - n, " | %s: tick %s bidask %s status %s bad %s",
@@ -208,7 +218,30 @@ static void print_status(int final) {
         n += (size_t)snprintf(line + n, sizeof line - n, " | %s/conn: ", s->name);
         if (n < sizeof line) n += s->ops->status(s, line + n, sizeof line - n);
     }
-    fprintf(stderr, "[shijim] %s\n", line);
+    shj_log(SHJ_LOG_INFO, "%s", line);
+}
+
+/* The exact counts at stop (the status line rounds): what monitoring and
+ * tests compare their own totals with. */
+static void print_totals(void) {
+    char line[1024];
+    double total_s = (double)(clk_mono_ns() - rt.started_mono) / 1e9;
+    size_t n = (size_t)snprintf(line, sizeof line, "published %llu events in %.1f s",
+                                (unsigned long long)rt_events_published(), total_s);
+    for (size_t i = 0; i < rt.n_sources && n < sizeof line; i++) {
+        const src_counters *k = &rt.sources[i]->counters;
+        n += (size_t)snprintf(line + n, sizeof line - n,
+                              "; %s: events %llu tick %llu bidask %llu quote %llu status %llu malformed %llu unknown %llu"
+                              " other %llu lost %llu",
+                              rt.sources[i]->name, (unsigned long long)k->events,
+                              (unsigned long long)k->per_kind[SHJ_KIND_TICK],
+                              (unsigned long long)k->per_kind[SHJ_KIND_BIDASK],
+                              (unsigned long long)k->per_kind[SHJ_KIND_QUOTE],
+                              (unsigned long long)k->per_kind[SHJ_KIND_STATUS],
+                              (unsigned long long)k->malformed, (unsigned long long)k->unknown,
+                              (unsigned long long)k->other, (unsigned long long)k->field_lost);
+    }
+    shj_log(SHJ_LOG_INFO, "%s", line);
 }
 
 static void status_cb(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -230,7 +263,8 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
     SHJ_UNUSED(revents);
     if (++rt.signals_seen >= 3) {
         /* The user insists: leave now, but say that buffered data may be lost. */
-        fprintf(stderr, "[shijim] error: third signal: exiting without draining\n");
+        shj_log(SHJ_LOG_ERROR, "third signal: exiting without draining");
+        shj_log_flush();
         _exit(130);
     }
     rt_stop(w->signum == SIGINT ? "SIGINT" : "SIGTERM");
@@ -321,6 +355,14 @@ int rt_add_writer(const char *name, const rt_writer_ops *ops, void *w) {
     return SHJ_OK;
 }
 
+int rt_on_drained(void (*fn)(void *ctx), void *ctx) {
+    if (rt_init(0) != SHJ_OK || rt.n_drained == 4) return SHJ_ERR;
+    rt.drained[rt.n_drained].fn = fn;
+    rt.drained[rt.n_drained].ctx = ctx;
+    rt.n_drained++;
+    return SHJ_OK;
+}
+
 int rt_set_writer_parked(void *w, void (*fn)(void *w, int64_t now_mono_ns, int final)) {
     for (size_t i = 0; i < rt.n_writers; i++) {
         if (rt.writers[i].w == w) {
@@ -401,10 +443,13 @@ int rt_run(char *err, size_t errlen) {
     ev_signal_stop(rt.loop, &rt.sigterm_watcher);
 
     if (rt.fail_reason[0] && rc == SHJ_OK) rc = shj_fail(err, errlen, "%s", rt.fail_reason);
+    for (int i = 0; i < rt.n_drained; i++) rt.drained[i].fn(rt.drained[i].ctx);
     char werr[512] = "";
     if (close_writers(werr, sizeof werr) != SHJ_OK && rc == SHJ_OK)
         rc = shj_fail(err, errlen, "%s", werr);
     if (rt.status_interval_ms > 0) print_status(1);
+    print_totals();
+    shj_log_flush();
     return rc;
 }
 

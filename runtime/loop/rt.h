@@ -1,8 +1,10 @@
 /* rt.h — the process runtime: one libev loop, one bus, sources and writers.
  *
  * Owns: the default ev_loop, the bus, the list of sources and writers, the
- * 1-second status line, SIGINT/SIGTERM handling and the orderly shutdown:
- *   stop sources -> drain the bus -> flush + fsync writers -> return.
+ * status line (every second unless set otherwise; through shj_log, so it
+ * carries the log's timestamp and level), the exact totals logged at stop,
+ * SIGINT/SIGTERM handling and the orderly shutdown:
+ *   stop sources -> drain the bus -> drained hooks -> flush + fsync writers -> return.
  * Threading: everything here runs on the loop thread. Writers may own
  * threads of their own (the raw archive does) but are driven from here.
  *
@@ -34,6 +36,9 @@ bus *rt_bus(void);
 
 /* Sources: rt assigns source_id, loop and bus; starts them in rt_run. */
 int rt_add_source(src_source *s, char *err, size_t errlen);
+/* The sources in order of source_id - 1 (metrics read their counters). */
+size_t rt_source_count(void);
+src_source *rt_source_at(size_t i);
 
 /* Writers: polled, shown in the status line, closed in reverse order on stop. */
 int rt_add_writer(const char *name, const rt_writer_ops *ops, void *w);
@@ -47,6 +52,10 @@ int rt_set_writer_parked(void *w, void (*fn)(void *w, int64_t now_mono_ns, int f
 /* Report a Lua call running longer than this (0 = default 5000, < 0 = never);
  * the environment's SHIJIM_LUA_BUDGET_MS overrides. See loop/watchdog.h. */
 void rt_set_lua_budget_ms(int ms);
+
+/* Called once at stop when the bus has drained, before any writer closes
+ * (metrics read the other writers' final counts here). At most 4 hooks. */
+int rt_on_drained(void (*fn)(void *ctx), void *ctx);
 
 /* Status line every interval_ms to stderr (0 disables). Default 1000. */
 void rt_set_status_interval(int interval_ms);

@@ -23,6 +23,7 @@
 #include "loop/rt.h"
 #include "loop/watchdog.h"
 #include "core/shj_common.h"
+#include "ops/ops_metrics.h"
 
 typedef struct lbr_timer {
     ev_timer w;             /* first: the watcher lives inside its owner */
@@ -142,6 +143,7 @@ static size_t deliver_to_lua(void *ctx, const shj_event *evs, size_t n) {
     lbr_sub *s = ctx;
     lua_State *L = lbr.L;
     if (!L || lbr.err_ref != LUA_NOREF) return n; /* stopping after an error: let the bus drain */
+    ops_observe_batch(OPS_STAGE_HANDLER, evs, n); /* receive -> handler latency (no-op without metrics) */
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);
     lua_pushlightuserdata(L, (void *)evs);
     lua_pushinteger(L, (lua_Integer)n);

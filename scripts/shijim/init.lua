@@ -82,7 +82,7 @@ end
 function shijim.log(...)
   local parts = {}
   for i = 1, select("#", ...) do parts[i] = render((select(i, ...))) end
-  io.stderr:write("[shijim] lua: ", table.concat(parts, " "), "\n")
+  C.shj_log_text(1, "lua", table.concat(parts, " ")) -- same timestamp/level/format as C's lines
 end
 
 ------------------------------------------------------------------------------
