@@ -704,9 +704,9 @@ static void ep_contract(conn *c, const char *code) {
     int alias = strcmp(real, code) != 0;
     int fut = alias || (strlen(code) >= 4 && code[0] >= 'A' && code[0] <= 'Z');
     snprintf(body, sizeof body,
-             "{\"code\":\"%s\",\"symbol\":\"%s\",\"name\":\"%s\",\"exchange\":\"%s\","
+             "{\"code\":\"%.31s\",\"symbol\":\"%.31s\",\"name\":\"%.31s\",\"exchange\":\"%s\","
              "\"security_type\":\"%s\",\"target_code\":\"%s\",\"delivery_date\":\"\"}",
-             code, code, code, fut ? "TAIFEX" : is_otc(code) ? "OTC" : "TSE", fut ? "FUT" : "STK",
+             code, code, code, /* codes are short; the bound keeps the answer in body */ fut ? "TAIFEX" : is_otc(code) ? "OTC" : "TSE", fut ? "FUT" : "STK",
              alias ? real : "");
     respond(c, 200, body);
 }
