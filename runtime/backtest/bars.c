@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/ring.h"
 #include "loop/rt.h"
+#include "core/session.h"
 #include "core/shj_common.h"
 
 #define NS_PER_S CLK_NS_PER_SEC
@@ -88,12 +89,6 @@ struct bars {
 
 /* ---- sessions ------------------------------------------------------------ */
 
-typedef struct session_def {
-    int open_min, close_min; /* Taipei minutes of day; close < open: next day */
-} session_def;
-
-static const session_def twse_sessions[] = {{9 * 60, 13 * 60 + 30}};
-static const session_def taifex_sessions[] = {{8 * 60 + 45, 13 * 60 + 45}, {15 * 60, 5 * 60}};
 
 static int64_t floor_div(int64_t a, int64_t b) {
     int64_t q = a / b;
@@ -101,12 +96,8 @@ static int64_t floor_div(int64_t a, int64_t b) {
 }
 
 int bars_session(int exchange, int64_t ts_exch_ns, int64_t *open_ns, int64_t *close_ns) {
-    const session_def *defs = twse_sessions;
-    size_t n = sizeof twse_sessions / sizeof twse_sessions[0];
-    if (exchange == SHJ_EX_TAIFEX) {
-        defs = taifex_sessions;
-        n = sizeof taifex_sessions / sizeof taifex_sessions[0];
-    }
+    const ses_window *defs; /* the hours are core/session's */
+    size_t n = ses_windows(exchange, &defs);
     /* Work in Taipei local seconds; ns remainder does not matter for which session. */
     int64_t local_s = floor_div(ts_exch_ns, NS_PER_S) + CLK_TAIPEI_OFFSET_S;
     int64_t day = floor_div(local_s, 86400);

@@ -13,6 +13,7 @@
 
 #include "archive/archive.h"
 #include "core/clock.h"
+#include "core/session.h"
 #include "core/shj_common.h"
 #include "loop/bus.h"
 #include "loop/rt.h"
@@ -185,21 +186,12 @@ static void ops_poll(void *w, int64_t now_mono_ns) {
 /* Readiness --------------------------------------------------------------- */
 
 /* A live Shioaji feed is silent outside trading sessions, so silence only
- * counts while one is open (Taipei: day 08:30-13:45 Mon-Fri, TAIFEX night
- * 15:00-05:00 starting Mon-Fri). Holidays are not known here (the schedule
+ * counts while one is open (any Taiwan session or TWSE pre-open, core/session.h). Holidays are not known here (the schedule
  * of issue 12 part 6 will own them). Other sources (simulated, replay)
  * produce at any hour, so for them silence always counts. */
 static int market_open(const src_source *src, int64_t now_ns) {
     if (strcmp(src->ops->type, "shioaji") != 0) return 1;
-    int64_t local_s = now_ns / CLK_NS_PER_SEC + CLK_TAIPEI_OFFSET_S;
-    int64_t days = local_s / 86400;
-    int minute = (int)(local_s % 86400) / 60;
-    int wday = (int)((days + 4) % 7); /* 1970-01-01 was a Thursday; 0 = Sunday */
-    int weekday = wday >= 1 && wday <= 5;
-    if (weekday && minute >= 8 * 60 + 30 && minute < 13 * 60 + 45) return 1;
-    if (weekday && minute >= 15 * 60) return 1;
-    if (wday >= 2 && wday <= 6 && minute < 5 * 60) return 1;
-    return 0;
+    return ses_is_open(SHJ_EX_TSE, now_ns, 1) || ses_is_open(SHJ_EX_TAIFEX, now_ns, 0); /* core/session.h */
 }
 
 static void judge_sources(ops_health *h, int64_t mono) {

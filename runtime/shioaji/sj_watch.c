@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/session.h"
 #include "core/shj_common.h"
 #include "loop/rt.h"
 #include "parse/parse.h"
@@ -131,20 +132,9 @@ void sjs_contract_event(sjs_src *s) {
     }
 }
 
-/* Session hours (Taipei) of a subscription's market: TWSE/TPEx 09:00-13:30,
- * TAIFEX 08:45-13:45 and 15:00-05:00. Weekends count as closed except the
- * Saturday-morning tail of Friday's night session. */
+/* Session hours are core/session's. */
 int sjs_market_open(const sjs_sub *sub, int64_t now_ns) {
-    int64_t t = now_ns / 1000000000 + 8 * 3600;
-    int wday = (int)(((t / 86400) + 4) % 7); /* 1970-01-01 was a Thursday; 0 = Sunday */
-    int hm = (int)((t % 86400) / 60);
-    if (sub->exchange == SHJ_EX_TAIFEX) {
-        if (hm < 5 * 60) return wday >= 2 && wday <= 6; /* night session after midnight */
-        if (wday == 0 || wday == 6) return 0;
-        return (hm >= 8 * 60 + 45 && hm < 13 * 60 + 45) || hm >= 15 * 60;
-    }
-    if (wday == 0 || wday == 6) return 0;
-    return hm >= 9 * 60 && hm < 13 * 60 + 30;
+    return ses_is_open(sub->exchange == SHJ_EX_TAIFEX ? SHJ_EX_TAIFEX : SHJ_EX_TSE, now_ns, 0);
 }
 
 void sjs_watch_tick(sjs_src *s) {

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/session.h"
 #include "sim/sim.h"
 
 #define SIM_HIDDEN __attribute__((visibility("hidden")))
@@ -39,11 +40,12 @@ _Static_assert(SIM_WIRE_DECIMALS <= SHJ_PRICE_DECIMALS, "the parser must hold wh
 /* Session times, microseconds since Taipei midnight. */
 #define SIM_US_PER_S 1000000LL
 #define SIM_T(h, m) (((int64_t)(h) * 3600 + (int64_t)(m) * 60) * SIM_US_PER_S)
-#define SIM_T_STK_PREOPEN SIM_T(8, 30)  /* TWSE accepts orders, trial matches (simtrade) */
-#define SIM_T_FUT_OPEN SIM_T(8, 45)     /* TAIFEX day session */
-#define SIM_T_STK_OPEN SIM_T(9, 0)      /* TWSE continuous trading */
-#define SIM_T_STK_CLOSE SIM_T(13, 30)
-#define SIM_T_FUT_CLOSE SIM_T(13, 45)
+/* The hours are core/session's. */
+#define SIM_T_STK_PREOPEN SIM_T(0, SES_TWSE_PREOPEN_MIN)  /* TWSE accepts orders, trial matches (simtrade) */
+#define SIM_T_FUT_OPEN SIM_T(0, SES_TAIFEX_DAY_OPEN_MIN)  /* TAIFEX day session */
+#define SIM_T_STK_OPEN SIM_T(0, SES_TWSE_OPEN_MIN)        /* TWSE continuous trading */
+#define SIM_T_STK_CLOSE SIM_T(0, SES_TWSE_CLOSE_MIN)
+#define SIM_T_FUT_CLOSE SIM_T(0, SES_TAIFEX_DAY_CLOSE_MIN)
 #define SIM_PREOPEN_STEP_US (60 * SIM_US_PER_S) /* one trial-match round per stock per minute */
 
 /* Instrument classes: decide the tag, the session and the volume units. */
