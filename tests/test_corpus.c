@@ -39,6 +39,7 @@
 #include "parse/sse.h"
 #include "replay/replay.h"
 #include "t.h"
+#include "t_file.h"
 
 #define MAX_FIX 128
 #define MAX_EV_PER_FIX 2
@@ -70,19 +71,7 @@ static char dir[900];
 
 /* ------------------------------------------------------------ manifest */
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (fread(b, 1, (size_t)n, f) != (size_t)n) n = 0;
-    b[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
+static char *slurp(const char *path, size_t *len) { return t_slurp(path, len); }
 
 static int load_manifest(void) {
     char path[1200];

@@ -17,25 +17,13 @@
 #include "shioaji/shioaji_int.h"
 #include "shioaji/sj_json.h"
 #include "t.h"
+#include "t_file.h"
 
 static char *slurp(const char *name, size_t *len) {
     const char *src = getenv("SHJ_SOURCE_DIR");
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/fixtures/sinopac/rest/%s", src && *src ? src : "..", name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (fread(b, 1, (size_t)n, f) != (size_t)n) n = 0;
-    b[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return b;
+    return t_slurp(path, len);
 }
 
 static int64_t num(const char *j, size_t n, const char *key) {
