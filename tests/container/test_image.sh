@@ -134,10 +134,17 @@ DEAD_PORT=$("$BUILD/tool_free_ports" 1)
 # What `docker run -v ...:/data/raw -v ...:/data/fallback -e SHIJIM_CLICKHOUSE_DSN=... shijim`
 # runs: the image's ENTRYPOINT + CMD, here with --duration appended so it stops.
 # shellcheck disable=SC2086 # ENTRY and CMD are the image's words, split on purpose
+# ClickHouse is down on purpose, so every row goes to the fallback and main.lua
+# exits 1 saying restore is still owed (scripts/main.lua's exit summary): any
+# other exit code, or 1 without that sentence, is a failed recording.
+rc=0
 run --env "SHIJIM_CLICKHOUSE_DSN=clickhouse://default@127.0.0.1:$DEAD_PORT/market" \
   -v "$WORK/raw:/data/raw" -v "$WORK/fallback:/data/fallback" "$CONTAINER" -- \
-  $ENTRY $CMD --duration "$RECORD_S" --quiet >"$WORK/record.log" 2>&1 ||
-  { cat "$WORK/record.log" >&2; fail "recording in the container failed (log above)"; }
+  $ENTRY $CMD --duration "$RECORD_S" --quiet >"$WORK/record.log" 2>&1 || rc=$?
+if [ "$rc" -ne 1 ] || ! grep -q "rows are in the fallback: run restore.lua --apply" "$WORK/record.log"; then
+  cat "$WORK/record.log" >&2
+  fail "recording in the container: exit $rc, want 1 with the fallback summary (log above)"
+fi
 grep -q "source: simulated market" "$WORK/record.log" ||
   { cat "$WORK/record.log" >&2; fail "the recording did not say it used the simulated market"; }
 # One file per trading day (two if the run crossed 15:00 Taipei, the after-hours cut).
