@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "archive/archive.h"
+#include "archive/archive_days.h"
 #include "core/clock.h"
 #include "core/session.h"
 #include "core/shj_common.h"
@@ -85,6 +86,37 @@ int main(void) {
     CHECK_STR(got, "1,3,5,8");
     seqs_of(mon, got, sizeof got);
     CHECK_STR(got, "2,4,6,7");
+    /* `shijim days`: one line per day with its records and status */
+    {
+        char *text = NULL;
+        size_t tlen = 0;
+        FILE *mf = open_memstream(&text, &tlen);
+        CHECK_EQ_I64(arcdays_list(dir, ARCDAYS_DU, mf), 0);
+        fclose(mf);
+        CHECK(strstr(text, "sim        2026-12-04            4 ") != NULL);
+        CHECK(strstr(text, "sim        2026-12-07            4 ") != NULL);
+        CHECK(strstr(text, " ok ") != NULL);
+        CHECK(strstr(text, "2 days") != NULL);
+        free(text);
+        /* a damaged byte inside Monday's file: status damaged, exit 1 */
+        FILE *f = fopen(mon, "r+b");
+        CHECK(f != NULL);
+        if (f) {
+            fseek(f, 200, SEEK_SET);
+            fputc(0x5a ^ 0xff, f);
+            fclose(f);
+        }
+        mf = open_memstream(&text, &tlen);
+        CHECK_EQ_I64(arcdays_list(dir, ARCDAYS_CHECK, mf), 1);
+        fclose(mf);
+        CHECK(strstr(text, "damaged") != NULL || strstr(text, "torn") != NULL);
+        free(text);
+        /* no day files: exit 1 */
+        mf = open_memstream(&text, &tlen);
+        CHECK_EQ_I64(arcdays_list("/nonexistent-shijim-dir", 0, mf), 1);
+        fclose(mf);
+        free(text);
+    }
     char cmd[4300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_EQ_I64(system(cmd), 0);
