@@ -73,6 +73,9 @@ describe("report", function()
     assert.are.equal("2026-11-24", report.day_text(report.trading_day(at(24, 14, 59))))
     assert.are.equal("2026-11-25", report.day_text(report.trading_day(at(24, 15, 0))))
     assert.are.equal("2026-11-25", report.day_text(report.trading_day(at(25, 4, 59))))
+    -- Friday 2026-11-27's night session and its Saturday tail belong to Monday
+    assert.are.equal("2026-11-30", report.day_text(report.trading_day(at(27, 15, 0))))
+    assert.are.equal("2026-11-30", report.day_text(report.trading_day(at(28, 4, 59))))
   end)
 
   it("no losing trade: profit factor n/a; no trades: win rate n/a", function()

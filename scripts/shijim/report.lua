@@ -60,8 +60,10 @@ function M.taipei(t)
   return ffi.string(C.clk_taipei_text(t, textbuf), 19)
 end
 
--- Trading day number of a UTC ns time (Taipei, rolled at 15:00).
-function M.trading_day(t) return tonumber(C.clk_trading_day(t)) end
+-- Trading day number of a UTC ns time: core/session's rule (night session ->
+-- next trading day, Friday night -> Monday, weekends and holidays skipped),
+-- the same day as the archive file and ClickHouse's trading_day.
+function M.trading_day(t) return tonumber(C.ses_trading_day(t)) end
 
 function M.day_text(day) return ffi.string(C.clk_day_text(day, textbuf)) end
 
