@@ -7,7 +7,8 @@
  * session in Monday 2026-12-07's file, no Saturday file), `replay.lua --date`
  * selects each file, `shijim days` lists them, and ClickHouse's trading_day
  * agrees with the file a row came from, the night tick's day being Friday
- * and its trading_day Monday.
+ * and its trading_day Monday. Last, `schema.lua --migrate`'s SQL adds the
+ * column to an older table on the real server, with a DEFAULT for old rows.
  * (The simulator of this tree opens at 08:30 and covers minutes per 10^5
  * events, so its own night session is out of reach here; the hand-made
  * tick stands in for it.) */
@@ -18,6 +19,8 @@
 
 #include "archive/archive.h"
 #include "ch_harness.h"
+#include "clickhouse/ch_restore.h"
+#include "clickhouse/ch_schema.h"
 #include "core/clock.h"
 #include "core/session.h"
 #include "core/shj_common.h"
@@ -141,6 +144,44 @@ int main(void) {
     CHECK(run("%s", cmd, "", "") != 0);
     CHECK_EQ_I64(count_lines(out, "days recorded: 2026-12-03, 2026-12-04, 2026-12-07"), 1);
     CHECK_EQ_I64(count_lines(out, "are in 2026-12-07"), 1);
+
+    /* 6. a table made before trading_day: --migrate's ADD COLUMN gives old
+     * rows the DEFAULT (15:00 roll, weekend -> Monday) on the real server */
+    {
+        char sql[8192];
+        CHECK_EQ_I64(chx_post(&srv, "CREATE DATABASE old", NULL, 0, NULL), 200);
+        chs_create_sql(CHS_TICKS, "old", NULL, sql, sizeof sql);
+        CHECK_EQ_I64(chx_post(&srv, sql, NULL, 0, NULL), 200);
+        chs_create_sql(CHS_BIDASKS, "old", NULL, sql, sizeof sql);
+        CHECK_EQ_I64(chx_post(&srv, sql, NULL, 0, NULL), 200);
+        CHECK_EQ_I64(chx_post(&srv, "ALTER TABLE old.ticks DROP COLUMN trading_day", NULL, 0, NULL), 200);
+        /* Friday 2026-12-04 23:30 and Thursday 12-03 16:00 Taipei */
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO old.ticks (code, ts, day, seq) VALUES ('A', %lld, '2026-12-04', 1), ('B', %lld, '2026-12-03', 2)",
+                 (long long)clk_taipei_to_utc_ns(2026, 12, 4, 23, 30, 0, 0),
+                 (long long)clk_taipei_to_utc_ns(2026, 12, 3, 16, 0, 0, 0));
+        CHECK_EQ_I64(chx_post(&srv, sql, NULL, 0, NULL), 200);
+        char odsn[256];
+        snprintf(odsn, sizeof odsn, "clickhouse://default@127.0.0.1:%d/old", srv.http_port);
+        chr_client *c = chr_client_new(odsn, 0, err, sizeof err);
+        CHECK(c != NULL);
+        if (c) {
+            static char mig[8192];
+            CHECK(chr_client_migrate_sql(c, mig, sizeof mig, err, sizeof err) > 0);
+            CHECK(strstr(mig, "ALTER TABLE old.ticks ADD COLUMN trading_day Date DEFAULT") != NULL);
+            CHECK(strstr(mig, "old.bidasks") == NULL);
+            char *save = NULL;
+            for (char *stmt = strtok_r(mig, ";\n", &save); stmt; stmt = strtok_r(NULL, ";\n", &save)) {
+                int rc = chr_client_exec(c, stmt, NULL, 0, err, sizeof err);
+                CHECK_EQ_I64(rc, SHJ_OK);
+                if (rc != SHJ_OK) fprintf(stderr, "%s\n", err);
+            }
+            CHECK_EQ_I64(chr_client_migrate_sql(c, mig, sizeof mig, err, sizeof err), 0); /* nothing left */
+            chr_client_free(c);
+        }
+        CHECK_EQ_I64(chx_scalar(&srv, "SELECT count() FROM old.ticks WHERE code = 'A' AND trading_day = '2026-12-07'"), 1);
+        CHECK_EQ_I64(chx_scalar(&srv, "SELECT count() FROM old.ticks WHERE code = 'B' AND trading_day = '2026-12-04'"), 1);
+    }
 
     chx_stop(&srv);
     if (t_failed == 0) chx_rm_rf(dir);

@@ -372,7 +372,7 @@ static void add_alter(void *ctx, const chs_def *d, const chs_col *c, const char 
         put(m->buf, m->cap, &m->o, ",", "", "", "");
     }
     if (!type[0])
-        put(m->buf, m->cap, &m->o, " ADD COLUMN IF NOT EXISTS %s Date DEFAULT %s AFTER day", c->name,
+        put(m->buf, m->cap, &m->o, " ADD COLUMN %s Date DEFAULT %s AFTER day", c->name,
             TRADING_DAY_DEFAULT, "");
     else
         put(m->buf, m->cap, &m->o, " MODIFY COLUMN %s %s", c->name, col_type(c, NULL), "");
