@@ -43,6 +43,7 @@
 #include "core/names.h"
 #include "core/shj_common.h"
 #include "shioaji/sj_json.h"
+#include "shioaji/sj_ticks.h"
 
 #define SJS_SEEN_CAP 65536
 
@@ -181,15 +182,7 @@ size_t sjs_backfill_body(sjs_src *s, sjs_job *j, char *out, size_t cap) {
 
 /* "2026-05-18T09:00:08.306075" (Taipei local, as the 1.7.x ticks answer
  * carries it) -> UTC ns; INT64_MIN when it is not that. */
-int64_t sjs_iso_local_ns(const char *s) {
-    int y, mo, d, h, mi, sec, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6) return INT64_MIN;
-    int64_t ns = 0, scale = 100000000;
-    if (s[n] == '.')
-        for (const char *p = s + n + 1; *p >= '0' && *p <= '9'; p++, scale /= 10)
-            if (scale) ns += (*p - '0') * scale;
-    return clk_taipei_to_utc_ns(y, mo, d, h, mi, sec, 0) + ns;
-}
+int64_t sjs_iso_local_ns(const char *s) { return sjt_iso_local_ns(s); }
 
 static sjs_bf_item *bfq_push(sjs_src *s) {
     if (s->bfq_n == s->bfq_cap) {
@@ -276,73 +269,38 @@ int sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size
                    sub->real, msg);
         return 0;
     }
-    const char *ts, *cl, *vo, *tt = NULL;
-    size_t tsn, cln, von, ttn = 0;
-    /* 1.7.x: "datetime" ISO Taipei local strings; older answers: "ts", Taipei
-     * local time as ns counted as if UTC (the Python SDK's Ticks). */
-    int iso = sjj_find(body, len, "datetime", &ts, &tsn) == 1;
-    if ((!iso && sjj_find(body, len, "ts", &ts, &tsn) != 1) || sjj_find(body, len, "close", &cl, &cln) != 1 ||
-        sjj_find(body, len, "volume", &vo, &von) != 1) {
+    sjt_reader rd;
+    if (sjt_open(&rd, body, len) != SHJ_OK) {
         shj_log(SHJ_LOG_ERROR, "source %s: backfill of %s: answer lacks datetime/close/volume: %.*s",
                 s->base.name, sub->real, (int)(len > 200 ? 200 : len), body);
         return 0;
     }
-    {
-        const char *p0 = ts, *v0;
-        size_t n0;
-        if (sjj_array_next(&p0, ts + tsn, &v0, &n0) == 0) { /* no rows at all */
-            s->empty_answers++;
-            if (judge_empty(s, j)) return 1;
-        }
+    if (sjt_empty(&rd)) { /* no rows at all */
+        s->empty_answers++;
+        if (judge_empty(s, j)) return 1;
     }
-    int have_tt = sjj_find(body, len, "tick_type", &tt, &ttn) == 1;
 
     /* The ticks that did arrive in the window (snapshot), matched at most once each. */
     size_t n_arrived = j->arrived ? j->arrived->n : 0;
     struct sjs_arrived_tick *arrived = j->arrived ? j->arrived->v : NULL;
     for (size_t k = 0; k < n_arrived; k++) arrived[k].used = 0;
 
-    const char *pts = ts, *pcl = cl, *pvo = vo, *ptt = tt;
-    const char *ets = ts + tsn, *ecl = cl + cln, *evo = vo + von, *ett = have_tt ? tt + ttn : NULL;
     uint32_t published = 0, duplicates = 0, bad = 0;
     int64_t now = clk_now_ns();
     int tag = (sub->sec_type == SHJ_SEC_STK || sub->sec_type == SHJ_SEC_IND) ? PSR_TAG_TICK_STK : PSR_TAG_TICK_FOP;
     for (;;) {
-        const char *v1, *v2, *v3, *v4 = NULL;
-        size_t n1, n2, n3, n4 = 0;
-        int r1 = sjj_array_next(&pts, ets, &v1, &n1);
-        int r2 = sjj_array_next(&pcl, ecl, &v2, &n2);
-        int r3 = sjj_array_next(&pvo, evo, &v3, &n3);
-        int r4 = have_tt ? sjj_array_next(&ptt, ett, &v4, &n4) : 1;
-        if (r1 != 1 || r2 != 1 || r3 != 1 || r4 != 1) {
-            if (r1 < 0 || r2 < 0 || r3 < 0 || r4 < 0 || r1 != r2 || r1 != r3) bad++;
+        sjt_row row;
+        int rc = sjt_next(&rd, &row);
+        if (rc == SJT_END) break;
+        if (rc == SJT_BROKEN) {
+            bad++;
             break;
         }
-        char tmp[64];
-        const char *txt;
-        size_t tn;
-        int64_t t_local = 0, price = 0, vol = 0, ttype = 0;
-        if (sjj_scalar_text(v1, n1, &txt, &tn) || tn >= sizeof tmp) { bad++; continue; }
-        memcpy(tmp, txt, tn);
-        tmp[tn] = '\0';
-        int64_t t;
-        if (iso) {
-            if ((t = sjs_iso_local_ns(tmp)) == INT64_MIN) { bad++; continue; }
-        } else {
-            t_local = strtoll(tmp, NULL, 10);
-            /* Shioaji's ts is Taipei local time counted as if it were UTC. */
-            t = t_local - (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC;
+        if (rc == SJT_BAD) {
+            bad++;
+            continue;
         }
-        if (sjj_scalar_text(v2, n2, &txt, &tn) || dec_parse(txt, tn, &price) != 0) { bad++; continue; }
-        if (sjj_scalar_text(v3, n3, &txt, &tn) || tn >= sizeof tmp) { bad++; continue; }
-        memcpy(tmp, txt, tn);
-        tmp[tn] = '\0';
-        vol = strtoll(tmp, NULL, 10);
-        if (v4 && !sjj_scalar_text(v4, n4, &txt, &tn) && tn < sizeof tmp) {
-            memcpy(tmp, txt, tn);
-            tmp[tn] = '\0';
-            ttype = strtoll(tmp, NULL, 10);
-        }
+        int64_t t = row.ts_ns, price = row.price, vol = row.volume, ttype = row.tick_type;
         if (t < j->t0_ns || t > j->t1_ns) continue;
         int dup = 0;
         for (size_t k = 0; k < n_arrived; k++) {
