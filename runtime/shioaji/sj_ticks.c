@@ -20,6 +20,11 @@
 int64_t sjt_iso_local_ns(const char *s) {
     int y, mo, d, h, mi, sec, n = 0;
     if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6) return INT64_MIN;
+    /* a time int64 ns can hold (years 1970..2261), and a real one: beyond
+     * that clk_taipei_to_utc_ns would overflow (found by fuzz_ticks) */
+    if (y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+        sec < 0 || sec > 60)
+        return INT64_MIN;
     int64_t ns = 0, scale = 100000000;
     if (s[n] == '.')
         for (const char *p = s + n + 1; *p >= '0' && *p <= '9'; p++, scale /= 10)
