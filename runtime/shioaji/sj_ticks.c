@@ -17,7 +17,7 @@
 #include "core/shj_common.h"
 #include "shioaji/sj_json.h"
 
-int64_t sjt_iso_local_ns(const char *s) {
+int64_t sj_ticks_iso_local_ns(const char *s) {
     int y, mo, d, h, mi, sec, n = 0;
     if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6) return INT64_MIN;
     /* a time int64 ns can hold (years 1970..2261), and a real one: beyond
@@ -32,17 +32,17 @@ int64_t sjt_iso_local_ns(const char *s) {
     return clk_taipei_to_utc_ns(y, mo, d, h, mi, sec, 0) + ns;
 }
 
-int sjt_open(sjt_reader *r, const char *body, size_t len) {
+int sj_ticks_open(sj_ticks_reader *r, const char *body, size_t len) {
     const char *ts, *cl, *vo, *tt = NULL;
     size_t tsn, cln, von, ttn = 0;
     memset(r, 0, sizeof *r);
     /* 1.7.x: "datetime" ISO Taipei local strings; older answers: "ts", Taipei
      * local time as ns counted as if UTC (the Python SDK's Ticks). */
-    r->iso = sjj_find(body, len, "datetime", &ts, &tsn) == 1;
-    if ((!r->iso && sjj_find(body, len, "ts", &ts, &tsn) != 1) || sjj_find(body, len, "close", &cl, &cln) != 1 ||
-        sjj_find(body, len, "volume", &vo, &von) != 1)
+    r->iso = sj_json_find(body, len, "datetime", &ts, &tsn) == 1;
+    if ((!r->iso && sj_json_find(body, len, "ts", &ts, &tsn) != 1) || sj_json_find(body, len, "close", &cl, &cln) != 1 ||
+        sj_json_find(body, len, "volume", &vo, &von) != 1)
         return SHJ_ERR;
-    r->have_tt = sjj_find(body, len, "tick_type", &tt, &ttn) == 1;
+    r->have_tt = sj_json_find(body, len, "tick_type", &tt, &ttn) == 1;
     r->pts = ts, r->ets = ts + tsn;
     r->pcl = cl, r->ecl = cl + cln;
     r->pvo = vo, r->evo = vo + von;
@@ -50,53 +50,53 @@ int sjt_open(sjt_reader *r, const char *body, size_t len) {
     return SHJ_OK;
 }
 
-int sjt_empty(const sjt_reader *r) {
+int sj_ticks_empty(const sj_ticks_reader *r) {
     const char *p0 = r->pts, *v0;
     size_t n0;
-    return sjj_array_next(&p0, r->ets, &v0, &n0) == 0;
+    return sj_json_array_next(&p0, r->ets, &v0, &n0) == 0;
 }
 
 /* The element's scalar text as a NUL-terminated string in tmp[cap]. */
 static int scalar(const char *v, size_t n, char *tmp, size_t cap) {
     const char *txt;
     size_t tn;
-    if (sjj_scalar_text(v, n, &txt, &tn) || tn >= cap) return -1;
+    if (sj_json_scalar_text(v, n, &txt, &tn) || tn >= cap) return -1;
     memcpy(tmp, txt, tn);
     tmp[tn] = '\0';
     return 0;
 }
 
-int sjt_next(sjt_reader *r, sjt_row *row) {
-    if (r->done) return SJT_END;
+int sj_ticks_next(sj_ticks_reader *r, sj_ticks_row *row) {
+    if (r->done) return SJ_TICKS_END;
     const char *v1, *v2, *v3, *v4 = NULL;
     size_t n1, n2, n3, n4 = 0;
-    int r1 = sjj_array_next(&r->pts, r->ets, &v1, &n1);
-    int r2 = sjj_array_next(&r->pcl, r->ecl, &v2, &n2);
-    int r3 = sjj_array_next(&r->pvo, r->evo, &v3, &n3);
-    int r4 = r->have_tt ? sjj_array_next(&r->ptt, r->ett, &v4, &n4) : 1;
+    int r1 = sj_json_array_next(&r->pts, r->ets, &v1, &n1);
+    int r2 = sj_json_array_next(&r->pcl, r->ecl, &v2, &n2);
+    int r3 = sj_json_array_next(&r->pvo, r->evo, &v3, &n3);
+    int r4 = r->have_tt ? sj_json_array_next(&r->ptt, r->ett, &v4, &n4) : 1;
     if (r1 != 1 || r2 != 1 || r3 != 1 || r4 != 1) {
         r->done = 1;
-        if (r1 < 0 || r2 < 0 || r3 < 0 || r4 < 0 || r1 != r2 || r1 != r3) return SJT_BROKEN;
-        return SJT_END;
+        if (r1 < 0 || r2 < 0 || r3 < 0 || r4 < 0 || r1 != r2 || r1 != r3) return SJ_TICKS_BROKEN;
+        return SJ_TICKS_END;
     }
     char tmp[64];
     memset(row, 0, sizeof *row);
-    if (scalar(v1, n1, tmp, sizeof tmp)) return SJT_BAD;
+    if (scalar(v1, n1, tmp, sizeof tmp)) return SJ_TICKS_BAD;
     if (r->iso) {
-        if ((row->ts_ns = sjt_iso_local_ns(tmp)) == INT64_MIN) return SJT_BAD;
+        if ((row->ts_ns = sj_ticks_iso_local_ns(tmp)) == INT64_MIN) return SJ_TICKS_BAD;
     } else {
         /* Shioaji's ts is Taipei local time counted as if it were UTC. A
          * value so negative that the shift would overflow is no time at all. */
         const int64_t shift = (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC;
         long long local = strtoll(tmp, NULL, 10);
-        if (local < INT64_MIN + shift) return SJT_BAD;
+        if (local < INT64_MIN + shift) return SJ_TICKS_BAD;
         row->ts_ns = local - shift;
     }
     const char *txt;
     size_t tn;
-    if (sjj_scalar_text(v2, n2, &txt, &tn) || dec_parse(txt, tn, &row->price) != 0) return SJT_BAD;
-    if (scalar(v3, n3, tmp, sizeof tmp)) return SJT_BAD;
+    if (sj_json_scalar_text(v2, n2, &txt, &tn) || dec_parse(txt, tn, &row->price) != 0) return SJ_TICKS_BAD;
+    if (scalar(v3, n3, tmp, sizeof tmp)) return SJ_TICKS_BAD;
     row->volume = strtoll(tmp, NULL, 10);
     if (v4 && !scalar(v4, n4, tmp, sizeof tmp)) row->tick_type = strtoll(tmp, NULL, 10);
-    return SJT_ROW;
+    return SJ_TICKS_ROW;
 }

@@ -8,7 +8,7 @@
  * Guarantees: never reads outside the answer; a row that cannot be read is
  * reported as such and the walk goes on with the next; columns of unequal
  * length end the walk (reported once). No allocation. Used by
- * shioaji_backfill.c and fuzzed alone (tests/fuzz/fuzz_ticks.c).
+ * sj_backfill.c and fuzzed alone (tests/fuzz/fuzz_ticks.c).
  */
 #ifndef SHJ_SJ_TICKS_H
 #define SHJ_SJ_TICKS_H
@@ -16,34 +16,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct sjt_row {
+typedef struct sj_ticks_row {
     int64_t ts_ns;     /* exchange time, UTC ns */
     int64_t price;     /* close × SHJ_PRICE_SCALE */
     int64_t volume;
     int64_t tick_type; /* 0 when the answer has no tick_type column */
-} sjt_row;
+} sj_ticks_row;
 
-typedef struct sjt_reader { /* private */
+typedef struct sj_ticks_reader { /* private */
     const char *pts, *ets, *pcl, *ecl, *pvo, *evo, *ptt, *ett;
     int iso, have_tt, done;
-} sjt_reader;
+} sj_ticks_reader;
 
 enum {
-    SJT_ROW = 1,   /* *row filled */
-    SJT_END = 0,   /* no more rows */
-    SJT_BAD = -1,  /* this row is unreadable: count it, call again for the next */
-    SJT_BROKEN = -2 /* malformed or unequal columns: count one bad row, the walk is over */
+    SJ_TICKS_ROW = 1,   /* *row filled */
+    SJ_TICKS_END = 0,   /* no more rows */
+    SJ_TICKS_BAD = -1,  /* this row is unreadable: count it, call again for the next */
+    SJ_TICKS_BROKEN = -2 /* malformed or unequal columns: count one bad row, the walk is over */
 };
 
 /* SHJ_OK, or SHJ_ERR when the answer lacks datetime/ts, close or volume. */
-int sjt_open(sjt_reader *r, const char *body, size_t len);
-/* 1 when the answer has no rows at all (only valid right after sjt_open). */
-int sjt_empty(const sjt_reader *r);
-/* SJT_ROW, SJT_END, SJT_BAD or SJT_BROKEN. */
-int sjt_next(sjt_reader *r, sjt_row *row);
+int sj_ticks_open(sj_ticks_reader *r, const char *body, size_t len);
+/* 1 when the answer has no rows at all (only valid right after sj_ticks_open). */
+int sj_ticks_empty(const sj_ticks_reader *r);
+/* SJ_TICKS_ROW, SJ_TICKS_END, SJ_TICKS_BAD or SJ_TICKS_BROKEN. */
+int sj_ticks_next(sj_ticks_reader *r, sj_ticks_row *row);
 
 /* "2026-05-18T09:00:08.306075" (or with a space), Taipei local -> UTC ns;
  * INT64_MIN when it is not such a time. */
-int64_t sjt_iso_local_ns(const char *s);
+int64_t sj_ticks_iso_local_ns(const char *s);
 
 #endif

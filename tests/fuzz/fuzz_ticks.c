@@ -20,30 +20,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *body = malloc(size ? size : 1); /* exact size: ASan sees any over-read */
     memcpy(body, data, size);
-    sjt_reader r;
-    if (sjt_open(&r, body, size) == SHJ_OK) {
+    sj_ticks_reader r;
+    if (sj_ticks_open(&r, body, size) == SHJ_OK) {
         const char *col, *v;
         size_t cn, vn;
         size_t elements = 0;
-        if (sjj_find(body, size, "datetime", &col, &cn) != 1 && sjj_find(body, size, "ts", &col, &cn) != 1) abort();
+        if (sj_json_find(body, size, "datetime", &col, &cn) != 1 && sj_json_find(body, size, "ts", &col, &cn) != 1) abort();
         const char *p = col;
-        while (sjj_array_next(&p, col + cn, &v, &vn) == 1) elements++;
-        int empty = sjt_empty(&r);
+        while (sj_json_array_next(&p, col + cn, &v, &vn) == 1) elements++;
+        int empty = sj_ticks_empty(&r);
         if (empty && elements) abort();
         size_t results = 0;
         int rc;
-        sjt_row row;
-        while ((rc = sjt_next(&r, &row)) == SJT_ROW || rc == SJT_BAD) {
+        sj_ticks_row row;
+        while ((rc = sj_ticks_next(&r, &row)) == SJ_TICKS_ROW || rc == SJ_TICKS_BAD) {
             if (++results > elements) abort();
-            if (rc == SJT_ROW) {
+            if (rc == SJ_TICKS_ROW) {
                 char txt[32];
                 int64_t back;
                 size_t n = dec_format(row.price, txt);
                 if (dec_parse(txt, n, &back) != 0 || back != row.price) abort();
             }
         }
-        if (rc != SJT_END && rc != SJT_BROKEN) abort();
-        if (sjt_next(&r, &row) != SJT_END) abort(); /* stays ended */
+        if (rc != SJ_TICKS_END && rc != SJ_TICKS_BROKEN) abort();
+        if (sj_ticks_next(&r, &row) != SJ_TICKS_END) abort(); /* stays ended */
     }
     free(body);
     return 0;
