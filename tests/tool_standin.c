@@ -30,6 +30,7 @@
  *
  * Usage: tool_standin [--port N | --unix PATH] [--rate EV_PER_S] [--nominal-rate EV_PER_EXCH_S] [--heartbeat-ms MS]
  *   [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--log-generated] [--unknown CODE]...
+ *   [--sched-log FILE]  (benchmarks: each published event's scheduled send time, int64 mono ns, in order)
  *   [--require-auth KEY:SECRET] [--rate-limit N] [--rate-window-ms MS] [--max-subs N]
  *   [--subscribe-error STATUS:COUNT] [--history N] [--ticks-limit N] [--api 1.7|1.5.0] [--bind ADDR]
  *
@@ -208,6 +209,7 @@ static struct {
     size_t hist_cap, hist_n, hist_head;
 
     FILE *log;
+    FILE *sched_log;         /* --sched-log: int64 scheduled send time (mono ns) per event published */
     int log_payloads;
     int log_generated;       /* also log every generated trade: "G code exch_ns close volume" */
     uint64_t sent, seq, heartbeats;
@@ -508,6 +510,12 @@ static void generate(uint64_t n) {
         sub *s = sub_find(code, odd);
         if (!s || !(s->quote_mask & quote_bit_of_tag(tag))) continue;
         if (S.n_expired && in_list(S.expired, S.n_expired, code)) continue; /* expired month: silent */
+        if (S.sched_log) {
+            /* When this event was due by the pace (bench/bench_latency.c): a
+             * latency measured from here counts the time it waited to be sent. */
+            int64_t due = S.gen_started_mono + (int64_t)((double)(S.gen_count - 1) / S.rate * 1e9);
+            fwrite(&due, sizeof due, 1, S.sched_log);
+        }
         publish(tag, psr_tag_name(tag), buf, len, code);
     }
 }
@@ -830,6 +838,7 @@ static void ep_health(conn *c) {
 
 static void ep_stats(conn *c) {
     if (S.log) fflush(S.log);
+    if (S.sched_log) fflush(S.sched_log);
     int streams = 0;
     unsigned long long queued = 0, written = 0; /* of the open streams */
     for (int i = 0; i < SI_MAX_CONNS; i++) {
@@ -1414,6 +1423,13 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--log")) log_path = NEXT();
         else if (!strcmp(a, "--log-payloads")) S.log_payloads = 1;
         else if (!strcmp(a, "--log-generated")) S.log_generated = 1;
+        else if (!strcmp(a, "--sched-log")) {
+            S.sched_log = fopen(NEXT(), "wb");
+            if (!S.sched_log) {
+                perror("--sched-log");
+                return 2;
+            }
+        }
         else if (!strcmp(a, "--unknown")) {
             const char *code = NEXT();
             if (S.n_unknown < SI_MAX_UNKNOWN) shj_strlcpy(S.unknown[S.n_unknown++], code, 16);

@@ -41,7 +41,12 @@ typedef struct chw_batch {
     int64_t accounted;   /* bytes counted in w->st.mem_bytes */
     int spill_rc;        /* set by the fallback thread */
     char spill_err[400];
+    int64_t *recv;       /* ts_recv_ns per live row, kept only while an ack hook is set (metrics) */
+    size_t nrecv, recv_cap;
 } chw_batch;
+
+static chw_ack_fn chw_ack_hook; /* loop thread */
+void chw_set_ack_hook(chw_ack_fn fn) { chw_ack_hook = fn; }
 
 struct chw_writer {
     struct ev_loop *loop;
@@ -114,6 +119,7 @@ static void batch_free(chw_writer *w, chw_batch *b) {
     w->st.mem_bytes -= b->accounted;
     w->st.rows_held -= b->rows;
     chb_free(&b->data);
+    free(b->recv);
     free(b);
 }
 
@@ -328,6 +334,7 @@ static void on_insert_done(void *ctx, const chh_result *r) {
         w->st.rows_inserted += b->rows;
         w->st.bytes_sent += b->data.len;
         w->st.batches_inserted++;
+        if (chw_ack_hook && b->nrecv) chw_ack_hook(b->recv, b->nrecv);
         batch_free(w, b);
     } else {
         w->st.batches_failed++;
@@ -527,6 +534,14 @@ size_t chw_push(chw_writer *w, const shj_event *evs, size_t n) {
         if (chb_encode(&b->data, ev) != SHJ_OK) return i; /* out of memory: push back */
         if (b->data.cap != (size_t)b->accounted) account(w, b);
         b->rows++;
+        if (chw_ack_hook && !(ev->flags & SHJ_FLAG_REPLAY)) {
+            if (b->nrecv == b->recv_cap) {
+                size_t cap = b->recv_cap ? b->recv_cap * 2 : 1024;
+                int64_t *r = realloc(b->recv, cap * sizeof *r);
+                if (r) b->recv = r, b->recv_cap = cap;
+            }
+            if (b->nrecv < b->recv_cap) b->recv[b->nrecv++] = ev->ts_recv_ns; /* else: not sampled */
+        }
         w->st.rows_in++;
         w->st.rows_held++;
         if (b->rows >= (size_t)w->o.batch_rows) {

@@ -124,6 +124,10 @@ int chw_route_stats(int route, chw_stats *out);
 /* FFI-END */
 
 typedef void (*chw_fatal_fn)(void *ctx, chw_writer *w, const char *why);
+/* Metrics: called on the loop when ClickHouse acknowledged a batch, with the
+ * receive times of its rows (replayed rows left out). Process-wide; NULL = none. */
+typedef void (*chw_ack_fn)(const int64_t *recv_ns, size_t n);
+void chw_set_ack_hook(chw_ack_fn fn);
 
 /* Open on loop. Fails on a bad DSN, a missing/unwritable fallback dir, an
  * unresolvable host, or a server that answers with a fatal error (wrong
