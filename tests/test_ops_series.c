@@ -116,7 +116,7 @@ static int step_b(void *p, double el) {
     ctx_b *c = p;
     SHJ_UNUSED(el);
     if (!c->dropped) {
-        if (shj_shioaji_counter(c->src, "subscribed") == 2 && c->src->counters.payloads > 50) {
+        if (sj_counter(c->src, "subscribed") == 2 && c->src->counters.payloads > 50) {
             sh_fault(&c->si, "{\"fault\":\"drop\"}");
             c->dropped = 1;
             c->mark = c->src->counters.payloads;
@@ -124,7 +124,7 @@ static int step_b(void *p, double el) {
         return 0;
     }
     return sh_count_status(&c->rec, SHJ_STATUS_RESUBSCRIBED) >= 1 && c->src->counters.payloads > c->mark + 50 &&
-           shj_shioaji_counter(c->src, "usage_remaining") != UINT64_MAX;
+           sj_counter(c->src, "usage_remaining") != UINT64_MAX;
 }
 
 static void part_b(void) {
@@ -135,7 +135,7 @@ static void part_b(void) {
     CHECK(sh_standin_start(&c.si, dir, 0, args) == 0);
     c.src = sh_source_new(&c.si, 0, "sj", NULL, 1.0, err, sizeof err);
     CHECK(c.src != NULL);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "usage_poll_s", 0.5, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "usage_poll_s", 0.5, err, sizeof err), SHJ_OK);
     CHECK_EQ_I64(shj_metrics_start(NULL, 10, 5, err, sizeof err), SHJ_OK);
     sh_wire(c.src, NULL, &c.rec, err, sizeof err);
     src_sub_req a = {"TXFR1", 0, 0, 1u << SHJ_KIND_TICK, 0}, b = {"2330", 0, 0, 1u << SHJ_KIND_TICK, 0};
@@ -150,14 +150,14 @@ static void part_b(void) {
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         char series[160];
         snprintf(series, sizeof series, "%s{%s}", pairs[i][1], ops_expo_labels(lb, sizeof lb, "source", "sj", NULL));
-        uint64_t want = shj_shioaji_counter(c.src, pairs[i][0]);
+        uint64_t want = sj_counter(c.src, pairs[i][0]);
         fprintf(stderr, "B: %s = %.0f (source says %llu)\n", series, sample(series), (unsigned long long)want);
         CHECK(sample(series) >= 0);
         CHECK_EQ_I64((int64_t)sample(series), (int64_t)want);
     }
-    CHECK(shj_shioaji_counter(c.src, "reconnects") >= 1);
-    CHECK(shj_shioaji_counter(c.src, "gaps") >= 1);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribed"), 2);
+    CHECK(sj_counter(c.src, "reconnects") >= 1);
+    CHECK(sj_counter(c.src, "gaps") >= 1);
+    CHECK_EQ_I64(sj_counter(c.src, "subscribed"), 2);
     CHECK(sample("shijim_source_last_event_age_seconds{source=\"sj\"}") >= 0);
     /* The reconnect shows in the generic status counts too. */
     CHECK(sample("shijim_source_status_events_total{source=\"sj\",status=\"connected\"}") >= 2);

@@ -10,7 +10,7 @@
 #include "loop/rt.h"
 #include "loop/source.h"
 #include "ops/ops_metrics.h"
-#include "shioaji/src_shioaji.h"
+#include "shioaji/sj_source.h"
 
 static const char *chw_state_name(int st) {
     static const char *names[] = {"starting", "up", "down", "failed", "closed"};
@@ -84,7 +84,7 @@ static void collect_shioaji(void *ctx, ops_expo *e, ops_health *h) {
         for (size_t i = 0; i < rt_source_count(); i++) {
             src_source *s = rt_source_at(i);
             if (strcmp(s->ops->type, "shioaji") != 0) continue;
-            uint64_t v = shj_shioaji_counter(s, m[k].counter);
+            uint64_t v = sj_counter(s, m[k].counter);
             if (v == UINT64_MAX) continue; /* unknown */
             if (!announced) ops_expo_family(e, m[k].metric, m[k].type, m[k].help);
             announced = 1;
