@@ -16,6 +16,7 @@ process-local id). A quote payload gives two events with the same seq, the
 QUOTE then its BIDASK, as parse.h says.
 """
 import json
+import re
 
 PRICE_SCALE = 1000000       # SHJ_PRICE_SCALE (core/shj_event.h)
 PRICE_DECIMALS = 6
@@ -117,8 +118,25 @@ _decoder = json.JSONDecoder(parse_float=_Num, parse_int=_Num, parse_constant=_re
                             object_pairs_hook=_Obj)
 
 
+# Fast shapes (ASCII digits only): at most 12 integer digits can never overflow
+# int64 once scaled; anything else takes the full rules below.
+_DEC_FAST = re.compile(r"(-?)([0-9]{1,12})(?:\.([0-9]{1,6}))?\Z", re.ASCII)
+_INT_FAST = re.compile(r"[+-]?[0-9]+\Z", re.ASCII)
+_TIME_FAST = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?\Z", re.ASCII)
+_FRAC_PAD = ["", "00000", "0000", "000", "00", "0", ""]
+
+
 def dec_parse(s):
     """js_dec_parse: "[+-]digits[.digits]" -> int × 10^6; extra fraction digits only if zeros."""
+    m = _DEC_FAST.match(s)
+    if m is not None:
+        neg, ip, fr = m.groups()
+        mag = int(ip) * PRICE_SCALE + (int(fr + _FRAC_PAD[len(fr)]) if fr else 0)
+        return -mag if neg else mag
+    return _dec_parse_full(s)
+
+
+def _dec_parse_full(s):
     i, n, neg = 0, len(s), False
     if i < n and s[i] in "+-":
         neg = s[i] == "-"
@@ -158,11 +176,9 @@ def dec_parse(s):
 
 def _int_parse(s):
     """js_int_parse: "[+-]digits" -> int (range checked by the caller)."""
-    t = s[1:] if s[:1] in ("+", "-") else s
-    if not t or not all("0" <= c <= "9" for c in t):
+    if len(s) > 40 or _INT_FAST.match(s) is None:  # 40: beyond any int64, below int()'s limit
         raise _Bad("integer")
-    v = int(t)
-    return -v if s[:1] == "-" else v
+    return int(s)
 
 
 def dec_format(v):
@@ -184,7 +200,21 @@ def _days_from_civil(y, m, d):
     return era * 146097 + doe - 719468
 
 
+_date_memo = {}
+
+
 def _date_ns(v):
+    """parse_date, memoized (a session repeats one date): Taipei midnight as UTC ns."""
+    r = _date_memo.get(v)
+    if r is None:
+        r = _date_ns_full(v)
+        if len(_date_memo) > 4096:
+            _date_memo.clear()
+        _date_memo[v] = r
+    return r
+
+
+def _date_ns_full(v):
     """parse_date: "YYYY-MM-DD" in 1970..2261 -> its Taipei midnight as UTC ns."""
     if len(v) != 10 or v[4] != "-" or v[7] != "-":
         raise _Bad("date")
@@ -203,22 +233,14 @@ def _date_ns(v):
 
 def _time_ns(v):
     """parse_time: "HH:MM:SS[.f{1,9}]" -> ns since local midnight."""
-    n = len(v)
-    if n < 8 or v[2] != ":" or v[5] != ":":
+    m = _TIME_FAST.match(v)
+    if m is None:
         raise _Bad("time")
-    for p in (v[0:2], v[3:5], v[6:8]):
-        if not ("0" <= p[0] <= "9" and "0" <= p[1] <= "9"):
-            raise _Bad("time")
-    h, mi, se = int(v[0:2]), int(v[3:5]), int(v[6:8])
+    h, mi, se = int(m.group(1)), int(m.group(2)), int(m.group(3))
     if h > 23 or mi > 59 or se > 59:
         raise _Bad("time")
-    frac = 0
-    if n > 8:
-        digits = v[9:]
-        if v[8] != "." or not 1 <= len(digits) <= 9 or not all("0" <= c <= "9" for c in digits):
-            raise _Bad("time")
-        frac = int(digits.ljust(9, "0"))
-    return (h * 3600 + mi * 60 + se) * 10 ** 9 + frac
+    f = m.group(4)
+    return (h * 3600 + mi * 60 + se) * 10 ** 9 + (int(f.ljust(9, "0")) if f else 0)
 
 
 def _scalar(v):
@@ -230,6 +252,17 @@ def _scalar(v):
 
 def _read_array(v, is_dec):
     """read_array: at most 5 entries; an entry we cannot hold is 0 and lost."""
+    if type(v) is list and len(v) <= LEVELS:  # the usual shape: every entry readable
+        try:
+            if is_dec:
+                out = [dec_parse(e) for e in v]
+            else:
+                out = [int(e) for e in v if len(e) < 12 and _INT_FAST.match(e)]
+                if len(out) != len(v) or not all(-2 ** 31 <= x < 2 ** 31 for x in out):
+                    raise _Bad("entry")
+            return out + [0] * (LEVELS - len(out)), False
+        except (_Bad, TypeError, ValueError):
+            pass  # the rules entry by entry below
     if not isinstance(v, list) or isinstance(v, _Obj):
         raise _Bad("expected an array")
     out = [0] * LEVELS
