@@ -53,6 +53,7 @@ typedef struct sim_src {
     size_t pending_len;
     int64_t pending_exch_ns;
     int64_t pending_day;    /* its trading day (sim_trading_day) */
+    int64_t last_day;       /* finish before any later trading day; -1 = never */
     char buf[SIM_PAYLOAD_CAP];
 } sim_src;
 
@@ -87,6 +88,25 @@ static int publish_session_change(sim_src *s, int64_t day) {
     return SHJ_OK;
 }
 
+/* The last trading day is complete: close its session and finish. */
+static int finish(sim_src *s) {
+    if (bus_free_slots(s->base.bus) < 2) {
+        s->base.state = SRC_PAUSED;
+        sim_watchers_stop(s);
+        return 0;
+    }
+    if (s->session_day >= 0) {
+        char date[11], detail[64];
+        clk_taipei_date(clk_taipei_day_start(s->session_day), date);
+        snprintf(detail, sizeof detail, "simulated session %s closed", date);
+        src_publish_status(&s->base, SHJ_STATUS_SESSION_CLOSE, "", 0, 0, 0, detail);
+        s->session_day = -1;
+    }
+    sim_watchers_stop(s);
+    rt_source_done(&s->base);
+    return 0;
+}
+
 /* Deliver up to n payloads. Returns 0 when paused by back-pressure or stopped. */
 static int sim_produce(sim_src *s, uint64_t n) {
     uint64_t budget = rt_event_budget();
@@ -101,6 +121,7 @@ static int sim_produce(sim_src *s, uint64_t n) {
             s->pending_day = sim_trading_day(s->market);
             s->have_pending = 1;
         }
+        if (s->last_day >= 0 && s->pending_day > s->last_day) return finish(s);
         if (publish_session_change(s, s->pending_day) == SHJ_AGAIN) {
             s->base.state = SRC_PAUSED;
             sim_watchers_stop(s);
@@ -233,5 +254,22 @@ src_source *simsrc_new(const char *name, uint64_t seed, const char *date, double
     src_init(&s->base, &sim_ops, name && *name ? name : "sim");
     s->rate = rate;
     s->session_day = -1;
+    s->last_day = -1;
     return &s->base;
+}
+
+int simsrc_set_days(src_source *base, int days) {
+    if (!base || base->ops != &sim_ops) return SHJ_ERR;
+    sim_src *s = (sim_src *)base;
+    if (days <= 0) {
+        s->last_day = -1;
+        return SHJ_OK;
+    }
+    int64_t T = sim_trading_day(s->market); /* the first trading day, before any payload */
+    for (int k = 1; k < days; k++) {
+        do T++;
+        while (clk_weekday(T) == 0 || clk_weekday(T) == 6);
+    }
+    s->last_day = T;
+    return SHJ_OK;
 }
