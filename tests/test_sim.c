@@ -806,6 +806,11 @@ static void test_determinism(void) {
     CHECK(digest(43, "2026-11-25", 2000, 100000) != a);
     CHECK(digest(42, "2026-11-24", 2000, 100000) != a);
     CHECK(digest(42, "2026-11-25", 3000, 100000) != a);
+    /* The realistic clock too. */
+    uint64_t r = digest(42, "2026-11-25", 0, 100000);
+    CHECK(r != 0 && r == digest(42, "2026-11-25", 0, 100000));
+    CHECK(digest(42, "2026-11-24", 0, 100000) != r);
+    CHECK(digest(7, "2026-11-25", 0, 100000) != r);
 }
 
 static void test_aliases(void) {
@@ -1093,7 +1098,126 @@ static void test_v17_shapes(void) {
     sim_free(b);
 }
 
+/* ---- the realistic clock (nominal rate 0): dates, reproduction, rates ---- */
+
+typedef struct day_run {
+    uint64_t hash;              /* every payload (bytes + time + tag) of the trading day */
+    long payloads, parsed, flagged, off_ladder, outside;
+    long trades_2330, trades_txf_day, trades_txf_night;
+    int64_t vol_2330, vol_2330_first30, vol_2330_last30;
+    int64_t hi_2330, lo_2330, ref_2330;
+} day_run;
+
+/* Simulate from `start` and record trading day `day` (YYYY-MM-DD) of 2330 and TXFR1. */
+static void run_day(uint64_t seed, const char *start, const char *day, day_run *r) {
+    memset(r, 0, sizeof *r);
+    r->hash = 0xcbf29ce484222325ULL;
+    r->lo_2330 = INT64_MAX;
+    int y, mo, d;
+    sscanf(day, "%d-%d-%d", &y, &mo, &d);
+    int64_t T = clk_days_from_civil(y, mo, d);
+    sim_market *m = sim_new(seed, start, 0);
+    CHECK(m != NULL);
+    if (!m) return;
+    char res[16], txf[16], err[160];
+    CHECK(sim_add(m, "2330", 0, 0, BOTH, 0, res, err, sizeof err) == SHJ_OK);
+    CHECK(sim_add(m, "TXFR1", 0, 0, BOTH, 0, txf, err, sizeof err) == SHJ_OK);
+    static char buf[1024];
+    for (long i = 0; i < 5000000; i++) {
+        int tag;
+        int64_t ns;
+        size_t len = sim_next(m, &tag, buf, sizeof buf, &ns);
+        CHECK(len > 0);
+        if (!len) break;
+        int64_t t = sim_trading_day(m);
+        if (t < T) continue;
+        if (t > T) break;
+        r->payloads++;
+        unsigned char meta[12];
+        memcpy(meta, &ns, 8);
+        memcpy(meta + 8, &tag, 4);
+        for (int j = 0; j < 12; j++) r->hash = (r->hash ^ meta[j]) * 0x100000001b3ULL;
+        for (size_t j = 0; j < len; j++) r->hash = (r->hash ^ (unsigned char)buf[j]) * 0x100000001b3ULL;
+        shj_event ev;
+        if (psr_parse(tag, buf, len, &ev, err, sizeof err) != PSR_EVENT) continue;
+        r->parsed++;
+        if (ev.flags & SHJ_FLAG_SIMULATED) r->flagged++;
+        int fop = strcmp(ev.code, txf) == 0;
+        int ladder = fop ? L_FUT : L_STK;
+        int64_t tod = ((ns / 1000000000LL + 8 * 3600) % 86400) / 60; /* Taipei minute */
+        if (ev.kind == SHJ_KIND_BIDASK) {
+            for (int k = 0; k < 5; k++)
+                if (!on_ladder(ladder, ev.bid_price[k] / CENT) || !on_ladder(ladder, ev.ask_price[k] / CENT) ||
+                    ev.bid_price[k] % CENT || ev.ask_price[k] % CENT)
+                    r->off_ladder++;
+            continue;
+        }
+        if (ev.close % CENT || !on_ladder(ladder, ev.close / CENT)) r->off_ladder++;
+        if (ev.flags & SHJ_FLAG_SIMTRADE) continue;
+        if (fop) {
+            int day_s = tod >= 8 * 60 + 45 && tod < 13 * 60 + 45, night = tod >= 15 * 60 || tod < 5 * 60;
+            if (day_s) r->trades_txf_day++;
+            else if (night) r->trades_txf_night++;
+            else r->outside++;
+            continue;
+        }
+        if (tod < 9 * 60 || tod >= 13 * 60 + 30) r->outside++;
+        r->trades_2330++;
+        r->vol_2330 += ev.volume;
+        if (tod < 9 * 60 + 30) r->vol_2330_first30 += ev.volume;
+        if (tod >= 13 * 60) r->vol_2330_last30 += ev.volume;
+        if (ev.close > r->hi_2330) r->hi_2330 = ev.close;
+        if (ev.close < r->lo_2330) r->lo_2330 = ev.close;
+        r->ref_2330 = ev.close - ev.diff_price;
+    }
+    sim_free(m);
+}
+
+static void test_realistic_days(void) {
+    day_run a, b, c, e;
+    /* Wednesday 2026-11-25 simulated on its own and as the third day of a
+     * market started on Monday: byte for byte the same trading day (its
+     * night session from Tuesday 15:00 included). */
+    run_day(42, "2026-11-25", "2026-11-25", &a);
+    run_day(42, "2026-11-23", "2026-11-25", &b);
+    CHECK(a.payloads > 100000);
+    CHECK_EQ_I64(a.payloads, b.payloads);
+    CHECK(a.hash == b.hash);
+    /* Other dates and other seeds: other paths. */
+    run_day(42, "2026-11-26", "2026-11-26", &c);
+    run_day(43, "2026-11-25", "2026-11-25", &e);
+    CHECK(c.hash != a.hash && e.hash != a.hash);
+    CHECK(c.hi_2330 != a.hi_2330 || c.lo_2330 != a.lo_2330 || c.ref_2330 != a.ref_2330);
+    printf("realistic 2026-11-25: %ld payloads; 2330 %ld trades (%lld lots, range %.2f%%, first/last 30 min %.1f%%/%.1f%%), "
+           "TXF %ld day + %ld night trades\n",
+           a.payloads, a.trades_2330, (long long)a.vol_2330,
+           100.0 * (double)(a.hi_2330 - a.lo_2330) / (double)a.ref_2330,
+           100.0 * (double)a.vol_2330_first30 / (double)a.vol_2330,
+           100.0 * (double)a.vol_2330_last30 / (double)a.vol_2330, a.trades_txf_day, a.trades_txf_night);
+    const day_run *runs[] = {&a, &c, &e};
+    for (int i = 0; i < 3; i++) {
+        const day_run *r = runs[i];
+        /* Every event flagged simulated, every price exact and on its tick ladder, inside its session. */
+        CHECK_EQ_I64(r->parsed, r->payloads);
+        CHECK_EQ_I64(r->flagged, r->parsed);
+        CHECK_EQ_I64(r->off_ladder, 0);
+        CHECK_EQ_I64(r->outside, 0);
+        /* Published bands (sim_model.c, docs/simulator.md): 2330 1e4-3e4 prints a
+         * day, TXF 3e4-1.5e5 in the day session, the night session 20-60 % of it. */
+        CHECK(r->trades_2330 >= 10000 && r->trades_2330 <= 30000);
+        CHECK(r->trades_txf_day >= 30000 && r->trades_txf_day <= 150000);
+        CHECK(r->trades_txf_night * 100 >= r->trades_txf_day * 20 && r->trades_txf_night * 100 <= r->trades_txf_day * 60);
+        /* U-shaped: the first 30 of 270 minutes hold well above their uniform 11 %. */
+        CHECK(r->vol_2330_first30 * 100 >= r->vol_2330 * 15);
+        CHECK(r->vol_2330_last30 * 100 >= r->vol_2330 * 12);
+        /* A day range that moves a strategy, short of the limits. */
+        int64_t range_bp = (r->hi_2330 - r->lo_2330) * 10000 / r->ref_2330;
+        CHECK(range_bp >= 30 && range_bp <= 600);
+    }
+}
+
 int main(void) {
+    test_realistic_days();
     test_v17_shapes();
     test_aliases();
     test_add_remove_contracts();
