@@ -175,6 +175,8 @@ function shijim.source.simulated(opts)
   opts = opts or {}
   local rate = opts.rate or 20000
   local ptr = C.simsrc_new(opts.name or "sim", opts.seed or 42, opts.date, rate, errbuf, ERRLEN)
+  -- days: finish after that many whole trading days (every archived day complete)
+  if ptr ~= nil and opts.days then C.simsrc_set_days(ptr, opts.days) end
   return shijim.wrap_source(ptr)
 end
 
