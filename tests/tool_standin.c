@@ -1475,6 +1475,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "standin: cannot create the simulated market\n");
         return 1;
     }
+    /* Sinopac's server sends Sinopac's keys only: never the simulator's own
+     * "simulated":true marker (the client must not see what a real server
+     * cannot send). */
+    S.simcfg.plain = 1;
     sim_configure(S.market, &S.simcfg); /* --api 1.5.0: the old field names too */
     if (date)
         shj_strlcpy(S.date, date, sizeof S.date);

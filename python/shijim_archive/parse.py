@@ -25,6 +25,7 @@ LEVELS = 5
 
 # shj_flag bits (core/shj_event.h; docs/data.md explains each)
 FLAG_SIMTRADE, FLAG_SUSPENDED, FLAG_ODDLOT, FLAG_BACKFILL = 1, 2, 4, 8
+FLAG_SIMULATED = 32  # runtime/core/shj_event.h SHJ_FLAG_SIMULATED: the simulator's "simulated":true
 FLAG_REPLAY, FLAG_SIMULATED, FLAG_FIELD_LOST = 16, 32, 64
 
 KINDS = {1: "tick", 2: "bidask", 5: "quote"}
@@ -51,6 +52,7 @@ _F = {
     "code": ("code", "code"), "date": ("date", "date"), "time": ("time", "time"),
     "simtrade": (FLAG_SIMTRADE, "flag"), "suspend": (FLAG_SUSPENDED, "flag"),
     "intraday_odd": (FLAG_ODDLOT, "flag"), "backfill": (FLAG_BACKFILL, "flag"),
+    "simulated": (FLAG_SIMULATED, "flag"),
 }
 _TRADE = {
     "open": ("open", "dec"), "high": ("high", "dec"), "low": ("low", "dec"),

@@ -38,11 +38,18 @@ class Export(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="shj-hbt-")
-        cls.raw = os.path.join(cls.dir, "raw")
-        p = subprocess.run([SHIJIM, "run", "main.lua", "--events", "12000", "--rate", "0", "--date",
-                            "2026-11-25", "--dir", cls.raw, "--quiet"], capture_output=True, text=True)
-        assert p.returncode == 0, p.stderr[-2000:]
-        cls.events, _ = sa.read_events(cls.raw, source="sim")
+        # A simulated day opens with the TAIFEX night session (15:00 the day
+        # before), so stocks and futures are recorded apart: a few thousand
+        # events of each instead of the whole night first.
+        cls.raw_stk = os.path.join(cls.dir, "raw-stk")
+        cls.raw_fut = os.path.join(cls.dir, "raw-fut")
+        cls.events = []
+        for raw, which in ((cls.raw_stk, ["--futures", ""]), (cls.raw_fut, ["--stocks", ""])):
+            p = subprocess.run([SHIJIM, "run", "main.lua", "--events", "6000", "--rate", "0", "--date",
+                                "2026-11-25", "--dir", raw, "--quiet"] + which, capture_output=True, text=True)
+            assert p.returncode == 0, p.stderr[-2000:]
+            cls.events += sa.read_events(raw, source="sim")[0]
+        cls.raw = cls.raw_stk
 
     @classmethod
     def tearDownClass(cls):
@@ -52,9 +59,9 @@ class Export(unittest.TestCase):
         return subprocess.run([sys.executable, "-m", "shijim_archive.hftbacktest"] + list(args),
                               capture_output=True, text=True, env=ENV)
 
-    def check_code(self, code):
+    def check_code(self, code, raw):
         out = os.path.join(self.dir, code + ".npz")
-        p = self.export("--dir", self.raw, "--source", "sim", "--code", code, "-o", out)
+        p = self.export("--dir", raw, "--source", "sim", "--code", code, "-o", out)
         self.assertEqual(0, p.returncode, p.stderr)
         with np.load(out) as z:
             self.assertEqual(list(z.keys()), ["data"])
@@ -107,8 +114,8 @@ class Export(unittest.TestCase):
         self.assertIn("2330", codes)
         fut = [c for c in codes if c.startswith("TXF")]
         self.assertTrue(fut, codes)
-        self.assertTrue(self.check_code("2330") > 0)
-        self.assertTrue(self.check_code(fut[0]) > 0)
+        self.assertTrue(self.check_code("2330", self.raw_stk) > 0)
+        self.assertTrue(self.check_code(fut[0], self.raw_fut) > 0)
 
     def test_code_required_when_several(self):
         p = self.export("--dir", self.raw, "--source", "sim", "-o", os.path.join(self.dir, "x.npz"))
