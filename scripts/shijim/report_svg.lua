@@ -12,7 +12,8 @@
 -- gap_s (30 min: the engine samples every 60 s of exchange time while its
 -- instruments trade) is a market break (lunch-less TWSE close, TAIFEX 13:45 ->
 -- 15:00, overnight, a weekend); it is drawn as a narrow fixed width (1.5% of
--- the session time) with a dashed marker line, and the first session of each
+-- the session time) with a dashed marker line (darker for breaks over 36 h:
+-- weekends, holidays), and the first session of each
 -- trading day gets a date label when there is room (labels never overlap).
 local fmt = require "shijim.report_fmt"
 local stats = require "shijim.report_stats"
@@ -146,10 +147,13 @@ end
 -- Gap markers and date labels along the bottom of a plot [y0, y1].
 local function time_marks(out, ax, X, y0, y1)
   for _, g in ipairs(ax.gaps) do
+    -- a break of more than 36 h (a weekend, a holiday) is drawn darker than a night
+    local long = ns_s(g.t1) - ns_s(g.t0) > 36 * 3600
     local xm = X((g.x0 + g.x1) / 2)
-    out[#out + 1] = format('<line class="gap" x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" ' ..
-                           'stroke-dasharray="3,3"><title>market closed %s .. %s</title></line>',
-                           xm, y0, xm, y1, COLOR.gap, esc(stats.taipei(g.t0)), esc(stats.taipei(g.t1)))
+    out[#out + 1] = format('<line class="gap%s" x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" ' ..
+                           'stroke-dasharray="%s"><title>market closed %s .. %s</title></line>',
+                           long and " weekend" or "", xm, y0, xm, y1, long and "#777" or COLOR.gap,
+                           long and "6,2" or "3,3", esc(stats.taipei(g.t0)), esc(stats.taipei(g.t1)))
   end
   -- a label at the first sample and at each new trading day after a gap
   local last_px, last_day = -1e9, nil
