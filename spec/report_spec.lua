@@ -232,4 +232,21 @@ describe("report", function()
     assert.matches('id="no-trades">No trades: the strategy placed 0 orders', html, 1, true)
     assert.is_nil(html:find('<table id="trades"', 1, true))
   end)
+
+  it("shijim.time: Taipei fields from core/clock.h through the FFI", function()
+    local time = require("shijim").time
+    assert.are.equal(8 * 3600, time.TAIPEI_OFFSET_S)               -- read from C, not typed in Lua
+    assert.are.equal(0, tonumber(time.from_taipei(1970, 1, 1, 8, 0, 0)))
+    local ns = ev.tpe(2026, 11, 25, 15, 30, 1, 250000)              -- a Wednesday, TAIFEX night session
+    assert.are.equal(ns, time.from_taipei(2026, 11, 25, 15, 30, 1.25))
+    local t = time.taipei(ns)
+    assert.are.same({ 2026, 11, 25, 15, 30, 1, 250000, 4, 930 },
+                    { t.year, t.month, t.day, t.hour, t.min, t.sec, t.usec, t.wday, t.day_minute })
+    assert.are.equal("2026-11-25", t.date)
+    assert.are.equal("2026-11-26", t.trading_day)                    -- the night belongs to the next day
+    assert.are.equal("2026-11-25 15:30:01.250000", time.text(ns))
+    assert.are.equal("2026-11-25", time.date(ns))
+    assert.are.equal(t.trading_day, time.trading_day(ns))
+    assert.are.equal(1, time.taipei(ev.tpe(2026, 11, 29, 10, 0, 0)).wday) -- Sunday
+  end)
 end)
