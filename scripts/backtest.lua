@@ -79,7 +79,6 @@ if not codes or #codes == 0 then
 end
 local mode = opts.paper and "paper" or "backtest"
 local out = opts.out or ("out/" .. (opts.sweep and "sweep" or mode) .. "-" .. def.name)
-os.execute("mkdir -p '" .. out:gsub("'", "'\\''") .. "'")
 
 -- Sweep: every combination is a backtest of its own (a separate process of this
 -- binary and script, --jobs at a time), then one page compares them.
@@ -162,6 +161,7 @@ if opts.sweep then
   end
   os.exit(ok_runs > 0 and 0 or 1)
 end
+os.execute("mkdir -p '" .. out:gsub("'", "'\\''") .. "'")
 local orders_log = assert(io.open(out .. "/orders.log", "w"))
 
 local echo = opts.paper or opts.verbose
