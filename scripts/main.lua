@@ -74,7 +74,10 @@ shijim.route(src, require("sinks.raw"){ dir = opts.dir, fsync_ms = opts.fsync_ms
 local dsn = opts.clickhouse or os.getenv("SHIJIM_CLICKHOUSE_DSN")
 local ch
 if dsn then
-  ch = shijim.route(src, require("sinks.clickhouse"){ dsn = dsn, fallback_dir = opts.fallback_dir })
+  -- archive_dir: the ClickHouse watermark lives beside the archive, and the
+  -- archive's unacknowledged tail is replayed at start (docs/durability.md)
+  ch = shijim.route(src, require("sinks.clickhouse"){ dsn = dsn, fallback_dir = opts.fallback_dir,
+                                                      archive_dir = opts.dir })
 end
 
 -- Block trades (>= 100 lots), reported at most once a second so logs stay readable.
@@ -106,6 +109,15 @@ if ch then
     C.shj_log_text(2, "lua", string.format(
       "%d rows are in the fallback: run restore.lua --apply (shijim restore.lua --fallback-dir %s --apply)",
       cs.rows_fallback, opts.fallback_dir))
+    code = 1
+  end
+  if cs.rows_unsaved > 0 or cs.unsaved_ranges > 0 then
+    -- issue 11, fault 3: ClickHouse down and the fallback disk full
+    C.shj_log_text(2, "lua", string.format(
+      "%d rows reached neither ClickHouse nor the fallback (%d seq range(s) still to replay); they are in the raw "
+      .. "archive and recorded in the watermark beside it (%s/<source>/<day>.chmark): the next start with "
+      .. "--clickhouse replays them; shijim verify.lua --date D --dir %s --dsn DSN checks the day",
+      cs.rows_unsaved, cs.unsaved_ranges, opts.dir, opts.dir))
     code = 1
   end
 end
