@@ -11,6 +11,7 @@
 #include "archive/archive.h"
 #include "clickhouse/ch_dsn.h"
 #include "clickhouse/ch_http.h"
+#include "clickhouse/ch_reconcile.h"
 #include "clickhouse/ch_rowbinary.h"
 #include "clickhouse/ch_schema.h"
 #include "core/shj_common.h"
@@ -203,5 +204,19 @@ int chv_clickhouse(const char *dsn, uint16_t source_id, chv_report *out, char *e
     }
     free(keys.slot);
     chh_sync_free(s);
+    return rc;
+}
+
+int chv_reconcile(const char *archive_dir, const char *source, uint16_t source_id, const char *dsn,
+                  uint64_t *replayed, char *err, size_t errlen) {
+    chrc_result *res = malloc(sizeof *res);
+    if (!res) return shj_fail(err, errlen, "out of memory");
+    int rc = chrc_run(archive_dir, source, source_id, dsn, 1, res, err, errlen);
+    *replayed = res->records_replayed;
+    if (rc == SHJ_AGAIN) {
+        shj_fail(err, errlen, "%s", res->error);
+        rc = 1;
+    }
+    free(res);
     return rc;
 }

@@ -54,6 +54,11 @@ int chv_archive(const char *path, uint16_t source_id, chv_report *out, char *err
 /* The ClickHouse half for [out->first_seq, out->last_seq] of source_id at
  * dsn. SHJ_OK, or SHJ_ERR with err (unreachable, no tables: redacted). */
 int chv_clickhouse(const char *dsn, uint16_t source_id, chv_report *out, char *err, size_t errlen);
+/* Run the reconcile (ch_reconcile.h) for one source, as a recorder start
+ * does: 0 nothing left to replay (*replayed records were), 1 ClickHouse
+ * could not take them (err says why; the watermarks keep them), -1 err. */
+int chv_reconcile(const char *archive_dir, const char *source, uint16_t source_id, const char *dsn,
+                  uint64_t *replayed, char *err, size_t errlen);
 /* FFI-END */
 
 #endif
