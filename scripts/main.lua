@@ -111,13 +111,17 @@ if ch then
       cs.rows_fallback, opts.fallback_dir))
     code = 1
   end
-  if cs.rows_unsaved > 0 or cs.unsaved_ranges > 0 then
+  if cs.rows_unsaved > 0 then
     -- issue 11, fault 3: ClickHouse down and the fallback disk full
+    C.shj_log_text(3, "lua", string.format(
+      "%d rows reached neither ClickHouse nor the fallback; they are in the raw archive and their seq ranges are "
+      .. "recorded in the watermark beside it (%s/<source>/<day>.chmark)", cs.rows_unsaved, opts.dir))
+    code = 1
+  end
+  if cs.unsaved_ranges > 0 then
     C.shj_log_text(2, "lua", string.format(
-      "%d rows reached neither ClickHouse nor the fallback (%d seq range(s) still to replay); they are in the raw "
-      .. "archive and recorded in the watermark beside it (%s/<source>/<day>.chmark): the next start with "
-      .. "--clickhouse replays them; shijim verify.lua --date D --dir %s --dsn DSN checks the day",
-      cs.rows_unsaved, cs.unsaved_ranges, opts.dir, opts.dir))
+      "%d seq range(s) are not in ClickHouse: the next start with --clickhouse replays them from the raw archive "
+      .. "by itself (or now: shijim verify.lua --date D --dir %s --dsn DSN --reconcile)", cs.unsaved_ranges, opts.dir))
     code = 1
   end
 end

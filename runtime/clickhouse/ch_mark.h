@@ -5,10 +5,12 @@
  * path is derived from the archive file's path, never from a day rule), and
  * the set of sequence numbers it describes.
  *
- * Meaning. A record of the source with sequence s is "acknowledged" when the
- * rows it produced are in ClickHouse (HTTP 200) or fsynced in the writer's
- * JSONL fallback. The mark says: every record with seq <= acked is
- * acknowledged, except those in the unsaved ranges. Everything else in the
+ * Meaning. A record of the source with sequence s is "acknowledged" when
+ * ClickHouse answered HTTP 200 to the INSERT holding its rows. The mark
+ * says: every record with seq <= acked is acknowledged, except those in the
+ * unsaved ranges: rows ClickHouse did not take, which went to the JSONL
+ * fallback (also listed, so that no manual restore is needed) or could be
+ * saved nowhere (fallback disk full: issue 11, fault 3). Everything else in the
  * day file (seq > acked, or inside an unsaved range) must come from the raw
  * archive: the reconcile (ch_reconcile.h) replays exactly that at the next
  * start. Sequences are per source and increase across restarts (the

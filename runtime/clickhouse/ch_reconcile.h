@@ -10,8 +10,8 @@
  *     across files); the newest file, when no file has a mark yet, entirely;
  *     files older than the oldest mark are history recorded without
  *     ClickHouse and are left alone;
- *   - records in any unsaved range of any mark (the rows a writer could put
- *     neither in ClickHouse nor in the fallback: fault 3).
+ *   - records in any unsaved range of any mark (rows ClickHouse did not
+ *     take: they went to the fallback, or nowhere when its disk was full).
  * A file whose mark says the last reconcile read it to its end, with every
  * record acknowledged and no unsaved range over it, is not read again.
  * Rows are parsed from the payloads exactly as live (psr_parse, the quote's

@@ -97,6 +97,16 @@ static void pump(chw_writer *w);
 static int archived(chw_writer *w, const chw_batch *b);
 static void mark_save(chw_writer *w, int force);
 
+/* b's rows are not in ClickHouse (in the fallback, or nowhere): the
+ * watermark lists its sequence range, so the reconcile at the next start
+ * puts them into ClickHouse from the archive without a manual restore (the
+ * fallback copy stays valid for restore.lua: duplicates collapse). */
+static void mark_not_in_ch(chw_writer *w, const chw_batch *b) {
+    if (!w->arc) return;
+    chm_add(&w->mark, b->min_seq, b->max_seq);
+    w->mark_dirty = 1;
+}
+
 void chw_opts_default(chw_opts *o) {
     memset(o, 0, sizeof *o);
     o->batch_rows = 50000; /* bench/bench_ch.c: 10k-row inserts reach ~65% of clickhouse-client, 50k ~130% */
@@ -238,6 +248,7 @@ static void fb_collect(chw_writer *w) {
             if (w->fb_failing) shj_log(SHJ_LOG_INFO, "clickhouse: fallback dir writable again");
             w->fb_failing = 0;
             w->st.rows_fallback += b->rows;
+            mark_not_in_ch(w, b);
             batch_free(w, b);
         } else {
             w->st.fallback_errors++;
@@ -798,6 +809,7 @@ int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen) {
         if (chf_append_rowbinary(w->fb, b->table, b->data.data, b->data.len, b->rows, b->spill_err,
                                  sizeof b->spill_err) == SHJ_OK) {
             w->st.rows_fallback += b->rows;
+            mark_not_in_ch(w, b);
             batch_free(w, b);
             attempt = -1; /* progress: the next batch gets three tries too */
         } else {
@@ -812,10 +824,7 @@ int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen) {
     while (w->q_head) {
         chw_batch *b = q_pop(w);
         lost += b->rows;
-        if (w->arc) {
-            chm_add(&w->mark, b->min_seq, b->max_seq);
-            w->mark_dirty = 1;
-        }
+        mark_not_in_ch(w, b);
         batch_free(w, b);
     }
     w->st.rows_unsaved += lost;

@@ -107,8 +107,9 @@ typedef struct chw_stats {
     int queued;
     uint64_t rows_unsaved;      /* rows lost to both ClickHouse and the fallback at close: their
                                    seq ranges are in the watermark, replayed from the archive */
-    uint64_t unsaved_ranges;    /* seq ranges (watermark) still to replay from the archive, from
-                                   this run or left by the start's reconcile */
+    uint64_t unsaved_ranges;    /* seq ranges (watermark) not in ClickHouse, to replay from the
+                                   archive at the next start: fallback and unsaved batches of this
+                                   run, and what the start's reconcile could not replay */
     uint64_t acked_seq;         /* watermark: rows of records with seq <= this are acknowledged */
     uint64_t reconciled_rows;   /* rows replayed from the archive at start (chw_route) */
 } chw_stats;
@@ -162,8 +163,8 @@ int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen);
  * archive has not fsynced yet (ClickHouse never holds what the ground truth
  * may lose in a crash), and (2) keeps the watermark (ch_mark.h) beside the
  * archive's current day file: every record with seq <= acked is in
- * ClickHouse or the fallback except the unsaved ranges, written at most every
- * CHW_MARK_MS and at close. Events must come in seq order (one source). */
+ * ClickHouse except the listed ranges (batches that went to the fallback or,
+ * at close, nowhere), written at most every CHW_MARK_MS and at close. Events must come in seq order (one source). */
 typedef struct chw_archive_ops {
     uint64_t (*durable_seq)(void *ctx);     /* highest seq the archive fsynced */
     const char *(*current_path)(void *ctx); /* the day file written now ("" or NULL: none yet) */
