@@ -96,11 +96,18 @@ if not opts.quiet then
   end)
 end
 
-shijim.run{ duration_s = opts.duration, events = opts.events, status_ms = math.floor(opts.status_every * 1000) }
+-- A writer that fails at close (rows it could save nowhere) makes run raise;
+-- the exit summary below must still say what happened, without a traceback.
+local run_ok, run_err = pcall(shijim.run, { duration_s = opts.duration, events = opts.events,
+                                            status_ms = math.floor(opts.status_every * 1000) })
 
 -- Exit summary: rows ClickHouse did not take are safe in the fallback, but the
 -- job is not done until they are restored, so say so and exit non-zero.
 local code = 0
+if not run_ok then
+  C.shj_log_text(3, "lua", tostring(run_err))
+  code = 1
+end
 if ch then
   local cs = ch:stats()
   shijim.log(string.format("clickhouse: %d rows in, %d inserted, %d in the fallback (%s)",
