@@ -111,7 +111,9 @@ done
 if [ "$final_rc" != 0 ]; then echo "soak: the final clean run exited $final_rc"; tail -5 "$work/final.log"; fail=1; fi
 if [ "$fail" = 0 ]; then
   echo "soak: OK ($N recorder SIGKILLs, $chkill ClickHouse SIGKILLs, $down rounds with ClickHouse down)"
-  rm -rf "$work/raw" "$work"/run*.log
+  cleanup
+  trap - EXIT INT TERM
+  rm -rf "$work"
 else
   echo "soak: FAILED (kept $work)"
 fi
