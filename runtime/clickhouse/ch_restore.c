@@ -493,6 +493,24 @@ int chr_insert_batch(chr_file *f, chr_client *c, char *err, size_t errlen) {
     return rc;
 }
 
+
+int chr_client_insert(chr_client *c, const shj_event *evs, size_t n, char *err, size_t errlen) {
+    if (check_scale(c, err, errlen) != SHJ_OK) return SHJ_ERR;
+    chb_buf b[CHS_NTABLES];
+    size_t rows[CHS_NTABLES] = {0, 0};
+    int rc = SHJ_OK;
+    for (int t = 0; t < CHS_NTABLES; t++) chb_init(&b[t]);
+    for (size_t i = 0; i < n && rc == SHJ_OK; i++) {
+        int t = chs_table_for_kind(evs[i].kind);
+        if (t < 0) continue;
+        if (chb_encode(&b[t], &evs[i]) != SHJ_OK) rc = shj_fail(err, errlen, "out of memory encoding rows");
+        rows[t]++;
+    }
+    for (int t = 0; t < CHS_NTABLES && rc == SHJ_OK; t++)
+        if (rows[t]) rc = insert_rows(c, (chs_table)t, &b[t], rows[t], err, errlen);
+    for (int t = 0; t < CHS_NTABLES; t++) chb_free(&b[t]);
+    return rc;
+}
 static int mkdirs_for(const char *path, char *err, size_t errlen) {
     char tmp[2048];
     shj_strlcpy(tmp, path, sizeof tmp);

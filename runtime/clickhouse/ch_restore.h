@@ -121,4 +121,10 @@ size_t chr_schema_sql(const char *version, const char *db, char *out, size_t cap
 int64_t chr_file_size(const char *path);
 /* FFI-END */
 
+struct shj_event;
+/* Insert events (stored kinds; others are skipped) through c, blocking, one
+ * INSERT per table, retried like chr_insert_batch. Used by the reconcile
+ * (ch_reconcile.h). SHJ_OK once ClickHouse acknowledged every row. */
+int chr_client_insert(chr_client *c, const struct shj_event *evs, size_t n, char *err, size_t errlen);
+
 #endif
