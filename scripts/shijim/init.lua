@@ -318,6 +318,10 @@ function shijim.run(opts)
   return true
 end
 
+-- Hot reload: fn runs on SIGHUP or shijim.reload(), from the loop between two
+-- bus batches; an error in fn is logged (file:line) and the old handlers stay.
+function shijim.on_reload(fn) return core.on_reload(fn) end
+function shijim.reload() return core.reload() end
 function shijim.stop(reason) core.stop(reason or "stopped by script") end
 
 function shijim.events_published() return tonumber(C.shj_rt_events_published()) end
