@@ -208,6 +208,7 @@ int main(int argc, char **argv) {
             ok &= check("contracts per day (day session)", vol / nd, 50000, 300000, "order of 1e5");
             ok &= check("day range % of reference", range / nd, 0.5, 1.8, "~1 %");
             ok &= check("night / day volume", nvol / vol, 0.2, 0.6, "after-hours ~30-50 % of regular");
+            printf("  night session: %.0f trade prints/day (%.2f of the day session's)\n", night / nd, night / trades);
         } else {
             ok &= check("trade prints per day", trades / nd, 1000, 100000, "(no published band; sanity)");
             ok &= check("day range % of reference", range / nd, 0.3, 4.0, "(sanity)");
