@@ -25,6 +25,7 @@
 #include "lua/lua_bridge.h"
 #include "lua/shj_api.h"
 #include "core/shj_common.h"
+#include "ops/ops_notify.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -123,6 +124,9 @@ static int run_script(const char *name, int argc, char **argv) {
         lua_rawseti(L, -2, i + 1);
     }
     lua_setglobal(L, "arg");
+
+    /* Under systemd (Type=notify): READY/WATCHDOG/STOPPING from the loop. */
+    if (ops_notify_start() != SHJ_OK) fprintf(stderr, "shijim: cannot register the systemd notifier\n");
 
     lua_pushcfunction(L, lbr_traceback);
     if (luaL_loadfile(L, script) != 0) {

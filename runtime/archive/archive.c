@@ -235,11 +235,19 @@ static int fsync_dir(const char *dir) {
     return rc;
 }
 
+/* Metrics (ops) time every data fdatasync; called on the writer thread. */
+static _Atomic(arc_fsync_hook) arc_fsync_observer;
+void arc_set_fsync_hook(arc_fsync_hook fn) { atomic_store(&arc_fsync_observer, fn); }
+
 /* fdatasync the open file and publish what it made durable. */
 static void sync_file(arc_writer *w) {
     if (w->fd < 0 || w->unsynced_records == 0) return;
     if (atomic_load_explicit(&w->failed, memory_order_relaxed)) return;
-    if (fdatasync(w->fd) != 0) {
+    int64_t t0 = clk_mono_ns();
+    int synced = fdatasync(w->fd);
+    arc_fsync_hook obs = atomic_load(&arc_fsync_observer);
+    if (obs) obs(clk_mono_ns() - t0);
+    if (synced != 0) {
         /* After a failed fsync the page cache state is unknown (the kernel may
          * have dropped the dirty pages): never retry, never claim durability. */
         set_failed(w, "fsync %s: %s", w->fpath, strerror(errno));

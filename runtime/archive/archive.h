@@ -69,6 +69,11 @@ typedef struct arc_record {
     const char *data;        /* valid until the next arc_reader_next */
 } arc_record;
 
+/* Called with the duration of every data fdatasync, on the writer's own
+ * thread (the metrics' fsync histogram; NULL = none). Process-wide. */
+typedef void (*arc_fsync_hook)(int64_t duration_ns);
+void arc_set_fsync_hook(arc_fsync_hook fn);
+
 /* Writer ------------------------------------------------------------------ */
 arc_writer *arc_open(const arc_opts *opts, char *err, size_t errlen);
 /* Non-zero when one more record of len bytes can be appended without SHJ_AGAIN. */
