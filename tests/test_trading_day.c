@@ -124,9 +124,18 @@ int main(void) {
         if (i < 2) {
             long long ch = chx_scalar(&srv, "SELECT count() FROM td.ticks WHERE trading_day = '%s'", days[i]);
             CHECK_EQ_I64(ch, ticks);
-            /* recorded rows: every one's trading day is its file's */
-            CHECK_EQ_I64(chx_scalar(&srv, "SELECT count() FROM td.ticks WHERE trading_day = '%s' AND day != '%s'",
+            /* recorded rows: the simulated trading day opens with the TAIFEX night
+             * session of the evening before, so a row's calendar day differs from its
+             * trading day exactly when it is a TAIFEX night-session row (15:00-05:00
+             * Taipei); every other row carries its file's date */
+            CHECK_EQ_I64(chx_scalar(&srv, "SELECT count() FROM td.ticks WHERE trading_day = '%s' AND day != '%s' "
+                                          "AND NOT (exchange = 'TAIFEX' AND (toHour(dt) >= 15 OR toHour(dt) < 5))",
                                     days[i], days[i]), 0);
+            CHECK_EQ_I64(chx_scalar(&srv, "SELECT count() FROM td.ticks WHERE trading_day = '%s' AND day = '%s' "
+                                          "AND exchange = 'TAIFEX' AND toHour(dt) >= 15",
+                                    days[i], days[i]), 0);
+            CHECK(chx_scalar(&srv, "SELECT count() FROM td.ticks WHERE trading_day = '%s' AND day != '%s'",
+                             days[i], days[i]) > 0); /* the night session is there */
         } else {
             CHECK_EQ_I64(ticks, 1);
         }

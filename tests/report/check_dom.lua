@@ -105,7 +105,8 @@ local area = paths_of(uw, "underwater-area")[1]
 check(area and area.h > 5, "full: the underwater area has a height (a drawdown is drawn)")
 check(eq and eq.gaps == tonumber(facts.gaps), string.format("full: %s session breaks marked on the equity chart (got %s)",
                                                              facts.gaps, eq and eq.gaps))
-check(eq and eq.weekends == 4, string.format("full: the 4 weekends are marked as long breaks (got %s)", eq and eq.weekends))
+check(eq and eq.weekends == tonumber(facts.longbreaks),
+      string.format("full: the %s weekends/holidays are marked as long breaks (got %s)", facts.longbreaks, eq and eq.weekends))
 check(eq and #eq.labels >= 5, "full: the equity chart has date labels")
 no_overlap(eq, "full", "equity")
 no_overlap(daily, "full", "daily")

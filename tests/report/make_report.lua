@@ -2,7 +2,8 @@
 --
 --   shijim run tests/report/make_report.lua OUTDIR
 --
--- OUTDIR/full: 25 TWSE sessions (2026-10-26 .. 2026-11-27, weekdays) of 1-minute
+-- OUTDIR/full: 25 TWSE sessions (the trading days from 2026-10-26 on, as core/session
+-- decides them: 10-26 is the Retrocession Day holiday, so 10-27 .. 11-30) of 1-minute
 -- equity samples of a long/flat 2330 strategy on a deterministic price walk, with
 -- its fills and round trips; OUTDIR/idle: the same days, no order at all.
 -- OUTDIR/facts.txt holds what the page must show, computed here from the
@@ -31,12 +32,17 @@ local function run(trade)
   local open_rt
   local days = 0
   local first_ts, last_ts
+  local long_breaks = 0 -- session breaks over 36 h (weekends, holidays): drawn darker
   local y, m, d = 2026, 10, 26
   local dim = { [10] = 31, [11] = 30 }
   while days < 25 do
-    local wd = T.taipei(T.from_taipei(y, m, d, 9, 0, 0)).wday -- 1 = Sunday
-    if wd ~= 1 and wd ~= 7 then
+    -- a session day is one whose 09:00 belongs to its own trading day (weekends and
+    -- holidays roll forward): the calendar is core/session's, not retyped here
+    if T.trading_day(T.from_taipei(y, m, d, 9, 0, 0)) == string.format("%04d-%02d-%02d", y, m, d) then
       days = days + 1
+      if last_ts and tonumber(T.from_taipei(y, m, d, 9, 0, 0)) - last_ts > 36 * 3600 * 1e9 then
+        long_breaks = long_breaks + 1
+      end
       for minute = 0, 270 do
         local t = tonumber(T.from_taipei(y, m, d, 9, minute, 0))
         first_ts = first_ts or t
@@ -82,10 +88,11 @@ local function run(trade)
     turnover = turnover, fills = fills, roundtrips = rts, curve = curve, orders = #fills, open_orders = 0,
     events = #curve * 10, first_ts = first_ts, last_ts = last_ts,
     price = { code = "2330", points = pts, real = { ["2330"] = true } },
-  }
+  }, long_breaks
 end
 
-local full, idle = run(true), run(false)
+local full, long_breaks = run(true)
+local idle = run(false)
 assert(report.write(full, out .. "/full"))
 assert(report.write(idle, out .. "/idle"))
 local f = assert(io.open(out .. "/facts.txt", "w"))
@@ -96,4 +103,5 @@ f:write("trades=", #full.roundtrips, "\n")
 f:write("final=", report.twd(full.final), " TWD\n")
 f:write("pnl=", (full.final >= full.initial and "+" or ""), report.twd(full.final - full.initial), " TWD\n")
 f:write("months=2\n")
+f:write("longbreaks=", long_breaks, "\n")
 f:close()
