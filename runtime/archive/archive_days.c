@@ -40,7 +40,8 @@ static char **names_in(const char *path, int want_dirs, size_t *n) {
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.') continue;
         char full[4096];
-        snprintf(full, sizeof full, "%s/%s", path, de->d_name);
+        int len = snprintf(full, sizeof full, "%s/%s", path, de->d_name);
+        if (len < 0 || (size_t)len >= sizeof full) continue; /* no such day file fits */
         struct stat st;
         if (stat(full, &st) != 0) continue;
         if (want_dirs ? !S_ISDIR(st.st_mode) : !(S_ISREG(st.st_mode) && is_day_file(de->d_name))) continue;
