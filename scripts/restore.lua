@@ -103,13 +103,21 @@ end
 local nunknown = C.chr_list_unknown(dir, listbuf, LIST_CAP, errbuf, ERRLEN)
 if nunknown < 0 then die(sffi.errtext(), 1) end
 local unknown_files, unknown_names = 0, {}
+-- An --archive-dir inside the fallback dir is restore's own output, not an unknown.
+local archive_name
+if opts.archive_dir then
+  local a = opts.archive_dir:gsub("/+$", "")
+  if a:sub(1, #dir + 1) == dir .. "/" then archive_name = a:sub(#dir + 2) .. "/" end
+end
 for name, n in ffi_string(listbuf):gmatch("([^\t\n]+)\t(%d+)\n") do
   n = tonumber(n)
+  if name == archive_name then goto next_unknown end
   unknown_files = unknown_files + n
   if n > 0 then unknown_names[#unknown_names + 1] = name end
   io.stderr:write(string.format("restore: %s/%s: unknown sub-directory (%d file(s)): restore reads *.jsonl in "
     .. "ticks/, bidasks/ and books/ only; %s\n", dir, name, n,
     n > 0 and "its files are NOT restored" or "empty, nothing lost"))
+  ::next_unknown::
 end
 -- true (and says so) when unknown sub-directories hold files: exit 1 at the end.
 local function unknown_verdict()

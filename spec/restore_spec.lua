@@ -350,6 +350,22 @@ describe("shijim restore.lua", function()
     assert.are.equal(0, server:scalar("SELECT count() FROM seedbooks.ticks"))
   end)
 
+  it("an --archive-dir inside the fallback dir is its own, not an unknown sub-directory (run twice)", function()
+    local fb = dir .. "/inside"
+    copy_seed(fb, "ticks")
+    local rc, out, err = restore(string.format("--fallback-dir %s --apply --dsn %s --archive-dir %s/archive", fb, server:dsn("inside"), fb))
+    assert.are.equal(0, rc, err)
+    assert.are.equal(SEED_TICKS, seed_ticks("inside"))
+    rc, out, err = restore(string.format("--fallback-dir %s --apply --dsn %s --archive-dir %s/archive/", fb, server:dsn("inside"), fb))
+    assert.are.equal(0, rc, err)
+    assert.truthy(out:find("nothing to do", 1, true), out)
+    assert.falsy(err:find("unknown sub-directory", 1, true), err)
+    -- without --archive-dir the same directory is named: its files are not restored
+    rc, out, err = restore("--fallback-dir " .. fb)
+    assert.are.equal(1, rc)
+    assert.truthy(err:find(fb .. "/archive/: unknown sub-directory", 1, true), err)
+  end)
+
   it("names every unknown sub-directory, restores the rest, and exits 1 when one holds files", function()
     local fb = dir .. "/seed"
     copy_seed(fb)
