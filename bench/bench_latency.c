@@ -25,6 +25,14 @@
  * Both are printed beside the seed's target (p99 < 5 ms) and issue 12's goals (p99 socket ->
  * handler <= 100 us at 50k/s; durable <= fsync interval + 5 ms = 105 ms).
  *
+ * Beside the stages it prints why (docs/operations.md "Why it was slow"):
+ * sched->socket (the stand-in's own lag plus our loop not reading: nothing
+ * of ours but the read), the loop thread's CPU per payload, its time
+ * runnable but waiting for a core (/proc/thread-self/schedstat) and its
+ * involuntary switches, and the stand-in's CPU share: on the shared 2-core
+ * VM the tails follow those, so every run states them. The bench's own
+ * arrays are sized from the rate and prefaulted before the run.
+ *
  * The first WARMUP_MS of the schedule is left out (the source is still
  * making its 7 subscriptions, paced by Sinopac's rate limit, while the pace
  * already runs); every later event counts, stalls included.
