@@ -303,6 +303,7 @@ struct sj_src {
 
     uint64_t reconnects, gaps, subscribe_errors, requests, rate_waits, unknown_count;
     uint64_t backfilled, backfill_requests, resubscribed;
+    uint64_t pass_dispatches;  /* bus dispatches from inside a read pass (sj_stream.c on_data) */
 };
 
 /* sj_source.c */

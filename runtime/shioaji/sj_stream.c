@@ -206,6 +206,7 @@ static size_t on_data(void *ctx, sj_http_req *r, const char *data, size_t len) {
          * stale mark of an earlier pass makes the first chunk of a pass go
          * out at once, which is what we want. */
         st->undispatched_ns = 0;
+        s->pass_dispatches++;
         rt_dispatch_now();
     }
     return len;
