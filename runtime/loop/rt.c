@@ -4,7 +4,9 @@
  * watchers and deliver into the bus; an ev_prepare watcher dispatches the bus
  * once per loop iteration (so every batch a source produced is handed to
  * subscribers before the loop blocks) and resumes sources that back-pressure
- * paused. A 5 ms timer polls writers (time-based batching and fsync) and
+ * paused. A source whose single read pass carries a burst also dispatches
+ * from inside it (rt_dispatch_now; the Shioaji stream every ~20 us of
+ * undispatched events), so latency does not grow with the burst. A 5 ms timer polls writers (time-based batching and fsync) and
  * retries paused sources even when no I/O wakes the loop.
  *
  * Shutdown is ordered so that nothing accepted is lost:
@@ -346,6 +348,10 @@ void rt_source_done(src_source *s) {
 }
 
 void rt_kick(void) { resume_paused_sources(); }
+
+void rt_dispatch_now(void) {
+    if (rt.initialized && rt.bus) bus_dispatch(rt.bus);
+}
 
 int rt_init(size_t bus_capacity) {
     if (rt.initialized) return SHJ_OK;

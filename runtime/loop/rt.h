@@ -76,6 +76,15 @@ int rt_stopping(void);
 void rt_source_done(src_source *s);
 /* Ask rt to retry paused sources soon (a writer freed room). */
 void rt_kick(void);
+/* Hand what the bus holds to its subscribers now, from inside a source's
+ * read pass (rt also does it once per loop iteration). For a source whose
+ * one read carries a burst: without it the first event of the burst waits
+ * for the whole burst's parse and archive before any handler sees it.
+ * The caller must not be inside a subscriber callback (then it does
+ * nothing: the outer dispatch goes on) and must allow subscribers to run:
+ * whatever they call that reaches the caller again must be deferred (the
+ * Shioaji source defers its requests and its cancels already). */
+void rt_dispatch_now(void);
 
 /* Events a source may still publish before max_events (UINT64_MAX = no limit). */
 uint64_t rt_event_budget(void);

@@ -66,6 +66,7 @@ typedef struct sj_stream {
     int64_t last_rx_ns;       /* wall time of the last byte received */
     int64_t last_rx_mono;     /* mono time of the last byte, or of the (re)connect start */
     int64_t chunk_rx_ns;      /* receive time of the chunk being parsed */
+    int64_t undispatched_ns;  /* receive time of the oldest event not yet dispatched by us, 0 = none */
     int64_t last_event_rx_ns; /* receive time of the last complete event since open */
     int64_t gap_start_ns;     /* set while a loss is not yet healed, else 0 */
     int resub_pending;        /* resubscriptions of the current reconnect still in flight */
@@ -302,6 +303,7 @@ struct sj_src {
 
     uint64_t reconnects, gaps, subscribe_errors, requests, rate_waits, unknown_count;
     uint64_t backfilled, backfill_requests, resubscribed;
+    uint64_t pass_dispatches;  /* bus dispatches from inside a read pass (sj_stream.c on_data) */
 };
 
 /* sj_source.c */

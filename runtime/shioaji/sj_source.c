@@ -731,6 +731,7 @@ uint64_t sj_counter(const src_source *b, const char *name) {
     if (!strcmp(name, "rate_waits")) return s->rate_waits;
     if (!strcmp(name, "unknown_names")) return s->unknown_count;
     if (!strcmp(name, "backfilled")) return s->backfilled;
+    if (!strcmp(name, "pass_dispatches")) return s->pass_dispatches;
     if (!strcmp(name, "backfill_requests")) return s->backfill_requests;
     if (!strcmp(name, "backfill_queued")) return sj_bflimit_queued(s);
     if (!strcmp(name, "backfill_deferred")) return s->bf_deferred;

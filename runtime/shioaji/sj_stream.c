@@ -40,6 +40,12 @@
 #include "core/shj_common.h"
 #include "shioaji/sj_json.h"
 
+/* How long an event delivered inside a read pass may wait for the bus
+ * dispatch before we dispatch from inside the pass (see on_data). Shorter
+ * means smaller batches for the handlers (a Lua call per batch), longer
+ * means more latency for a burst's first event. */
+#define SJ_DISPATCH_AFTER_NS 20000
+
 static void stream_open(sj_stream *st);
 static void stream_lost(sj_stream *st, int http, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -89,6 +95,7 @@ static int on_event(void *ctx, const sse_event *ev) {
     }
     st->payloads++;
     st->last_event_rx_ns = st->chunk_rx_ns;
+    if (!st->undispatched_ns) st->undispatched_ns = st->chunk_rx_ns;
     /* sj_watch.c: heartbeats prove the stream alive; market events prove
      * each subscription alive; a contract_event may move an alias. */
     if (tag == PSR_TAG_HEARTBEAT)
@@ -185,6 +192,22 @@ static size_t on_data(void *ctx, sj_http_req *r, const char *data, size_t len) {
         if (!s->stopped) s->base.state = SRC_PAUSED;
     } else if (rc == SHJ_ERR) {
         stream_lost(st, 0, "not an SSE stream: %s", sse_error(&st->parser));
+    } else if (st->undispatched_ns && clk_now_ns() - st->undispatched_ns >= SJ_DISPATCH_AFTER_NS) {
+        /* Latency (bench/bench_latency.c): one curl pass reads everything the
+         * socket holds (the server writes a burst at once; curl reads until
+         * EAGAIN, up to 100 x 64 KiB) and calls us per HTTP chunk, while rt
+         * dispatches the bus only once the pass returned: the burst's first
+         * event waited for the parse and archive of all the others (about
+         * 2 us each: 200 us for the stand-in's 100-event bursts at 50k/s).
+         * Between two chunks the parser holds nothing half-fed, every event
+         * delivered so far is archived, and what subscribers may call back
+         * into is deferred (requests and cancels: sj_http), so hand the bus
+         * over here once its oldest event waited SJ_DISPATCH_AFTER_NS. The
+         * stale mark of an earlier pass makes the first chunk of a pass go
+         * out at once, which is what we want. */
+        st->undispatched_ns = 0;
+        s->pass_dispatches++;
+        rt_dispatch_now();
     }
     return len;
 }
