@@ -246,15 +246,19 @@ local HOOKS = { "init", "start", "on_tick", "on_bidask", "on_bar", "on_order", "
 local IS_HOOK = {}
 for _, h in ipairs(HOOKS) do IS_HOOK[h] = true end
 
-local function distance(a, b) -- Levenshtein, for "did you mean"
-  local prev = {}
+local function distance(a, b) -- edits incl. swapped neighbours (OSA), for "did you mean"
+  local prev2, prev = nil, {}
   for j = 0, #b do prev[j] = j end
   for i = 1, #a do
     local cur = { [0] = i }
     for j = 1, #b do
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a:byte(i) == b:byte(j) and 0 or 1))
+      local d = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a:byte(i) == b:byte(j) and 0 or 1))
+      if prev2 and i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
+        d = math.min(d, prev2[j - 2] + 1)
+      end
+      cur[j] = d
     end
-    prev = cur
+    prev2, prev = prev, cur
   end
   return prev[#b]
 end
@@ -471,6 +475,7 @@ end
 function Engine:finish()
   if self.finished then return self:result() end
   self.finished = true
+  local whole_bars = self.bars_delivered -- bars finished by the data, before the flush of the last ones
   self.C.bars_flush(self.bars)
   drain_bars(self)
   self.strategy:stop()
@@ -482,10 +487,11 @@ function Engine:finish()
     self.warnf(string.format("strategy %s: no events for %s (only for the other codes)", self.def.name,
                              table.concat(missing, ",")))
   end
-  if self.n > 0 and self.bars_delivered == 0 and self.def.on_bar ~= Base.on_bar then
+  if self.n > 0 and whole_bars == 0 and self.def.on_bar ~= Base.on_bar then
     self.warnf(string.format("strategy %s: never got a bar: %d events from %s to %s (Taipei) hold no whole bar of "
-      .. "%s; try a shorter --bars or a longer range", self.def.name, self.n, M.taipei(self.first_ts):sub(1, 19),
-      M.taipei(self.now):sub(1, 19), self.bars_spec))
+      .. "%s (on_bar saw only the %d partial bar(s) cut off by the end of the data); try a shorter --bars or a "
+      .. "longer range", self.def.name, self.n, M.taipei(self.first_ts):sub(1, 19), M.taipei(self.now):sub(1, 19),
+      self.bars_spec, self.bars_delivered))
   end
   return self:result()
 end
