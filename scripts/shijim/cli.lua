@@ -104,6 +104,7 @@ end
 function M.is_code(code)
   local C = require("shijim.ffi").C
   return C.ctr_is_stock(code) == 1 or C.ctr_is_future(code) == 1 or C.ctr_is_option(code) == 1
+      or code:match("^%u[%u%d][%u%d]%d%d%d+%u?$") ~= nil -- an option's long symbol (TXO20260526900C)
 end
 
 local function split_list(raw)
