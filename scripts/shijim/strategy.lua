@@ -361,7 +361,13 @@ function M.engine(opts)
     self:sample(true)
     inst:on_trade(f)
   end
-  inst:init()
+  -- a strategy refusing its parameters in init: free the bar builder now, since
+  -- the caller's os.exit would skip the ffi.gc finalizer (a leak under ASan)
+  local ok, e = pcall(inst.init, inst)
+  if not ok then
+    C.bars_free(ffi.gc(b, nil))
+    error(e, 0)
+  end
   return self
 end
 
