@@ -103,7 +103,7 @@ static void set_paths(lua_State *L, const char *script) {
 static int run_script(const char *name, int argc, char **argv) {
     char script[4096];
     if (resolve_script(name, script, sizeof script) != 0) {
-        fprintf(stderr, "shijim: script not found: %s (looked in . and %s/scripts)\n", name,
+        fprintf(stderr, "shijim: script not found: %s (looked in . and %s/scripts; try --help)\n", name,
                 shj_home());
         return 2;
     }
@@ -146,26 +146,41 @@ static int run_script(const char *name, int argc, char **argv) {
     return 0;
 }
 
+static const char dump_usage[] =
+    "usage: shijim dump FILE... [--check] [--resync]\n"
+    "  Print raw-archive records as JSON lines; --check only verifies and summarizes;\n"
+    "  --resync passes over damaged blocks to the next valid one, naming each byte range.\n"
+    "  Exit: 0 every file whole, 1 a file damaged or unreadable, 2 bad usage.\n";
+
+/* Every argument is checked before the first record is printed: a bad option
+ * or a missing file is one line on stderr and exit 2, with nothing on stdout. */
 static int run_dump(int argc, char **argv) {
     int mode = 0, files = 0, rc = 0;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--check") == 0) mode |= ARCD_CHECK;
-        if (strcmp(argv[i], "--resync") == 0) mode |= ARCD_RESYNC;
+        if (!strcmp(argv[i], "--check")) mode |= ARCD_CHECK;
+        else if (!strcmp(argv[i], "--resync")) mode |= ARCD_RESYNC;
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(dump_usage, stdout);
+            return 0;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "shijim dump: unknown option %s (try --help)\n", argv[i]);
+            return 2;
+        } else if (!file_exists(argv[i])) {
+            fprintf(stderr, "shijim dump: no such file %s (try --help)\n", argv[i]);
+            return 2;
+        } else {
+            files++;
+        }
+    }
+    if (!files) {
+        fprintf(stderr, "shijim dump: no FILE given (try --help)\n");
+        return 2;
     }
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--check") == 0 || strcmp(argv[i], "--resync") == 0) continue;
-        if (argv[i][0] == '-') {
-            fprintf(stderr, "shijim dump: unknown option %s\n", argv[i]);
-            return 2;
-        }
-        files++;
+        if (argv[i][0] == '-') continue;
         char err[512] = "";
         /* arcd_dump_jsonl reports problems on stderr itself (file and byte offset). */
         if (arcd_dump_jsonl(argv[i], stdout, mode, err, sizeof err) != SHJ_OK) rc = 1;
-    }
-    if (!files) {
-        fprintf(stderr, "usage: shijim dump FILE... [--check] [--resync]\n");
-        return 2;
     }
     fflush(stdout);
     return rc;
@@ -194,7 +209,7 @@ static int run_days(int argc, char **argv) {
             fprintf(stderr, "shijim days: unknown option %s (try --help)\n", argv[i]);
             return 2;
         } else if (dir) {
-            fprintf(stderr, "shijim days: one DIR only, got %s and %s\n", dir, argv[i]);
+            fprintf(stderr, "shijim days: one DIR only, got %s and %s (try --help)\n", dir, argv[i]);
             return 2;
         } else {
             dir = argv[i];
@@ -219,7 +234,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(cmd, "run")) {
         if (argc < 3) {
-            fprintf(stderr, "usage: shijim run SCRIPT.lua [args...]\n");
+            fprintf(stderr, "shijim run: no SCRIPT.lua given (try --help)\n");
             return 2;
         }
         return run_script(argv[2], argc - 3, argv + 3);

@@ -22,74 +22,102 @@ local cli = require "shijim.cli"
 local strategy = require "shijim.strategy"
 local report = require "shijim.report"
 
+local usage_error = cli.usage_error
+
+local function check_speed(v)
+  if v ~= "max" and not ((cli.number(v) or 0) > 0) then return "expects max or a positive number, got '" .. v .. "'" end
+end
+local function check_files(list)
+  for _, f in ipairs(list) do
+    local h = io.open(f, "rb")
+    if not h then return "no such file '" .. f .. "'" end
+    h:close()
+  end
+end
+local function check_bars(v)
+  local ok, err = strategy.periods(v)
+  if not ok then return (err:gsub("^bars: ", "")) end
+end
+
 local opts = cli.parse(arg, {
   usage = "shijim backtest.lua --strategy FILE [--from DATE --to DATE] [--codes A,B] [options]",
   description = "Backtest a strategy on the raw archive, or paper-trade it (--paper) on the simulated\n" ..
                 "market or Shioaji, with the simulated broker (Taiwan costs). Writes an HTML report.",
-  { "--strategy", "string", "strategy file (returns strategy.define{...})", required = true, metavar = "FILE" },
-  { "--from", "string", "first archive day YYYY-MM-DD (default: the oldest)", metavar = "DATE" },
-  { "--to", "string", "last archive day YYYY-MM-DD (default: --from if given, else the newest)", metavar = "DATE" },
-  { "--codes", "list", "instruments (default: the strategy's codes), e.g. 2330,TXFR1", metavar = "A,B" },
+  { "--strategy", "file", "strategy file (returns strategy.define{...})", required = true, metavar = "FILE",
+    resolve = strategy.find },
+  { "--from", "date", "first archive day YYYY-MM-DD (default: the oldest)", metavar = "DATE" },
+  { "--to", "date", "last archive day YYYY-MM-DD (default: --from if given, else the newest)", metavar = "DATE" },
+  { "--codes", "codes", "instruments (default: the strategy's codes), e.g. 2330,TXFR1", metavar = "A,B" },
   { "--archive-dir", "string", "raw archive root", default = "data/raw", metavar = "DIR" },
   { "--source", "string", "recording source (sub-directory of the archive)", default = "sim", metavar = "NAME" },
-  { "--files", "list", "explicit archive files instead of --archive-dir/--source/--from/--to", metavar = "F1,F2" },
-  { "--speed", "string", "replay speed: max, or N x real time", default = "max" },
+  { "--files", "list", "explicit archive files instead of --archive-dir/--source/--from/--to", metavar = "F1,F2",
+    check = check_files },
+  { "--speed", "string", "replay speed: max, or N x real time", default = "max", check = check_speed },
   { "--out", "string", "output directory (default out/<mode>-<strategy>)", metavar = "DIR" },
   { "--paper", "flag", "paper mode: live/simulated feed instead of the archive" },
   { "--feed", "string", "paper feed", default = "sim", choices = { "sim", "shioaji" } },
-  { "--seed", "number", "paper sim: seed", default = 42 },
-  { "--date", "string", "paper sim: trading date (default today)", metavar = "DATE" },
-  { "--rate", "number", "paper sim: events/s (0 = as fast as possible)", default = 2000 },
-  { "--duration", "number", "stop after N seconds (0 = until the data ends / Ctrl-C)", default = 0 },
-  { "--events", "number", "stop after N events (0 = no limit)", default = 0 },
-  { "--param", "list", "strategy parameters, e.g. fast=5,slow=20", metavar = "K=V,..." },
-  { "--bars", "string", "bar periods instead of the strategy's, e.g. 1m,5m", metavar = "LIST" },
-  { "--cash", "number", "initial capital, TWD (a lot of 2330 is ~1 M)", default = 10000000 },
-  { "--margin", "string", "futures/short-option initial margin per contract, e.g. TXF=322000,MXF=80500 (default: not checked)" },
+  { "--seed", "int", "paper sim: seed", default = 42, min = 0 },
+  { "--date", "date", "paper sim: trading date (default today)", metavar = "DATE" },
+  { "--rate", "number", "paper sim: events/s (0 = as fast as possible)", default = 2000, min = 0 },
+  { "--duration", "number", "stop after N seconds (0 = until the data ends / Ctrl-C)", default = 0, min = 0 },
+  { "--events", "number", "stop after N events (0 = no limit)", default = 0, min = 0, integer = true },
+  { "--param", "kv", "strategy parameters, e.g. fast=5,slow=20", metavar = "K=V,..." },
+  { "--bars", "string", "bar periods instead of the strategy's, e.g. 1m,5m (the first is the one it trades)",
+    metavar = "LIST", check = check_bars },
+  { "--cash", "number", "initial capital, TWD (a lot of 2330 is ~1 M)", default = 10000000, min = 1 },
+  { "--margin", "kv", "futures/short-option initial margin per contract, e.g. TXF=322000,MXF=80500 (default: not checked)",
+    metavar = "P=TWD,..." },
   { "--no-cash-check", "flag", "let stock/option buys take cash below zero" },
-  { "--slippage", "number", "slippage in price units for every instrument", default = 0 },
+  { "--slippage", "number", "slippage in price units for every instrument", default = 0, min = 0 },
   { "--day-trade", "flag", "stocks: day-trade sell tax 0.15% instead of 0.3%" },
   { "--partial-fills", "flag", "fill only the volume each trade / book level shows (default: all-or-nothing)" },
   { "--verbose", "flag", "print orders and fills in backtest mode too" },
-  { "--quiet", "flag", "do not print the summary" },
+  { "--quiet", "flag", "do not print the summary, warnings or the strategy's log lines" },
   { "--sweep", "string", "parameter grid: run every combination, e.g. fast=3..8,slow=10..30 (A..B[:STEP] or V1|V2)",
     metavar = "GRID" },
   { "--metric", "string", "sweep: the heatmap's metric", default = "sharpe",
     choices = require("shijim.report_sweep").METRIC_NAMES },
-  { "--jobs", "number", "sweep: backtests run at once (default: the number of cores)", metavar = "N" },
+  { "--jobs", "int", "sweep: backtests run at once (default: the number of cores)", metavar = "N", min = 1 },
+  ranges = { { "from", "to" } },
+  exclusive = { { "paper", "sweep" }, { "paper", "from" }, { "paper", "to" }, { "files", "from" }, { "files", "to" } },
 })
 
-local def = strategy.load(opts.strategy)
+-- The strategy and its parameters are arguments too: checked before any work.
+local ok_def, def = pcall(strategy.load, opts.strategy)
+if not ok_def then usage_error("--strategy " .. tostring(def):gsub("^strategy: ", "")) end
 local params = {}
 for _, kv in ipairs(opts.param or {}) do
   local k, v = kv:match("^([%w_]+)=(.*)$")
-  if not k then io.stderr:write("shijim: --param expects key=value, got '", kv, "'\n"); os.exit(2) end
-  params[k] = strategy.coerce(def, k, v)
+  if not k then usage_error("--param expects key=value, got '" .. kv .. "'") end
+  local ok, val = pcall(strategy.coerce, def, k, v)
+  if not ok then usage_error("--param " .. tostring(val):gsub("^parameter ", "")) end
+  params[k] = val
 end
 local margin = {}
-for part in (opts.margin or ""):gmatch("[^,]+") do
-  local k, v = part:match("^%s*(%w+)=(%d+)%s*$")
-  if not k then io.stderr:write("shijim: --margin expects PRODUCT=TWD,..., got '", part, "'\n"); os.exit(2) end
+for _, part in ipairs(opts.margin or {}) do
+  local k, v = part:match("^(%w+)=(%d+)$")
+  if not k then usage_error("--margin expects PRODUCT=TWD (a whole number), got '" .. part .. "'") end
   margin[k] = tonumber(v)
 end
 local codes = opts.codes or def.codes
-if not codes or #codes == 0 then
-  io.stderr:write("shijim: no codes: pass --codes or set codes in the strategy\n")
-  os.exit(2)
+if not codes or #codes == 0 then usage_error("no codes: pass --codes or set codes in the strategy") end
+for _, c in ipairs(codes) do
+  if not cli.is_code(c) then usage_error("strategy " .. def.name .. ": '" .. c .. "' is not an instrument code") end
+end
+local quiet = opts.quiet
+local warnings = {}
+local function warn(msg)
+  warnings[#warnings + 1] = msg
+  if not quiet then io.stderr:write("shijim: warning: ", msg, "\n") end
 end
 local mode = opts.paper and "paper" or "backtest"
 local out = opts.out or ("out/" .. (opts.sweep and "sweep" or mode) .. "-" .. def.name)
 
 -- Sweep: every combination is a backtest of its own (a separate process of this
 -- binary and script, --jobs at a time), then one page compares them.
-local function usage_error(msg)
-  io.stderr:write("shijim: ", msg, " (try --help)\n")
-  os.exit(2)
-end
 
 if opts.sweep then
   local sweep = require "shijim.report_sweep"
-  if opts.paper then usage_error("--sweep runs backtests on the archive: not with --paper") end
   local axes, err = sweep.parse(opts.sweep)
   if not axes then usage_error(err) end
   local swept = {}
@@ -120,7 +148,6 @@ if opts.sweep then
     jobs = p and tonumber(p:read("*l") or "") or 2
     if p then p:close() end
   end
-  if jobs < 1 or jobs ~= math.floor(jobs) then usage_error("--jobs expects a positive integer") end
   local ffi = require "ffi"
   pcall(ffi.cdef, "long readlink(const char *path, char *buf, unsigned long size);")
   local exe = ffi.new("char[4096]")
@@ -161,28 +188,41 @@ if opts.sweep then
   end
   os.exit(ok_runs > 0 and 0 or 1)
 end
-os.execute("mkdir -p '" .. out:gsub("'", "'\\''") .. "'")
-local orders_log = assert(io.open(out .. "/orders.log", "w"))
-
+-- The engine (the strategy's init) and the source are made before anything is
+-- written: a strategy that refuses its parameters or an archive without the
+-- requested days leaves no output directory behind.
+local orders_log, pending_log = nil, {}
 local echo = opts.paper or opts.verbose
-local eng = strategy.engine {
+local ok_eng, eng = pcall(strategy.engine, {
   strategy = def, params = params, codes = codes, bars = opts.bars, mode = mode,
   broker = { cash = opts.cash, slippage = opts.slippage, day_trade = opts.day_trade,
              partial = opts.partial_fills, margin = margin, check_cash = not opts.no_cash_check },
-  log = function(line)
-    orders_log:write(line, "\n")
-    if echo then io.stderr:write(line, "\n") end
+  warn = warn,
+  -- orders and fills: orders.log (and the terminal with --verbose / --paper);
+  -- the strategy's own self:log lines always reach the terminal (unless --quiet)
+  log = function(line, loud)
+    if orders_log then orders_log:write(line, "\n") else pending_log[#pending_log + 1] = line end
+    if echo or (loud and not quiet) then io.stderr:write(line, "\n") end
   end,
-}
-
+})
+if not ok_eng then
+  local msg = tostring(eng):gsub("^[^%s]-:%d+: ", "")
+  if msg:sub(1, #def.name + 2) ~= def.name .. ": " then msg = def.name .. ": " .. msg end
+  usage_error("strategy " .. msg)
+end
 
 local src
 if mode == "backtest" then
-  src = shijim.source.replay {
+  local ok_src
+  ok_src, src = pcall(shijim.source.replay, {
     dir = opts.archive_dir, source = opts.source, files = opts.files, from = opts.from,
     to = opts.to or opts.from, codes = codes,
-    speed = opts.speed == "max" and "max" or tonumber(opts.speed) or error("--speed: max or a number"),
-  }
+    speed = opts.speed == "max" and "max" or tonumber(opts.speed),
+  })
+  if not ok_src then -- nothing to play: the message says what exists
+    io.stderr:write("shijim: ", (tostring(src):gsub("^.-source: ", ""):gsub("\n+$", "")), "\n")
+    os.exit(1)
+  end
 else
   local broker_sim = require "shijim.broker_sim"
   local stocks, futures, options = {}, {}, {}
@@ -198,6 +238,10 @@ else
   end
   src:subscribe { stocks = stocks, futures = futures, options = options, kinds = { "tick", "bidask" } }
 end
+
+os.execute("mkdir -p '" .. out:gsub("'", "'\\''") .. "'")
+orders_log = assert(io.open(out .. "/orders.log", "w"))
+for _, line in ipairs(pending_log) do orders_log:write(line, "\n") end
 
 -- On a terminal the replay draws its own progress line (percent, events/s,
 -- ETA): the runtime's 1-second status line would only garble it.
@@ -228,7 +272,32 @@ shijim.run { duration_s = opts.duration, events = opts.events, status_ms = statu
 local result = eng:finish()
 record_prices()
 result.price = price
+result.warnings = warnings
 orders_log:close()
+-- No event at all for the requested codes: a report would be an empty page
+-- dated 1970. Say which codes, and what the archive holds.
+if result.events == 0 then
+  local where
+  if mode == "backtest" and not opts.files then
+    local dir = opts.archive_dir .. "/" .. opts.source
+    local days = {}
+    local p = io.popen("ls '" .. dir:gsub("'", "'\\''") .. "' 2>/dev/null")
+    for name in p:lines() do
+      local d = name:match("^(%d%d%d%d%-%d%d%-%d%d)%.shjraw$")
+      if d then days[#days + 1] = d end
+    end
+    p:close()
+    where = string.format(" in %s %s; days recorded there: %s", dir,
+      opts.from and (opts.from .. ".." .. (opts.to or opts.from)) or "(every day)",
+      #days > 0 and table.concat(days, ", ") or "none")
+  elseif mode == "backtest" then
+    where = " in " .. table.concat(opts.files, ",")
+  else
+    where = " from the " .. opts.feed .. " feed"
+  end
+  io.stderr:write("shijim: no events for ", table.concat(codes, ","), where, ": nothing to report\n")
+  os.exit(1)
+end
 local st, paths = report.write(result, out)
 if not st then
   io.stderr:write("shijim: ", paths, "\n")

@@ -27,48 +27,34 @@ local opts = cli.parse(arg, {
     "writer failed or left rows in the fallback files (restore.lua loads them).",
   { "--archive-dir", "string", "raw archive root", default = "data/raw" },
   { "--source", "string", "recording source (sub-directory of the archive)", default = "sim" },
-  { "--date", "string", "one trading day YYYY-MM-DD" },
-  { "--from", "string", "first day YYYY-MM-DD (default: the oldest file)" },
-  { "--to", "string", "last day YYYY-MM-DD (default: the newest file)" },
+  { "--date", "date", "one trading day YYYY-MM-DD" },
+  { "--from", "date", "first day YYYY-MM-DD (default: the oldest file)" },
+  { "--to", "date", "last day YYYY-MM-DD (default: the newest file)" },
   { "--files", "list", "explicit archive files, played in this order" },
-  { "--codes", "list", "only these instruments (aliases like TXFR1 allowed; default: all)" },
-  { "--kinds", "list", "event kinds to output", default = { "tick", "bidask", "quote" } },
-  { "--speed", "string", "max, or N x real time (1 = as recorded)", default = "max" },
-  { "--events", "number", "stop after N events played, any kind (0 = no limit)", default = 0 },
+  { "--codes", "codes", "only these instruments (aliases like TXFR1 allowed; default: all)" },
+  { "--kinds", "list", "event kinds to output", default = { "tick", "bidask", "quote" },
+    choices = { "tick", "bidask", "quote", "status" } },
+  { "--speed", "string", "max, or N x real time (1 = as recorded)", default = "max",
+    check = function(v)
+      if v ~= "max" and not ((cli.number(v) or 0) > 0) then return "expects max or a positive number, got '" .. v .. "'" end
+    end },
+  { "--events", "number", "stop after N events played, any kind (0 = no limit)", default = 0, min = 0, integer = true },
   { "--jsonl", "string", "write events as JSON lines to this file (- = stdout)" },
   { "--csv", "string", "write events as CSV to this file (- = stdout; exact decimal prices, docs/data.md)" },
   { "--mark-replay", "flag", "set the replay flag (16) on every event (default: the recording's flags, unchanged)" },
   { "--clickhouse", "string", "insert the events into ClickHouse at this DSN" },
   { "--fallback-dir", "string", "where ClickHouse batches go when it is down", default = "data/fallback" },
-  { "--workers", "number", "threads that read and parse ahead, 1..4 (default: by core count; 0 = parse on the loop)" },
+  { "--workers", "int", "threads that read and parse ahead, 1..4 (default: by core count; 0 = parse on the loop)",
+    min = 0, max = 4 },
   { "--progress", "flag", "draw the progress line even when stderr is not a terminal" },
+  exclusive = { { "date", "from" }, { "date", "to" }, { "files", "date" }, { "files", "from" }, { "files", "to" } },
+  ranges = { { "from", "to" } },
+  check = function(o)
+    if o.jsonl and o.csv and o.jsonl == o.csv then return "--jsonl and --csv name the same file" end
+  end,
 })
 
-local function usage_error(msg)
-  io.stderr:write("shijim: ", msg, " (see --help)\n")
-  os.exit(2)
-end
-
-local function check_date(name, v)
-  if v ~= nil and not v:match("^%d%d%d%d%-%d%d%-%d%d$") then
-    usage_error(string.format("--%s expects YYYY-MM-DD, got '%s'", name, v))
-  end
-end
-check_date("date", opts.date)
-check_date("from", opts.from)
-check_date("to", opts.to)
-if opts.date and (opts.from or opts.to) then usage_error("--date and --from/--to exclude each other") end
-if opts.jsonl and opts.csv and opts.jsonl == opts.csv then usage_error("--jsonl and --csv name the same file") end
-
-local speed = opts.speed
-if speed ~= "max" then
-  speed = tonumber(speed)
-  if not speed or speed <= 0 then usage_error("--speed expects max or a positive number, got '" .. opts.speed .. "'") end
-end
-
-if opts.workers and (opts.workers < 0 or opts.workers > 4 or opts.workers % 1 ~= 0) then
-  usage_error("--workers expects 0..4, got " .. opts.workers)
-end
+local speed = opts.speed == "max" and "max" or tonumber(opts.speed)
 local workers = opts.workers
 if workers == 0 then workers = false end
 local ok, src = pcall(shijim.source.replay, {

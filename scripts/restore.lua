@@ -39,13 +39,19 @@ local opts = cli.parse(arg, {
   { "--dsn", "string", "clickhouse://user:pass@host:port/db or http(s)://... (default $SHIJIM_CLICKHOUSE_DSN)" },
   { "--client-factory", "string", "MODULE:FUNCTION returning a client with :insert(kind, rows) instead of --dsn",
     metavar = "MOD:FN" },
-  { "--batch-size", "number", "rows per insert", default = 10000 },
+  { "--batch-size", "int", "rows per insert", default = 10000, min = 1, max = 1000000 },
   { "--archive-dir", "string", "move each fully restored file here (same filesystem)", metavar = "DIR" },
   { "--no-create-schema", "flag", "do not CREATE DATABASE/TABLE IF NOT EXISTS before inserting" },
   { "--seed-offset-h", "number", "hours the Python shijim's ts_ns are ahead of UTC (it stored Taipei time "
-    .. "labelled UTC: 8; 0 if yours stored true UTC)", default = 8, metavar = "H" },
+    .. "labelled UTC: 8; 0 if yours stored true UTC)", default = 8, metavar = "H", min = -24, max = 24 },
   { "--progress", "string", "progress bar: auto (on a terminal), always, never", default = "auto",
     choices = { "auto", "always", "never" } },
+  exclusive = { { "dsn", "client_factory" } },
+  check = function(o)
+    if o.mode == "apply" and not (o.dsn or os.getenv("SHIJIM_CLICKHOUSE_DSN")) and not o.client_factory then
+      return "--apply needs --dsn (or SHIJIM_CLICKHOUSE_DSN) or --client-factory"
+    end
+  end,
 })
 
 -- Everything C holds is released before exit: os.exit does not run the
@@ -70,21 +76,11 @@ end
 
 local apply = opts.mode == "apply"
 local dsn = opts.dsn or os.getenv("SHIJIM_CLICKHOUSE_DSN")
-if opts.dsn and opts.client_factory then die("--dsn and --client-factory exclude each other", 2) end
 if opts.client_factory then dsn = opts.dsn end
-if apply and not dsn and not opts.client_factory then
-  die("--apply needs --dsn (or SHIJIM_CLICKHOUSE_DSN) or --client-factory", 2)
-end
 local batch_size = opts.batch_size
-if batch_size < 1 or batch_size ~= math.floor(batch_size) or batch_size > 1000000 then
-  die("--batch-size must be an integer from 1 to 1000000", 2)
-end
 local dir = opts.fallback_dir:gsub("/+$", "")
 if dir == "" then dir = "/" end
 local seed_offset_h = opts.seed_offset_h
-if seed_offset_h ~= math.floor(seed_offset_h) or seed_offset_h < -24 or seed_offset_h > 24 then
-  die("--seed-offset-h must be a whole number of hours from -24 to 24", 2)
-end
 
 ------------------------------------------------------------------------------
 -- Files

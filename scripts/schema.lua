@@ -27,6 +27,12 @@ local opts = cli.parse(arg, {
   { "--db", "string", "database name (default: the DSN's, else 'default')" },
   { "--dsn", "string", "clickhouse://user:pass@host:port/db or http(s)://..." },
   { "--migrate", "flag", "convert existing decimal columns to the scale Shijim writes (needs --dsn)" },
+  check = function(o)
+    if o.migrate and not o.dsn then return "--migrate needs --dsn (it reads the tables' column types)" end
+    if not o.print and not o.dsn then return "nothing to do: give --print, or --dsn to create the tables" end
+    if o.db and not o.db:match("^[%a_][%w_]*$") then return "--db must match [A-Za-z_][A-Za-z0-9_]*" end
+    if o.version and not o.version:match("^%d+%.%d+") then return "--version expects a server version like 24.8, got '" .. o.version .. "'" end
+  end,
 })
 
 local client
@@ -44,7 +50,6 @@ local function die(msg, code)
   finish(code or 1)
 end
 
-if not opts.print and not opts.dsn then die("nothing to do: give --print, or --dsn to create the tables", 2) end
 
 local version, db = opts.version, opts.db
 if opts.dsn then

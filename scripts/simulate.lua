@@ -13,39 +13,22 @@
 local shijim = require "shijim"
 local cli = require "shijim.cli"
 
-local function usage_error(msg)
-  io.stderr:write("shijim: simulate.lua: ", msg, " (try --help)\n")
-  os.exit(2)
-end
+local usage_error = cli.usage_error
 
 local opts = cli.parse(arg, {
   usage = "shijim simulate.lua --days N [--from YYYY-MM-DD] [--codes A,B] [--dir DIR]",
   description = "Write N simulated trading days into the raw archive, as fast as possible.",
-  { "--days", "number", "trading days to make (weekends are skipped)", default = 5 },
-  { "--from", "string", "first trading day YYYY-MM-DD (default: today in Taipei; a weekend means Monday)", metavar = "DATE" },
-  { "--codes", "list", "instruments", default = { "2330", "2317", "0050", "TXFR1", "MXFR1" }, metavar = "A,B" },
+  { "--days", "int", "trading days to make (weekends are skipped)", default = 5, min = 1, max = 260 },
+  { "--from", "date", "first trading day YYYY-MM-DD (default: today in Taipei; a weekend means Monday)", metavar = "DATE" },
+  { "--codes", "codes", "instruments", default = { "2330", "2317", "0050", "TXFR1", "MXFR1" }, metavar = "A,B",
+    nonempty = true },
   { "--dir", "string", "raw archive root", default = "data/raw", metavar = "DIR" },
   { "--source", "string", "source name (archive sub-directory)", default = "sim", metavar = "NAME" },
-  { "--seed", "number", "market seed", default = 42 },
+  { "--seed", "int", "market seed", default = 42, min = 0 },
   { "--quiet", "flag", "no progress lines" },
 })
 
--- Every argument is checked before any work starts.
-if #opts.args > 0 then usage_error("unexpected argument '" .. opts.args[1] .. "'") end
-if opts.days ~= math.floor(opts.days) or opts.days < 1 or opts.days > 260 then
-  usage_error("--days wants a whole number 1..260, got " .. tostring(opts.days))
-end
-if opts.seed ~= math.floor(opts.seed) or opts.seed < 0 then
-  usage_error("--seed wants a whole number >= 0, got " .. tostring(opts.seed))
-end
-if opts.from then
-  local y, m, d = opts.from:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
-  local t = y and os.time { year = tonumber(y), month = tonumber(m), day = tonumber(d), hour = 12 }
-  if not t or os.date("%Y-%m-%d", t) ~= opts.from then
-    usage_error("--from wants an existing date YYYY-MM-DD, got '" .. opts.from .. "'")
-  end
-end
-if #opts.codes == 0 then usage_error("--codes is empty") end
+-- Every argument is checked (by cli.parse, and here) before any work starts.
 if opts.source == "" or opts.source:find("/", 1, true) then usage_error("--source wants a name without '/'") end
 
 local ok, src = pcall(shijim.source.simulated,

@@ -23,25 +23,17 @@ local opts = cli.parse(arg, {
   description = "Check a day of the raw archive (blocks, checksums, sequence continuity, gaps with reasons) and "
     .. "compare its rows per kind and by a content digest with ClickHouse (FINAL).\n"
     .. "Exit code 0: they agree (and the archive is whole); 1: they differ or the archive is damaged; 2: bad usage.",
-  { "--date", "string", "the trading day (the archive's day file name)", metavar = "YYYY-MM-DD", required = true },
+  { "--date", "date", "the trading day (the archive's day file name)", metavar = "YYYY-MM-DD", required = true },
   { "--dir", "string", "raw archive root", default = "data/raw" },
   { "--source", "string", "recording source (sub-directory of the archive)", default = "sim" },
-  { "--source-id", "number", "the source's id in the tables' `source` column (1 for a recorder's first source)",
-    default = 1 },
+  { "--source-id", "int", "the source's id in the tables' `source` column (1 for a recorder's first source)",
+    default = 1, min = 1, max = 65535 },
   { "--dsn", "string", "compare with ClickHouse at this DSN (default $SHIJIM_CLICKHOUSE_DSN; none: archive only)" },
   { "--reconcile", "flag", "first replay into ClickHouse what the watermarks say is missing (as a recorder start does)" },
 })
 
-local function usage_error(msg)
-  io.stderr:write("shijim: ", msg, " (see --help)\n")
-  os.exit(2)
-end
-
-if not opts.date:match("^%d%d%d%d%-%d%d%-%d%d$") then
-  usage_error("--date expects YYYY-MM-DD, got '" .. opts.date .. "'")
-end
+local usage_error = cli.usage_error
 local sid = opts.source_id
-if sid < 1 or sid > 65535 or sid % 1 ~= 0 then usage_error("--source-id expects 1..65535") end
 local dsn = opts.dsn or os.getenv("SHIJIM_CLICKHOUSE_DSN")
 if opts.reconcile and not dsn then usage_error("--reconcile needs --dsn (or SHIJIM_CLICKHOUSE_DSN)") end
 local dir = opts.dir:gsub("/+$", "")

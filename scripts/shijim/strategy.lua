@@ -25,8 +25,18 @@
 -- order id (price nil = market; price in TWD as a Lua number), self:cancel(id),
 -- self:cancel_all(), self:pos([code]), self:code_of(ev) (which of `codes` an
 -- event or bar is for), self:equity(), self:cash() (TWD
--- numbers), self:log(...), self:now_ns() (exchange time of the current event,
--- UTC ns as a Lua number).
+-- numbers), self:log(...) (always shown: the engine's `say` callback, the
+-- terminal in backtest.lua), self:now_ns() (exchange time of the current event,
+-- UTC ns as a Lua number), self.period_s (the first bar period in seconds:
+-- `bars`, or what --bars says). A `period_s` parameter that --param does not
+-- set follows --bars too, so `--bars 1m` is all it takes to trade 1-minute bars.
+--
+-- The engine is loud about mistakes that would otherwise give an empty result:
+-- a function on the definition that looks like a hook but is none (onBar,
+-- on_bars: warned with the closest hook), a period_s parameter that is not one
+-- of the bar periods, codes that received no event and a strategy with an
+-- on_bar that never got a bar (warned at finish; result.no_events lists the
+-- codes without events).
 --
 -- Events are cdata (shj_event*), valid only during the hook: copy what you
 -- keep. Prices are int64 x SHJ_PRICE_SCALE (10^6): strategy.px(ev.close) gives a Lua number for
@@ -165,7 +175,7 @@ function Base:now_ns() return self._engine.now end
 function Base:log(...)
   local parts = {}
   for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
-  self._engine:log(self.name .. ": " .. table.concat(parts, " "))
+  self._engine:log(self.name .. ": " .. table.concat(parts, " "), true)
 end
 
 -- Loading a strategy file ------------------------------------------------------------------
@@ -176,18 +186,20 @@ end
 local function find_strategy(path)
   local f = io.open(path, "r")
   if f then f:close() return path end
-  if path:sub(1, 1) == "/" then return path end
+  if path:sub(1, 1) == "/" then return nil end
   local ffi = require "ffi"
   local home = ffi.string(require("shijim.ffi").C.shj_home())
   for _, candidate in ipairs({ home .. "/" .. path, home .. "/scripts/strategies/" .. path }) do
     f = io.open(candidate, "r")
     if f then f:close() return candidate end
   end
-  return path
+  return nil
 end
+-- The strategy file a --strategy argument names, or nil when there is none.
+M.find = find_strategy
 
 function M.load(path)
-  path = find_strategy(path)
+  path = find_strategy(path) or path
   local chunk, err = loadfile(path)
   if not chunk then error("strategy: cannot load " .. path .. ": " .. err, 2) end
   local def = chunk()
@@ -203,14 +215,66 @@ function M.coerce(def, key, text)
   if d == nil then error("strategy " .. def.name .. ": unknown parameter " .. key, 2) end
   if type(d) == "number" then
     local v = tonumber(text)
-    if not v then error("parameter " .. key .. ": not a number: " .. text, 2) end
+    if not v then error("parameter " .. key .. ": expects a number (default " .. tostring(d) .. "), got '" .. text .. "'", 2) end
     return v
   elseif type(d) == "boolean" then
     if text == "true" or text == "1" then return true end
     if text == "false" or text == "0" then return false end
-    error("parameter " .. key .. ": not a boolean: " .. text, 2)
+    error("parameter " .. key .. ": expects true/false/1/0, got '" .. text .. "'", 2)
   end
   return text
+end
+
+-- Bar periods in seconds of a period list ("15s,1m,D" -> {15, 60, 86400}), or
+-- nil and the bar builder's own complaint (shijim.bars: the one parser).
+function M.periods(spec)
+  if type(spec) == "table" then spec = table.concat(spec, ",") end
+  local err = ffi.new("char[256]")
+  local b = C.bars_new(tostring(spec), 0, err, 256)
+  if b == nil then return nil, ffi_string(err) end
+  C.bars_free(b)
+  local out = {}
+  for item in tostring(spec):gmatch("[^,%s]+") do
+    local n, unit = item:match("^(%d+)([smh]?)$")
+    out[#out + 1] = n and tonumber(n) * ({ s = 1, m = 60, h = 3600 })[unit ~= "" and unit or "s"] or 86400
+  end
+  return out
+end
+
+-- Hooks, and the names a misspelt hook would have.
+local HOOKS = { "init", "start", "on_tick", "on_bidask", "on_bar", "on_order", "on_trade", "stop" }
+local IS_HOOK = {}
+for _, h in ipairs(HOOKS) do IS_HOOK[h] = true end
+
+local function distance(a, b) -- edits incl. swapped neighbours (OSA), for "did you mean"
+  local prev2, prev = nil, {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local d = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a:byte(i) == b:byte(j) and 0 or 1))
+      if prev2 and i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
+        d = math.min(d, prev2[j - 2] + 1)
+      end
+      cur[j] = d
+    end
+    prev2, prev = prev, cur
+  end
+  return prev[#b]
+end
+
+-- The closest hook to name when name looks like a hook but is none, else nil.
+function M.misspelt_hook(name)
+  if type(name) ~= "string" or IS_HOOK[name] then return nil end
+  local low = name:lower():gsub("_", "")
+  local best, bd = nil, math.huge
+  for _, h in ipairs(HOOKS) do
+    local d = distance(low, (h:gsub("_", "")))
+    if d < bd then best, bd = h, d end
+  end
+  local limit = #best <= 5 and 1 or 2
+  if bd <= limit or low:match("^on") then return best end
+  return nil
 end
 
 -- The engine ----------------------------------------------------------------------------------
@@ -222,8 +286,9 @@ local function is_alias(code) return C.ctr_is_alias(code) == 1 end -- core/contr
 
 -- opts: strategy (definition or path), params (overrides), codes (override list),
 -- bars (override period list), broker (broker_sim options), mode ("backtest"|"paper"),
--- log (function(line) or nil), grace_ms (bars), sample_s (equity curve spacing, 60),
--- roll (default true: see "alias" above).
+-- log (function(line, loud) or nil: loud for the strategy's own self:log lines),
+-- warn (function(message) for the warnings above; default: stderr), grace_ms
+-- (bars), sample_s (equity curve spacing, 60), roll (default true: see "alias" above).
 function M.engine(opts)
   local def = opts.strategy
   if type(def) == "string" then def = M.load(def) end
@@ -240,6 +305,28 @@ function M.engine(opts)
   if #codes == 0 then error("strategy " .. def.name .. ": no codes (define codes or pass --codes)", 2) end
   local bars_spec = opts.bars or def.bars
   if type(bars_spec) == "table" then bars_spec = table.concat(bars_spec, ",") end
+  local periods, perr = M.periods(bars_spec)
+  if not periods then error(perr, 2) end
+  -- --bars sets the period the strategy trades on: a period_s parameter the
+  -- caller did not set follows the first period given.
+  if opts.bars and type(def.params.period_s) == "number" and (opts.params or {}).period_s == nil then
+    params.period_s = periods[1]
+  end
+  local warn = opts.warn or function(msg) io.stderr:write("shijim: warning: ", msg, "\n") end
+  for k, v in pairs(def) do
+    local hook = type(v) == "function" and M.misspelt_hook(k)
+    if hook then
+      warn(string.format("strategy %s: %s is not a hook and is never called (did you mean %s?)", def.name, k, hook))
+    end
+  end
+  if type(params.period_s) == "number" then
+    local found = false
+    for _, p in ipairs(periods) do if p == params.period_s then found = true end end
+    if not found then
+      warn(string.format("strategy %s: period_s=%s is not one of the bar periods (%s): its on_bar sees no bar of "
+        .. "that period", def.name, tostring(params.period_s), bars_spec))
+    end
+  end
   local err = ffi.new("char[256]")
   local b = C.bars_new(bars_spec, opts.grace_ms or 0, err, 256)
   if b == nil then error(ffi_string(err), 2) end
@@ -252,13 +339,13 @@ function M.engine(opts)
     broker = broker_sim.new(opts.broker), logf = opts.log,
     sample_ns = (opts.sample_s or 60) * 1e9, next_sample = -math.huge,
     curve = {}, started = false, finished = false, events = 0, first_ts = nil,
-    roll = opts.roll ~= false, rolls = 0,
+    roll = opts.roll ~= false, rolls = 0, warnf = warn, seen = {}, bars_delivered = 0, periods = periods, bars_spec = bars_spec,
   }, Engine)
   for _, c in ipairs(codes) do
     if is_alias(c) then self.aliases[broker_sim.product_of(c)] = c else self.wanted[c] = true end
   end
   local inst = setmetatable({ params = params, code = codes[1], codes = codes, name = def.name,
-                              _engine = self }, def)
+                              period_s = periods[1], _engine = self }, def)
   self.strategy = inst
   local br = self.broker
   br.on_order = function(o)
@@ -274,14 +361,20 @@ function M.engine(opts)
     self:sample(true)
     inst:on_trade(f)
   end
-  inst:init()
+  -- a strategy refusing its parameters in init: free the bar builder now, since
+  -- the caller's os.exit would skip the ffi.gc finalizer (a leak under ASan)
+  local ok, e = pcall(inst.init, inst)
+  if not ok then
+    C.bars_free(ffi.gc(b, nil))
+    error(e, 0)
+  end
   return self
 end
 
-function Engine:log(line)
+function Engine:log(line, loud)
   if self.logf then
     local t = self.now ~= 0 and M.taipei(self.now) or "-"
-    self.logf("[" .. self.mode .. " " .. t .. "] " .. line)
+    self.logf("[" .. self.mode .. " " .. t .. "] " .. line, loud)
   end
 end
 
@@ -295,7 +388,10 @@ function Engine:resolve(ev)
   elseif alias and code:match("^%u%u%u[A-L]%d$") then
     r = code
   end
-  if r then self.alias_of[r] = (not self.wanted[r]) and alias or false end
+  if r then
+    self.alias_of[r] = (not self.wanted[r]) and alias or false
+    self.seen[self.alias_of[r] or r] = true -- once per instrument: the hot path stays as it was
+  end
   self.route[ev.inst_id] = r
   return r
 end
@@ -320,6 +416,7 @@ local function drain_bars(self)
   while true do
     local k = tonumber(C.bars_take(self.bars, buf, 16))
     if k == 0 then break end
+    self.bars_delivered = self.bars_delivered + k
     for i = 0, k - 1 do inst:on_bar(buf[i]) end
   end
 end
@@ -384,10 +481,24 @@ end
 function Engine:finish()
   if self.finished then return self:result() end
   self.finished = true
+  local whole_bars = self.bars_delivered -- bars finished by the data, before the flush of the last ones
   self.C.bars_flush(self.bars)
   drain_bars(self)
   self.strategy:stop()
   self:sample(true)
+  local missing = {}
+  for _, c in ipairs(self.codes) do if not self.seen[c] then missing[#missing + 1] = c end end
+  self.no_events = missing
+  if #missing > 0 and #missing < #self.codes then
+    self.warnf(string.format("strategy %s: no events for %s (only for the other codes)", self.def.name,
+                             table.concat(missing, ",")))
+  end
+  if self.n > 0 and whole_bars == 0 and self.def.on_bar ~= Base.on_bar then
+    self.warnf(string.format("strategy %s: never got a bar: %d events from %s to %s (Taipei) hold no whole bar of "
+      .. "%s (on_bar saw only the %d partial bar(s) cut off by the end of the data); try a shorter --bars or a "
+      .. "longer range", self.def.name, self.n, M.taipei(self.first_ts):sub(1, 19), M.taipei(self.now):sub(1, 19),
+      self.bars_spec, self.bars_delivered))
+  end
   return self:result()
 end
 
@@ -401,6 +512,7 @@ function Engine:result()
     turnover = br.turnover, fills = br.fills, roundtrips = br.roundtrips, curve = self.curve,
     orders = br.next_id, open_orders = #br:open_orders(), events = self.n,
     first_ts = self.first_ts, last_ts = self.now, positions = br.pos, rolls = self.rolls,
+    no_events = self.no_events, bars = self.bars_delivered,
   }
 end
 
