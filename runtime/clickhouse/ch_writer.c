@@ -436,6 +436,11 @@ static int schema_sql(chw_writer *w, int step, char *sql, size_t cap) {
         chs_columns_query(w->dsn.database, sql, cap);
         return 1;
     }
+    /* After the check (the views read trading_day): the analyst objects. */
+    if (w->o.create_schema && step - SCHEMA_CHECK - 1 < CHS_NEXTRA) {
+        chs_extra_sql(step - SCHEMA_CHECK - 1, w->dsn.database, sql, cap);
+        return 1;
+    }
     return 0;
 }
 
