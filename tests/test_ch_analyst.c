@@ -13,6 +13,12 @@
  *     views fill live; the bars still equal the ticks' for both days;
  *     instruments holds one row per (code, trading_day) with the exact
  *     reference price (close - diff_price of the first trade) and product.
+ *     The alias map: the source resolved TXFR1 (sim: TXFL6 on these dates);
+ *     day 2's writer stored (2026-11-26, TXFR1 -> TXFL6) in aliases, and the
+ *     documented query `code = 'TXFR1'` through aliases returns exactly the
+ *     TXFL6 ticks of that day. Day 1 went to the old database (no aliases
+ *     table, create_schema off): its rows were dropped with a warning, the
+ *     events were not (metadata never costs an event).
  *  4. --migrate again changes nothing (the backfill skips what is there).
  */
 #include <stdarg.h>
@@ -159,6 +165,18 @@ int main(void) {
     CHECK_EQ_I64(chx_scalar(&server, "SELECT count() FROM (%s) WHERE code = 'TXFL6' AND product = 'TXF' AND "
                                      "exchange = 'TAIFEX' AND sec_type = 'FUT'", INST), 2);
     CHECK(chx_scalar(&server, "SELECT count() FROM (%s) WHERE product = code AND sec_type = 'STK' AND ref > 0", INST) >= 2);
+
+    /* the alias map answers code = 'TXFR1' */
+    CHECK_EQ_I64(chx_scalar(&server, "SELECT count() FROM an.aliases FINAL WHERE alias = 'TXFR1' AND code = 'TXFL6' "
+                                     "AND trading_day = '2026-11-26' AND exchange = 'TAIFEX' AND sec_type = 'FUT'"), 1);
+    CHECK_EQ_I64(chx_scalar(&server, "SELECT count() FROM an.aliases FINAL"), 1);
+    long long via_alias = chx_scalar(&server,
+        "SELECT count() FROM an.ticks FINAL WHERE (trading_day, code) IN "
+        "(SELECT trading_day, code FROM an.aliases FINAL WHERE alias = 'TXFR1')");
+    long long direct = chx_scalar(&server, "SELECT count() FROM an.ticks FINAL WHERE code = 'TXFL6' AND trading_day = '2026-11-26'");
+    CHECK(direct > 0);
+    CHECK_EQ_I64(via_alias, direct);
+    CHECK_EQ_I64(chx_scalar(&server, "SELECT count() FROM an.ticks WHERE code = 'TXFR1'"), 0); /* why the map is needed */
 
     /* 4. --migrate again: nothing doubled */
     CHECK_EQ_I64(run_cmd("%s/shijim schema.lua --dsn %s --migrate >/dev/null", bdir, dsn), 0);
