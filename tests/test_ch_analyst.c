@@ -178,6 +178,14 @@ int main(void) {
     CHECK_EQ_I64(via_alias, direct);
     CHECK_EQ_I64(chx_scalar(&server, "SELECT count() FROM an.ticks WHERE code = 'TXFR1'"), 0); /* why the map is needed */
 
+    /* sizing figures for docs/clickhouse.md (printed, not asserted) */
+    chx_body pb = {0};
+    chx_post(&server, "SELECT table, sum(rows) AS r, sum(data_compressed_bytes) AS c, "
+                      "round(sum(data_compressed_bytes) / sum(rows), 1), round(sum(data_uncompressed_bytes) / sum(rows), 1) "
+                      "FROM system.parts WHERE database = 'an' AND active GROUP BY table ORDER BY table FORMAT TSV", NULL, 0, &pb);
+    fprintf(stderr, "table\trows\tcompressed\tbytes/row\tuncompressed/row\n%s", pb.p ? pb.p : "");
+    free(pb.p);
+
     /* 4. --migrate again: nothing doubled */
     CHECK_EQ_I64(run_cmd("%s/shijim schema.lua --dsn %s --migrate >/dev/null", bdir, dsn), 0);
     CHECK_EQ_I64(bars_equal(), bars2);
