@@ -109,7 +109,7 @@ if opts.migrate then
     if left ~= "" then die("columns still to migrate after the ALTERs:\n" .. left, 1) end
     io.stdout:write("schema: migrated; prices are stored with the scale Shijim writes, trading_day present\n")
   else
-    io.stdout:write("schema: the columns already are as Shijim writes them\n")
+    io.stdout:write("schema: the columns already are as Shijim writes them; nothing to migrate there\n")
   end
   run_statements(an)
   io.stdout:write("schema: analyst tables and views present (aliases, instruments, bars_1m), backfilled\n")

@@ -51,7 +51,16 @@ int cha_collect(cha_rows *r, const shj_event *ev) {
     for (int i = 0; i < nmap; i++) {
         const cha_entry *e = &map[i];
         if (strcmp(e->code, ev->code) != 0) continue;
-        if (day < 0) day = chb_trading_day(ev->ts_exch_ns);
+        if (day < 0) {
+            /* the trading day changes only on a minute boundary: one
+             * session lookup per minute, not per event of a busy future */
+            int64_t min = ev->ts_exch_ns / 60000000000LL + 1;
+            if (r->memo_min != min) {
+                r->memo_min = min;
+                r->memo_day = chb_trading_day(ev->ts_exch_ns);
+            }
+            day = r->memo_day;
+        }
         int seen = 0;
         for (int k = r->ndone - 1; k >= 0 && !seen; k--)
             seen = r->done[k].day == day && strcmp(r->done[k].alias, e->alias) == 0;

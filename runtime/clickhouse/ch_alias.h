@@ -41,6 +41,7 @@ typedef struct cha_rows {
     bb_buf sending;   /* the body of the insert in flight */
     int busy;         /* an insert is in flight */
     int failed_logged;
+    int64_t memo_min, memo_day; /* trading day of the last minute looked up (+1: valid) */
 } cha_rows;
 
 /* For an event about to be stored: append the aliases rows it proves (a
