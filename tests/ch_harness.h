@@ -8,6 +8,11 @@
  * SIGKILL), and the child dies with the test process (PR_SET_PDEATHSIG), so
  * a crashed test never leaves a server behind.
  *
+ * chx_start_cluster starts n such servers as the shards of one cluster: each
+ * gets a copy of Debian's config.xml in its directory plus config.d/cluster.xml
+ * with a remote_servers entry naming every shard's native port (the only way
+ * to add remote_servers: `--` overrides cannot express nested lists).
+ *
  * Header-only, used by tests/test_ch_*.c and bench/bench_ch*.c.
  */
 #ifndef SHJ_CH_HARNESS_H
@@ -30,11 +35,17 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Paths here are mkdtemp names under /tmp (< 40 bytes); GCC cannot know that
+ * once chx_start_cluster inlines several servers' paths into one function. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
 typedef struct chx_server {
     char dir[256];
     int http_port, tcp_port, inter_port;
     pid_t pid;
     char url[64];  /* http://127.0.0.1:PORT/ */
+    char config[320]; /* config file ("" = /etc/clickhouse-server/config.xml) */
 } chx_server;
 
 static inline void chx_sleep_ms(int ms) {
@@ -156,6 +167,8 @@ static inline pid_t chx_spawn(chx_server *s) {
     snprintf(a_users, sizeof a_users, "--users_config=%s/users.xml", s->dir);
     char outp[320];
     snprintf(outp, sizeof outp, "%s/stdout", s->dir);
+    char a_cfg[340];
+    snprintf(a_cfg, sizeof a_cfg, "--config-file=%s", s->config[0] ? s->config : "/etc/clickhouse-server/config.xml");
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
@@ -169,7 +182,7 @@ static inline pid_t chx_spawn(chx_server *s) {
         }
         setpgid(0, 0); /* keep terminal signals (^C to the test) for the test */
         execlp("clickhouse-server", "clickhouse-server",
-               "--config-file=/etc/clickhouse-server/config.xml", "--", a_path, a_tmp, a_log, a_err,
+               a_cfg, "--", a_path, a_tmp, a_log, a_err,
                a_http, a_tcp, a_int, a_users, "--listen_host=127.0.0.1", (char *)NULL);
         _exit(127);
     }
@@ -216,7 +229,8 @@ static inline int chx_launch(chx_server *s, char *err, size_t errlen) {
     return 0;
 }
 
-static inline int chx_start(chx_server *s, char *err, size_t errlen) {
+/* A fresh directory with users.xml (no ports, nothing started). */
+static inline int chx_prepare(chx_server *s, char *err, size_t errlen) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     memset(s, 0, sizeof *s);
     snprintf(s->dir, sizeof s->dir, "/tmp/shj-ch.XXXXXX");
@@ -236,6 +250,11 @@ static inline int chx_start(chx_server *s, char *err, size_t errlen) {
         "<quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>"
         "<result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>\n"
         "</yandex>\n");
+    return 0;
+}
+
+static inline int chx_start(chx_server *s, char *err, size_t errlen) {
+    if (chx_prepare(s, err, errlen) != 0) return -1;
     for (int attempt = 0; attempt < 3; attempt++) {
         int fds[3] = {-1, -1, -1};
         s->http_port = chx_free_port(fds, 0);
@@ -247,6 +266,53 @@ static inline int chx_start(chx_server *s, char *err, size_t errlen) {
         if (chx_launch(s, err, errlen) == 0) return 0;
     }
     return -1;
+}
+
+static inline void chx_stop(chx_server *s);
+
+/* n servers (n <= 8) as the n single-replica shards of cluster `cluster`
+ * (shard i+1 = s[i]), every one knowing the whole cluster. 0, or -1 with err
+ * (servers already started are stopped). */
+static inline int chx_start_cluster(chx_server *s, int n, const char *cluster, char *err, size_t errlen) {
+    int fds[24];
+    for (int i = 0; i < 24; i++) fds[i] = -1;
+    for (int i = 0; i < n; i++) {
+        if (chx_prepare(&s[i], err, errlen) != 0) return -1;
+        s[i].http_port = chx_free_port(fds, 3 * i);
+        s[i].tcp_port = chx_free_port(fds, 3 * i + 1);
+        s[i].inter_port = chx_free_port(fds, 3 * i + 2);
+        snprintf(s[i].url, sizeof s[i].url, "http://127.0.0.1:%d/", s[i].http_port);
+    }
+    for (int i = 0; i < 3 * n; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    char shards[2048];
+    size_t o = 0;
+    for (int i = 0; i < n; i++)
+        o += (size_t)snprintf(shards + o, sizeof shards - o,
+                              "<shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>", s[i].tcp_port);
+    for (int i = 0; i < n; i++) {
+        char p[400], cmd[800], xml[2600];
+        snprintf(p, sizeof p, "%s/config.d", s[i].dir);
+        mkdir(p, 0755);
+        snprintf(cmd, sizeof cmd, "cp /etc/clickhouse-server/config.xml '%s/config.xml'", s[i].dir);
+        if (system(cmd) != 0) {
+            snprintf(err, errlen, "cannot copy /etc/clickhouse-server/config.xml to %.200s", s[i].dir);
+            for (int j = 0; j < n; j++) chx_stop(&s[j]);
+            return -1;
+        }
+        snprintf(s[i].config, sizeof s[i].config, "%s/config.xml", s[i].dir);
+        snprintf(p, sizeof p, "%s/config.d/cluster.xml", s[i].dir);
+        snprintf(xml, sizeof xml, "<?xml version=\"1.0\"?>\n<yandex><remote_servers><%s>%s</%s></remote_servers></yandex>\n",
+                 cluster, shards, cluster);
+        chx_write_file(p, xml);
+    }
+    for (int i = 0; i < n; i++) {
+        if (chx_launch(&s[i], err, errlen) != 0) {
+            for (int j = 0; j < n; j++) chx_stop(&s[j]);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* SIGKILL the server by PID and reap it: the "crash" of the acceptance test. */
@@ -283,5 +349,7 @@ static inline void chx_stop(chx_server *s) {
     }
     if (!getenv("SHJ_KEEP_CH")) chx_rm_rf(s->dir);
 }
+
+#pragma GCC diagnostic pop
 
 #endif

@@ -627,6 +627,22 @@ chr_client *chr_client_new(const char *dsn, int create_schema, char *err, size_t
                 goto fail;
             }
         }
+        /* the analyst objects read trading_day: only over checked tables */
+        char cols[8192];
+        chs_columns_query(c->dsn.database, sql, sizeof sql);
+        int ok = chh_sync_exec(c->s, sql, NULL, 0, 0, &r) == CHH_OK;
+        if (ok) shj_strlcpy(cols, r.body ? r.body : "", sizeof cols);
+        if (ok && chs_check_columns(c->dsn.database, cols, why, sizeof why) == SHJ_OK) {
+            for (int i = 0; i < CHS_NEXTRA; i++) {
+                chs_extra_sql(i, c->dsn.database, sql, sizeof sql);
+                if (chh_sync_exec(c->s, sql, NULL, 0, 0, &r) != CHH_OK) {
+                    chh_classify(&r, why, sizeof why);
+                    shj_fail(err, errlen, "clickhouse %s: creating %s.%s: %s", c->dsn.redacted,
+                             c->dsn.database, chs_extra_name(i), why);
+                    goto fail;
+                }
+            }
+        }
     }
     for (int t = 0; t < CHS_NTABLES; t++)
         chs_insert_sql((chs_table)t, c->dsn.database, "RowBinary", c->insert_sql[t], sizeof c->insert_sql[t]);
@@ -672,6 +688,27 @@ size_t chr_schema_sql(const char *version, const char *db, char *out, size_t cap
         o += chs_create_sql((chs_table)t, db, &f, room ? out + o : NULL, room);
         room = o < cap ? cap - o : 0;
         n = snprintf(room ? out + o : NULL, room, ";\n\n");
+        if (n > 0) o += (size_t)n;
+    }
+    for (int i = 0; i < CHS_NEXTRA; i++) {
+        size_t room = o < cap ? cap - o : 0;
+        o += chs_extra_sql(i, db, room ? out + o : NULL, room);
+        room = o < cap ? cap - o : 0;
+        n = snprintf(room ? out + o : NULL, room, ";\n\n");
+        if (n > 0) o += (size_t)n;
+    }
+    return o;
+}
+
+size_t chr_analyst_sql(const char *db, char *out, size_t cap) {
+    size_t o = 0;
+    if (cap) out[0] = '\0';
+    for (int i = 0; i < CHS_NEXTRA + 2; i++) {
+        size_t room = o < cap ? cap - o : 0;
+        if (i < CHS_NEXTRA) o += chs_extra_sql(i, db, room ? out + o : NULL, room);
+        else o += chs_backfill_sql(i - CHS_NEXTRA, db, room ? out + o : NULL, room);
+        room = o < cap ? cap - o : 0;
+        int n = snprintf(room ? out + o : NULL, room, ";\n");
         if (n > 0) o += (size_t)n;
     }
     return o;

@@ -117,6 +117,12 @@ void chr_client_free(chr_client *c);
 /* Schema text for a version ("18.16.1", "23.8"; NULL = oldest) and database. */
 size_t chr_schema_sql(const char *version, const char *db, char *out, size_t cap);
 
+/* The analyst objects (aliases, instruments, bars_1m and their views) for
+ * db, then the backfill of rows stored before they existed: the statements
+ * ";\n"-terminated, for `schema.lua --migrate`. Safe to run again (IF NOT
+ * EXISTS; the backfill skips what the targets hold). Returns the length. */
+size_t chr_analyst_sql(const char *db, char *out, size_t cap);
+
 /* Size of a file in bytes, -1 if it cannot be stat()ed. */
 int64_t chr_file_size(const char *path);
 /* FFI-END */

@@ -385,3 +385,133 @@ size_t chs_migrate_sql(const char *db, const char *tsv, char *buf, size_t cap) {
     if (m.open) put(buf, cap, &m.o, ";\n", "", "", "");
     return m.o;
 }
+
+/* ---- the analyst objects -------------------------------------------------- */
+
+/* The order key of a trade: exchange time, then the source's sequence (two
+ * trades in one microsecond keep their arrival order, as the bar builder). */
+#define TRADE_KEY "(ts, source, seq)"
+#define KEY_TYPE "Tuple(Int64, UInt16, UInt64)"
+/* Trades that make bars: not trial matches (SHJ_FLAG_SIMTRADE), not odd
+ * lots (SHJ_FLAG_ODDLOT, volumes in shares), as runtime/backtest/bars.h. */
+#define BAR_FILTER "bitAnd(flags, %d) = 0"
+/* Product root: TXFL6 / TXFR1 -> TXF, TXO23000L6 -> TXO (core/contract.h);
+ * a stock is its own product. */
+#define PRODUCT_EXPR "if(sec_type IN ('FUT', 'OPT'), extract(code, '^[A-Z]{3}'), code)"
+
+static const char *extra_names[CHS_NEXTRA] = {"aliases", "instruments", "instruments_mv", "bars_1m",
+                                              "bars_1m_mv"};
+
+const char *chs_extra_name(int i) { return (unsigned)i < CHS_NEXTRA ? extra_names[i] : "?"; }
+
+/* The SELECT both the view and the backfill use. */
+/* where = "" for the view; the backfill reads ticks FINAL with a where (rows
+ * an unmerged duplicate would otherwise count twice). */
+static size_t instruments_select(const char *db, const char *where, char *buf, size_t cap) {
+    int n = snprintf(buf, cap,
+                     "SELECT trading_day, code, exchange, sec_type, " PRODUCT_EXPR " AS product,\n"
+                     "    argMinState(close - diff_price, " TRADE_KEY ") AS reference_state,\n"
+                     "    minState(ts) AS first_ts_state, maxState(ts) AS last_ts_state,\n"
+                     "    countState() AS events_state\n"
+                     "FROM %s.ticks%s%s\nGROUP BY trading_day, code, exchange, sec_type, product",
+                     db, where[0] ? " FINAL" : "", where);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+static size_t bars_select(const char *db, const char *and_where, char *buf, size_t cap) {
+    char filter[64];
+    snprintf(filter, sizeof filter, BAR_FILTER, SHJ_FLAG_SIMTRADE | SHJ_FLAG_ODDLOT);
+    int n = snprintf(buf, cap,
+                     "SELECT trading_day, code, exchange, sec_type, toStartOfMinute(dt) AS minute,\n"
+                     "    argMinState(close, " TRADE_KEY ") AS open_state, maxState(close) AS high_state,\n"
+                     "    minState(close) AS low_state, argMaxState(close, " TRADE_KEY ") AS close_state,\n"
+                     "    sumState(toInt64(volume)) AS volume_state, sumState(amount) AS amount_state,\n"
+                     "    countState() AS trades_state\n"
+                     "FROM %s.ticks%s\nWHERE %s%s\nGROUP BY trading_day, code, exchange, sec_type, minute",
+                     db, and_where[0] ? " FINAL" : "", filter, and_where);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+size_t chs_extra_sql(int i, const char *db, char *buf, size_t cap) {
+    char dec[32], sel[2048];
+    snprintf(dec, sizeof dec, "Decimal64(%d)", SHJ_PRICE_DECIMALS);
+    int n = -1;
+    switch (i) {
+    case 0:
+        n = snprintf(buf, cap,
+                     "CREATE TABLE IF NOT EXISTS %s.aliases\n(\n"
+                     "    trading_day Date,\n    alias String,\n    code String,\n"
+                     "    exchange " EXCHANGE_ENUM ",\n    sec_type " SECTYPE_ENUM ",\n"
+                     "    source UInt16,\n    noted_ts Int64\n)\n"
+                     "ENGINE = ReplacingMergeTree(noted_ts)\nPARTITION BY toYYYYMM(trading_day)\n"
+                     "ORDER BY (alias, trading_day)\n",
+                     db);
+        break;
+    case 1:
+        n = snprintf(buf, cap,
+                     "CREATE TABLE IF NOT EXISTS %s.instruments\n(\n"
+                     "    trading_day Date,\n    code String,\n    exchange " EXCHANGE_ENUM ",\n"
+                     "    sec_type " SECTYPE_ENUM ",\n    product String,\n"
+                     "    reference_state AggregateFunction(argMin, %s, " KEY_TYPE "),\n"
+                     "    first_ts_state AggregateFunction(min, Int64),\n"
+                     "    last_ts_state AggregateFunction(max, Int64),\n"
+                     "    events_state AggregateFunction(count)\n)\n"
+                     "ENGINE = AggregatingMergeTree()\nPARTITION BY toYYYYMM(trading_day)\n"
+                     "ORDER BY (code, trading_day, exchange, sec_type, product)\n",
+                     db, dec);
+        break;
+    case 2:
+        instruments_select(db, "", sel, sizeof sel);
+        n = snprintf(buf, cap, "CREATE MATERIALIZED VIEW IF NOT EXISTS %s.instruments_mv TO %s.instruments AS\n%s\n",
+                     db, db, sel);
+        break;
+    case 3:
+        n = snprintf(buf, cap,
+                     "CREATE TABLE IF NOT EXISTS %s.bars_1m\n(\n"
+                     "    trading_day Date,\n    code String,\n    exchange " EXCHANGE_ENUM ",\n"
+                     "    sec_type " SECTYPE_ENUM ",\n    minute DateTime('Asia/Taipei'),\n"
+                     "    open_state AggregateFunction(argMin, %s, " KEY_TYPE "),\n"
+                     "    high_state AggregateFunction(max, %s),\n"
+                     "    low_state AggregateFunction(min, %s),\n"
+                     "    close_state AggregateFunction(argMax, %s, " KEY_TYPE "),\n"
+                     "    volume_state AggregateFunction(sum, Int64),\n"
+                     "    amount_state AggregateFunction(sum, %s),\n"
+                     "    trades_state AggregateFunction(count)\n)\n"
+                     "ENGINE = AggregatingMergeTree()\nPARTITION BY toYYYYMM(trading_day)\n"
+                     "ORDER BY (code, minute, trading_day, exchange, sec_type)\n",
+                     db, dec, dec, dec, dec, dec);
+        break;
+    case 4:
+        bars_select(db, "", sel, sizeof sel);
+        n = snprintf(buf, cap, "CREATE MATERIALIZED VIEW IF NOT EXISTS %s.bars_1m_mv TO %s.bars_1m AS\n%s\n", db,
+                     db, sel);
+        break;
+    default: break;
+    }
+    if (n < 0) {
+        if (cap) buf[0] = '\0';
+        return 0;
+    }
+    return (size_t)n;
+}
+
+size_t chs_backfill_sql(int i, const char *db, char *buf, size_t cap) {
+    char sel[2048], where[512];
+    int n = -1;
+    if (i == 0) {
+        snprintf(where, sizeof where,
+                 "\nWHERE (code, trading_day) NOT IN (SELECT code, trading_day FROM %s.instruments)", db);
+        instruments_select(db, where, sel, sizeof sel);
+        n = snprintf(buf, cap, "INSERT INTO %s.instruments\n%s\n", db, sel);
+    } else if (i == 1) {
+        snprintf(where, sizeof where,
+                 "\n    AND (code, toStartOfMinute(dt)) NOT IN (SELECT code, minute FROM %s.bars_1m)", db);
+        bars_select(db, where, sel, sizeof sel);
+        n = snprintf(buf, cap, "INSERT INTO %s.bars_1m\n%s\n", db, sel);
+    }
+    if (n < 0) {
+        if (cap) buf[0] = '\0';
+        return 0;
+    }
+    return (size_t)n;
+}

@@ -50,6 +50,27 @@ const char *chs_columns(chs_table t);
 /* CREATE TABLE IF NOT EXISTS db.table ... into buf; returns the length (the
  * text is truncated and the return value >= cap when buf is too small). */
 size_t chs_create_sql(chs_table t, const char *db, const chs_features *f, char *buf, size_t cap);
+/* The analyst objects, created after ticks/bidasks (and after their columns
+ * were checked: the views read trading_day). CHS_NEXTRA statements, each a
+ * CREATE ... IF NOT EXISTS, in this order (docs/clickhouse.md "For analysts"):
+ *   0 aliases         ReplacingMergeTree: (trading_day, alias) -> code
+ *   1 instruments     AggregatingMergeTree: one row per (code, trading_day)
+ *   2 instruments_mv  MATERIALIZED VIEW ticks -> instruments
+ *   3 bars_1m         AggregatingMergeTree: 1-minute OHLCV states
+ *   4 bars_1m_mv      MATERIALIZED VIEW ticks -> bars_1m
+ * The views run on every INSERT into ticks (writer, restore, replay): they
+ * are filled whatever path the rows take, and see each insert exactly once.
+ * chs_extra_name(i) is the object's name. Returns the length (>= cap:
+ * truncated), 0 for an i out of range. */
+#define CHS_NEXTRA 5
+size_t chs_extra_sql(int i, const char *db, char *buf, size_t cap);
+const char *chs_extra_name(int i);
+/* The backfill of the views' tables from rows stored before the views
+ * existed (a database an older Shijim made): INSERT ... SELECT over ticks of
+ * the (code, minute) / (code, trading_day) pairs the targets do not hold yet.
+ * i: 0 instruments, 1 bars_1m. Returns the length. */
+size_t chs_backfill_sql(int i, const char *db, char *buf, size_t cap);
+
 /* "INSERT INTO db.table (cols) FORMAT <format>". */
 size_t chs_insert_sql(chs_table t, const char *db, const char *format, char *buf, size_t cap);
 

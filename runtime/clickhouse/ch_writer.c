@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clickhouse/ch_alias.h"
 #include "clickhouse/ch_dsn.h"
 #include "clickhouse/ch_fallback.h"
 #include "clickhouse/ch_http.h"
@@ -96,6 +97,8 @@ struct chw_writer {
     double mark_at;
     int mark_err_logged;
     int gate_off;                         /* closing: no archive gate */
+    cha_rows aliases;                     /* aliases rows (ch_alias.h): metadata, no fallback */
+    char alias_sql[256];
 };
 
 static void pump(chw_writer *w);
@@ -399,8 +402,53 @@ static void send_batch(chw_writer *w, chw_batch *b) {
     w->st.inflight++;
 }
 
+static void on_alias_done(void *ctx, const chh_result *r) {
+    chw_writer *w = ctx;
+    cha_rows *a = &w->aliases;
+    a->busy = 0;
+    char why[400];
+    chh_class c = chh_classify(r, why, sizeof why);
+    if (c == CHH_OK || (c == CHH_FATAL && !w->closing)) {
+        /* a fatal answer (no aliases table: create_schema off on an old
+         * database) drops the rows: they are metadata, never worth the events */
+        if (c == CHH_FATAL && !a->failed_logged) {
+            a->failed_logged = 1;
+            shj_log(SHJ_LOG_WARN, "clickhouse %s: aliases rows not stored (%s); `shijim schema.lua --dsn DSN --migrate` adds the table",
+                    w->dsn.redacted, why);
+        }
+        a->sending.len = 0;
+        return;
+    }
+    /* transient: put them back in front, retried when the writer is UP */
+    if (bb_append(&a->sending, a->pending.data, a->pending.len) == 0) {
+        bb_buf t = a->pending;
+        a->pending = a->sending;
+        a->sending = t;
+    }
+    a->sending.len = 0;
+}
+
+/* Send the pending aliases rows (one small insert at a time). */
+static void alias_send(chw_writer *w) {
+    cha_rows *a = &w->aliases;
+    if (a->busy || !a->pending.len || w->st.state != CHW_UP || w->closing) return;
+    bb_buf t = a->sending;
+    a->sending = a->pending;
+    a->pending = t;
+    a->pending.len = 0;
+    char err[200];
+    if (chh_post(w->http, w->alias_sql, a->sending.data, a->sending.len, 0, on_alias_done, w, err, sizeof err) == SHJ_OK) {
+        a->busy = 1;
+    } else { /* keep them for the next try */
+        t = a->pending;
+        a->pending = a->sending;
+        a->sending = t;
+    }
+}
+
 static void pump(chw_writer *w) {
     if (w->st.state == CHW_UP) {
+        alias_send(w);
         while (w->st.inflight < w->o.max_inflight && w->q_head && w->st.state == CHW_UP && archived(w, w->q_head))
             send_batch(w, q_pop(w));
         /* slow server: past the memory limit the oldest waiting batches
@@ -434,6 +482,11 @@ static int schema_sql(chw_writer *w, int step, char *sql, size_t cap) {
     }
     if (step == SCHEMA_CHECK) {
         chs_columns_query(w->dsn.database, sql, cap);
+        return 1;
+    }
+    /* After the check (the views read trading_day): the analyst objects. */
+    if (w->o.create_schema && step - SCHEMA_CHECK - 1 < CHS_NEXTRA) {
+        chs_extra_sql(step - SCHEMA_CHECK - 1, w->dsn.database, sql, cap);
         return 1;
     }
     return 0;
@@ -635,6 +688,7 @@ size_t chw_push(chw_writer *w, const shj_event *evs, size_t n) {
             w->alive_tail = b;
         }
         if (chb_encode(&b->data, ev) != SHJ_OK) return i; /* out of memory: push back */
+        if (cha_count()) cha_collect(&w->aliases, ev);
         if (ev->seq > b->max_seq) b->max_seq = ev->seq;
         if (ev->seq < b->min_seq) b->min_seq = ev->seq;
         if (ev->seq > w->pushed_max) w->pushed_max = ev->seq;
@@ -749,6 +803,7 @@ chw_writer *chw_open(struct ev_loop *loop, const chw_opts *opts, char *err, size
     w->fb_started = 1;
     for (int t = 0; t < CHS_NTABLES; t++)
         chs_insert_sql((chs_table)t, w->dsn.database, "RowBinary", w->insert_sql[t], sizeof w->insert_sql[t]);
+    cha_insert_sql(w->dsn.database, w->alias_sql, sizeof w->alias_sql);
     chh_opts ho = {w->o.connect_timeout_ms, w->o.timeout_ms};
     if (!(w->http = chh_new(loop, &w->dsn, &ho, err, errlen))) goto fail;
     ev_init(&w->probe, on_probe_timer);
@@ -805,8 +860,11 @@ int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen) {
     pump(w);
     /* Give inserts in flight and waiting batches a bounded time to finish. */
     double deadline = ev_time() + (double)w->o.close_timeout_ms / 1000.0;
-    while (w->st.state == CHW_UP && (w->q_head || w->st.inflight > 0) && ev_time() < deadline)
+    alias_send(w);
+    while (w->st.state == CHW_UP && (w->q_head || w->st.inflight > 0 || w->aliases.busy) && ev_time() < deadline) {
         ev_run(w->loop, EVRUN_ONCE);
+        alias_send(w); /* rows noted by the last batches */
+    }
     w->closing = 1;
     ev_timer_stop(w->loop, &w->probe);
     ev_ref(w->loop);
@@ -864,6 +922,7 @@ int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen) {
     chf_close(w->fb);
     pthread_mutex_destroy(&w->fb_mu);
     pthread_cond_destroy(&w->fb_cv);
+    cha_rows_free(&w->aliases);
     free(w);
     return rc;
 }
