@@ -30,6 +30,12 @@
 #include "nats/nts_codec.h"
 #include "nats/nts_source.h"
 
+/* Stream sequences this process published, remembered for redeliveries:
+ * a message comes again when its ack was lost (a node died) or was late,
+ * possibly after newer ones (a killed consumer's unacked messages come back
+ * to its successor after ack_wait), so a high-water mark is not enough. */
+#define NTS_RECENT (1u << 17)
+
 typedef struct nts_slot {
     natsMsg *msg;
     uint64_t stream_seq;
@@ -46,6 +52,7 @@ typedef struct nts_src {
     nts_slot *ring;
     _Atomic uint64_t head, done, ackable, acked;
     uint64_t high_stream_seq; /* loop: highest stream seq published */
+    uint64_t *recent;         /* loop: stream seqs published, direct-mapped by seq & (NTS_RECENT - 1) */
 
     ev_async wake;
     ev_timer tick;
@@ -233,7 +240,7 @@ static void drain(nts_src *s) {
                         s->base.name, sl->stream_seq, s->stream);
             continue;
         }
-        if (sl->stream_seq && sl->stream_seq <= s->high_stream_seq) {
+        if (sl->stream_seq && s->recent[sl->stream_seq & (NTS_RECENT - 1)] == sl->stream_seq) {
             atomic_fetch_add(&s->redelivered, 1);
             continue;
         }
@@ -248,7 +255,8 @@ static void drain(nts_src *s) {
         e->inst_id = inst_intern(e->code, strnlen(e->code, sizeof e->code), e->exchange, e->sec_type);
         bus_commit(s->base.bus);
         sl->bus_pos = bus_published(s->base.bus);
-        if (sl->stream_seq) s->high_stream_seq = sl->stream_seq;
+        if (sl->stream_seq > s->high_stream_seq) s->high_stream_seq = sl->stream_seq;
+        s->recent[sl->stream_seq & (NTS_RECENT - 1)] = sl->stream_seq;
         s->base.counters.events++;
         if (e->kind < SHJ_KIND_MAX) s->base.counters.per_kind[e->kind]++;
         atomic_fetch_add(&s->published, 1);
@@ -319,6 +327,7 @@ static void op_free(src_source *base) {
     nts_src *s = (nts_src *)base;
     op_stop(base);
     free(s->ring);
+    free(s->recent);
     free(s);
 }
 
@@ -372,7 +381,9 @@ src_source *nts_src_new(const char *name, const nts_src_opts *o, char *err, size
         return NULL;
     }
     nts_src *s = calloc(1, sizeof *s);
-    if (!s || !(s->ring = calloc(cap, sizeof *s->ring))) {
+    if (!s || !(s->ring = calloc(cap, sizeof *s->ring)) ||
+        !(s->recent = calloc(NTS_RECENT, sizeof *s->recent))) {
+        if (s) free(s->ring);
         free(s);
         shj_fail(err, errlen, "nats source: out of memory");
         return NULL;

@@ -15,9 +15,9 @@
  *
  * Guarantees:
  *  - Every message is published once per process: a redelivery (an ack lost
- *    when a server node died, an ack_wait expiry) whose stream sequence is not
- *    above the highest one published is acked and counted (redelivered), not
- *    published again.
+ *    when a server node died, an ack_wait expiry) of a stream sequence this
+ *    process published (the last 131072 are remembered) is acked and counted
+ *    (redelivered), not published again.
  *  - Across a kill -9 of the consumer, messages published to the bus but
  *    not yet acknowledged come again (at-least-once); ids
  *    (seq, kind, ts_recv_ns of the event + the publisher's gateway/source)
