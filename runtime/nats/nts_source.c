@@ -244,6 +244,7 @@ static void drain(nts_src *s) {
             atomic_fetch_add(&s->redelivered, 1);
             continue;
         }
+        if (rt_event_budget() == 0) break; /* --events reached: rt stops us */
         shj_event *e = bus_claim(s->base.bus);
         if (!e) {
             s->base.state = SRC_PAUSED;
