@@ -39,7 +39,10 @@ start)
   for i in 1 2 3; do node_start $i; done
   k=0
   while [ $k -lt 300 ]; do
-    if [ "$(cat "$dir"/n*/log | grep -c 'metadata leader')" -ge 3 ]; then
+    # every node serves, and some node has seen a JetStream metadata leader
+    # (a node that joins after the election may not log one of its own)
+    if [ "$(cat "$dir"/n*/log | grep -c 'Server is ready')" -ge 3 ] &&
+       cat "$dir"/n*/log | grep -q 'metadata leader'; then
       set -- $(cat "$dir/ports")
       echo "nats://127.0.0.1:$1,nats://127.0.0.1:$2,nats://127.0.0.1:$3"
       exit 0
@@ -58,9 +61,13 @@ kill9)
   ;;
 restart)
   i=${3:?node}
+  before=$(grep -c "Server is ready" "$dir/n$i/log" || true)
   node_start "$i"
   k=0
-  while [ $k -lt 200 ] && ! grep -q "Server is ready" "$dir/n$i/log"; do sleep 0.05; k=$((k + 1)); done
+  while [ $k -lt 200 ] && [ "$(grep -c "Server is ready" "$dir/n$i/log" || true)" -le "$before" ]; do
+    sleep 0.05
+    k=$((k + 1))
+  done
   ;;
 stop)
   for i in 1 2 3; do

@@ -375,7 +375,9 @@ int main(void) {
     snprintf(cmd, sizeof cmd, "sh %s/tests/nats_cluster.sh start %s/cluster", srcdir(), dir);
     FILE *p = popen(cmd, "r");
     if (!p || !fgets(urls, sizeof urls, p)) {
-        fprintf(stderr, "cannot start the cluster\n");
+        fprintf(stderr, "cannot start the cluster (logs kept in %s)\n", dir);
+        if (p) pclose(p);
+        sh("for f in %s/cluster/n*/pid; do kill -9 $(cat $f) 2>/dev/null; done", dir);
         return 1;
     }
     pclose(p);
