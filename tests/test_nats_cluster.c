@@ -285,12 +285,20 @@ static int role_check(void) {
     jsSubOptions_Init(&so);
     so.Stream = "SHJTEST";
     so.Config.AckPolicy = js_AckExplicit;
-    if (js_PullSubscribe(&sub, js, "shijim.>", "check", NULL, &so, NULL) != NATS_OK) return 1;
+    natsStatus st = NATS_ERR;
+    for (int i = 0; i < 30 && st != NATS_OK; i++) { /* an R3 consumer's creation can time out under load */
+        st = js_PullSubscribe(&sub, js, "shijim.>", "check", NULL, &so, NULL);
+        if (st != NATS_OK) sleep_ms(500);
+    }
+    if (st != NATS_OK) {
+        fprintf(stderr, "check: cannot consume: %s\n", natsStatus_GetText(st));
+        return 1;
+    }
     snprintf(path, sizeof path, "%s/stream.ids", dir);
     f = fopen(path, "w");
     uint64_t got = 0;
     int idle = 0;
-    while (got < msgs && idle < 50) {
+    while (got < msgs && idle < 150) {
         natsMsgList list = {0};
         if (natsSubscription_Fetch(&list, sub, 512, 200, NULL) != NATS_OK) {
             idle++;
@@ -445,7 +453,7 @@ int main(void) {
     idset got = {0};
     size_t got_lines = 0;
     snprintf(path, sizeof path, "%s/consumer.ids", dir);
-    for (int i = 0; i < 600; i++) {
+    for (int i = 0; i < 900; i++) {
         idset tmp = {0};
         load_ids(path, &tmp);
         size_t have = tmp.n;
