@@ -65,11 +65,11 @@ static int sock_step(void *p, double el) {
     sock_ctx *c = p;
     SHJ_UNUSED(el);
     if (c->phase == 0) {
-        if (shj_shioaji_counter(c->src, "subscribed") == 2 * N_CODES && c->events > 20000) {
+        if (sj_counter(c->src, "subscribed") == 2 * N_CODES && c->events > 20000) {
             c->ev0 = c->events;
             c->t0 = clk_mono_ns();
             c->cpu0 = cpu_s();
-            c->bytes0 = shj_shioaji_counter(c->src, "bytes");
+            c->bytes0 = sj_counter(c->src, "bytes");
             c->phase = 1;
         }
         return 0;
@@ -78,7 +78,7 @@ static int sock_step(void *p, double el) {
         c->ev1 = c->events;
         c->t1 = clk_mono_ns();
         c->cpu1 = cpu_s();
-        c->bytes1 = shj_shioaji_counter(c->src, "bytes");
+        c->bytes1 = sj_counter(c->src, "bytes");
         return 1;
     }
     return 0;
@@ -95,7 +95,7 @@ static int bench_socket(double window_s, sock_ctx *c) {
     sh_url(&c->si, url, sizeof url);
     rt_init(1 << 16);
     rt_set_status_interval(0);
-    c->src = shj_shioaji_new("bench", url, NULL, "combined", 30, err, sizeof err);
+    c->src = sj_new("bench", url, NULL, "combined", 30, err, sizeof err);
     rt_add_source(c->src, err, sizeof err);
     bus_subscribe(rt_bus(), "count", SHJ_MASK_ALL, NULL, 0, BUS_BLOCK, count_cb, c);
     for (int i = 0; i < N_CODES; i++)

@@ -20,10 +20,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "archive/archive_days.h"
 #include "archive/archive_dump.h"
 #include "lua/lua_bridge.h"
 #include "lua/shj_api.h"
 #include "core/shj_common.h"
+#include "ops/ops_notify.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -37,6 +39,10 @@ static void usage(FILE *out) {
             "                                    --check only verifies and summarizes;\n"
             "                                    --resync passes over damaged blocks to the next\n"
             "                                    valid one, naming each byte range skipped\n"
+            "  shijim days [--check] [--du] [DIR]\n"
+            "                                    list recorded days per source (DIR default\n"
+            "                                    data/raw): records, exchange-time range,\n"
+            "                                    status (ok/growing/torn/damaged), size\n"
             "  shijim --help | --version\n"
             "\n"
             "Scripts not found in the current directory are looked up in %s/scripts.\n"
@@ -119,6 +125,9 @@ static int run_script(const char *name, int argc, char **argv) {
     }
     lua_setglobal(L, "arg");
 
+    /* Under systemd (Type=notify): READY/WATCHDOG/STOPPING from the loop. */
+    if (ops_notify_start() != SHJ_OK) fprintf(stderr, "shijim: cannot register the systemd notifier\n");
+
     lua_pushcfunction(L, lbr_traceback);
     if (luaL_loadfile(L, script) != 0) {
         /* Syntax errors already read "file:line: message". */
@@ -162,6 +171,38 @@ static int run_dump(int argc, char **argv) {
     return rc;
 }
 
+static const char days_usage[] =
+    "usage: shijim days [--check] [--du] [DIR]\n"
+    "  One line per day file DIR/<source>/<YYYY-MM-DD>.shjraw (DIR default data/raw):\n"
+    "  the trading day (exchange time, night session -> next trading day, Friday night ->\n"
+    "  Monday; docs/raw-archive.md), records, first/last exchange time (Taipei), status\n"
+    "  (ok, growing: being written, torn: ends inside a block, damaged) and size.\n"
+    "  --check  pass over damaged blocks and count the damaged ranges\n"
+    "  --du     add a total size per source and overall\n"
+    "  Exit: 0 all ok, 1 a file torn/damaged or no day files, 2 bad usage.\n";
+
+static int run_days(int argc, char **argv) {
+    int mode = 0;
+    const char *dir = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--check")) mode |= ARCDAYS_CHECK;
+        else if (!strcmp(argv[i], "--du")) mode |= ARCDAYS_DU;
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(days_usage, stdout);
+            return 0;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "shijim days: unknown option %s (try --help)\n", argv[i]);
+            return 2;
+        } else if (dir) {
+            fprintf(stderr, "shijim days: one DIR only, got %s and %s\n", dir, argv[i]);
+            return 2;
+        } else {
+            dir = argv[i];
+        }
+    }
+    return arcdays_list(dir ? dir : "data/raw", mode, stdout);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
@@ -184,6 +225,7 @@ int main(int argc, char **argv) {
         return run_script(argv[2], argc - 3, argv + 3);
     }
     if (!strcmp(cmd, "dump")) return run_dump(argc - 2, argv + 2);
+    if (!strcmp(cmd, "days")) return run_days(argc - 2, argv + 2);
     if (cmd[0] == '-') {
         fprintf(stderr, "shijim: unknown option %s (try --help)\n", cmd);
         return 2;

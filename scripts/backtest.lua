@@ -7,8 +7,16 @@
 --
 -- The strategy file is the same in both modes (see shijim.strategy); only the
 -- feed differs: the raw archive through the replay source, or the simulated
--- market / Shioaji. Output in --out: report.html (summary + equity/drawdown
--- SVG), trades.csv (fills), roundtrips.csv, summary.json, orders.log.
+-- market / Shioaji. Output in --out: report.html (the tear sheet: statistics,
+-- equity vs buy-and-hold, underwater, daily PnL, monthly returns, price with
+-- fills), trades.csv (fills), roundtrips.csv, equity.csv, daily.csv,
+-- summary.json, orders.log.
+--
+--   shijim backtest.lua --strategy ma_cross.lua --codes TXFR1 --sweep fast=3..8,slow=10..30
+--
+-- runs the grid as separate backtests, `--jobs` at a time (default: the number
+-- of cores), and writes sweep.html (heatmap of --metric, every combination),
+-- sweep.csv and runs/NNN/ (each run's own report) in --out.
 local shijim = require "shijim"
 local cli = require "shijim.cli"
 local strategy = require "shijim.strategy"
@@ -44,6 +52,11 @@ local opts = cli.parse(arg, {
   { "--partial-fills", "flag", "fill only the volume each trade / book level shows (default: all-or-nothing)" },
   { "--verbose", "flag", "print orders and fills in backtest mode too" },
   { "--quiet", "flag", "do not print the summary" },
+  { "--sweep", "string", "parameter grid: run every combination, e.g. fast=3..8,slow=10..30 (A..B[:STEP] or V1|V2)",
+    metavar = "GRID" },
+  { "--metric", "string", "sweep: the heatmap's metric", default = "sharpe",
+    choices = require("shijim.report_sweep").METRIC_NAMES },
+  { "--jobs", "number", "sweep: backtests run at once (default: the number of cores)", metavar = "N" },
 })
 
 local def = strategy.load(opts.strategy)
@@ -65,7 +78,89 @@ if not codes or #codes == 0 then
   os.exit(2)
 end
 local mode = opts.paper and "paper" or "backtest"
-local out = opts.out or ("out/" .. mode .. "-" .. def.name)
+local out = opts.out or ("out/" .. (opts.sweep and "sweep" or mode) .. "-" .. def.name)
+
+-- Sweep: every combination is a backtest of its own (a separate process of this
+-- binary and script, --jobs at a time), then one page compares them.
+local function usage_error(msg)
+  io.stderr:write("shijim: ", msg, " (try --help)\n")
+  os.exit(2)
+end
+
+if opts.sweep then
+  local sweep = require "shijim.report_sweep"
+  if opts.paper then usage_error("--sweep runs backtests on the archive: not with --paper") end
+  local axes, err = sweep.parse(opts.sweep)
+  if not axes then usage_error(err) end
+  local swept = {}
+  for _, ax in ipairs(axes) do
+    swept[ax.name] = true
+    for _, v in ipairs(ax.values) do
+      local ok, e = pcall(strategy.coerce, def, ax.name, sweep.value_text(v))
+      if not ok then usage_error("--sweep: " .. tostring(e)) end
+    end
+  end
+  -- the arguments every run shares: ours without those the sweep sets per run
+  local drop = { ["--sweep"] = true, ["--metric"] = true, ["--jobs"] = true, ["--out"] = true, ["--param"] = true }
+  local shared, i = {}, 1
+  while i <= #arg do
+    local a = arg[i]
+    local name = a:match("^(%-%-[%w%-]+)=")
+    if drop[a] then i = i + 1
+    elseif not (name and drop[name]) and a ~= "--quiet" then shared[#shared + 1] = a end
+    i = i + 1
+  end
+  local base = {}
+  for _, kv in ipairs(opts.param or {}) do
+    if not swept[kv:match("^([%w_]+)=")] then base[#base + 1] = kv end
+  end
+  local jobs = opts.jobs
+  if not jobs then
+    local p = io.popen("nproc 2>/dev/null")
+    jobs = p and tonumber(p:read("*l") or "") or 2
+    if p then p:close() end
+  end
+  if jobs < 1 or jobs ~= math.floor(jobs) then usage_error("--jobs expects a positive integer") end
+  local ffi = require "ffi"
+  pcall(ffi.cdef, "long readlink(const char *path, char *buf, unsigned long size);")
+  local exe = ffi.new("char[4096]")
+  local n = ffi.C.readlink("/proc/self/exe", exe, 4095)
+  local bin = n > 0 and ffi.string(exe, n) or (os.getenv("SHIJIM_BIN") or "shijim")
+  local n_combos = #sweep.combos(axes)
+  io.stderr:write(string.format("sweep: %d combinations of %s, %d at a time -> %s\n", n_combos, opts.sweep, jobs, out))
+  local t0 = os.time()
+  local tty = require("shijim.ffi").C.shj_isatty(2) == 1
+  local rows = sweep.run {
+    bin = bin, script = arg[0], args = shared, params = base, axes = axes, out = out, jobs = jobs,
+    progress = function(done, total, row)
+      local m = sweep.metric(row, opts.metric)
+      local line = string.format("sweep %d/%d  %s  %s", done, total, row.label,
+        row.summary and (opts.metric .. " " .. (m and string.format("%.4g", m) or "n/a")) or ("FAILED: " .. tostring(row.error)))
+      if tty then io.stderr:write("\r\27[K", line) else io.stderr:write(line, "\n") end
+    end,
+  }
+  if tty then io.stderr:write("\n") end
+  local ok_runs, period = 0, nil
+  for _, row in ipairs(rows) do
+    if row.summary then
+      ok_runs = ok_runs + 1
+      period = period or ((row.summary.first_taipei or "") .. " .. " .. (row.summary.last_taipei or ""))
+    end
+  end
+  local info = { name = def.name, codes = table.concat(codes, ","), period = period, spec = opts.sweep,
+                 jobs = jobs, seconds = os.time() - t0 }
+  for name, text in pairs { ["sweep.html"] = sweep.html(axes, rows, opts.metric, info),
+                            ["sweep.csv"] = sweep.csv(axes, rows) } do
+    local f = assert(io.open(out .. "/" .. name, "w"))
+    f:write(text)
+    f:close()
+  end
+  if not opts.quiet then
+    io.stdout:write(string.format("sweep: %d of %d runs succeeded; report: %s/sweep.html (sweep.csv, runs/)\n",
+                                  ok_runs, #rows, out))
+  end
+  os.exit(ok_runs > 0 and 0 or 1)
+end
 os.execute("mkdir -p '" .. out:gsub("'", "'\\''") .. "'")
 local orders_log = assert(io.open(out .. "/orders.log", "w"))
 
@@ -109,11 +204,30 @@ end
 local status_ms
 if mode == "backtest" and require("shijim.ffi").C.shj_isatty(2) == 1 then status_ms = 0 end
 
+-- The traded code's last trade price at every equity sample (the report's
+-- benchmark and trade markers): one length check per event, a table per sample.
+local price = { code = codes[1], points = {}, real = {} }
+local ppts, preal, curve, nrec = price.points, price.real, eng.curve, 0
+local pcode, marks = codes[1], eng.broker.mark
+local function record_prices()
+  while nrec < #curve do
+    nrec = nrec + 1
+    local real = eng:real_code(pcode)
+    if real then preal[real] = true end
+    ppts[nrec] = { t = curve[nrec].t, p = real and marks[real] or nil }
+  end
+end
+
 local feed = eng.feed
-shijim.on({ "tick", "bidask", "quote", "status" }, function(ev) feed(eng, ev) end)
+shijim.on({ "tick", "bidask", "quote", "status" }, function(ev)
+  feed(eng, ev)
+  if nrec < #curve then record_prices() end
+end)
 shijim.run { duration_s = opts.duration, events = opts.events, status_ms = status_ms }
 
 local result = eng:finish()
+record_prices()
+result.price = price
 orders_log:close()
 local st, paths = report.write(result, out)
 if not st then
@@ -122,5 +236,6 @@ if not st then
 end
 if not opts.quiet then
   io.stdout:write(report.text(result, st))
-  io.stdout:write("report: ", out, "/report.html (trades.csv, roundtrips.csv, summary.json, orders.log)\n")
+  io.stdout:write("report: ", out, "/report.html (trades.csv, roundtrips.csv, equity.csv, daily.csv, ",
+                  "summary.json, orders.log)\n")
 end

@@ -76,7 +76,10 @@ shijim.route(src, require("sinks.raw"){ dir = opts.dir, fsync_ms = opts.fsync_ms
 local dsn = opts.clickhouse or os.getenv("SHIJIM_CLICKHOUSE_DSN")
 local ch
 if dsn then
-  ch = shijim.route(src, require("sinks.clickhouse"){ dsn = dsn, fallback_dir = opts.fallback_dir })
+  -- archive_dir: the ClickHouse watermark lives beside the archive, and the
+  -- archive's unacknowledged tail is replayed at start (docs/durability.md)
+  ch = shijim.route(src, require("sinks.clickhouse"){ dsn = dsn, fallback_dir = opts.fallback_dir,
+                                                      archive_dir = opts.dir })
 end
 
 -- Fan-out to other hosts (docs/nats.md); the raw archive stays the ground truth.
@@ -102,11 +105,18 @@ if not opts.quiet then
   end)
 end
 
-shijim.run{ duration_s = opts.duration, events = opts.events, status_ms = math.floor(opts.status_every * 1000) }
+-- A writer that fails at close (rows it could save nowhere) makes run raise;
+-- the exit summary below must still say what happened, without a traceback.
+local run_ok, run_err = pcall(shijim.run, { duration_s = opts.duration, events = opts.events,
+                                            status_ms = math.floor(opts.status_every * 1000) })
 
 -- Exit summary: rows ClickHouse did not take are safe in the fallback, but the
 -- job is not done until they are restored, so say so and exit non-zero.
 local code = 0
+if not run_ok then
+  C.shj_log_text(3, "lua", tostring(run_err))
+  code = 1
+end
 if ch then
   local cs = ch:stats()
   shijim.log(string.format("clickhouse: %d rows in, %d inserted, %d in the fallback (%s)",
@@ -115,6 +125,19 @@ if ch then
     C.shj_log_text(2, "lua", string.format(
       "%d rows are in the fallback: run restore.lua --apply (shijim restore.lua --fallback-dir %s --apply)",
       cs.rows_fallback, opts.fallback_dir))
+    code = 1
+  end
+  if cs.rows_unsaved > 0 then
+    -- issue 11, fault 3: ClickHouse down and the fallback disk full
+    C.shj_log_text(3, "lua", string.format(
+      "%d rows reached neither ClickHouse nor the fallback; they are in the raw archive and their seq ranges are "
+      .. "recorded in the watermark beside it (%s/<source>/<day>.chmark)", cs.rows_unsaved, opts.dir))
+    code = 1
+  end
+  if cs.unsaved_ranges > 0 then
+    C.shj_log_text(2, "lua", string.format(
+      "%d seq range(s) are not in ClickHouse: the next start with --clickhouse replays them from the raw archive "
+      .. "by itself (or now: shijim verify.lua --date D --dir %s --dsn DSN --reconcile)", cs.unsaved_ranges, opts.dir))
     code = 1
   end
 end

@@ -3,15 +3,21 @@
 --
 --   shijim replay.lua --from 2026-11-24 --to 2026-11-25            check + summarize
 --   shijim replay.lua --date 2026-11-25 --codes 2330,TXFR1 --jsonl - | head
+--   shijim replay.lua --date 2026-11-25 --csv ticks.csv --kinds tick
 --   shijim replay.lua --date 2026-11-25 --clickhouse clickhouse://default@127.0.0.1:8123/market
 --
--- The events are the ones the live run published (same fields, order and
--- sequence numbers; docs/backtest.md). Exit codes: 0 every file played to its
+-- The events are the ones the live run published (same fields, order,
+-- sequence numbers and flags; docs/data.md): a replayed row equals the live
+-- row, so re-loading a day into ClickHouse replaces rows with equal ones.
+-- --mark-replay sets SHJ_FLAG_REPLAY (16) on every event instead, for when
+-- replayed rows must be told apart. Exit codes: 0 every file played to its
 -- end (and every row reached ClickHouse), 1 something was skipped (a damaged or
 -- unreadable file: each one is reported with its byte offset), the ClickHouse
 -- writer failed or rows went to the fallback files, 2 bad usage.
 local shijim = require "shijim"
 local cli = require "shijim.cli"
+local ffi = require "ffi"
+local C = require("shijim.ffi").C
 
 local opts = cli.parse(arg, {
   usage = "shijim replay.lua [--date D | --from D --to D | --files F1,F2] [options]",
@@ -30,6 +36,8 @@ local opts = cli.parse(arg, {
   { "--speed", "string", "max, or N x real time (1 = as recorded)", default = "max" },
   { "--events", "number", "stop after N events played, any kind (0 = no limit)", default = 0 },
   { "--jsonl", "string", "write events as JSON lines to this file (- = stdout)" },
+  { "--csv", "string", "write events as CSV to this file (- = stdout; exact decimal prices, docs/data.md)" },
+  { "--mark-replay", "flag", "set the replay flag (16) on every event (default: the recording's flags, unchanged)" },
   { "--clickhouse", "string", "insert the events into ClickHouse at this DSN" },
   { "--fallback-dir", "string", "where ClickHouse batches go when it is down", default = "data/fallback" },
   { "--workers", "number", "threads that read and parse ahead, 1..4 (default: by core count; 0 = parse on the loop)" },
@@ -50,6 +58,7 @@ check_date("date", opts.date)
 check_date("from", opts.from)
 check_date("to", opts.to)
 if opts.date and (opts.from or opts.to) then usage_error("--date and --from/--to exclude each other") end
+if opts.jsonl and opts.csv and opts.jsonl == opts.csv then usage_error("--jsonl and --csv name the same file") end
 
 local speed = opts.speed
 if speed ~= "max" then
@@ -65,7 +74,7 @@ if workers == 0 then workers = false end
 local ok, src = pcall(shijim.source.replay, {
   dir = opts.archive_dir, source = opts.source, date = opts.date, from = opts.from, to = opts.to,
   files = opts.files, codes = opts.codes, speed = speed,
-  progress = opts.progress or nil, mark = true, workers = workers,
+  progress = opts.progress or nil, mark = opts.mark_replay == true, workers = workers,
 })
 if not ok then -- nothing to play (no such directory, no file in the range, a missing file)
   io.stderr:write("shijim: ", tostring(src):gsub("^.-source: ", ""), "\n")
@@ -81,20 +90,80 @@ if opts.clickhouse then
   shijim.route(src, ch)
 end
 
-local out
-if opts.jsonl then
-  if opts.jsonl == "-" then
-    out = io.stdout
-  else
-    local err
-    out, err = io.open(opts.jsonl, "w")
-    if not out then
-      io.stderr:write("shijim: --jsonl: ", err, "\n")
-      os.exit(1)
-    end
+local function open_out(name, path)
+  if not path then return nil end
+  local f, err = io.stdout, nil
+  if path ~= "-" then f, err = io.open(path, "w") end
+  if not f then
+    io.stderr:write("shijim: --", name, ": ", err, "\n")
+    os.exit(1)
   end
-  out:setvbuf("full", 65536)
+  f:setvbuf("full", 65536)
+  return f
 end
+local out = open_out("jsonl", opts.jsonl)
+local csv = open_out("csv", opts.csv)
+
+-- CSV: one wide table for every kind (docs/data.md, "CSV"; python/
+-- shijim_archive/csvout.py writes the same bytes): the common columns, the
+-- trade fields (empty on bidask rows), then the book levels flattened as
+-- bid_price_0..4 (level 0 = best) ... diff_ask_vol_0..4 (empty on trade rows).
+-- Prices are exact decimal text (shijim.decimal), never a Lua number.
+local TRADE = { "open", "high", "low", "close", "avg_price", "diff_price", "diff_rate", "amount",
+                "amount_sum", "underlying_price", "volume", "vol_sum", "bid_side_vol_sum",
+                "ask_side_vol_sum", "tick_type", "chg_type" }
+local TRADE_DEC = { open = true, high = true, low = true, close = true, avg_price = true, diff_price = true,
+                    diff_rate = true, amount = true, amount_sum = true, underlying_price = true }
+local BOOK = { "bid_price", "ask_price", "bid_volume", "ask_volume", "diff_bid_vol", "diff_ask_vol" }
+local LEVELS
+do -- the book depth from the struct itself (SHJ_LEVELS is a macro, not in the cdef)
+  LEVELS = ffi.sizeof(ffi.new("shj_event").bid_price) / ffi.sizeof("int64_t")
+end
+
+local function csv_writer(f)
+  local header = { "kind", "code", "exchange", "sec_type", "ts", "recv_ts", "time", "seq", "flags" }
+  for _, k in ipairs(TRADE) do header[#header + 1] = k end
+  for _, k in ipairs(BOOK) do
+    for i = 0, LEVELS - 1 do header[#header + 1] = k .. "_" .. i end
+  end
+  f:write(table.concat(header, ","), "\n")
+  local names = { exchange = {}, sec_type = {} }
+  local row = {}
+  local last_s, last_iso = nil, nil
+  local function iso(ns) -- clk_utc_iso's shape: 2026-11-25T00:30:00.000000000Z
+    local s, frac = ns / 1000000000LL, ns % 1000000000LL
+    if frac < 0 then s, frac = s - 1, frac + 1000000000LL end
+    if s ~= last_s then last_s, last_iso = s, os.date("!%Y-%m-%dT%H:%M:%S.", tonumber(s)) end
+    return string.format("%s%09dZ", last_iso, tonumber(frac))
+  end
+  local dec, i64 = shijim.decimal, function(v) return (tostring(v):gsub("[LUI]+$", "")) end
+  return function(ev)
+    local n = 0
+    local function put(v) n = n + 1; row[n] = v end
+    put(ev:kind_name()); put(ev:symbol())
+    local ex = names.exchange[ev.exchange]
+    if not ex then ex = ffi.string(C.nm_exchange(ev.exchange)); names.exchange[ev.exchange] = ex end
+    local st = names.sec_type[ev.sec_type]
+    if not st then st = ffi.string(C.nm_sec_type(ev.sec_type)); names.sec_type[ev.sec_type] = st end
+    put(ex); put(st); put(i64(ev.ts_exch_ns)); put(i64(ev.ts_recv_ns)); put(iso(ev.ts_exch_ns))
+    put(i64(ev.seq)); put(tostring(tonumber(ev.flags)))
+    if ev.kind == C.SHJ_KIND_BIDASK then
+      for i = 1, #TRADE do put("") end
+      for _, k in ipairs(BOOK) do
+        local a, is_dec = ev[k], k == "bid_price" or k == "ask_price"
+        for i = 0, LEVELS - 1 do put(is_dec and dec(a[i]) or tostring(tonumber(a[i]))) end
+      end
+    else
+      for _, k in ipairs(TRADE) do
+        local v = ev[k]
+        put(TRADE_DEC[k] and dec(v) or i64(v))
+      end
+      for i = 1, #BOOK * LEVELS do put("") end
+    end
+    f:write(table.concat(row, ",", 1, n), "\n")
+  end
+end
+local csv_row = csv and csv_writer(csv)
 
 -- Counts per kind, and the JSON lines when asked. One handler: the bus
 -- hands it batches of events already filtered by kind in C.
@@ -106,26 +175,28 @@ shijim.on(opts.kinds, function(ev)
   if first_ns == nil or t < first_ns then first_ns = t end
   if last_ns == nil or t > last_ns then last_ns = t end
   if out then out:write(ev:json(), "\n") end
+  if csv_row then csv_row(ev) end
 end)
 
 -- On a terminal the replay draws its own progress line; the runtime's
 -- status line would garble it.
-local C = require("shijim.ffi").C
 local tty = C.shj_isatty(2) == 1
 local started = C.clk_now_ns()
 shijim.run { events = opts.events, status_ms = (tty or opts.progress) and 0 or nil }
 local wall_s = tonumber(C.clk_now_ns() - started) / 1e9
 
-if out and out ~= io.stdout then out:close() elseif out then out:flush() end
+for _, f in ipairs({ out or false, csv or false }) do
+  if f and f ~= io.stdout then f:close() elseif f then f:flush() end
+end
 
 local st = src:stats()
 local parts = {}
 for k, n in pairs(counts) do parts[#parts + 1] = string.format("%s %d", k, n) end
 table.sort(parts)
-local textbuf = require("ffi").new("char[32]")
+local textbuf = ffi.new("char[32]")
 local function taipei(ns)
   if not ns then return "-" end
-  return require("ffi").string(C.clk_taipei_text(ns, textbuf), 19)
+  return ffi.string(C.clk_taipei_text(ns, textbuf), 19)
 end
 io.stderr:write(string.format(
   "replay: %d file(s), %d damaged/unreadable (%d damaged range(s), %d bytes, passed over), " ..

@@ -6,7 +6,11 @@
 --
 -- Reads <dir>/ticks/*.jsonl and <dir>/bidasks/*.jsonl (and *.jsonl at the
 -- top), checks every line exactly (C: runtime/ch_restore.h), and with --apply
--- inserts them in batches. Safe to run again, and to kill and re-run: the
+-- inserts them in batches. It also reads the fallback of the Python shijim
+-- that users migrate from (its ticks/ and books/; line format and the 8 h
+-- time correction in runtime/clickhouse/ch_jsonl.h and docs/clickhouse.md).
+-- Any other sub-directory is reported by name with the files it holds, never
+-- skipped silently; if it holds files, the exit code is 1. Safe to run again, and to kill and re-run: the
 -- tables are ReplacingMergeTree keyed by (code, ts, source, seq), so a row
 -- inserted twice counts once under FINAL. A file moves to --archive-dir only
 -- after its last batch was acknowledged. Malformed lines are reported as
@@ -28,7 +32,8 @@ local opts = cli.parse(arg, {
   usage = "shijim restore.lua --fallback-dir DIR [--apply] [--dsn DSN | --client-factory module:function] [options]",
   description = "Replay the ClickHouse writer's JSONL fallback files into ClickHouse. Without --apply it only "
     .. "counts and checks (per file, per kind, time range, malformed lines) and writes nothing.",
-  { "--fallback-dir", "string", "the writer's fallback_dir (holds ticks/ and bidasks/)", metavar = "DIR", required = true },
+  { "--fallback-dir", "string", "the writer's fallback_dir (holds ticks/ and bidasks/; the Python shijim's: ticks/ and books/)",
+    metavar = "DIR", required = true },
   { "--mode", "string", "dry-run or apply", default = "dry-run", choices = { "dry-run", "apply" } },
   { "--apply", "flag", "short for --mode apply", sets = { mode = "apply" } },
   { "--dsn", "string", "clickhouse://user:pass@host:port/db or http(s)://... (default $SHIJIM_CLICKHOUSE_DSN)" },
@@ -37,6 +42,8 @@ local opts = cli.parse(arg, {
   { "--batch-size", "number", "rows per insert", default = 10000 },
   { "--archive-dir", "string", "move each fully restored file here (same filesystem)", metavar = "DIR" },
   { "--no-create-schema", "flag", "do not CREATE DATABASE/TABLE IF NOT EXISTS before inserting" },
+  { "--seed-offset-h", "number", "hours the Python shijim's ts_ns are ahead of UTC (it stored Taipei time "
+    .. "labelled UTC: 8; 0 if yours stored true UTC)", default = 8, metavar = "H" },
   { "--progress", "string", "progress bar: auto (on a terminal), always, never", default = "auto",
     choices = { "auto", "always", "never" } },
 })
@@ -74,6 +81,10 @@ if batch_size < 1 or batch_size ~= math.floor(batch_size) or batch_size > 100000
 end
 local dir = opts.fallback_dir:gsub("/+$", "")
 if dir == "" then dir = "/" end
+local seed_offset_h = opts.seed_offset_h
+if seed_offset_h ~= math.floor(seed_offset_h) or seed_offset_h < -24 or seed_offset_h > 24 then
+  die("--seed-offset-h must be a whole number of hours from -24 to 24", 2)
+end
 
 ------------------------------------------------------------------------------
 -- Files
@@ -88,7 +99,28 @@ for rel in ffi_string(listbuf):gmatch("[^\n]+") do
   local size = tonumber(C.chr_file_size(dir .. "/" .. rel))
   if size and size > 0 then total_bytes = total_bytes + size end
 end
+-- What restore does not read is named, never skipped silently.
+local nunknown = C.chr_list_unknown(dir, listbuf, LIST_CAP, errbuf, ERRLEN)
+if nunknown < 0 then die(sffi.errtext(), 1) end
+local unknown_files, unknown_names = 0, {}
+for name, n in ffi_string(listbuf):gmatch("([^\t\n]+)\t(%d+)\n") do
+  n = tonumber(n)
+  unknown_files = unknown_files + n
+  if n > 0 then unknown_names[#unknown_names + 1] = name end
+  io.stderr:write(string.format("restore: %s/%s: unknown sub-directory (%d file(s)): restore reads *.jsonl in "
+    .. "ticks/, bidasks/ and books/ only; %s\n", dir, name, n,
+    n > 0 and "its files are NOT restored" or "empty, nothing lost"))
+end
+-- true (and says so) when unknown sub-directories hold files: exit 1 at the end.
+local function unknown_verdict()
+  if unknown_files == 0 then return false end
+  io.stderr:write(string.format("restore: %d file(s) in unknown sub-directories were not restored: %s (move "
+    .. ".jsonl files of Shijim or the Python shijim into ticks/, bidasks/ or books/ and run again)\n", unknown_files,
+    table.concat(unknown_names, ", ")))
+  return true
+end
 if #files == 0 then
+  if unknown_verdict() then die("no fallback files restored under " .. dir, 1) end
   io.stdout:write(string.format("restore: no fallback files under %s: nothing to do\n", dir))
   os.exit(0)
 end
@@ -223,7 +255,7 @@ local function taipei(ns) return ffi_string(C.clk_taipei_text(ns, tsbuf)) end
 local counts = ffi.new("chr_counts")
 local destbuf = ffi.new("char[2200]")
 local total = { rows = 0, ticks = 0, bidasks = 0, tick = 0, quote = 0, bidask = 0, rejected = 0, torn = 0,
-                inserted = 0, archived = 0, kept = 0 }
+                inserted = 0, archived = 0, kept = 0, seed = 0, rounded = 0 }
 local tmin, tmax
 
 io.stdout:write(string.format("restore: %s, %d file(s) under %s, batches of %d rows\n",
@@ -234,6 +266,7 @@ for index, rel in ipairs(files) do
   local f = C.chr_open(path, apply and 1 or 0, errbuf, ERRLEN)
   if f == nil then die(sffi.errtext(), 1) end
   current_file = f
+  C.chr_set_seed_offset_h(f, seed_offset_h)
   local file_inserted = 0
   while true do
     local got = C.chr_next_batch(f, batch_size, errbuf, ERRLEN)
@@ -277,6 +310,12 @@ for index, rel in ipairs(files) do
     tmin = (tmin == nil or counts.ts_min < tmin) and counts.ts_min or tmin
     tmax = (tmax == nil or counts.ts_max > tmax) and counts.ts_max or tmax
   end
+  if counts.rows_seed > 0 then
+    line = line .. string.format(", %d in the Python shijim's format (times %+d h", tonumber(counts.rows_seed),
+      -seed_offset_h)
+    if counts.rounded > 0 then line = line .. string.format(", %d value(s) rounded to 6 places", tonumber(counts.rounded)) end
+    line = line .. ")"
+  end
   if counts.torn_tail > 0 then line = line .. ", torn last line" end
   if apply then line = line .. string.format(", inserted %d", file_inserted) end
   if apply and counts.rejected + counts.torn_tail > 0 then
@@ -310,6 +349,8 @@ for index, rel in ipairs(files) do
   total.bidask = total.bidask + tonumber(counts.rows_bidask_kind)
   total.rejected = total.rejected + tonumber(counts.rejected)
   total.torn = total.torn + tonumber(counts.torn_tail)
+  total.seed = total.seed + tonumber(counts.rows_seed)
+  total.rounded = total.rounded + tonumber(counts.rounded)
   total.inserted = total.inserted + file_inserted
 end
 progress(#files, 0, true)
@@ -321,6 +362,11 @@ local elapsed = tonumber(C.clk_now_ns()) / 1e9 - started
 io.stdout:write(string.format("total: %d file(s), %d rows (ticks %d, bidasks %d; tick %d, quote %d, bidask %d), %d rejected\n",
   #files, total.rows, total.ticks, total.bidasks, total.tick, total.quote, total.bidask, total.rejected))
 if tmin then io.stdout:write(string.format("time range: %s .. %s (Asia/Taipei)\n", taipei(tmin), taipei(tmax))) end
+if total.seed > 0 then
+  io.stdout:write(string.format("python shijim format: %d rows; their ts_ns (Taipei time labelled UTC) shifted by %+d h "
+    .. "and rounded to the microsecond; prices read exactly from the JSON text, %d value(s) rounded to 6 places; "
+    .. "source %d, seq = line number\n", total.seed, -seed_offset_h, total.rounded, C.CHR_SEED_SOURCE_ID))
+end
 if apply then
   io.stdout:write(string.format("inserted %d rows in %.2f s (%s rows/s)", total.inserted, elapsed,
     human(total.inserted / math.max(elapsed, 1e-3))))
@@ -338,8 +384,9 @@ if total.torn > 0 then
     "their events are in the raw archive (replay.lua --clickhouse restores them)\n", total.torn,
     apply and ", quarantined in the *.rejected.jsonl beside each file" or ""))
 end
+local unrestored = unknown_verdict()
 if total.rejected > 0 then
   die(string.format("%d malformed line(s) rejected (listed above%s)", total.rejected,
     apply and "; quarantined with the reason in the *.rejected.jsonl beside each file, the rest restored" or ""), 1)
 end
-os.exit(0)
+os.exit(unrestored and 1 or 0)

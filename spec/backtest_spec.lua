@@ -109,6 +109,64 @@ describe("backtest.lua", function()
     local html = proc.read(bt .. "/report.html")
     assert.matches("<svg", html, 1, true)
     assert.matches("ma_cross", html, 1, true)
+    assert.matches('id="chart-price"', html, 1, true)
+    assert.matches('class="marker ', html, 1, true)       -- fills drawn on the price chart
+    assert.matches("Buy &amp; hold TXFR1", html, 1, true) -- the benchmark was recorded
+
+    -- equity.csv: one row per equity sample plus the capital; the last is the final equity
+    local eq = csv_rows(proc.read(bt .. "/equity.csv"))
+    assert.are.same({ "time_taipei", "trading_day", "equity", "peak", "drawdown", "drawdown_pct", "price" }, eq[1])
+    assert.are.equal(units(sb.initial), units(eq[2][3]))
+    assert.are.equal(units(sb.final), units(eq[#eq][3]))
+    local maxdd = 0
+    for i = 2, #eq do
+      assert.are.equal(units(eq[i][3]) - units(eq[i][4]), units(eq[i][5])) -- drawdown = equity - peak, exact
+      if -units(eq[i][5]) > maxdd then maxdd = -units(eq[i][5]) end
+    end
+    assert.are.equal(units(sb.max_drawdown_money), maxdd)
+    -- daily.csv: the daily PnL adds up to the net PnL, to the unit
+    local dl = csv_rows(proc.read(bt .. "/daily.csv"))
+    assert.are.same({ "trading_day", "equity", "pnl", "return_pct", "cum_return_pct" }, dl[1])
+    local sum = 0
+    for i = 2, #dl do sum = sum + units(dl[i][3]) end
+    assert.are.equal(units(sb.pnl), sum)
+    assert.are.equal(sb.days, #dl - 1)
+  end)
+
+  it("--sweep runs every combination on worker processes and draws a heatmap", function()
+    local sw = dir .. "/sweep"
+    local rc, out, err = proc.shijim(string.format(
+      "backtest.lua --strategy %s --codes TXFR1 --bars 15s --param period_s=15 --archive-dir %s/raw " ..
+      "--sweep fast=2..3,slow=5..6 --metric pnl --jobs 2 --out %s", STRAT, dir, sw))
+    assert.are.equal(0, rc, err)
+    assert.matches("sweep: 4 of 4 runs succeeded", out, 1, true)
+    local html = proc.read(sw .. "/sweep.html")
+    assert.matches('id="chart-sweep"', html, 1, true)
+    local cells = 0
+    for _ in html:gmatch('<rect class="cell"') do cells = cells + 1 end
+    assert.are.equal(4, cells) -- net PnL has a value in every cell (1 trading day: Sharpe would be n/a)
+    for _, label in ipairs { "fast=2,slow=5", "fast=2,slow=6", "fast=3,slow=5", "fast=3,slow=6" } do
+      assert.matches('data-label="' .. label .. '"', html, 1, true)
+    end
+    -- each combination is a full backtest of its own, with the swept parameters
+    local rows = csv_rows(proc.read(sw .. "/sweep.csv"))
+    assert.are.equal(5, #rows)
+    local events
+    for i = 2, 5 do
+      assert.are.equal("0", rows[i][4])
+      local s = cjson.decode(proc.read(string.format("%s/runs/%03d/summary.json", sw, i - 1)))
+      assert.are.equal(tonumber(rows[i][2]), s.params.fast)
+      assert.are.equal(tonumber(rows[i][3]), s.params.slow)
+      assert.are.equal(15, s.params.period_s)
+      events = events or s.events
+      assert.are.equal(events, s.events) -- every run saw the same data
+      assert.is_true(s.events > 0)
+    end
+    -- a bad grid is a usage error before any run
+    rc, _, err = proc.shijim("backtest.lua --strategy " .. STRAT .. " --archive-dir " .. dir ..
+                             "/raw --sweep nope=1..2 --out " .. dir .. "/bad")
+    assert.are.equal(2, rc)
+    assert.matches("unknown parameter nope", err, 1, true)
   end)
 
   it("replays through the Lua API and publishes bars on the bus", function()

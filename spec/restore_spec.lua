@@ -2,12 +2,16 @@
 -- dry-run counts and writes nothing; apply restores exactly; twice and after
 -- a kill -9 still 0 duplicates and each file archived once; malformed and
 -- truncated lines are reported file:line, quarantined in *.rejected.jsonl (the file finished), exit 1;
--- clear errors for a missing dir, a bad DSN, a wrong password; custom clients.
+-- clear errors for a missing dir, a bad DSN, a wrong password; custom clients;
+-- the Python shijim's fallback (tests/fixtures/seed_fallback: ticks/ and books/)
+-- restored with exact prices and times corrected by 8 h, a books-only backlog
+-- restored (not "nothing to do"), unknown sub-directories named and exit 1.
 local proc = require "support.proc"
 local ch = require "support.ch"
 local sffi = require "shijim.ffi"
 
 local bin = proc.bin:sub(1, 1) == "/" and proc.bin or (os.getenv("PWD") .. "/" .. proc.bin)
+local seed_fixture = (os.getenv("SHJ_SOURCE_DIR") or ".") .. "/tests/fixtures/seed_fallback"
 
 local function restore(args, env)
   return proc.run((env or "") .. " " .. bin .. " restore.lua " .. args)
@@ -277,5 +281,99 @@ describe("shijim restore.lua", function()
     end
     assert.are.equal(t.rows, n)
     assert.are.equal(2, #ch.files(arc))
+  end)
+  -- The Python shijim's fallback (issue 11, fault 9). Expected rows written out
+  -- by hand from the fixture's lines: ts = ts_ns rounded to the microsecond
+  -- minus 8 h (its ts_ns is Taipei wall time labelled UTC), so `dt` shows the
+  -- wall time the seed's line meant; prices exactly the JSON text at scale
+  -- 10^6 (0.30000000000000004 rounded to 0.3); seq = line number, source 65535.
+  local SEED_TICKS = table.concat({
+    "TXFL5\t1763598820001000000\t27223.000000\t2025-11-20 08:33:40\t2025-11-20\t1\t87\t1\t65535\t1\t2.319026\t617.000000\t2368401.000000\t87\tTAIFEX\tFUT\t26580.120000\t27201.000000\t27223.000000",
+    "2330\t1763600401123457000\t1450.000000\t2025-11-20 09:00:01\t2025-11-20\t0\t15\t2\t65535\t2\t3.940000\t55.000000\t1250428000.000000\t861\tTSE\tSTK\t0.000000\t1450.000000\t1451.370000",
+    "2330\t1763600401123457000\t1450.000000\t2025-11-20 09:00:01\t2025-11-20\t0\t3\t2\t65535\t3\t3.940000\t55.000000\t1254778000.000000\t864\tTSE\tSTK\t0.000000\t1450.000000\t1451.370000",
+    "00878\t1763616299999999000\t21.580000\t2025-11-20 13:24:59\t2025-11-20\t4\t2\t1\t65535\t4\t1.400000\t0.300000\t0.000015\t12000\tTSE\tSTK\t0.000000\t21.500000\t21.530000",
+    "TXFL5\t1763658930250001000\t27288.000000\t2025-11-21 01:15:30\t2025-11-21\t0\t1\t2\t65535\t1\t-0.043956\t-12.000000\t191016000.000000\t7000\tTAIFEX\tFUT\t26611.370000\t27310.000000\t27290.500000",
+  }, "\n")
+  local SEED_BOOKS = table.concat({
+    "TXFL5\t1763598820001000000\t[27202.000000,27201.000000,27200.000000,27198.000000,27180.000000]\t[1,3,10,2,20]\t[27226.000000,27227.000000,27243.000000,27244.000000,27250.000000]\t[1,3,1,1,7]\t[1,0,0,0,0]\t[0,0,-2,0,0]\t1\t1\t65535",
+    "2330\t1763600401123457000\t[1445.000000,1440.000000,1435.000000,1430.000000,1425.000000]\t[30,16,49,115,156]\t[1450.000000,1455.000000,1460.000000,1465.000000,1470.000000]\t[49,113,176,38,48]\t[0,0,0,0,0]\t[-64,0,0,0,0]\t0\t2\t65535",
+    "00878\t1763616299999999000\t[21.570000,21.560000,21.550000,0.000000,0.000000]\t[210,95,402,0,0]\t[21.580000,21.590000,21.600000,0.000000,0.000000]\t[12,80,133,0,0]\t[0,5,0,0,0]\t[0,0,0,0,0]\t0\t3\t65535",
+  }, "\n")
+  local function seed_ticks(db)
+    return (server:query("SELECT code, ts, toString(close), toString(dt), day, flags, volume, tick_type, source, seq, "
+      .. "toString(diff_rate), toString(diff_price), toString(amount_sum), vol_sum, exchange, sec_type, "
+      .. "toString(underlying_price), toString(open), toString(avg_price) FROM " .. db .. ".ticks FINAL ORDER BY ts, seq FORMAT TSV"))
+  end
+  local function seed_books(db)
+    return (server:query("SELECT code, ts, toString(bid_price), bid_volume, toString(ask_price), ask_volume, diff_bid_vol, "
+      .. "diff_ask_vol, flags, seq, source FROM " .. db .. ".bidasks FINAL ORDER BY ts, seq FORMAT TSV"))
+  end
+  local function copy_seed(to, what)
+    os.execute(string.format("mkdir -p %s && cp -r %s/%s %s/", to, seed_fixture, what or "ticks " .. seed_fixture .. "/books", to))
+  end
+
+  it("restores the Python shijim's ticks/ and books/ with exact prices and times corrected by 8 h, idempotently", function()
+    local fb, arc = dir .. "/seed", dir .. "/archive"
+    copy_seed(fb)
+    local rc, out, err = restore(string.format("--fallback-dir %s --apply --dsn %s --archive-dir %s", fb, server:dsn("seed"), arc))
+    assert.are.equal(0, rc, err)
+    assert.truthy(out:find("total: 3 file(s), 8 rows (ticks 5, bidasks 3; tick 5, quote 0, bidask 3), 0 rejected", 1, true), out)
+    assert.truthy(out:find("books/2025-11-20.jsonl: 3 rows", 1, true), out)
+    assert.truthy(out:find("4 in the Python shijim's format (times -8 h, 1 value(s) rounded to 6 places)", 1, true), out)
+    assert.truthy(out:find("time range: 2025-11-20 08:33:40.001000 .. 2025-11-21 01:15:30.250001 (Asia/Taipei)", 1, true), out)
+    assert.are.equal(SEED_TICKS, seed_ticks("seed"))
+    assert.are.equal(SEED_BOOKS, seed_books("seed"))
+    assert.are.same({ "books/2025-11-20.jsonl", "ticks/2025-11-20.jsonl", "ticks/2025-11-21.jsonl" }, ch.files(arc))
+    -- the same backlog again (a copy of the archived files): nothing added under FINAL
+    os.execute(string.format("cp -r %s %s/again", arc, dir))
+    rc, out, err = restore(string.format("--fallback-dir %s/again --apply --dsn %s", dir, server:dsn("seed")))
+    assert.are.equal(0, rc, err)
+    assert.are.equal(SEED_TICKS, seed_ticks("seed"))
+    assert.are.equal(SEED_BOOKS, seed_books("seed"))
+    assert.are.equal(0, dups("seed"))
+    -- a seed that stored true UTC: --seed-offset-h 0 leaves ts_ns as it is (rounded to the microsecond)
+    rc, out = restore(string.format("--fallback-dir %s/again --seed-offset-h 0", dir))
+    assert.are.equal(0, rc)
+    assert.truthy(out:find("time range: 2025-11-20 16:33:40.001000 .. 2025-11-21 09:15:30.250001", 1, true), out)
+  end)
+
+  it("restores a backlog of books/ only (not 'nothing to do')", function()
+    local fb = dir .. "/seed"
+    copy_seed(fb, "books")
+    local rc, out, err = restore("--fallback-dir " .. fb)
+    assert.are.equal(0, rc, err)
+    assert.falsy(out:find("nothing to do", 1, true), out)
+    assert.truthy(out:find("books/2025-11-20.jsonl: 3 rows (tick 0, quote 0, bidask 3), 0 rejected", 1, true), out)
+    rc, out, err = restore(string.format("--fallback-dir %s --apply --dsn %s", fb, server:dsn("seedbooks")))
+    assert.are.equal(0, rc, err)
+    assert.are.equal(SEED_BOOKS, seed_books("seedbooks"))
+    assert.are.equal(0, server:scalar("SELECT count() FROM seedbooks.ticks"))
+  end)
+
+  it("names every unknown sub-directory, restores the rest, and exits 1 when one holds files", function()
+    local fb = dir .. "/seed"
+    copy_seed(fb)
+    os.execute(string.format("mkdir -p %s/quotes %s/empty %s/ticks/old && cp %s/ticks/2025-11-21.jsonl %s/quotes/ && "
+      .. "cp %s/ticks/2025-11-21.jsonl %s/ticks/old/x.jsonl", fb, fb, fb, seed_fixture, fb, seed_fixture, fb))
+    local rc, out, err = restore(string.format("--fallback-dir %s --apply --dsn %s", fb, server:dsn("seedunk")))
+    assert.are.equal(1, rc, err)
+    assert.truthy(err:find(fb .. "/quotes/: unknown sub-directory (1 file(s))", 1, true), err)
+    assert.truthy(err:find(fb .. "/ticks/old/: unknown sub-directory (1 file(s))", 1, true), err)
+    assert.truthy(err:find(fb .. "/empty/: unknown sub-directory (0 file(s))", 1, true), err)
+    assert.truthy(err:find("2 file(s) in unknown sub-directories were not restored: quotes/, ticks/old/", 1, true), err)
+    assert.are.equal(SEED_TICKS, seed_ticks("seedunk")) -- the known files were restored all the same
+    -- only an unknown sub-directory: an error naming it, not "nothing to do"
+    local only = dir .. "/only"
+    os.execute(string.format("mkdir -p %s/quotes && cp %s/ticks/2025-11-21.jsonl %s/quotes/", only, seed_fixture, only))
+    rc, out, err = restore("--fallback-dir " .. only)
+    assert.are.equal(1, rc)
+    assert.falsy((out .. err):find("nothing to do", 1, true), out .. err)
+    assert.truthy(err:find(only .. "/quotes/: unknown sub-directory (1 file(s))", 1, true), err)
+    -- an empty unknown directory loses nothing: said, exit 0
+    os.execute("rm -rf " .. only .. "/quotes && mkdir " .. only .. "/scratch")
+    rc, out, err = restore("--fallback-dir " .. only)
+    assert.are.equal(0, rc, err)
+    assert.truthy(err:find(only .. "/scratch/: unknown sub-directory (0 file(s))", 1, true), err)
+    assert.truthy(out:find("nothing to do", 1, true))
   end)
 end)

@@ -39,7 +39,7 @@
 #include "core/shj_common.h"
 #include "shioaji/sj_json.h"
 #include "loop/source.h"
-#include "shioaji/src_shioaji.h"
+#include "shioaji/sj_source.h"
 
 /* Each test uses only some of these helpers. */
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -231,7 +231,7 @@ static int64_t sh_stat(const sh_standin *si, const char *key) {
     char out[2048];
     if (sh_http(si, "GET", "/_standin/stats", NULL, out, sizeof out) != 200) return -1;
     int64_t v = -1;
-    sjj_get_i64(out, strlen(out), key, &v);
+    sj_json_get_i64(out, strlen(out), key, &v);
     return v;
 }
 
@@ -294,15 +294,15 @@ static size_t sh_count_status(const sh_rec *r, int status) {
 /* A Shioaji source named name for the stand-in si on a fresh rt (bus of bus_cap
  * events, 0 = rt's default; no status line), with a 50 ms first reconnect so
  * that fault scenarios stay short. stream_mode and heartbeat_timeout_s as for
- * shj_shioaji_new. NULL (err says why) if it cannot be made. */
+ * sj_new. NULL (err says why) if it cannot be made. */
 static src_source *sh_source_new(const sh_standin *si, size_t bus_cap, const char *name, const char *stream_mode,
                                  double heartbeat_timeout_s, char *err, size_t errlen) {
     char url[128];
     sh_url(si, url, sizeof url);
     rt_init(bus_cap);
     rt_set_status_interval(0);
-    src_source *s = shj_shioaji_new(name, url, NULL, stream_mode, heartbeat_timeout_s, err, errlen);
-    if (s) shj_shioaji_set(s, "backoff_initial_s", 0.05, err, errlen);
+    src_source *s = sj_new(name, url, NULL, stream_mode, heartbeat_timeout_s, err, errlen);
+    if (s) sj_set(s, "backoff_initial_s", 0.05, err, errlen);
     return s;
 }
 
@@ -406,7 +406,7 @@ static int sh_caught_up(const sh_standin *si, const src_source *s, int64_t *sent
  * backfilled ones) reached what the stand-in sent, and that was something. */
 static int sh_caught_up_live(const sh_standin *si, const src_source *s) {
     int64_t sent = sh_stat(si, "sent");
-    return sent > 0 && (int64_t)(s->counters.payloads - shj_shioaji_counter(s, "backfilled")) >= sent;
+    return sent > 0 && (int64_t)(s->counters.payloads - sj_counter(s, "backfilled")) >= sent;
 }
 
 /* Archive vs. stand-in log ------------------------------------------------------------------ */
@@ -637,8 +637,8 @@ static int64_t sh_days_civil(int y, int m, int d) { /* days since 1970-01-01 */
 /* UTC ns of a payload's Taipei date + time, -1 if it has none. */
 static int64_t sh_payload_utc(const char *payload, size_t len) {
     char date[16], tm[24];
-    if (sjj_get_str(payload, len, "date", date, sizeof date) != 1 ||
-        sjj_get_str(payload, len, "time", tm, sizeof tm) != 1)
+    if (sj_json_get_str(payload, len, "date", date, sizeof date) != 1 ||
+        sj_json_get_str(payload, len, "time", tm, sizeof tm) != 1)
         return -1;
     int y, mo, d, h, mi, s;
     long us = 0;
@@ -684,14 +684,14 @@ static sh_trade *sh_archived_trades(const sh_items *arch, uint32_t tag_mask, siz
         if (!(tag_mask & (1u << it->tag))) continue;
         sh_trade *t = &at[na++];
         char close[32] = "";
-        sjj_get_str(it->data, it->len, "code", t->code, sizeof t->code);
-        sjj_get_str(it->data, it->len, "close", close, sizeof close);
+        sj_json_get_str(it->data, it->len, "code", t->code, sizeof t->code);
+        sj_json_get_str(it->data, it->len, "close", close, sizeof close);
         dec_parse(close, strlen(close), &t->close);
         int64_t v = 0;
-        sjj_get_i64(it->data, it->len, "volume", &v);
+        sj_json_get_i64(it->data, it->len, "volume", &v);
         t->volume = (int32_t)v;
         t->ts = sh_payload_utc(it->data, it->len);
-        sjj_get_bool(it->data, it->len, "backfill", &t->backfill);
+        sj_json_get_bool(it->data, it->len, "backfill", &t->backfill);
     }
     *n = na;
     return at;

@@ -5,7 +5,11 @@
  *  - chr_*: listing, dry-run counts and time range, malformed and truncated
  *    lines reported with their line numbers and written (apply mode) to the
  *    .rejected.jsonl beside the file, nothing written in dry-run, archiving
- *    never overwrites, a missing directory is a clear error. */
+ *    never overwrites, a missing directory is a clear error;
+ *  - the Python shijim's lines (issue 11 fault 9): mapped field by field,
+ *    prices from the number text rounded to 6 places ties away from zero,
+ *    ts_ns to the microsecond minus 8 h, seq = line number; its books/ dir
+ *    listed, any other sub-directory named by chr_list_unknown. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -158,6 +162,101 @@ int main(void) {
     snprintf(l, sizeof l, BA, "585.5,585,[1],584,583.5");
     CHECK(rejects(l, "nested array"));
 
+    /* ---- the Python shijim's lines ------------------------------------- */
+    {
+        static const char TICK[] =
+            "{\"ts_ns\":1763627620000999936,\"symbol\":\"TXFL5\",\"asset_type\":\"futures\",\"exchange\":\"TAIFEX\","
+            "\"extras\":{\"open\":27201.0,\"avg_price\":27223.0,\"amount\":2368401.0,\"tick_type\":1,\"bid_side_total_vol\":1907,"
+            "\"underlying_price\":26580.12,\"chg_type\":2,\"suspend\":null,\"simtrade\":true,\"deep\":{\"a\":[1,[2,{}]]}},"
+            "\"type\":\"MD_TICK\",\"price\":%s,\"size\":%s,\"side\":\"sell\",\"total_volume\":87,\"total_amount\":2368401.0,"
+            "\"price_chg\":617.0,\"pct_chg\":2.319026}";
+        char sl[2048];
+        chj_opts jo = {CHJ_SEED_SHIFT_NS, 7};
+        chj_info info;
+        snprintf(sl, sizeof sl, TICK, "27223.0", "87");
+        CHECK_EQ_I64(chj_parse_line_ex(sl, strlen(sl), &jo, &back, &info, why, sizeof why), SHJ_OK);
+        CHECK_EQ_I64(info.format, CHJ_FORMAT_SEED);
+        CHECK_EQ_I64(info.rounded, 0);
+        CHECK_EQ_I64(back.kind, SHJ_KIND_TICK);
+        CHECK_STR(back.code, "TXFL5");
+        CHECK_EQ_I64(back.exchange, SHJ_EX_TAIFEX);
+        CHECK_EQ_I64(back.sec_type, SHJ_SEC_FUT);
+        CHECK_EQ_I64(back.ts_exch_ns, 1763598820001000000LL); /* rounded to the µs, minus 8 h */
+        CHECK_EQ_I64(back.ts_recv_ns, back.ts_exch_ns);
+        CHECK_EQ_I64(back.seq, 7);
+        CHECK_EQ_I64(back.source_id, CHJ_SEED_SOURCE_ID);
+        CHECK_EQ_I64(back.flags, SHJ_FLAG_SIMTRADE);
+        CHECK_EQ_I64(back.close, 27223 * SHJ_PRICE_SCALE);
+        CHECK_EQ_I64(back.open, 27201 * SHJ_PRICE_SCALE);
+        CHECK_EQ_I64(back.underlying_price, 26580120000LL);
+        CHECK_EQ_I64(back.diff_rate, 2319026);
+        CHECK_EQ_I64(back.amount_sum, 2368401 * SHJ_PRICE_SCALE);
+        CHECK_EQ_I64(back.volume, 87);
+        CHECK_EQ_I64(back.vol_sum, 87);
+        CHECK_EQ_I64(back.bid_side_vol_sum, 1907);
+        CHECK_EQ_I64(back.tick_type, 1); /* Shioaji's tick_type from extras wins over "side" */
+        CHECK_EQ_I64(back.chg_type, 2);
+        /* chj_parse_line: the same shift by default */
+        CHECK_EQ_I64(chj_parse_line(sl, strlen(sl), &ev, why, sizeof why), SHJ_OK);
+        CHECK_EQ_I64(ev.ts_exch_ns, 1763598820001000000LL);
+        jo.seed_shift_ns = 0;
+        CHECK_EQ_I64(chj_parse_line_ex(sl, strlen(sl), &jo, &back, &info, why, sizeof why), SHJ_OK);
+        CHECK_EQ_I64(back.ts_exch_ns, 1763627620001000000LL);
+        jo.seed_shift_ns = CHJ_SEED_SHIFT_NS;
+        /* prices from the number text: rounded to 6 places, ties away from zero */
+        static const struct {
+            const char *text;
+            int64_t want;
+            int rounded;
+        } px[] = {
+            {"0.30000000000000004", 300000, 1}, {"0.0000005", 1, 1},        {"0.00000049999", 0, 1},
+            {"-0.0000005", -1, 1},              {"1e-7", 0, 1},             {"1.5e-05", 15, 0},
+            {"1E3", 1000000000, 0},             {"21.6", 21600000, 0},      {"-0.0", 0, 0},
+            {"0.000001", 1, 0},                 {"9223372.036854775807", 9223372036855, 1},
+            {"12.3456785", 12345679, 1},        {"1450.00000000000000000000000000000000000000001", 1450000000, 1},
+        };
+        for (size_t i = 0; i < sizeof px / sizeof px[0]; i++) {
+            snprintf(sl, sizeof sl, TICK, px[i].text, "1");
+            int rc = chj_parse_line_ex(sl, strlen(sl), &jo, &back, &info, why, sizeof why);
+            if (rc != SHJ_OK || back.close != px[i].want || info.rounded != px[i].rounded)
+                fprintf(stderr, "  price %s -> rc %d close %lld rounded %d (%s)\n", px[i].text, rc, (long long)back.close,
+                        info.rounded, why);
+            CHECK(rc == SHJ_OK && back.close == px[i].want && info.rounded == px[i].rounded);
+        }
+        /* what cannot be a row is rejected, naming the field */
+        snprintf(sl, sizeof sl, TICK, "9.3e12", "1");
+        CHECK(rejects(sl, "field 'price': '9.3e12' is not a number in range"));
+        snprintf(sl, sizeof sl, TICK, "1", "1.5");
+        CHECK(rejects(sl, "field 'size': 1.5 is not an integer"));
+        snprintf(sl, sizeof sl, TICK, "\"x\"", "1");
+        CHECK(rejects(sl, "field 'price'"));
+        CHECK(rejects("{\"ts_ns\":0,\"symbol\":\"2330\",\"type\":\"MD_TICK\",\"price\":1.0}", "field 'ts_ns': 0: no time"));
+        CHECK(rejects("{\"ts_ns\":1,\"symbol\":\"2330\",\"type\":\"MD_QUOTE\"}", "field 'type': 'MD_QUOTE' is neither"));
+        CHECK(rejects("{\"ts_ns\":1763627620000999936,\"type\":\"MD_TICK\",\"price\":1.0}", "missing field 'symbol'"));
+        CHECK(rejects("{\"ts_ns\":1763627620000999936,\"symbol\":\"2330\",\"type\":\"MD_BOOK\",\"bid_prices\":[1,2,3,4,5,6]}",
+                      "field 'bid_prices': more than 5 levels"));
+        CHECK(rejects("{\"ts_ns\":1763627620000999936,\"symbol\":\"2330\",\"type\":\"MD_BOOK\",\"bid_volumes\":[1,2.5]}",
+                      "field 'bid_volumes': level 2 '2.5' is not an integer"));
+        /* a book: levels padded with 0, diffs from extras, unknown exchange from asset_type */
+        const char *bk = "{\"ts_ns\":1763629201123457024,\"symbol\":\"TXO27000L5\",\"asset_type\":\"options\",\"exchange\":\"?\","
+                         "\"extras\":{\"diff_bid_vol\":[0,5],\"simtrade\":0},\"type\":\"MD_BOOK\",\"bid_prices\":[21.57,21.56],"
+                         "\"bid_volumes\":[210,95],\"ask_prices\":[],\"ask_volumes\":null,\"bid_total_vol\":null}";
+        jo.line_no = 3;
+        CHECK_EQ_I64(chj_parse_line_ex(bk, strlen(bk), &jo, &back, &info, why, sizeof why), SHJ_OK);
+        CHECK_EQ_I64(back.kind, SHJ_KIND_BIDASK);
+        CHECK_EQ_I64(back.sec_type, SHJ_SEC_OPT);
+        CHECK_EQ_I64(back.exchange, SHJ_EX_TAIFEX);
+        CHECK_EQ_I64(back.ts_exch_ns, 1763600401123457000LL);
+        CHECK_EQ_I64(back.bid_price[0], 21570000);
+        CHECK_EQ_I64(back.bid_price[1], 21560000);
+        CHECK_EQ_I64(back.bid_price[2], 0);
+        CHECK_EQ_I64(back.bid_volume[1], 95);
+        CHECK_EQ_I64(back.ask_price[0], 0);
+        CHECK_EQ_I64(back.diff_bid_vol[1], 5);
+        CHECK_EQ_I64(back.seq, 3);
+        CHECK_EQ_I64(back.flags, 0);
+    }
+
     /* ---- files ---------------------------------------------------------- */
     char tmp[] = "/tmp/shj-chr.XXXXXX", err[600], list[4096];
     CHECK(mkdtemp(tmp) != NULL);
@@ -264,6 +363,22 @@ int main(void) {
     /* the rejected file is not itself a fallback file */
     CHECK_EQ_I64(chr_list(fbdir, list, sizeof list, err, sizeof err), 5);
     CHECK(strstr(list, "rejected") == NULL);
+    /* the Python shijim's books/ is read; any other directory is named with its files */
+    {
+        char cmd2[4096];
+        snprintf(cmd2, sizeof cmd2, "mkdir -p %s/books %s/quotes/deep %s/ticks/old %s/empty && echo '{}' > %s/books/2025-11-20.jsonl && "
+                 "echo a > %s/quotes/a && echo b > %s/quotes/deep/b && echo c > %s/ticks/old/c.jsonl",
+                 fbdir, fbdir, fbdir, fbdir, fbdir, fbdir, fbdir, fbdir);
+        CHECK_EQ_I64(system(cmd2), 0);
+        CHECK_EQ_I64(chr_list(fbdir, list, sizeof list, err, sizeof err), 6);
+        CHECK(strstr(list, "books/2025-11-20.jsonl\n") != NULL);
+        CHECK_EQ_I64(chr_list_unknown(fbdir, list, sizeof list, err, sizeof err), 3);
+        CHECK_STR(list, "empty/\t0\nquotes/\t2\nticks/old/\t1\n");
+        CHECK_EQ_I64(chr_list_unknown(fbdir, list, 10, err, sizeof err), SHJ_ERR);
+        snprintf(cmd2, sizeof cmd2, "rm -rf %s/books %s/quotes %s/ticks/old %s/empty", fbdir, fbdir, fbdir, fbdir);
+        CHECK_EQ_I64(system(cmd2), 0);
+        CHECK_EQ_I64(chr_list_unknown(fbdir, list, sizeof list, err, sizeof err), 0);
+    }
 
     /* archiving: atomic, never overwrites */
     char arc[300], dest[600];

@@ -83,6 +83,7 @@ int main(void) {
     {
         char why[600], mig[2048];
         const char *good = "ticks\tcode\tString\nticks\tclose\tDecimal(18, 6)\nticks\tvolume\tInt32\n"
+                           "ticks\ttrading_day\tDate\nbidasks\ttrading_day\tDate\n"
                            "bidasks\tbid_price\tArray(Decimal(18, 6))\nbidasks\task_price\tArray(Decimal(18, 6))\n";
         CHECK_EQ_I64(chs_check_columns("db", good, why, sizeof why), SHJ_OK);
         CHECK_EQ_I64(chs_migrate_sql("db", good, mig, sizeof mig), 0);
@@ -90,6 +91,7 @@ int main(void) {
         CHECK_EQ_I64(chs_check_columns("db", "", why, sizeof why), SHJ_OK); /* no tables yet */
         /* an older Shijim's tables: 4 places */
         const char *old = "bidasks\tbid_price\tArray(Decimal(18, 4))\nbidasks\task_price\tArray(Decimal(18, 6))\n"
+                          "ticks\ttrading_day\tDate\nbidasks\ttrading_day\tDate\n"
                           "ticks\tcode\tString\nticks\tclose\tDecimal(18, 4)\nticks\tamount\tDecimal(18, 4)";
         CHECK_EQ_I64(chs_check_columns("db", old, why, sizeof why), SHJ_ERR);
         CHECK(contains(why, "table db.ticks column close is Decimal(18, 4) but Shijim writes Decimal64(6)"));
@@ -102,9 +104,19 @@ int main(void) {
         CHECK_STR(mig, "ALTER TABLE db.ticks MODIFY COLUMN close Decimal64(6), MODIFY COLUMN amount Decimal64(6);\n"
                        "ALTER TABLE db.bidasks MODIFY COLUMN bid_price Array(Decimal64(6));\n");
         /* a scalar where an array belongs (or any other type) is refused too */
-        CHECK_EQ_I64(chs_check_columns("db", "bidasks\tbid_price\tDecimal(18, 6)\n", why, sizeof why), SHJ_ERR);
-        CHECK_EQ_I64(chs_check_columns("db", "ticks\tclose\tFloat64\n", why, sizeof why), SHJ_ERR);
+        CHECK_EQ_I64(chs_check_columns("db", "bidasks\ttrading_day\tDate\nbidasks\tbid_price\tDecimal(18, 6)\n", why, sizeof why), SHJ_ERR);
+        CHECK_EQ_I64(chs_check_columns("db", "ticks\ttrading_day\tDate\nticks\tclose\tFloat64\n", why, sizeof why), SHJ_ERR);
         CHECK(contains(why, "column close is Float64"));
+        /* a table made before the trading_day column: refused, migrated with ADD COLUMN */
+        const char *no_td = "ticks\tcode\tString\nticks\tclose\tDecimal(18, 6)\n"
+                            "bidasks\ttrading_day\tDate\n";
+        CHECK_EQ_I64(chs_check_columns("db", no_td, why, sizeof why), SHJ_ERR);
+        CHECK(contains(why, "table db.ticks has no column trading_day"));
+        CHECK(contains(why, "schema.lua --dsn DSN --migrate"));
+        chs_migrate_sql("db", no_td, mig, sizeof mig);
+        CHECK(strncmp(mig, "ALTER TABLE db.ticks ADD COLUMN trading_day Date DEFAULT ", 56) == 0);
+        CHECK(contains(mig, "AFTER day;\n"));
+        CHECK(!contains(mig, "bidasks"));
         /* a too-small buffer reports the size it would need */
         char tiny[8];
         CHECK(chs_migrate_sql("db", old, tiny, sizeof tiny) > sizeof tiny);

@@ -28,7 +28,9 @@
 #include <string.h>
 
 #include "archive/archive.h"
+#include "core/clock.h"
 #include "core/decimal.h"
+#include "core/session.h"
 #include "core/shj_common.h"
 #include "loop/bus.h"
 #include "loop/rt.h"
@@ -368,7 +370,30 @@ static const src_ops manual_ops = {.type = "manual", .start = manual_start, .sto
 
 static collector live;
 static src_counters live_counts;
-static char tmpdir[256], archive_file[1200];
+static char tmpdir[256], archive_file[16][1200];
+static int n_archive_files;
+
+/* Stable order by seq of events (a quote's two events share one): the
+ * archive files are trading days (core/session), so replaying them in file
+ * order is the live order per day, not overall. */
+static const shj_event *sort_base;
+static int by_seq(const void *a, const void *b) {
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    uint64_t x = sort_base[i].seq, y = sort_base[j].seq;
+    return x < y ? -1 : x > y ? 1 : (i > j) - (i < j);
+}
+static void sort_by_seq(shj_event *ev, size_t n) {
+    size_t *idx = malloc(n * sizeof *idx);
+    shj_event *copy = malloc(n * sizeof *copy);
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    memcpy(copy, ev, n * sizeof *ev);
+    sort_base = copy;
+    qsort(idx, n, sizeof *idx, by_seq);
+    for (size_t i = 0; i < n; i++) ev[i] = copy[idx[i]];
+    free(idx);
+    free(copy);
+}
+static int cmp_path(const void *a, const void *b) { return strcmp(a, b); }
 
 static void test_live(void) {
     char err[512];
@@ -426,28 +451,37 @@ static void test_live(void) {
     snprintf(sub, sizeof sub, "%s/corpus", raw);
     DIR *d = opendir(sub);
     struct dirent *de;
-    int files = 0;
+    n_archive_files = 0;
     while (d && (de = readdir(d)))
-        if (strstr(de->d_name, ".shjraw")) {
-            snprintf(archive_file, sizeof archive_file, "%s/%s", sub, de->d_name);
-            files++;
-        }
+        if (strstr(de->d_name, ".shjraw") && n_archive_files < 16)
+            snprintf(archive_file[n_archive_files++], sizeof archive_file[0], "%s/%s", sub, de->d_name);
     if (d) closedir(d);
-    CHECK_EQ_I64(files, 1);
-    /* every payload is in the archive, byte for byte, bad ones included */
-    arc_reader *r = arc_reader_open(archive_file, err, sizeof err);
-    CHECK(r != NULL);
-    arc_record rec;
-    int n = 0, same = 0;
-    while (r && arc_reader_next(r, &rec) == 1) {
-        if (n < n_fx && rec.len == fx[n].len && memcmp(rec.data, fx[n].data, rec.len) == 0 &&
-            rec.seq == fx[n].seq)
-            same++;
-        n++;
+    qsort(archive_file, (size_t)n_archive_files, sizeof archive_file[0], cmp_path);
+    /* the fixtures carry their own dates: one file per trading day */
+    CHECK(n_archive_files >= 1);
+    /* every payload is in the archive, byte for byte, bad ones included, in
+     * the file of its exchange time's trading day (receive time without one) */
+    int n = 0, same = 0, right_file = 0;
+    for (int k = 0; k < n_archive_files; k++) {
+        arc_reader *r = arc_reader_open(archive_file[k], err, sizeof err);
+        CHECK(r != NULL);
+        arc_record rec;
+        while (r && arc_reader_next(r, &rec) == 1) {
+            for (int i = 0; i < n_fx; i++)
+                if (rec.seq == fx[i].seq && rec.len == fx[i].len && memcmp(rec.data, fx[i].data, rec.len) == 0)
+                    same++;
+            shj_event ev;
+            char perr[200], day[11];
+            int prc = psr_parse(rec.tag, rec.data, rec.len, &ev, perr, sizeof perr);
+            clk_day_text(ses_trading_day(prc == PSR_EVENT && ev.ts_exch_ns ? ev.ts_exch_ns : rec.recv_ns), day);
+            right_file += strstr(archive_file[k], day) != NULL;
+            n++;
+        }
+        if (r) arc_reader_close(r);
     }
-    if (r) arc_reader_close(r);
     CHECK_EQ_I64(n, n_fx);
     CHECK_EQ_I64(same, n_fx);
+    CHECK_EQ_I64(right_file, n_fx);
 }
 
 /* Replay the archive: exactly the live events (source_id aside). */
@@ -456,8 +490,9 @@ static void test_replay(void) {
     for (size_t w = 0; w < 2; w++) {
         char err[512];
         CHECK(rt_init(0) == SHJ_OK);
-        const char *one[1] = {archive_file};
-        rpl_opts o = {.files = one, .n_files = 1, .progress = 0, .workers = workers[w]};
+        const char *all[16];
+        for (int k = 0; k < n_archive_files; k++) all[k] = archive_file[k];
+        rpl_opts o = {.files = all, .n_files = (size_t)n_archive_files, .progress = 0, .workers = workers[w]};
         src_source *s = rpl_new("replay", &o, err, sizeof err);
         CHECK(s != NULL);
         if (!s) {
@@ -470,6 +505,7 @@ static void test_replay(void) {
         rt_set_status_interval(0);
         CHECK(rt_run(err, sizeof err) == SHJ_OK);
         CHECK_EQ_I64(c.n, live.n);
+        sort_by_seq(c.ev, c.n);
         size_t differ = 0;
         for (size_t i = 0; i < c.n && i < live.n; i++) {
             shj_event a = c.ev[i], b = live.ev[i];

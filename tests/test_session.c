@@ -1,14 +1,126 @@
-/* test_session.c — core/session: Taiwan's trading hours, written once.
+/* test_session.c — core/session: Taiwan's trading hours and the trading
+ * day, written once.
  * Dates: 2026-12-02 is a Wednesday, 12-04 a Friday, 12-05/06 the weekend,
- * 12-07 a Monday (Taipei). */
+ * 12-07 a Monday (Taipei); 12-25 (Friday) is Constitution Day in
+ * scripts/data/holidays.txt. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "core/clock.h"
 #include "core/session.h"
 #include "core/shj_event.h"
 #include "t.h"
 
 static int64_t at(int d, int h, int m) { return clk_taipei_to_utc_ns(2026, 12, d, h, m, 0, 0); }
+static int64_t day(int m, int d) { return clk_days_from_civil(2026, m, d); }
+/* The trading day of a Taipei time as "YYYY-MM-DD". */
+static const char *td(int m, int d, int h, int mi, int s) {
+    static char buf[11];
+    return clk_day_text(ses_trading_day(clk_taipei_to_utc_ns(2026, m, d, h, mi, s, 0)), buf);
+}
+
+static void trading_day_rule(void) {
+    /* day session and stocks: their own date */
+    CHECK_STR(td(12, 2, 8, 45, 0), "2026-12-02");
+    CHECK_STR(td(12, 2, 13, 30, 0), "2026-12-02");
+    CHECK_STR(td(12, 2, 14, 59, 59), "2026-12-02");
+    /* the night session belongs to the next trading day, from its first second */
+    CHECK_STR(td(12, 2, 15, 0, 0), "2026-12-03");
+    CHECK_STR(td(12, 2, 23, 59, 59), "2026-12-03");
+    /* midnight does not change it: the tail until 05:00 is the same session */
+    CHECK_STR(td(12, 3, 0, 0, 0), "2026-12-03");
+    CHECK_STR(td(12, 3, 4, 59, 59), "2026-12-03");
+    CHECK_STR(td(12, 3, 8, 45, 0), "2026-12-03");
+    /* exactly at the roll, in ns: 14:59:59.999999999 vs 15:00:00 */
+    int64_t roll = at(2, 15, 0);
+    CHECK_EQ_I64(ses_trading_day(roll - 1), day(12, 2));
+    CHECK_EQ_I64(ses_trading_day(roll), day(12, 3));
+    /* Friday's night session and its Saturday tail belong to Monday */
+    CHECK_STR(td(12, 4, 13, 44, 0), "2026-12-04");
+    CHECK_STR(td(12, 4, 15, 0, 0), "2026-12-07");
+    CHECK_STR(td(12, 4, 23, 30, 0), "2026-12-07");
+    CHECK_STR(td(12, 5, 4, 59, 0), "2026-12-07");
+    /* weekend (a status record stamped with its receive time) rolls forward */
+    CHECK_STR(td(12, 5, 12, 0, 0), "2026-12-07");
+    CHECK_STR(td(12, 6, 20, 0, 0), "2026-12-07");
+    CHECK_STR(td(12, 7, 3, 0, 0), "2026-12-07");
+    CHECK_EQ_I64(ses_is_trading_day(day(12, 5)), 0);
+    CHECK_EQ_I64(ses_is_trading_day(day(12, 6)), 0);
+    CHECK_EQ_I64(ses_is_trading_day(day(12, 7)), 1);
+    /* holiday: Constitution Day, Friday 2026-12-25. Thursday's night session
+     * skips it and the weekend: Monday 12-28 */
+    CHECK_EQ_I64(ses_is_trading_day(day(12, 25)), 0);
+    CHECK_STR(td(12, 24, 13, 0, 0), "2026-12-24");
+    CHECK_STR(td(12, 24, 15, 0, 0), "2026-12-28");
+    CHECK_STR(td(12, 25, 10, 0, 0), "2026-12-28");
+    /* Lunar New Year 2026: Wed 02-11 is the last day; its night session and
+     * everything through Sunday 02-22 belong to Monday 02-23 */
+    CHECK_STR(td(2, 11, 9, 0, 0), "2026-02-11");
+    CHECK_STR(td(2, 11, 15, 0, 0), "2026-02-23");
+    CHECK_STR(td(2, 17, 10, 0, 0), "2026-02-23");
+    CHECK_EQ_I64(ses_trading_day_from(day(2, 12)), day(2, 23));
+    /* across a year: 2026-12-31 night -> 2027-01-01 holiday -> Monday 01-04 */
+    CHECK_STR(td(12, 31, 15, 0, 0), "2027-01-04");
+    /* clk_trading_day is the same rule (one owner) */
+    CHECK_EQ_I64(clk_trading_day(at(4, 15, 0)), day(12, 7));
+    /* times before 1970 still floor correctly */
+    CHECK_EQ_I64(ses_trading_day(-1), 0);                       /* 1970-01-01 07:59 Taipei, a Thursday */
+    CHECK_EQ_I64(ses_trading_day(-86400 * CLK_NS_PER_SEC - 1), -1); /* Wednesday 1969-12-31 */
+}
+
+static void calendar_file(void) {
+    char err[256];
+    CHECK(ses_holiday_count() >= 15); /* the compiled-in 2026 calendar */
+    /* errors name the file and line, and leave the calendar unchanged */
+    int before = ses_holiday_count();
+    const char bad[] = "# c\n2026-12-07 ok\n2026-13-01 bad month\n";
+    CHECK_EQ_I64(ses_holidays_parse(bad, sizeof bad - 1, "t.txt", err, sizeof err), -1);
+    CHECK(strstr(err, "t.txt:3") != NULL);
+    CHECK_EQ_I64(ses_holiday_count(), before);
+    const char dup[] = "2026-12-07\n2026-12-07 again\n";
+    CHECK_EQ_I64(ses_holidays_parse(dup, sizeof dup - 1, "t.txt", err, sizeof err), -1);
+    CHECK(strstr(err, "twice") != NULL);
+    const char glued[] = "2026-12-07x\n";
+    CHECK_EQ_I64(ses_holidays_parse(glued, sizeof glued - 1, "t.txt", err, sizeof err), -1);
+    /* a file replaces it: make Monday 12-07 a holiday -> Friday night goes to Tuesday */
+    char path[] = "/tmp/test_session_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    const char txt[] = "  # comment line\n\n2026-12-07\tinvented holiday\r\n2026-12-25 # x\n";
+    CHECK_EQ_I64(write(fd, txt, sizeof txt - 1), (int64_t)(sizeof txt - 1));
+    close(fd);
+    CHECK_EQ_I64(ses_holidays_load(path, err, sizeof err), 0);
+    CHECK_EQ_I64(ses_holiday_count(), 2);
+    CHECK_STR(td(12, 4, 15, 0, 0), "2026-12-08");
+    CHECK_EQ_I64(ses_is_trading_day(day(12, 7)), 0);
+    unlink(path);
+    CHECK_EQ_I64(ses_holidays_load(path, err, sizeof err), -1);
+    CHECK(strstr(err, path) != NULL);
+    CHECK_EQ_I64(ses_holidays_load(NULL, err, sizeof err), 0); /* back to compiled-in */
+    CHECK_EQ_I64(ses_holiday_count(), before);
+    CHECK_STR(td(12, 4, 15, 0, 0), "2026-12-07");
+    /* a run of closed days longer than a month is refused (the roll must end) */
+    char longrun[64 * 16];
+    size_t n = 0;
+    for (int d = 2; d <= 31; d++) n += (size_t)snprintf(longrun + n, sizeof longrun - n, "2026-03-%02d\n", d);
+    n += (size_t)snprintf(longrun + n, sizeof longrun - n, "2026-04-01\n2026-04-02\n");
+    CHECK_EQ_I64(ses_holidays_parse(longrun, n, "t.txt", err, sizeof err), -1);
+    CHECK(strstr(err, "without trading") != NULL);
+    /* the repository's file itself parses (the build embeds it; this names a bad line) */
+    const char *src = getenv("SHJ_SOURCE_DIR");
+    if (src) {
+        char p2[4096];
+        snprintf(p2, sizeof p2, "%s/scripts/data/holidays.txt", src);
+        CHECK_EQ_I64(ses_holidays_load(p2, err, sizeof err), 0);
+        CHECK_EQ_I64(ses_holiday_count(), before);
+    }
+}
 
 int main(void) {
+    trading_day_rule();
+    calendar_file();
     const ses_window *w;
     CHECK_EQ_I64(ses_windows(SHJ_EX_TAIFEX, &w), 2);
     CHECK_EQ_I64(w[1].open_min, 15 * 60);

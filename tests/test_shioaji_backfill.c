@@ -25,7 +25,7 @@ static int step(void *p, double el) {
     SHJ_UNUSED(el);
     switch (c->phase) {
     case 0:
-        if (shj_shioaji_counter(c->src, "subscribed") == 3 && c->src->counters.per_kind[SHJ_KIND_TICK] > 60) {
+        if (sj_counter(c->src, "subscribed") == 3 && c->src->counters.per_kind[SHJ_KIND_TICK] > 60) {
             sh_fault(&c->si, "{\"fault\":\"stall\"}");
             c->phase = 1;
         }
@@ -55,12 +55,12 @@ int main(void) {
         T_DONE();
     }
     c.src = sh_source_new(&c.si, 0, "sjb", "combined", 0.8, err, sizeof err);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill", 1, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_delay_s", 0.3, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill", 1, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_delay_s", 0.3, err, sizeof err), SHJ_OK);
     /* Backfill at once, whatever the hour: the intraday rules have their own
      * test (test_shioaji_budget.c). */
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_defer", 0, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_intraday_max", 10000, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_defer", 0, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_intraday_max", 10000, err, sizeof err), SHJ_OK);
     sh_wire(c.src, dir, &c.rec, err, sizeof err);
     uint32_t tb = (1u << SHJ_KIND_TICK) | (1u << SHJ_KIND_BIDASK);
     src_sub_req a = {"TXFR1", 0, 0, tb, 0}, b = {"MXFR1", 0, 0, 1u << SHJ_KIND_TICK, 0};
@@ -68,9 +68,9 @@ int main(void) {
     c.src->ops->subscribe(c.src, &b, err, sizeof err);
 
     CHECK_EQ_I64(sh_run(step, &c, 40.0), 0);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "reconnects"), 1);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "backfill_requests"), 2);
-    uint64_t backfilled = shj_shioaji_counter(c.src, "backfilled");
+    CHECK_EQ_I64(sj_counter(c.src, "reconnects"), 1);
+    CHECK_EQ_I64(sj_counter(c.src, "backfill_requests"), 2);
+    uint64_t backfilled = sj_counter(c.src, "backfilled");
     CHECK(backfilled > 5);
     CHECK_EQ_I64(sh_stat(&c.si, "ticks_requests"), 2);
     sh_standin_stop(&c.si);

@@ -55,28 +55,28 @@ static int step(void *p, double el) {
     SHJ_UNUSED(el);
     switch (c->phase) {
     case 0:
-        if (shj_shioaji_counter(c->src, "subscribed") == 6 && all_ticking(&c->rec)) {
+        if (sj_counter(c->src, "subscribed") == 6 && all_ticking(&c->rec)) {
             sh_fault(&c->si, "{\"fault\":\"stall\"}");
             c->phase = 1;
         }
         return 0;
     case 1: /* the budget is spent: two queries sent, three jobs queued */
-        if (shj_shioaji_counter(c->src, "backfill_queued") == 3) {
-            c->queued_at_budget = shj_shioaji_counter(c->src, "backfill_queued");
-            c->requests_at_budget = shj_shioaji_counter(c->src, "backfill_requests");
-            shj_shioaji_status(c->src, c->status_at_budget, sizeof c->status_at_budget);
+        if (sj_counter(c->src, "backfill_queued") == 3) {
+            c->queued_at_budget = sj_counter(c->src, "backfill_queued");
+            c->requests_at_budget = sj_counter(c->src, "backfill_requests");
+            sj_status_line(c->src, c->status_at_budget, sizeof c->status_at_budget);
             c->phase = 2;
         }
         return 0;
     case 2: /* the server's limit: two jobs wait for backfill_retry_at */
-        if (shj_shioaji_counter(c->src, "backfill_refusals") == 1 &&
-            shj_shioaji_counter(c->src, "backfill_queued") == 2 &&
+        if (sj_counter(c->src, "backfill_refusals") == 1 &&
+            sj_counter(c->src, "backfill_queued") == 2 &&
             sh_count_status(&c->rec, SHJ_STATUS_BACKFILLED) == 3) {
-            c->deferred_at_server = shj_shioaji_counter(c->src, "backfill_deferred");
-            c->queued_at_server = shj_shioaji_counter(c->src, "backfill_queued");
+            c->deferred_at_server = sj_counter(c->src, "backfill_deferred");
+            c->queued_at_server = sj_counter(c->src, "backfill_queued");
             sh_fault(&c->si, "{\"fault\":\"ticks_limit\",\"limit\":-1}");
             /* Half a second before 13:50 Taipei on the source's clock. */
-            shj_shioaji_set(c->src, "backfill_clock_offset_s", offset_to(13, 49, 59), err, sizeof err);
+            sj_set(c->src, "backfill_clock_offset_s", offset_to(13, 49, 59), err, sizeof err);
             c->phase = 3;
         }
         return 0;
@@ -124,19 +124,19 @@ int main(void) {
     int started = sh_standin_start(&c.si, dir, 0, args) == 0;
     CHECK(started);
     c.src = sh_source_new(&c.si, 0, "sjl", "combined", 0.8, err, sizeof err);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill", 1, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_delay_s", 0.3, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill", 1, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_delay_s", 0.3, err, sizeof err), SHJ_OK);
     /* Backfill at once, whatever the hour: the intraday rules have their own
      * test (test_shioaji_budget.c). */
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_defer", 0, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_intraday_max", 10000, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_max_queries", 2, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_window_s", 2, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_retry_at", 1350, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_retry_at", 1360, err, sizeof err), SHJ_ERR);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_max_queries", 0, err, sizeof err), SHJ_ERR);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_defer", 0, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_intraday_max", 10000, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_max_queries", 2, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_window_s", 2, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_retry_at", 1350, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_retry_at", 1360, err, sizeof err), SHJ_ERR);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_max_queries", 0, err, sizeof err), SHJ_ERR);
     /* Far from 13:50 on the source's clock until the test moves it. */
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_clock_offset_s", offset_to(10, 0, 0), err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_clock_offset_s", offset_to(10, 0, 0), err, sizeof err), SHJ_OK);
     sh_wire(c.src, dir, &c.rec, err, sizeof err);
     uint32_t t = 1u << SHJ_KIND_TICK, tb = t | (1u << SHJ_KIND_BIDASK);
     /* Futures: at the simulated 08:45 only TAIFEX trades (stocks are in their trial match). */
@@ -146,7 +146,7 @@ int main(void) {
 
     CHECK_EQ_I64(started ? sh_run(step, &c, 40.0) : -1, 0);
     CHECK_EQ_I64(c.phase, 5);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "reconnects"), 1);
+    CHECK_EQ_I64(sj_counter(c.src, "reconnects"), 1);
     /* The budget: 2 queries, then 3 jobs queued, shown in the status text. */
     CHECK_EQ_I64(c.requests_at_budget, 2);
     CHECK_EQ_I64(c.queued_at_budget, 3);
@@ -154,14 +154,14 @@ int main(void) {
     /* The server's limit: one refusal, two jobs waiting for 13:50. */
     CHECK_EQ_I64(c.queued_at_server, 2);
     CHECK_EQ_I64(c.deferred_at_server, 5); /* 3 budget, then MXFA7 refused, then TXFB7 held back */
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "backfill_refusals"), 1);
+    CHECK_EQ_I64(sj_counter(c.src, "backfill_refusals"), 1);
     /* Then everything ran: 2 + 1 + 1 refused + 2 retried = 6 queries, nothing left queued. */
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "backfill_requests"), 6);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "backfill_queued"), 0);
+    CHECK_EQ_I64(sj_counter(c.src, "backfill_requests"), 6);
+    CHECK_EQ_I64(sj_counter(c.src, "backfill_queued"), 0);
     CHECK_EQ_I64(sh_stat(&c.si, "ticks_requests"), 6);
     CHECK_EQ_I64(sh_stat(&c.si, "ticks_refused"), 1);
     CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_BACKFILLED), NCODES);
-    uint64_t backfilled = shj_shioaji_counter(c.src, "backfilled");
+    uint64_t backfilled = sj_counter(c.src, "backfilled");
     CHECK(backfilled > 10);
     sh_standin_stop(&c.si);
 

@@ -18,10 +18,10 @@
  *    stand-in had for us in that time (without muting it would be all);
  *  - every payload the stand-in sent is in the archive once and on the bus
  *    in sequence order.
- * Reads the source's private state (shioaji_int.h) to see the parser and
+ * Reads the source's private state (sj_internal.h) to see the parser and
  * the HTTP client.
  */
-#include "shioaji/shioaji_int.h"
+#include "shioaji/sj_internal.h"
 #include "sj_harness.h"
 #include "t.h"
 
@@ -46,24 +46,24 @@ typedef struct ctx {
     int grew_while_muted;      /* steps where either changed while muted */
 } ctx;
 
-static sjs_src *sjs(const ctx *c) { return (sjs_src *)c->src; }
+static sj_src *sjs(const ctx *c) { return (sj_src *)c->src; }
 
 static size_t held(const ctx *c) {
     size_t n = 0;
-    for (int i = 0; i < SJS_MAX_STREAMS; i++)
+    for (int i = 0; i < SJ_MAX_STREAMS; i++)
         if (sjs(c)->streams[i].used) n += sse_held_bytes(&sjs(c)->streams[i].parser);
     return n;
 }
 
 static int stream_muted(const ctx *c) {
-    for (int i = 0; i < SJS_MAX_STREAMS; i++)
-        if (sjs(c)->streams[i].used && sjs(c)->streams[i].req && sjh_is_muted(sjs(c)->streams[i].req)) return 1;
+    for (int i = 0; i < SJ_MAX_STREAMS; i++)
+        if (sjs(c)->streams[i].used && sjs(c)->streams[i].req && sj_http_is_muted(sjs(c)->streams[i].req)) return 1;
     return 0;
 }
 
 static uint64_t bytes_in(const ctx *c) {
-    sjh_stats st;
-    sjh_get_stats(sjs(c)->http, &st);
+    sj_http_stats st;
+    sj_http_get_stats(sjs(c)->http, &st);
     return st.bytes_in;
 }
 
@@ -140,12 +140,12 @@ int main(void) {
     CHECK_EQ_I64(sh_run(step, &c, 40.0), 0);
     CHECK(c.saw_paused);
     CHECK(c.src->counters.pauses > 0);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "reconnects"), 0); /* our pause is not the server's silence */
+    CHECK_EQ_I64(sj_counter(c.src, "reconnects"), 0); /* our pause is not the server's silence */
     CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_DISCONNECTED), 0);
 
     /* The socket was muted, and muting held. */
-    sjh_stats hs;
-    sjh_get_stats(sjs(&c)->http, &hs);
+    sj_http_stats hs;
+    sj_http_get_stats(sjs(&c)->http, &hs);
     int64_t stall_bytes = c.queued1 - c.queued0;
     fprintf(stderr,
             "mutes %llu (no socket: %llu); stall: stand-in had %lld bytes for us, parser held at most %zu "

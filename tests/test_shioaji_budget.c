@@ -31,7 +31,7 @@ typedef struct ctx {
 static int step(void *p, double el) {
     ctx *c = p;
     if (c->drops == 0) {
-        if (shj_shioaji_counter(c->src, "subscribed") == 2 && c->src->counters.payloads > 100) {
+        if (sj_counter(c->src, "subscribed") == 2 && c->src->counters.payloads > 100) {
             sh_fault(&c->si, "{\"fault\":\"drop\"}");
             c->drops++;
             c->mark = c->src->counters.payloads;
@@ -64,11 +64,11 @@ static void run(int defer, ctx *c, uint64_t *ticks_req, uint64_t *banned, uint64
                           "--intraday-ticks-max", "10", NULL};
     CHECK(sh_standin_start(&c->si, dir, 0, args) == 0);
     c->src = sh_source_new(&c->si, 0, "sjbud", NULL, 1.0, err, sizeof err);
-    CHECK_EQ_I64(shj_shioaji_set(c->src, "backfill", 1, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c->src, "backfill_delay_s", 0.3, err, sizeof err), SHJ_OK);
-    if (!defer) CHECK_EQ_I64(shj_shioaji_set(c->src, "backfill_defer", 0, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c->src, "backfill", 1, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c->src, "backfill_delay_s", 0.3, err, sizeof err), SHJ_OK);
+    if (!defer) CHECK_EQ_I64(sj_set(c->src, "backfill_defer", 0, err, sizeof err), SHJ_OK);
     double offset = (double)(clk_taipei_to_utc_ns(2026, 11, 25, 10, 0, 0, 0) - clk_now_ns()) / 1e9;
-    CHECK_EQ_I64(shj_shioaji_set(c->src, "backfill_clock_offset_s", offset, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c->src, "backfill_clock_offset_s", offset, err, sizeof err), SHJ_OK);
     sh_wire(c->src, NULL, &c->rec, err, sizeof err);
     src_sub_req a = {"TXFR1", 0, 0, 1u << SHJ_KIND_TICK, 0}, b = {"MXFR1", 0, 0, 1u << SHJ_KIND_TICK, 0};
     c->src->ops->subscribe(c->src, &a, err, sizeof err);
@@ -78,8 +78,8 @@ static void run(int defer, ctx *c, uint64_t *ticks_req, uint64_t *banned, uint64
     *ticks_req = (uint64_t)sh_stat(&c->si, "ticks_requests");
     *banned = (uint64_t)sh_stat(&c->si, "banned_requests");
     *violations = (uint64_t)sh_stat(&c->si, "limit_violations");
-    *requests = shj_shioaji_counter(c->src, "backfill_requests");
-    *queued = shj_shioaji_counter(c->src, "backfill_queued");
+    *requests = sj_counter(c->src, "backfill_requests");
+    *queued = sj_counter(c->src, "backfill_queued");
     sh_standin_stop(&c->si);
     sh_teardown(&c->rec, dir);
 }

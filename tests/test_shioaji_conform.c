@@ -64,7 +64,7 @@ static int step_refuse(void *p, double el) {
     ctx *c = p;
     SHJ_UNUSED(el);
     uint64_t want = sh_api150() ? 2 : 1;
-    return shj_shioaji_counter(c->src, "subscribed") == want &&
+    return sj_counter(c->src, "subscribed") == want &&
            (sh_api150() || has_status(&c->rec, SHJ_STATUS_ERROR, "2454", NULL)) &&
            c->src->counters.per_kind[SHJ_KIND_TICK] > 20;
 }
@@ -86,12 +86,12 @@ static void scenario_refuse(void) {
     CHECK_EQ_I64(sh_run(step_refuse, &c, 20.0), 0);
     if (sh_api150()) {
         CHECK_EQ_I64(sh_stat(&c.si, "refused_subs"), 0);
-        CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribe_errors"), 0);
-        CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribed"), 2);
+        CHECK_EQ_I64(sj_counter(c.src, "subscribe_errors"), 0);
+        CHECK_EQ_I64(sj_counter(c.src, "subscribed"), 2);
     } else {
         CHECK_EQ_I64(sh_stat(&c.si, "refused_subs"), 1);
-        CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribe_errors"), 1);
-        CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribed"), 1);
+        CHECK_EQ_I64(sj_counter(c.src, "subscribe_errors"), 1);
+        CHECK_EQ_I64(sj_counter(c.src, "subscribed"), 1);
         /* The error names the contract and carries the server's own message. */
         CHECK(has_status(&c.rec, SHJ_STATUS_ERROR, "2454", "upstream refused the topic"));
         CHECK(has_status(&c.rec, SHJ_STATUS_ERROR, "2454", "refused"));
@@ -108,7 +108,7 @@ static int step_maint(void *p, double el) {
     ctx *c = p;
     switch (c->phase) {
     case 0:
-        if (shj_shioaji_counter(c->src, "subscribed") == 3 && c->src->counters.payloads > 200) {
+        if (sj_counter(c->src, "subscribed") == 3 && c->src->counters.payloads > 200) {
             sh_fault(&c->si, "{\"fault\":\"maintenance\"}");
             c->phase++;
             c->t_phase = el;
@@ -163,9 +163,9 @@ static void scenario_maintenance(void) {
     const char *args[] = {"--rate", "300", "--heartbeat-ms", "150", "--date", "2026-11-25", NULL};
     CHECK(sh_standin_start(&c.si, dir, 0, args) == 0);
     c.src = sh_source_new(&c.si, 0, "sjb", NULL, 2.0, err, sizeof err);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "health_poll_s", 0.2, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "silence_s", 1.5, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "market_hours", 0, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "health_poll_s", 0.2, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "silence_s", 1.5, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "market_hours", 0, err, sizeof err), SHJ_OK);
     sh_wire(c.src, dir, &c.rec, err, sizeof err);
     src_sub_req a = {"2330", SHJ_EX_TSE, SHJ_SEC_STK, 1u << SHJ_KIND_TICK, 0},
                 b = {"6488", 0, 0, 1u << SHJ_KIND_TICK, 0}, d = {"TXFR1", 0, 0, 1u << SHJ_KIND_TICK, 0};
@@ -176,14 +176,14 @@ static void scenario_maintenance(void) {
     CHECK(c.phase >= 2);
     CHECK_EQ_I64(sh_stat(&c.si, "maintenances"), 1);
     if (sh_api150()) {
-        CHECK_EQ_I64(shj_shioaji_counter(c.src, "maintenances"), 0);
-        CHECK(shj_shioaji_counter(c.src, "silences") >= 1);
+        CHECK_EQ_I64(sj_counter(c.src, "maintenances"), 0);
+        CHECK(sj_counter(c.src, "silences") >= 1);
     } else {
-        CHECK_EQ_I64(shj_shioaji_counter(c.src, "maintenances"), 1);
+        CHECK_EQ_I64(sj_counter(c.src, "maintenances"), 1);
     }
     /* The stream stayed open: no reconnect, yet every subscription is back. */
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "reconnects"), 0);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribed"), 3);
+    CHECK_EQ_I64(sj_counter(c.src, "reconnects"), 0);
+    CHECK_EQ_I64(sj_counter(c.src, "subscribed"), 3);
     CHECK_EQ_I64(sh_stat(&c.si, "subscriptions"), 3);
     sh_standin_stop(&c.si);
     /* Everything the stand-in sent (before the drop and after the
@@ -219,7 +219,7 @@ static void scenario_maintenance(void) {
             const sh_item *it = &diff.arch.v[i];
             if (it->hash == last_hash[k]) r_last = it->recv_ns;
             char code[16] = "";
-            if (it->data) sjj_get_str(it->data, it->len, "code", code, sizeof code);
+            if (it->data) sj_json_get_str(it->data, it->len, "code", code, sizeof code);
             if (!strcmp(code, B_CODES[k]) && it->recv_ns > gap->gap_start_ns && it->recv_ns < gap->gap_end_ns) inside++;
         }
         CHECK(r_last > 0);
@@ -241,18 +241,18 @@ static int step_alias(void *p, double el) {
     ctx *c = p;
     switch (c->phase) {
     case 0:
-        if (shj_shioaji_counter(c->src, "subscribed") == 2 && c->src->counters.payloads > 200) {
+        if (sj_counter(c->src, "subscribed") == 2 && c->src->counters.payloads > 200) {
             sh_fault(&c->si, "{\"fault\":\"alias_expire\",\"code\":\"TXFR1\"}");
             char out[1024];
             if (sh_http(&c->si, "GET", "/api/v1/data/contracts/TXFR1?security_type=FUT", NULL, out, sizeof out) == 200)
-                sjj_get_str(out, strlen(out), "target_code", c->new_month, sizeof c->new_month);
+                sj_json_get_str(out, strlen(out), "target_code", c->new_month, sizeof c->new_month);
             c->phase++;
             c->t_phase = el;
         }
         return 0;
     default: {
         char r[16] = "";
-        if (shj_shioaji_resolved(c->src, "TXFR1", r) != 1 || strcmp(r, c->new_month) != 0) return 0;
+        if (sj_resolved(c->src, "TXFR1", r) != 1 || strcmp(r, c->new_month) != 0) return 0;
         /* ticks of the new month arrived */
         for (size_t i = c->rec.n; i-- > 0;) {
             const shj_event *ev = &c->rec.ev[i];
@@ -271,8 +271,8 @@ static void scenario_alias(void) {
     const char *args[] = {"--rate", "300", "--heartbeat-ms", "150", "--date", "2026-11-25", NULL};
     CHECK(sh_standin_start(&c.si, dir, 0, args) == 0);
     c.src = sh_source_new(&c.si, 0, "sjc", NULL, 2.0, err, sizeof err);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "silence_s", 1.0, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "market_hours", 0, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "silence_s", 1.0, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "market_hours", 0, err, sizeof err), SHJ_OK);
     sh_wire(c.src, NULL, &c.rec, err, sizeof err);
     src_sub_req a = {"2330", SHJ_EX_TSE, SHJ_SEC_STK, 1u << SHJ_KIND_TICK, 0},
                 b = {"TXFR1", 0, 0, 1u << SHJ_KIND_TICK, 0};
@@ -282,14 +282,14 @@ static void scenario_alias(void) {
     CHECK(c.new_month[0] != '\0');
     CHECK(strcmp(c.new_month, "TXFL6") != 0);
     char r[16] = "";
-    CHECK_EQ_I64(shj_shioaji_resolved(c.src, "TXFR1", r), 1);
+    CHECK_EQ_I64(sj_resolved(c.src, "TXFR1", r), 1);
     CHECK_STR(r, c.new_month);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "alias_changes"), 1);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribed"), 2);
+    CHECK_EQ_I64(sj_counter(c.src, "alias_changes"), 1);
+    CHECK_EQ_I64(sj_counter(c.src, "subscribed"), 2);
     CHECK(ticks_of(c.src) > 0);
     /* The old month's silence is a gap of TXFL6. */
     CHECK(has_status(&c.rec, SHJ_STATUS_GAP, "TXFL6", NULL));
-    if (!sh_api150()) CHECK_EQ_I64(shj_shioaji_counter(c.src, "silences"), 0); /* the contract_event was enough */
+    if (!sh_api150()) CHECK_EQ_I64(sj_counter(c.src, "silences"), 0); /* the contract_event was enough */
     sh_standin_stop(&c.si);
     sh_teardown(&c.rec, dir);
 }
@@ -301,7 +301,7 @@ static int step_ban(void *p, double el) {
     char err[256];
     switch (c->phase) {
     case 0:
-        if (shj_shioaji_counter(c->src, "subscribed") == 1 && c->src->counters.payloads > 50) {
+        if (sj_counter(c->src, "subscribed") == 1 && c->src->counters.payloads > 50) {
             sh_fault(&c->si, "{\"fault\":\"ban\",\"ms\":800}");
             src_sub_req b = {"2454", SHJ_EX_TSE, SHJ_SEC_STK, 1u << SHJ_KIND_TICK, 0};
             c->src->ops->subscribe(c->src, &b, err, sizeof err);
@@ -310,7 +310,7 @@ static int step_ban(void *p, double el) {
         }
         return 0;
     default:
-        return shj_shioaji_counter(c->src, "subscribed") == 2;
+        return sj_counter(c->src, "subscribed") == 2;
     }
 }
 
@@ -322,7 +322,7 @@ static void scenario_ban(void) {
     const char *args[] = {"--rate", "300", "--heartbeat-ms", "150", "--date", "2026-11-25", NULL};
     CHECK(sh_standin_start(&c.si, dir, 0, args) == 0);
     c.src = sh_source_new(&c.si, 0, "sjd", NULL, 2.0, err, sizeof err);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "ban_wait_s", 1.2, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "ban_wait_s", 1.2, err, sizeof err), SHJ_OK);
     sh_wire(c.src, NULL, &c.rec, err, sizeof err);
     src_sub_req a = {"2330", SHJ_EX_TSE, SHJ_SEC_STK, 1u << SHJ_KIND_TICK, 0};
     c.src->ops->subscribe(c.src, &a, err, sizeof err);
@@ -330,9 +330,9 @@ static void scenario_ban(void) {
     /* One request met the ban; the next one came no sooner than ban_wait_s. */
     CHECK_EQ_I64(sh_stat(&c.si, "banned_requests"), 1);
     CHECK(sh_stat(&c.si, "ban_retry_gap_ms") >= 1200);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "bans"), 1);
+    CHECK_EQ_I64(sj_counter(c.src, "bans"), 1);
     CHECK(has_status(&c.rec, SHJ_STATUS_ERROR, NULL, "操作異常"));
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribed"), 2);
+    CHECK_EQ_I64(sj_counter(c.src, "subscribed"), 2);
     sh_standin_stop(&c.si);
     sh_teardown(&c.rec, dir);
 }
@@ -344,14 +344,14 @@ static int step_quota(void *p, double el) {
     SHJ_UNUSED(el);
     switch (c->phase) {
     case 0:
-        if (shj_shioaji_counter(c->src, "subscribed") == 1 && c->src->counters.payloads > 100) {
+        if (sj_counter(c->src, "subscribed") == 1 && c->src->counters.payloads > 100) {
             sh_fault(&c->si, "{\"fault\":\"quota\",\"remaining\":0}");
             sh_fault(&c->si, "{\"fault\":\"drop\"}");
             c->phase++;
         }
         return 0;
     default:
-        return shj_shioaji_counter(c->src, "quota_exhausted") >= 1;
+        return sj_counter(c->src, "quota_exhausted") >= 1;
     }
 }
 
@@ -363,29 +363,29 @@ static void scenario_quota(void) {
     const char *args[] = {"--rate", "300", "--heartbeat-ms", "150", "--date", "2026-11-25", NULL};
     CHECK(sh_standin_start(&c.si, dir, 0, args) == 0);
     c.src = sh_source_new(&c.si, 0, "sje", NULL, 2.0, err, sizeof err);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill", 1, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_delay_s", 0.3, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill", 1, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_delay_s", 0.3, err, sizeof err), SHJ_OK);
     /* Backfill at once, whatever the hour: the intraday rules have their own
      * test (test_shioaji_budget.c). */
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_defer", 0, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "backfill_intraday_max", 10000, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "usage_poll_s", 0, err, sizeof err), SHJ_OK); /* asked only when needed */
+    CHECK_EQ_I64(sj_set(c.src, "backfill_defer", 0, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "backfill_intraday_max", 10000, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "usage_poll_s", 0, err, sizeof err), SHJ_OK); /* asked only when needed */
     sh_wire(c.src, NULL, &c.rec, err, sizeof err);
     src_sub_req a = {"2330", SHJ_EX_TSE, SHJ_SEC_STK, 1u << SHJ_KIND_TICK, 0};
     c.src->ops->subscribe(c.src, &a, err, sizeof err);
     CHECK_EQ_I64(sh_run(step_quota, &c, 30.0), 0);
     /* The empty answer was judged against /api/v1/auth/usage and reported as
      * the quota, not as "no trades"; the job waits for the reset. */
-    CHECK(shj_shioaji_counter(c.src, "empty_answers") >= 1);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "quota_exhausted"), 1);
+    CHECK(sj_counter(c.src, "empty_answers") >= 1);
+    CHECK_EQ_I64(sj_counter(c.src, "quota_exhausted"), 1);
     CHECK(sh_stat(&c.si, "usage_requests") >= 1);
     CHECK(has_status(&c.rec, SHJ_STATUS_ERROR, "2330", "traffic quota exhausted"));
     CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_BACKFILLED), 0);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "backfilled"), 0);
-    CHECK(shj_shioaji_counter(c.src, "backfill_queued") >= 1);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "usage_remaining"), 0);
+    CHECK_EQ_I64(sj_counter(c.src, "backfilled"), 0);
+    CHECK(sj_counter(c.src, "backfill_queued") >= 1);
+    CHECK_EQ_I64(sj_counter(c.src, "usage_remaining"), 0);
     char line[256];
-    shj_shioaji_status(c.src, line, sizeof line);
+    sj_status_line(c.src, line, sizeof line);
     CHECK(strstr(line, "QUOTA EXHAUSTED") != NULL);
     sh_standin_stop(&c.si);
     sh_teardown(&c.rec, dir);

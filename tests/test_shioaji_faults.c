@@ -39,7 +39,7 @@ static int step(void *p, double el) {
     ctx *c = p;
     switch (c->phase) {
     case 0:
-        if (shj_shioaji_counter(c->src, "subscribed") == 5 && c->src->counters.payloads > 100) {
+        if (sj_counter(c->src, "subscribed") == 5 && c->src->counters.payloads > 100) {
             sh_fault(&c->si, "{\"fault\":\"drop\"}");
             next(c, el);
         }
@@ -52,7 +52,7 @@ static int step(void *p, double el) {
         return 0;
     case 2:
         if (healed(c, 2)) {
-            c->reconnects_at_drip = shj_shioaji_counter(c->src, "reconnects");
+            c->reconnects_at_drip = sj_counter(c->src, "reconnects");
             sh_fault(&c->si, "{\"fault\":\"slow_drip\",\"bytes\":3000}");
             next(c, el);
         }
@@ -106,12 +106,12 @@ int main(void) {
     CHECK(c.phase >= 6);
 
     /* Healed by itself, three times (drop, stall, clean end); the drip was no loss. */
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "reconnects"), 3);
+    CHECK_EQ_I64(sj_counter(c.src, "reconnects"), 3);
     CHECK_EQ_I64(c.reconnects_at_drip, 2);
     CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_DISCONNECTED), 3);
     CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_CONNECTED), 4);
     CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_RESUBSCRIBED), 3);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "resubscribed"), 3);
+    CHECK_EQ_I64(sj_counter(c.src, "resubscribed"), 3);
     CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_GAP), 9); /* 3 losses x 3 instruments */
     /* The stall was found by the watchdog: a DISCONNECTED saying so. */
     int watchdog_seen = 0;
@@ -124,7 +124,7 @@ int main(void) {
     CHECK(sh_stat(&c.si, "subscribe_requests") >= 20);
     CHECK_EQ_I64(c.src->counters.malformed, 1);
     CHECK_EQ_I64(c.src->counters.unknown, 2);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "unknown_names"), 2);
+    CHECK_EQ_I64(sj_counter(c.src, "unknown_names"), 2);
     sh_standin_stop(&c.si);
 
     sh_diff diff = {0};

@@ -20,38 +20,38 @@ static void lookups(void) {
                     "\"empty\":\"\",\"null\":null}";
     size_t n = strlen(j);
     char out[64];
-    CHECK_EQ_I64(sjj_get_str(j, n, "code", out, sizeof out), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "code", out, sizeof out), 1);
     CHECK_STR(out, "TXFR1");
-    CHECK_EQ_I64(sjj_get_str(j, n, "target_code", out, sizeof out), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "target_code", out, sizeof out), 1);
     CHECK_STR(out, "TXFL6");
-    CHECK_EQ_I64(sjj_get_str(j, n, "msg", out, sizeof out), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "msg", out, sizeof out), 1);
     CHECK_STR(out, "contract \"9999\" not found\n\xe5\x8f\xb0\xe8\x82\xa1");
-    CHECK_EQ_I64(sjj_get_str(j, n, "empty", out, sizeof out), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "empty", out, sizeof out), 1);
     CHECK_STR(out, "");
-    CHECK_EQ_I64(sjj_get_str(j, n, "n", out, sizeof out), 0);      /* a number is not a string */
-    CHECK_EQ_I64(sjj_get_str(j, n, "missing", out, sizeof out), 0);
-    CHECK_EQ_I64(sjj_get_str(j, n, "msg", out, 8), -1);            /* too long for the buffer */
+    CHECK_EQ_I64(sj_json_get_str(j, n, "n", out, sizeof out), 0);      /* a number is not a string */
+    CHECK_EQ_I64(sj_json_get_str(j, n, "missing", out, sizeof out), 0);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "msg", out, 8), -1);            /* too long for the buffer */
     int64_t v = 0;
-    CHECK_EQ_I64(sjj_get_i64(j, n, "n", &v), 1);
+    CHECK_EQ_I64(sj_json_get_i64(j, n, "n", &v), 1);
     CHECK_EQ_I64(v, -42);
-    CHECK_EQ_I64(sjj_get_i64(j, n, "s", &v), 1); /* a string holding an integer */
+    CHECK_EQ_I64(sj_json_get_i64(j, n, "s", &v), 1); /* a string holding an integer */
     CHECK_EQ_I64(v, 17);
-    CHECK_EQ_I64(sjj_get_i64(j, n, "price", &v), -1); /* has a fraction */
+    CHECK_EQ_I64(sj_json_get_i64(j, n, "price", &v), -1); /* has a fraction */
     int b = -1;
-    CHECK_EQ_I64(sjj_get_bool(j, n, "ok", &b), 1);
+    CHECK_EQ_I64(sj_json_get_bool(j, n, "ok", &b), 1);
     CHECK_EQ_I64(b, 1);
-    CHECK_EQ_I64(sjj_get_bool(j, n, "bad", &b), 1);
+    CHECK_EQ_I64(sj_json_get_bool(j, n, "bad", &b), 1);
     CHECK_EQ_I64(b, 0);
-    CHECK_EQ_I64(sjj_get_bool(j, n, "null", &b), -1);
+    CHECK_EQ_I64(sj_json_get_bool(j, n, "null", &b), -1);
     const char *val, *txt;
     size_t vn, tn;
-    CHECK_EQ_I64(sjj_find(j, n, "price", &val, &vn), 1);
-    CHECK_EQ_I64(sjj_scalar_text(val, vn, &txt, &tn), 0);
+    CHECK_EQ_I64(sj_json_find(j, n, "price", &val, &vn), 1);
+    CHECK_EQ_I64(sj_json_scalar_text(val, vn, &txt, &tn), 0);
     CHECK(tn == 8 && memcmp(txt, "33601.50", 8) == 0); /* exact text, never a double */
-    CHECK_EQ_I64(sjj_find(j, n, "nested", &val, &vn), 1);
+    CHECK_EQ_I64(sj_json_find(j, n, "nested", &val, &vn), 1);
     CHECK(val[0] == '{' && val[vn - 1] == '}');
-    CHECK_EQ_I64(sjj_find("{}", 2, "a", &val, &vn), 0);
-    CHECK_EQ_I64(sjj_find("[1]", 3, "a", &val, &vn), -1);
+    CHECK_EQ_I64(sj_json_find("{}", 2, "a", &val, &vn), 0);
+    CHECK_EQ_I64(sj_json_find("[1]", 3, "a", &val, &vn), -1);
 }
 
 static void arrays(void) {
@@ -59,27 +59,27 @@ static void arrays(void) {
     size_t n = strlen(j);
     const char *arr, *e;
     size_t an, en;
-    CHECK_EQ_I64(sjj_find(j, n, "ts", &arr, &an), 1);
+    CHECK_EQ_I64(sj_json_find(j, n, "ts", &arr, &an), 1);
     const char *p = arr;
     int64_t sum = 0;
     int count = 0, r;
-    while ((r = sjj_array_next(&p, arr + an, &e, &en)) == 1) {
+    while ((r = sj_json_array_next(&p, arr + an, &e, &en)) == 1) {
         sum += strtoll(e, NULL, 10);
         count++;
     }
     CHECK_EQ_I64(r, 0);
     CHECK_EQ_I64(count, 3);
     CHECK_EQ_I64(sum, 6);
-    CHECK_EQ_I64(sjj_find(j, n, "e", &arr, &an), 1);
+    CHECK_EQ_I64(sj_json_find(j, n, "e", &arr, &an), 1);
     p = arr;
-    CHECK_EQ_I64(sjj_array_next(&p, arr + an, &e, &en), 0);
-    CHECK_EQ_I64(sjj_find(j, n, "x", &arr, &an), 1);
+    CHECK_EQ_I64(sj_json_array_next(&p, arr + an, &e, &en), 0);
+    CHECK_EQ_I64(sj_json_find(j, n, "x", &arr, &an), 1);
     p = arr;
-    CHECK_EQ_I64(sjj_array_next(&p, arr + an, &e, &en), 1);
+    CHECK_EQ_I64(sj_json_array_next(&p, arr + an, &e, &en), 1);
     CHECK(en == 5 && memcmp(e, "[1,2]", 5) == 0);
-    CHECK_EQ_I64(sjj_array_next(&p, arr + an, &e, &en), 1);
+    CHECK_EQ_I64(sj_json_array_next(&p, arr + an, &e, &en), 1);
     CHECK(e[0] == '{');
-    CHECK_EQ_I64(sjj_array_next(&p, arr + an, &e, &en), 0);
+    CHECK_EQ_I64(sj_json_array_next(&p, arr + an, &e, &en), 0);
 }
 
 static void truncated_and_bad(void) {
@@ -93,8 +93,8 @@ static void truncated_and_bad(void) {
         char *b = malloc(k ? k : 1);
         memcpy(b, doc, k);
         char out[64];
-        int rc = sjj_get_str(b, k, "code", out, sizeof out);
-        int rc2 = sjj_get_bool(b, k, "ok", &(int){0});
+        int rc = sj_json_get_str(b, k, "code", out, sizeof out);
+        int rc2 = sj_json_get_bool(b, k, "ok", &(int){0});
         if (k == n) complete = rc == 1 && rc2 == 1;
         /* "ok" is the last key: found only once its value is complete (lookups
          * stop at the key they want; the closing brace is not awaited). */
@@ -106,12 +106,12 @@ static void truncated_and_bad(void) {
                          "{\"a\":[1,2}", "{\"a\":1}}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t v;
-        int rc = sjj_get_i64(bad[i], strlen(bad[i]), "zz", &v);
+        int rc = sj_json_get_i64(bad[i], strlen(bad[i]), "zz", &v);
         CHECK(rc <= 0); /* never "found" in junk */
     }
     char out[16];
-    CHECK_EQ_I64(sjj_unquote("\"\\q\"", 4, out, sizeof out), -1);
-    CHECK_EQ_I64(sjj_unquote("\"\\u12\"", 6, out, sizeof out), -1);
+    CHECK_EQ_I64(sj_json_unquote("\"\\q\"", 4, out, sizeof out), -1);
+    CHECK_EQ_I64(sj_json_unquote("\"\\u12\"", 6, out, sizeof out), -1);
     /* Deep nesting is refused, not recursed into without bound. */
     size_t depth = 10000;
     char *deep = malloc(depth * 2 + 16);
@@ -122,20 +122,20 @@ static void truncated_and_bad(void) {
     deep[m++] = '}';
     const char *val;
     size_t vn;
-    CHECK_EQ_I64(sjj_find(deep, m, "a", &val, &vn), -1);
+    CHECK_EQ_I64(sj_json_find(deep, m, "a", &val, &vn), -1);
     free(deep);
 }
 
 static void quoting(void) {
     char out[64];
-    size_t n = sjj_quote("a\"b\\c\nd", out, sizeof out);
+    size_t n = sj_json_quote("a\"b\\c\nd", out, sizeof out);
     CHECK_STR(out, "\"a\\\"b\\\\c\\u000ad\"");
     CHECK_EQ_I64(n, strlen(out));
     char back[64];
-    CHECK_EQ_I64(sjj_unquote(out, n, back, sizeof back), 0);
+    CHECK_EQ_I64(sj_json_unquote(out, n, back, sizeof back), 0);
     CHECK_STR(back, "a\"b\\c\nd");
     char small[5];
-    CHECK_EQ_I64(sjj_quote("abcdef", small, sizeof small), 8); /* needed length, like snprintf */
+    CHECK_EQ_I64(sj_json_quote("abcdef", small, sizeof small), 8); /* needed length, like snprintf */
     CHECK_EQ_I64(strlen(small), 4);
 }
 

@@ -14,7 +14,7 @@
 #include "core/clock.h"
 #include "core/decimal.h"
 #include "core/shj_common.h"
-#include "shioaji/shioaji_int.h"
+#include "shioaji/sj_internal.h"
 #include "shioaji/sj_json.h"
 #include "t.h"
 #include "t_file.h"
@@ -28,7 +28,7 @@ static char *slurp(const char *name, size_t *len) {
 
 static int64_t num(const char *j, size_t n, const char *key) {
     int64_t v = INT64_MIN;
-    sjj_get_i64(j, n, key, &v);
+    sj_json_get_i64(j, n, key, &v);
     return v;
 }
 
@@ -37,7 +37,7 @@ static int64_t dec_of(const char *j, size_t n, const char *key) {
     const char *v, *t;
     size_t vn, tn;
     int64_t out = INT64_MIN;
-    if (sjj_find(j, n, key, &v, &vn) == 1 && sjj_scalar_text(v, vn, &t, &tn) == 0) dec_parse(t, tn, &out);
+    if (sj_json_find(j, n, key, &v, &vn) == 1 && sj_json_scalar_text(v, vn, &t, &tn) == 0) dec_parse(t, tn, &out);
     return out;
 }
 
@@ -61,7 +61,7 @@ int main(void) {
         const char *v;
         size_t vn;
         /* well-formed: its first key is found (objects) or it is an array */
-        if (fx) CHECK(fx[0] == '[' || sjj_find(fx, fl, "\x01", &v, &vn) == 0);
+        if (fx) CHECK(fx[0] == '[' || sj_json_find(fx, fl, "\x01", &v, &vn) == 0);
         free(fx);
         listed++;
     }
@@ -73,54 +73,54 @@ int main(void) {
      * it, so the client must cope without it (then silence is its signal). */
     j = slurp("health.json", &n);
     char s[64] = "";
-    CHECK_EQ_I64(sjj_get_str(j, n, "status", s, sizeof s), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "status", s, sizeof s), 1);
     CHECK_STR(s, "healthy");
-    CHECK_EQ_I64(sjj_get_str(j, n, "version", s, sizeof s), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "version", s, sizeof s), 1);
     CHECK_STR(s, "1.7.0");
-    CHECK_EQ_I64(sjj_get_str(j, n, "last_maintenance", s, sizeof s), 0);
-    CHECK_EQ_I64(sjj_get_str(j, n, "next_maintenance", s, sizeof s), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "last_maintenance", s, sizeof s), 0);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "next_maintenance", s, sizeof s), 1);
     CHECK_STR(s, "2026-05-28T00:24:17+00:00");
     CHECK_EQ_I64(num(j, n, "contract_count"), 55352);
     free(j);
 
     j = slurp("info.json", &n);
     int b = -1;
-    CHECK_EQ_I64(sjj_get_bool(j, n, "simulation", &b), 1);
+    CHECK_EQ_I64(sj_json_get_bool(j, n, "simulation", &b), 1);
     CHECK_EQ_I64(b, 1);
-    CHECK_EQ_I64(sjj_get_str(j, n, "version", s, sizeof s), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "version", s, sizeof s), 1);
     CHECK_STR(s, "1.7.0");
     free(j);
 
     /* errors: {"code","message","details"} — the client shows message. */
     j = slurp("error.json", &n);
     CHECK_EQ_I64(num(j, n, "code"), 400);
-    CHECK_EQ_I64(sjj_get_str(j, n, "message", s, sizeof s), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "message", s, sizeof s), 1);
     CHECK_STR(s, "Description of the error");
     free(j);
 
-    /* subscribe body: the client's has the same keys (src_shioaji.c). */
+    /* subscribe body: the client's has the same keys (sj_source.c). */
     j = slurp("subscribe_request.json", &n);
-    CHECK_EQ_I64(sjj_get_str(j, n, "quote_type", s, sizeof s), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "quote_type", s, sizeof s), 1);
     CHECK_STR(s, "Tick");
-    CHECK_EQ_I64(sjj_get_str(j, n, "target_code", s, sizeof s), 0); /* null: not an alias */
-    CHECK_EQ_I64(sjj_get_bool(j, n, "intraday_odd", &b), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "target_code", s, sizeof s), 0); /* null: not an alias */
+    CHECK_EQ_I64(sj_json_get_bool(j, n, "intraday_odd", &b), 1);
     CHECK_EQ_I64(b, 0);
     free(j);
 
     /* contract lookup: target_code null for a stock; exchange; reference exact. */
     j = slurp("contract_info_2330.json", &n);
-    CHECK_EQ_I64(sjj_get_str(j, n, "target_code", s, sizeof s), 0);
-    CHECK_EQ_I64(sjj_get_str(j, n, "exchange", s, sizeof s), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "target_code", s, sizeof s), 0);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "exchange", s, sizeof s), 1);
     CHECK_STR(s, "TSE");
-    CHECK_EQ_I64(sjj_get_str(j, n, "name", s, sizeof s), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "name", s, sizeof s), 1);
     CHECK_STR(s, "台積電");
     CHECK_EQ_I64(dec_of(j, n, "reference"), 1000 * SHJ_PRICE_SCALE);
     free(j);
 
     j = slurp("contract_event.json", &n);
-    CHECK_EQ_I64(sjj_get_str(j, n, "security_type", s, sizeof s), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "security_type", s, sizeof s), 1);
     CHECK_STR(s, "OPT");
-    CHECK_EQ_I64(sjj_get_str(j, n, "action", s, sizeof s), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "action", s, sizeof s), 1);
     CHECK_STR(s, "CHECK");
     free(j);
 
@@ -131,14 +131,14 @@ int main(void) {
     CHECK_EQ_I64(num(j, n, "remaining_bytes"), 2103598179LL);
     free(j);
 
-    /* ticks request: the contract nested, as sjs_backfill_body writes it. */
+    /* ticks request: the contract nested, as sj_backfill_body writes it. */
     j = slurp("ticks_request.json", &n);
     const char *cv;
     size_t cvn;
-    CHECK_EQ_I64(sjj_find(j, n, "contract", &cv, &cvn), 1);
-    CHECK_EQ_I64(sjj_get_str(cv, cvn, "code", s, sizeof s), 1);
+    CHECK_EQ_I64(sj_json_find(j, n, "contract", &cv, &cvn), 1);
+    CHECK_EQ_I64(sj_json_get_str(cv, cvn, "code", s, sizeof s), 1);
     CHECK_STR(s, "2330");
-    CHECK_EQ_I64(sjj_get_str(j, n, "time_end", s, sizeof s), 1);
+    CHECK_EQ_I64(sj_json_get_str(j, n, "time_end", s, sizeof s), 1);
     CHECK_STR(s, "09:20:01");
     free(j);
 
@@ -146,24 +146,24 @@ int main(void) {
     j = slurp("ticks_answer.json", &n);
     const char *arr, *v, *t;
     size_t an, vn, tn;
-    CHECK_EQ_I64(sjj_find(j, n, "datetime", &arr, &an), 1);
+    CHECK_EQ_I64(sj_json_find(j, n, "datetime", &arr, &an), 1);
     const char *p = arr;
     char iso[40];
     int rows = 0;
     int64_t want[3] = {clk_taipei_to_utc_ns(2026, 5, 18, 9, 0, 8, 306075),
                        clk_taipei_to_utc_ns(2026, 5, 18, 9, 0, 8, 342157),
                        clk_taipei_to_utc_ns(2026, 5, 18, 9, 0, 8, 368510)};
-    while (sjj_array_next(&p, arr + an, &v, &vn) == 1 && rows < 3) {
-        CHECK_EQ_I64(sjj_unquote(v, vn, iso, sizeof iso), 0);
-        CHECK_EQ_I64(sjs_iso_local_ns(iso), want[rows]);
+    while (sj_json_array_next(&p, arr + an, &v, &vn) == 1 && rows < 3) {
+        CHECK_EQ_I64(sj_json_unquote(v, vn, iso, sizeof iso), 0);
+        CHECK_EQ_I64(sj_iso_local_ns(iso), want[rows]);
         rows++;
     }
     CHECK_EQ_I64(rows, 3);
-    CHECK_EQ_I64(sjj_find(j, n, "ask_price", &arr, &an), 1);
+    CHECK_EQ_I64(sj_json_find(j, n, "ask_price", &arr, &an), 1);
     p = arr;
     int64_t prices[3] = {0, 0, 0};
-    for (int k = 0; k < 3 && sjj_array_next(&p, arr + an, &v, &vn) == 1; k++)
-        if (sjj_scalar_text(v, vn, &t, &tn) == 0) dec_parse(t, tn, &prices[k]);
+    for (int k = 0; k < 3 && sj_json_array_next(&p, arr + an, &v, &vn) == 1; k++)
+        if (sj_json_scalar_text(v, vn, &t, &tn) == 0) dec_parse(t, tn, &prices[k]);
     CHECK_EQ_I64(prices[0], 2225 * SHJ_PRICE_SCALE);
     CHECK_EQ_I64(prices[2], 2230 * SHJ_PRICE_SCALE);
     free(j);

@@ -41,7 +41,7 @@ static int step(void *p, double el) {
     ctx *c = p;
     if (c->want_error == 1) return 0; /* only the source may end this run */
     if (c->want_error == 2) return el > 2.0;
-    return shj_shioaji_counter(c->src, "subscribed") == 1 && c->src->counters.per_kind[SHJ_KIND_TICK] > 10;
+    return sj_counter(c->src, "subscribed") == 1 && c->src->counters.per_kind[SHJ_KIND_TICK] > 10;
 }
 
 /* One run of a source against the stand-in; returns what it recorded. */
@@ -51,7 +51,7 @@ static void scenario(sh_standin *si, double auth_retry_s, int want_error, ctx *c
     c->si = si;
     c->want_error = want_error;
     c->src = sh_source_new(si, 0, "sjs", NULL, 2.0, err, sizeof err);
-    if (auth_retry_s > 0) shj_shioaji_set(c->src, "auth_retry_s", auth_retry_s, err, sizeof err);
+    if (auth_retry_s > 0) sj_set(c->src, "auth_retry_s", auth_retry_s, err, sizeof err);
     sh_wire(c->src, NULL, &c->rec, err, sizeof err); /* no archive */
     src_sub_req a = {"2330", SHJ_EX_TSE, SHJ_SEC_STK, 1u << SHJ_KIND_TICK, 0};
     c->src->ops->subscribe(c->src, &a, err, sizeof err);
@@ -60,7 +60,7 @@ static void scenario(sh_standin *si, double auth_retry_s, int want_error, ctx *c
     shj_strlcpy(c->err, sh_last_err, sizeof c->err);
     c->timed_out = sh_last_timed_out;
     c->elapsed = sh_last_elapsed_s;
-    c->refusals = shj_shioaji_counter(c->src, "auth_refusals");
+    c->refusals = sj_counter(c->src, "auth_refusals");
 }
 
 static int unauthorized_statuses(const ctx *c) {

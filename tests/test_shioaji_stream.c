@@ -56,7 +56,7 @@ static int step(void *p, double el) {
     ctx *c = p;
     switch (c->phase) {
     case 0: /* everything subscribed and flowing (odd lots trade from 09:00 exchange time) */
-        if (shj_shioaji_counter(c->src, "subscribed") >= 10 && count_code(&c->rec, "6488", SHJ_KIND_TICK) > 3 &&
+        if (sj_counter(c->src, "subscribed") >= 10 && count_code(&c->rec, "6488", SHJ_KIND_TICK) > 3 &&
             count_code(&c->rec, "TXFL6", SHJ_KIND_BIDASK) > 3 && count_code(&c->rec, "0050", SHJ_KIND_BIDASK) > 0 &&
             count_odd(&c->rec) > 2 && el > 1.0) {
             /* A night-session trade after midnight carries the next calendar date. */
@@ -102,7 +102,7 @@ static void canon(char *t) {
 
 static int same_decimal(const char *payload, size_t len, const char *key, int64_t v) {
     char txt[40], mine[24];
-    if (sjj_get_str(payload, len, key, txt, sizeof txt) != 1) return v == 0; /* absent: zero */
+    if (sj_json_get_str(payload, len, key, txt, sizeof txt) != 1) return v == 0; /* absent: zero */
     canon(txt);
     dec_format(v, mine);
     return strcmp(txt, mine) == 0;
@@ -110,7 +110,7 @@ static int same_decimal(const char *payload, size_t len, const char *key, int64_
 
 static int same_int(const char *payload, size_t len, const char *key, int64_t v) {
     int64_t x = 0;
-    if (sjj_get_i64(payload, len, key, &x) != 1) return v == 0;
+    if (sj_json_get_i64(payload, len, key, &x) != 1) return v == 0;
     return x == v;
 }
 
@@ -118,7 +118,7 @@ static int same_int(const char *payload, size_t len, const char *key, int64_t v)
 static const char *vol_sum_key(const char *payload, size_t len) {
     const char *v;
     size_t vn;
-    return sjj_find(payload, len, "total_volume", &v, &vn) == 1 ? "total_volume" : "vol_sum";
+    return sj_json_find(payload, len, "total_volume", &v, &vn) == 1 ? "total_volume" : "vol_sum";
 }
 
 /* The five levels of key: prices (decimal text) against prices, or volumes
@@ -127,16 +127,16 @@ static int same_levels(const char *payload, size_t len, const char *key, const i
                        const int32_t *ints) {
     const char *arr;
     size_t an;
-    if (sjj_find(payload, len, key, &arr, &an) != 1) return 0;
+    if (sj_json_find(payload, len, key, &arr, &an) != 1) return 0;
     const char *p = arr, *e;
     size_t en;
     for (int i = 0; i < 5; i++) {
         int64_t want = prices ? prices[i] : ints[i];
-        int r = sjj_array_next(&p, arr + an, &e, &en);
+        int r = sj_json_array_next(&p, arr + an, &e, &en);
         if (r != 1) return want == 0;
         if (prices) {
             char txt[40], mine[24];
-            if (sjj_unquote(e, en, txt, sizeof txt) != 0) return 0;
+            if (sj_json_unquote(e, en, txt, sizeof txt) != 0) return 0;
             canon(txt);
             dec_format(want, mine);
             if (strcmp(txt, mine) != 0) return 0;
@@ -175,9 +175,9 @@ int main(void) {
     char err[256];
     c.src = sh_source_new(&c.si, 0, "sj", "combined", 3.0, err, sizeof err);
     CHECK(c.src != NULL);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "rate_limit", 6, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "rate_window_s", 1.0, err, sizeof err), SHJ_OK);
-    CHECK_EQ_I64(shj_shioaji_set(c.src, "no_such_option", 1, err, sizeof err), SHJ_ERR);
+    CHECK_EQ_I64(sj_set(c.src, "rate_limit", 6, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "rate_window_s", 1.0, err, sizeof err), SHJ_OK);
+    CHECK_EQ_I64(sj_set(c.src, "no_such_option", 1, err, sizeof err), SHJ_ERR);
     CHECK(sh_wire(c.src, dir, &c.rec, err, sizeof err) == SHJ_OK);
 
     CHECK_EQ_I64(add_sub(c.src, "2330", SHJ_EX_TSE, SHJ_SEC_STK, TB), SHJ_OK);
@@ -199,15 +199,15 @@ int main(void) {
      * a window on the server's side, which is why the source keeps headroom
      * (45 under Shioaji's 50; 6 under the stand-in's 8 here). */
     CHECK(sh_stat(&c.si, "max_in_window") <= 8);
-    CHECK(shj_shioaji_counter(c.src, "rate_waits") > 0);
+    CHECK(sj_counter(c.src, "rate_waits") > 0);
     CHECK(sh_stat(&c.si, "contract_requests") >= 3);
     char resolved[16] = "";
-    CHECK(shj_shioaji_resolved(c.src, "TXFR1", resolved) == 1);
+    CHECK(sj_resolved(c.src, "TXFR1", resolved) == 1);
     CHECK_STR(resolved, "TXFL6");
-    CHECK_STR(shj_shioaji_server_version(c.src), sh_api_version());
-    CHECK_EQ_I64(shj_shioaji_simulation(c.src), 1);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribe_errors"), 1);
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "subscribed"), 10); /* 9 + odd lot + 2454 - 2317 */
+    CHECK_STR(sj_server_version(c.src), sh_api_version());
+    CHECK_EQ_I64(sj_simulation(c.src), 1);
+    CHECK_EQ_I64(sj_counter(c.src, "subscribe_errors"), 1);
+    CHECK_EQ_I64(sj_counter(c.src, "subscribed"), 10); /* 9 + odd lot + 2454 - 2317 */
     CHECK_EQ_I64(sh_stat(&c.si, "unsubscribe_requests"), 1);
     CHECK_EQ_I64(sh_stat(&c.si, "subscriptions"), 7); /* 2330, 2330 odd, 6488, TXFL6, MXFL6, 0050, 2454 */
     sh_standin_stop(&c.si);
@@ -243,7 +243,7 @@ int main(void) {
         const char *p = it->data;
         size_t n = it->len;
         char code[16] = "";
-        sjj_get_str(p, n, "code", code, sizeof code);
+        sj_json_get_str(p, n, "code", code, sizeof code);
         int ok = !strcmp(code, ev->code) && ev->ts_exch_ns == sh_payload_utc(p, n) && ev->ts_recv_ns == it->recv_ns &&
                  ev->payload_tag == it->tag;
         if (ev->kind == SHJ_KIND_TICK) {
@@ -253,7 +253,7 @@ int main(void) {
                  same_int(p, n, vol_sum_key(p, n), ev->vol_sum) &&
                  same_int(p, n, "tick_type", ev->tick_type);
             int sim = 0;
-            sjj_get_bool(p, n, "simtrade", &sim);
+            sj_json_get_bool(p, n, "simtrade", &sim);
             ok = ok && (!!(ev->flags & SHJ_FLAG_SIMTRADE) == sim);
         } else {
             ok = ok && same_levels(p, n, "bid_price", ev->bid_price, NULL) &&

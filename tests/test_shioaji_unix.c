@@ -36,7 +36,7 @@ static int step(void *p, double el) {
         }
         return 0;
     case 1:
-        if (shj_shioaji_counter(c->src, "subscribed") == 4 && shj_shioaji_counter(c->src, "streams_open") == 4 &&
+        if (sj_counter(c->src, "subscribed") == 4 && sj_counter(c->src, "streams_open") == 4 &&
             c->src->counters.per_kind[SHJ_KIND_BIDASK] > 50 && c->src->counters.per_kind[SHJ_KIND_TICK] > 20) {
             sh_fault(&c->a, "{\"fault\":\"drop\"}");
             c->mark = c->src->counters.payloads;
@@ -80,12 +80,12 @@ int main(void) {
     mkdir(c.dir_b, 0700);
     rt_init(0);
     rt_set_status_interval(0);
-    CHECK(shj_shioaji_new("x", NULL, NULL, "sideways", 1, err, sizeof err) == NULL);
+    CHECK(sj_new("x", NULL, NULL, "sideways", 1, err, sizeof err) == NULL);
     CHECK(strstr(err, "per_kind") != NULL);
-    c.src = shj_shioaji_new("sju", NULL, c.sock, "per_kind", 1.0, err, sizeof err);
+    c.src = sj_new("sju", NULL, c.sock, "per_kind", 1.0, err, sizeof err);
     CHECK(c.src != NULL);
-    shj_shioaji_set(c.src, "backoff_initial_s", 0.05, err, sizeof err);
-    shj_shioaji_set(c.src, "backoff_max_s", 0.2, err, sizeof err);
+    sj_set(c.src, "backoff_initial_s", 0.05, err, sizeof err);
+    sj_set(c.src, "backoff_max_s", 0.2, err, sizeof err);
     sh_wire(c.src, dir, &c.rec, err, sizeof err);
     uint32_t tb = (1u << SHJ_KIND_TICK) | (1u << SHJ_KIND_BIDASK);
     src_sub_req a = {"2330", SHJ_EX_TSE, SHJ_SEC_STK, tb, 0}, b = {"TXFR1", 0, 0, tb, 0};
@@ -101,7 +101,7 @@ int main(void) {
                      strstr(c.rec.ev[i].detail, "not ready") != NULL;
     CHECK_EQ_I64(not_ready, 1);
     /* Drop on A: 4 streams back; restart to B: 4 streams back again. */
-    CHECK_EQ_I64(shj_shioaji_counter(c.src, "reconnects"), 8);
+    CHECK_EQ_I64(sj_counter(c.src, "reconnects"), 8);
     CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_CONNECTED), 12);
     CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_RESUBSCRIBED), 8);
     CHECK_EQ_I64(sh_count_status(&c.rec, SHJ_STATUS_GAP), 8); /* one per stream per loss */

@@ -155,6 +155,7 @@ typedef struct stream_stats {
     long payloads, bad, simtrade, blocks, stk_ticks, stk_small, odd_ticks, odd_over_lot, days;
     long fine_avg, fine_rate; /* avg_price / diff_rate with more than 2 places */
     long tick_cont, bidask_cont, touch_checked, shifts_seen;
+    long sessions, ref_changes, night_payloads, flagged;
     char last_date[11];
     char dates[16][11];
     int64_t last_ns;
@@ -174,25 +175,25 @@ static stream_stats st;
 static const char *const tick_stk_keys[] = {
     "code", "date", "time", "open", "close", "high", "low", "avg_price", "amount", "amount_sum",
     "volume", "vol_sum", "tick_type", "chg_type", "diff_price", "diff_rate", "trade_bid_vol_sum",
-    "trade_ask_vol_sum", "simtrade", "suspend", "intraday_odd", NULL};
+    "trade_ask_vol_sum", "simtrade", "suspend", "intraday_odd", "simulated", NULL};
 static const char *const tick_fop_keys[] = {
     "code", "date", "time", "open", "close", "high", "low", "avg_price", "amount", "amount_sum",
     "volume", "vol_sum", "tick_type", "diff_price", "diff_rate", "target_kind_price",
-    "trade_bid_vol_sum", "trade_ask_vol_sum", "simtrade", NULL};
+    "trade_bid_vol_sum", "trade_ask_vol_sum", "simtrade", "simulated", NULL};
 static const char *const bidask_stk_keys[] = {
     "code", "date", "time", "bid_price", "bid_volume", "diff_bid_vol", "ask_price", "ask_volume",
-    "diff_ask_vol", "suspend", "simtrade", "intraday_odd", NULL};
+    "diff_ask_vol", "suspend", "simtrade", "intraday_odd", "simulated", NULL};
 static const char *const bidask_fop_keys[] = {
     "code", "date", "time", "bid_total_vol", "ask_total_vol", "bid_price", "bid_volume",
     "diff_bid_vol", "ask_price", "ask_volume", "diff_ask_vol", "first_derived_bid_price",
     "first_derived_ask_price", "first_derived_bid_vol", "first_derived_ask_vol",
-    "underlying_price", "simtrade", NULL};
+    "underlying_price", "simtrade", "simulated", NULL};
 
 static const char *const string_keys[] = {
     "code", "date", "time", "open", "close", "high", "low", "avg_price", "amount", "amount_sum",
     "diff_price", "diff_rate", "target_kind_price", "first_derived_bid_price",
     "first_derived_ask_price", "underlying_price", NULL};
-static const char *const bool_keys[] = {"simtrade", "suspend", "intraday_odd", NULL};
+static const char *const bool_keys[] = {"simtrade", "suspend", "intraday_odd", "simulated", NULL};
 
 static int in_list(const char *const *list, const char *k) {
     for (; *list; list++) {
@@ -486,6 +487,8 @@ static void check_parsed(const cJSON *o, int tag, const char *buf, size_t len, i
     if (!!(ev.flags & SHJ_FLAG_SIMTRADE) != bool_of(o, "simtrade")) PBAD("SIMTRADE flag");
     if (!!(ev.flags & SHJ_FLAG_ODDLOT) != bool_of(o, "intraday_odd")) PBAD("ODDLOT flag");
     if (ev.flags & SHJ_FLAG_SUSPENDED) PBAD("SUSPENDED flag");
+    if (!(ev.flags & SHJ_FLAG_SIMULATED)) PBAD("SIMULATED flag (\"simulated\":true -> parser)");
+    else st.flagged++;
     if (tick) {
         static const struct {
             const char *name;
@@ -582,10 +585,14 @@ static void check_payload(tinst *ts, size_t nts, int tag, const char *buf, size_
     st.last_ns = ns;
     int64_t days = clk_days_from_civil(y, mo, d);
     int wd = (int)((days % 7 + 11) % 7);
-    if (wd == 0 || wd == 6) BAD("weekend");
+    int night = ti->cls >= C_FUT && (tod >= T_US(15, 0) || tod < T_US(5, 0));
+    /* Saturday 00:00-05:00 is the tail of Friday's night session. */
+    if (wd == 0 || (wd == 6 && !(night && tod < T_US(5, 0))) || (wd == 1 && night && tod < T_US(5, 0)))
+        BAD("weekend");
     int simtrade = bool_of(o, "simtrade");
+    st.night_payloads += night;
     if (ti->cls >= C_FUT) {
-        if (simtrade || tod < T_US(8, 45) || tod >= T_US(13, 45)) BAD("outside TAIFEX session");
+        if (simtrade || (!night && (tod < T_US(8, 45) || tod >= T_US(13, 45)))) BAD("outside TAIFEX session");
     } else if (simtrade) {
         if (ti->cls != C_STK || tod < T_US(8, 30) || tod >= T_US(9, 0)) BAD("simtrade outside pre-open");
     } else if (tod < T_US(9, 0) || tod >= T_US(13, 30)) {
@@ -597,13 +604,7 @@ static void check_payload(tinst *ts, size_t nts, int tag, const char *buf, size_
         st.days++;
         memcpy(st.last_date, date, 11);
     }
-    /* A new day: the reference becomes the previous session's last trade. */
-    if (strcmp(date, ti->day) != 0) {
-        if (ti->day[0] && ti->traded) ti->ref = ti->last_close;
-        memcpy(ti->day, date, 11);
-        ti->traded = 0;
-        ti->vol_sum = ti->amount_sum = ti->bid_sum = ti->ask_sum = 0;
-    }
+    memcpy(ti->day, date, 11);
     if (tag == PSR_TAG_TICK_STK || tag == PSR_TAG_TICK_FOP) {
         ti->ticks++;
         if (!simtrade) st.tick_cont++;
@@ -651,9 +652,9 @@ static void run_stream(uint64_t seed, const char *date, double rate, const spec 
         ti->mult = ti->cls == C_STK ? 1000 : 1;
         ti->ref = c.reference / CENT;
         if (ti->cls == C_OPT) {
-            /* 10% of ~23000 points, on the ladder; the floor binds (premium < span). */
+            /* 10% of the index (~23000 points, walking), on the ladder; the floor binds (premium < span). */
             ti->opt_span = c.limit_up / CENT - ti->ref;
-            CHECK(ti->opt_span >= 220000 && ti->opt_span <= 240000);
+            CHECK(ti->opt_span >= 150000 && ti->opt_span <= 350000);
             CHECK_EQ_I64(c.limit_down, 10 * CENT);
             CHECK(ti->ref < ti->opt_span);
         } else {
@@ -663,6 +664,7 @@ static void run_stream(uint64_t seed, const char *date, double rate, const spec 
         CHECK(on_ladder(ti->ladder, ti->ref));
     }
     static char buf[1024];
+    int64_t session = -1;
     for (long i = 0; i < n; i++) {
         int tag = 0;
         int64_t ns = 0;
@@ -670,6 +672,36 @@ static void run_stream(uint64_t seed, const char *date, double rate, const spec 
         if (len == 0 || len >= sizeof buf) {
             CHECK(len > 0 && len < sizeof buf);
             break;
+        }
+        /* A new session (trading day, day or night) is set up from (seed,
+         * day) alone: new reference and limits (sim_contract_at), fresh
+         * session statistics and a fresh book whose first snapshot's diffs
+         * count from zero. */
+        int64_t tod = ((ns / 1000000000LL + 8 * 3600) % 86400) / 60;
+        int night = tod >= 15 * 60 || tod < 5 * 60;
+        int64_t key = sim_trading_day(m) * 2 + !night; /* T's night comes before T's day */
+        if (key != session) {
+            if (session >= 0 && key < session) CHECK(key > session); /* sessions only move forward */
+            session = key;
+            st.sessions++;
+            for (size_t k = 0; k < nsp; k++) {
+                tinst *ti = &ts[k];
+                sim_contract c;
+                CHECK(sim_contract_at(m, k, &c) == SHJ_OK);
+                if (c.reference / CENT != ti->ref) st.ref_changes++;
+                ti->ref = c.reference / CENT;
+                if (ti->cls == C_OPT) ti->opt_span = c.limit_up / CENT - ti->ref;
+                else {
+                    CHECK_EQ_I64(c.limit_up / CENT, limit_up_of(ti->ladder, ti->ref));
+                    CHECK_EQ_I64(c.limit_down / CENT, limit_down_of(ti->ladder, ti->ref));
+                }
+                CHECK(on_ladder(ti->ladder, ti->ref));
+                ti->traded = 0;
+                ti->vol_sum = ti->amount_sum = ti->bid_sum = ti->ask_sum = 0;
+                ti->have_book = 0;
+                memset(ti->pub_b, 0, sizeof ti->pub_b);
+                memset(ti->pub_a, 0, sizeof ti->pub_a);
+            }
         }
         check_payload(ts, nsp, tag, buf, len, ns);
     }
@@ -774,6 +806,11 @@ static void test_determinism(void) {
     CHECK(digest(43, "2026-11-25", 2000, 100000) != a);
     CHECK(digest(42, "2026-11-24", 2000, 100000) != a);
     CHECK(digest(42, "2026-11-25", 3000, 100000) != a);
+    /* The realistic clock too. */
+    uint64_t r = digest(42, "2026-11-25", 0, 100000);
+    CHECK(r != 0 && r == digest(42, "2026-11-25", 0, 100000));
+    CHECK(digest(42, "2026-11-24", 0, 100000) != r);
+    CHECK(digest(7, "2026-11-25", 0, 100000) != r);
 }
 
 static void test_aliases(void) {
@@ -834,16 +871,18 @@ static void test_add_remove_contracts(void) {
     CHECK_STR(res, "MXFA7");
     CHECK_EQ_I64(sim_count(m), 6);
 
-    /* References and +-10% limits rounded inward to the ladder, by hand. */
+    /* References: a seeded daily walk from the profile's base price (2330
+     * NT$1025, 2317 180.5, 0050 190 on 2026-01-05), on the ladder, with
+     * +-10% limits rounded inward to the ladder (limit_*_of, by hand). */
     static const struct {
         size_t i;
         const char *code, *alias;
         int ex, sec;
-        int64_t ref, up, down; /* NT$ × 100 */
+        int64_t base; /* NT$ × 100 */
     } want[] = {
-        {0, "2330", "", SHJ_EX_TSE, SHJ_SEC_STK, 102500, 112500, 92300},   /* 1127.5->1125, 922.5->923 */
-        {2, "2317", "", SHJ_EX_TSE, SHJ_SEC_STK, 18050, 19850, 16250},     /* 198.55->198.5, 162.45->162.5 */
-        {3, "0050", "", SHJ_EX_TSE, SHJ_SEC_STK, 19000, 20900, 17100},
+        {0, "2330", "", SHJ_EX_TSE, SHJ_SEC_STK, 102500},
+        {2, "2317", "", SHJ_EX_TSE, SHJ_SEC_STK, 18050},
+        {3, "0050", "", SHJ_EX_TSE, SHJ_SEC_STK, 19000},
     };
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
         sim_contract c;
@@ -852,17 +891,24 @@ static void test_add_remove_contracts(void) {
         CHECK_STR(c.alias, want[k].alias);
         CHECK_EQ_I64(c.exchange, want[k].ex);
         CHECK_EQ_I64(c.sec_type, want[k].sec);
-        CHECK_EQ_I64(c.reference, want[k].ref * CENT);
-        CHECK_EQ_I64(c.limit_up, want[k].up * CENT);
-        CHECK_EQ_I64(c.limit_down, want[k].down * CENT);
+        int64_t ref = c.reference / CENT;
+        int ladder = want[k].code[0] == '0' ? L_ETF : L_STK;
+        CHECK_EQ_I64(c.reference % CENT, 0);
+        CHECK(on_ladder(ladder, ref));
+        CHECK(ref > want[k].base / 2 && ref < want[k].base * 2);
+        CHECK_EQ_I64(c.limit_up, limit_up_of(ladder, ref) * CENT);
+        CHECK_EQ_I64(c.limit_down, limit_down_of(ladder, ref) * CENT);
     }
+    /* The 2330 ladder by hand: ref 1025 -> 1127.5 -> 1125 up, 922.5 -> 923 down. */
+    CHECK_EQ_I64(limit_up_of(L_STK, 102500), 112500);
+    CHECK_EQ_I64(limit_down_of(L_STK, 102500), 92300);
     sim_contract c;
     CHECK(sim_contract_at(m, 4, &c) == SHJ_OK);
     CHECK_STR(c.code, "TXFL6");
     CHECK_STR(c.alias, "TXFR1");
     CHECK_EQ_I64(c.exchange, SHJ_EX_TAIFEX);
     CHECK_EQ_I64(c.sec_type, SHJ_SEC_FUT);
-    CHECK(c.reference >= 22800 * SHJ_PRICE_SCALE && c.reference <= 23200 * SHJ_PRICE_SCALE); /* ~23000 points */
+    CHECK(c.reference >= 15000 * SHJ_PRICE_SCALE && c.reference <= 35000 * SHJ_PRICE_SCALE); /* ~23000 points, walking */
     CHECK_EQ_I64(c.reference % SHJ_PRICE_SCALE, 0);
     CHECK(sim_contract_at(m, 6, &c) == SHJ_ERR);
 
@@ -883,15 +929,15 @@ static void test_add_remove_contracts(void) {
     CHECK(olen > 0 && (tag == PSR_TAG_TICK_FOP || tag == PSR_TAG_BIDASK_FOP));
     sim_free(mo);
 
-    /* Unknown codes: a deterministic price from the code, on the ladder. */
-    sim_market *m2 = sim_new(999, "2026-11-25", 100);
+    /* Unknown codes: a deterministic price from the code (and seed), on the ladder. */
+    sim_market *m2 = sim_new(1, "2026-11-25", 100);
     CHECK(sim_add(m2, "6488", 0, 0, BOTH, 0, res, err, sizeof err) == SHJ_OK);
     CHECK(sim_add(m, "6488", 0, 0, BOTH, 0, res, err, sizeof err) == SHJ_OK);
     sim_contract c1, c2;
     sim_contract_at(m2, 0, &c1);
     sim_contract_at(m, 6, &c2);
     CHECK_EQ_I64(c1.reference, c2.reference);
-    CHECK(c1.reference >= 10 * SHJ_PRICE_SCALE && c1.reference <= 600 * SHJ_PRICE_SCALE);
+    CHECK(c1.reference >= 5 * SHJ_PRICE_SCALE && c1.reference <= 1200 * SHJ_PRICE_SCALE);
     CHECK(on_ladder(L_STK, c1.reference / CENT));
     sim_free(m2);
 
@@ -970,11 +1016,11 @@ static const char *const v17_tick_stk[] = {
     "bid_side_total_vol", "ask_side_total_vol", "bid_side_total_cnt", "ask_side_total_cnt",
     "closing_oddlot_shares", "closing_oddlot_close", "closing_oddlot_amount",
     "closing_oddlot_bid_price", "closing_oddlot_ask_price", "fixed_trade_vol",
-    "fixed_trade_amount", "suspend", "simtrade", "intraday_odd", NULL};
+    "fixed_trade_amount", "suspend", "simtrade", "intraday_odd", "simulated", NULL};
 static const char *const v17_tick_fop[] = {
     "code", "date", "time", "open", "underlying_price", "bid_side_total_vol",
     "ask_side_total_vol", "avg_price", "close", "high", "low", "amount", "total_amount", "volume",
-    "total_volume", "tick_type", "chg_type", "price_chg", "pct_chg", "simtrade", NULL};
+    "total_volume", "tick_type", "chg_type", "price_chg", "pct_chg", "simtrade", "simulated", NULL};
 
 static int keys_are(const cJSON *o, const char *const *want) {
     const cJSON *it = o->child;
@@ -1052,7 +1098,126 @@ static void test_v17_shapes(void) {
     sim_free(b);
 }
 
+/* ---- the realistic clock (nominal rate 0): dates, reproduction, rates ---- */
+
+typedef struct day_run {
+    uint64_t hash;              /* every payload (bytes + time + tag) of the trading day */
+    long payloads, parsed, flagged, off_ladder, outside;
+    long trades_2330, trades_txf_day, trades_txf_night;
+    int64_t vol_2330, vol_2330_first30, vol_2330_last30;
+    int64_t hi_2330, lo_2330, ref_2330;
+} day_run;
+
+/* Simulate from `start` and record trading day `day` (YYYY-MM-DD) of 2330 and TXFR1. */
+static void run_day(uint64_t seed, const char *start, const char *day, day_run *r) {
+    memset(r, 0, sizeof *r);
+    r->hash = 0xcbf29ce484222325ULL;
+    r->lo_2330 = INT64_MAX;
+    int y, mo, d;
+    sscanf(day, "%d-%d-%d", &y, &mo, &d);
+    int64_t T = clk_days_from_civil(y, mo, d);
+    sim_market *m = sim_new(seed, start, 0);
+    CHECK(m != NULL);
+    if (!m) return;
+    char res[16], txf[16], err[160];
+    CHECK(sim_add(m, "2330", 0, 0, BOTH, 0, res, err, sizeof err) == SHJ_OK);
+    CHECK(sim_add(m, "TXFR1", 0, 0, BOTH, 0, txf, err, sizeof err) == SHJ_OK);
+    static char buf[1024];
+    for (long i = 0; i < 5000000; i++) {
+        int tag;
+        int64_t ns;
+        size_t len = sim_next(m, &tag, buf, sizeof buf, &ns);
+        CHECK(len > 0);
+        if (!len) break;
+        int64_t t = sim_trading_day(m);
+        if (t < T) continue;
+        if (t > T) break;
+        r->payloads++;
+        unsigned char meta[12];
+        memcpy(meta, &ns, 8);
+        memcpy(meta + 8, &tag, 4);
+        for (int j = 0; j < 12; j++) r->hash = (r->hash ^ meta[j]) * 0x100000001b3ULL;
+        for (size_t j = 0; j < len; j++) r->hash = (r->hash ^ (unsigned char)buf[j]) * 0x100000001b3ULL;
+        shj_event ev;
+        if (psr_parse(tag, buf, len, &ev, err, sizeof err) != PSR_EVENT) continue;
+        r->parsed++;
+        if (ev.flags & SHJ_FLAG_SIMULATED) r->flagged++;
+        int fop = strcmp(ev.code, txf) == 0;
+        int ladder = fop ? L_FUT : L_STK;
+        int64_t tod = ((ns / 1000000000LL + 8 * 3600) % 86400) / 60; /* Taipei minute */
+        if (ev.kind == SHJ_KIND_BIDASK) {
+            for (int k = 0; k < 5; k++)
+                if (!on_ladder(ladder, ev.bid_price[k] / CENT) || !on_ladder(ladder, ev.ask_price[k] / CENT) ||
+                    ev.bid_price[k] % CENT || ev.ask_price[k] % CENT)
+                    r->off_ladder++;
+            continue;
+        }
+        if (ev.close % CENT || !on_ladder(ladder, ev.close / CENT)) r->off_ladder++;
+        if (ev.flags & SHJ_FLAG_SIMTRADE) continue;
+        if (fop) {
+            int day_s = tod >= 8 * 60 + 45 && tod < 13 * 60 + 45, night = tod >= 15 * 60 || tod < 5 * 60;
+            if (day_s) r->trades_txf_day++;
+            else if (night) r->trades_txf_night++;
+            else r->outside++;
+            continue;
+        }
+        if (tod < 9 * 60 || tod >= 13 * 60 + 30) r->outside++;
+        r->trades_2330++;
+        r->vol_2330 += ev.volume;
+        if (tod < 9 * 60 + 30) r->vol_2330_first30 += ev.volume;
+        if (tod >= 13 * 60) r->vol_2330_last30 += ev.volume;
+        if (ev.close > r->hi_2330) r->hi_2330 = ev.close;
+        if (ev.close < r->lo_2330) r->lo_2330 = ev.close;
+        r->ref_2330 = ev.close - ev.diff_price;
+    }
+    sim_free(m);
+}
+
+static void test_realistic_days(void) {
+    day_run a, b, c, e;
+    /* Wednesday 2026-11-25 simulated on its own and as the third day of a
+     * market started on Monday: byte for byte the same trading day (its
+     * night session from Tuesday 15:00 included). */
+    run_day(42, "2026-11-25", "2026-11-25", &a);
+    run_day(42, "2026-11-23", "2026-11-25", &b);
+    CHECK(a.payloads > 100000);
+    CHECK_EQ_I64(a.payloads, b.payloads);
+    CHECK(a.hash == b.hash);
+    /* Other dates and other seeds: other paths. */
+    run_day(42, "2026-11-26", "2026-11-26", &c);
+    run_day(43, "2026-11-25", "2026-11-25", &e);
+    CHECK(c.hash != a.hash && e.hash != a.hash);
+    CHECK(c.hi_2330 != a.hi_2330 || c.lo_2330 != a.lo_2330 || c.ref_2330 != a.ref_2330);
+    printf("realistic 2026-11-25: %ld payloads; 2330 %ld trades (%lld lots, range %.2f%%, first/last 30 min %.1f%%/%.1f%%), "
+           "TXF %ld day + %ld night trades\n",
+           a.payloads, a.trades_2330, (long long)a.vol_2330,
+           100.0 * (double)(a.hi_2330 - a.lo_2330) / (double)a.ref_2330,
+           100.0 * (double)a.vol_2330_first30 / (double)a.vol_2330,
+           100.0 * (double)a.vol_2330_last30 / (double)a.vol_2330, a.trades_txf_day, a.trades_txf_night);
+    const day_run *runs[] = {&a, &c, &e};
+    for (int i = 0; i < 3; i++) {
+        const day_run *r = runs[i];
+        /* Every event flagged simulated, every price exact and on its tick ladder, inside its session. */
+        CHECK_EQ_I64(r->parsed, r->payloads);
+        CHECK_EQ_I64(r->flagged, r->parsed);
+        CHECK_EQ_I64(r->off_ladder, 0);
+        CHECK_EQ_I64(r->outside, 0);
+        /* Published bands (sim_model.c, docs/simulator.md): 2330 1e4-3e4 prints a
+         * day, TXF 3e4-1.5e5 in the day session, the night session 20-60 % of it. */
+        CHECK(r->trades_2330 >= 10000 && r->trades_2330 <= 30000);
+        CHECK(r->trades_txf_day >= 30000 && r->trades_txf_day <= 150000);
+        CHECK(r->trades_txf_night * 100 >= r->trades_txf_day * 20 && r->trades_txf_night * 100 <= r->trades_txf_day * 60);
+        /* U-shaped: the first 30 of 270 minutes hold well above their uniform 11 %. */
+        CHECK(r->vol_2330_first30 * 100 >= r->vol_2330 * 15);
+        CHECK(r->vol_2330_last30 * 100 >= r->vol_2330 * 12);
+        /* A day range that moves a strategy, short of the limits. */
+        int64_t range_bp = (r->hi_2330 - r->lo_2330) * 10000 / r->ref_2330;
+        CHECK(range_bp >= 30 && range_bp <= 600);
+    }
+}
+
 int main(void) {
+    test_realistic_days();
     test_v17_shapes();
     test_aliases();
     test_add_remove_contracts();

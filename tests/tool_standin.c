@@ -30,6 +30,7 @@
  *
  * Usage: tool_standin [--port N | --unix PATH] [--rate EV_PER_S] [--nominal-rate EV_PER_EXCH_S] [--heartbeat-ms MS]
  *   [--seed N] [--date YYYY-MM-DD] [--log FILE] [--log-payloads] [--log-generated] [--unknown CODE]...
+ *   [--sched-log FILE]  (benchmarks: each published event's scheduled send time, int64 mono ns, in order)
  *   [--require-auth KEY:SECRET] [--rate-limit N] [--rate-window-ms MS] [--max-subs N]
  *   [--subscribe-error STATUS:COUNT] [--history N] [--ticks-limit N] [--api 1.7|1.5.0] [--bind ADDR]
  *
@@ -208,6 +209,7 @@ static struct {
     size_t hist_cap, hist_n, hist_head;
 
     FILE *log;
+    FILE *sched_log;         /* --sched-log: int64 scheduled send time (mono ns) per event published */
     int log_payloads;
     int log_generated;       /* also log every generated trade: "G code exch_ns close volume" */
     uint64_t sent, seq, heartbeats;
@@ -283,7 +285,7 @@ static void respond_error(conn *c, int code, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    sjj_quote(msg, q, sizeof q);
+    sj_json_quote(msg, q, sizeof q);
     snprintf(body, sizeof body, "{\"code\":%d,\"message\":%s,\"details\":null}", code, q);
     respond(c, code, body);
 }
@@ -483,10 +485,10 @@ static void history_add(const char *code, int64_t exch_ns, const char *payload, 
     shj_strlcpy(h->code, code, sizeof h->code);
     h->exch_ns = exch_ns;
     char tmp[24];
-    if (sjj_get_str(payload, len, "close", tmp, sizeof tmp) == 1) shj_strlcpy(h->close, tmp, sizeof h->close);
+    if (sj_json_get_str(payload, len, "close", tmp, sizeof tmp) == 1) shj_strlcpy(h->close, tmp, sizeof h->close);
     int64_t v = 0;
-    if (sjj_get_i64(payload, len, "volume", &v) == 1) h->volume = (int32_t)v;
-    if (sjj_get_i64(payload, len, "tick_type", &v) == 1) h->tick_type = (int8_t)v;
+    if (sj_json_get_i64(payload, len, "volume", &v) == 1) h->volume = (int32_t)v;
+    if (sj_json_get_i64(payload, len, "tick_type", &v) == 1) h->tick_type = (int8_t)v;
     if (S.log && S.log_generated)
         fprintf(S.log, "G %s %lld %s %d\n", h->code, (long long)exch_ns, h->close, h->volume);
 }
@@ -501,13 +503,19 @@ static void generate(uint64_t n) {
         S.generated++;
         S.gen_count++;
         char code[16] = "";
-        sjj_get_str(buf, len, "code", code, sizeof code);
+        sj_json_get_str(buf, len, "code", code, sizeof code);
         if (tag == PSR_TAG_TICK_STK || tag == PSR_TAG_TICK_FOP) history_add(code, exch_ns, buf, len);
         int odd = 0;
-        if (tag == PSR_TAG_TICK_STK || tag == PSR_TAG_BIDASK_STK) sjj_get_bool(buf, len, "intraday_odd", &odd);
+        if (tag == PSR_TAG_TICK_STK || tag == PSR_TAG_BIDASK_STK) sj_json_get_bool(buf, len, "intraday_odd", &odd);
         sub *s = sub_find(code, odd);
         if (!s || !(s->quote_mask & quote_bit_of_tag(tag))) continue;
         if (S.n_expired && in_list(S.expired, S.n_expired, code)) continue; /* expired month: silent */
+        if (S.sched_log) {
+            /* When this event was due by the pace (bench/bench_latency.c): a
+             * latency measured from here counts the time it waited to be sent. */
+            int64_t due = S.gen_started_mono + (int64_t)((double)(S.gen_count - 1) / S.rate * 1e9);
+            fwrite(&due, sizeof due, 1, S.sched_log);
+        }
         publish(tag, psr_tag_name(tag), buf, len, code);
     }
 }
@@ -580,7 +588,7 @@ static void respond_sub(conn *c, int ok, const char *msg, const char *body, size
         return;
     }
     char q[400];
-    sjj_quote(msg, q, sizeof q);
+    sj_json_quote(msg, q, sizeof q);
     sbuf out = {0};
     sb_printf(&out, "{\"success\":%s,\"message\":%s,\"subscription\":", ok ? "true" : "false", q);
     if (ok)
@@ -605,15 +613,15 @@ static void ep_subscribe(conn *c, const char *body, size_t blen, int unsubscribe
         S.unsubscribe_requests++;
     else
         S.subscribe_requests++;
-    if (sjj_get_str(body, blen, "security_type", sec, sizeof sec) != 1 ||
-        sjj_get_str(body, blen, "exchange", ex, sizeof ex) != 1 ||
-        sjj_get_str(body, blen, "code", code, sizeof code) != 1 ||
-        sjj_get_str(body, blen, "quote_type", qt, sizeof qt) != 1) {
+    if (sj_json_get_str(body, blen, "security_type", sec, sizeof sec) != 1 ||
+        sj_json_get_str(body, blen, "exchange", ex, sizeof ex) != 1 ||
+        sj_json_get_str(body, blen, "code", code, sizeof code) != 1 ||
+        sj_json_get_str(body, blen, "quote_type", qt, sizeof qt) != 1) {
         respond_error(c, 400, "body needs security_type, exchange, code and quote_type");
         return;
     }
-    sjj_get_str(body, blen, "target_code", target, sizeof target);
-    sjj_get_bool(body, blen, "intraday_odd", &odd);
+    sj_json_get_str(body, blen, "target_code", target, sizeof target);
+    sj_json_get_bool(body, blen, "intraday_odd", &odd);
     int exv = parse_exchange(ex), secv = parse_sectype(sec);
     uint32_t q = parse_quote(qt);
     if (exv < 0 || secv < 0 || !q) {
@@ -732,11 +740,11 @@ static void ep_ticks(conn *c, const char *body, size_t blen) {
      * "query_type",...}; the top-level code of older clients is accepted too. */
     const char *cv;
     size_t cvn;
-    if (sjj_find(body, blen, "contract", &cv, &cvn) == 1)
-        sjj_get_str(cv, cvn, "code", code, sizeof code);
+    if (sj_json_find(body, blen, "contract", &cv, &cvn) == 1)
+        sj_json_get_str(cv, cvn, "code", code, sizeof code);
     else
-        sjj_get_str(body, blen, "code", code, sizeof code);
-    if (!code[0] || sjj_get_str(body, blen, "date", date, sizeof date) != 1) {
+        sj_json_get_str(body, blen, "code", code, sizeof code);
+    if (!code[0] || sj_json_get_str(body, blen, "date", date, sizeof date) != 1) {
         respond_error(c, 400, "body needs contract.code and date");
         return;
     }
@@ -750,8 +758,8 @@ static void ep_ticks(conn *c, const char *body, size_t blen) {
         return;
     }
     int64_t us0 = 0, us1 = 86400LL * 1000000 - 1;
-    if (sjj_get_str(body, blen, "time_start", ts, sizeof ts) == 1) us0 = parse_tod(ts);
-    if (sjj_get_str(body, blen, "time_end", te, sizeof te) == 1) us1 = parse_tod(te);
+    if (sj_json_get_str(body, blen, "time_start", ts, sizeof ts) == 1) us0 = parse_tod(ts);
+    if (sj_json_get_str(body, blen, "time_end", te, sizeof te) == 1) us1 = parse_tod(te);
     if (us0 < 0 || us1 < 0) {
         respond_error(c, 400, "bad time_start/time_end: %s/%s", ts, te);
         return;
@@ -830,6 +838,7 @@ static void ep_health(conn *c) {
 
 static void ep_stats(conn *c) {
     if (S.log) fflush(S.log);
+    if (S.sched_log) fflush(S.sched_log);
     int streams = 0;
     unsigned long long queued = 0, written = 0; /* of the open streams */
     for (int i = 0; i < SI_MAX_CONNS; i++) {
@@ -867,7 +876,7 @@ static void ep_stats(conn *c) {
 
 static void ep_fault(conn *c, const char *body, size_t blen) {
     char f[32] = "";
-    if (sjj_get_str(body, blen, "fault", f, sizeof f) != 1) {
+    if (sj_json_get_str(body, blen, "fault", f, sizeof f) != 1) {
         respond_error(c, 400, "body needs a fault name");
         return;
     }
@@ -875,7 +884,7 @@ static void ep_fault(conn *c, const char *body, size_t blen) {
     int hits = 0;
     if (!strcmp(f, "drop") || !strcmp(f, "stall") || !strcmp(f, "slow_drip") || !strcmp(f, "close_all")) {
         int64_t bytes = 4000;
-        sjj_get_i64(body, blen, "bytes", &bytes);
+        sj_json_get_i64(body, blen, "bytes", &bytes);
         for (int i = 0; i < SI_MAX_CONNS; i++) {
             conn *s = &S.conns[i];
             if (!s->used || !s->stream || s->closing || s->stalled) continue;
@@ -893,9 +902,9 @@ static void ep_fault(conn *c, const char *body, size_t blen) {
         fprintf(stderr, "standin: fault %s on %d stream(s)\n", f, hits);
     } else if (!strcmp(f, "subscribe_error")) {
         int64_t st = 500;
-        sjj_get_i64(body, blen, "status", &st);
+        sj_json_get_i64(body, blen, "status", &st);
         n = 1;
-        sjj_get_i64(body, blen, "count", &n);
+        sj_json_get_i64(body, blen, "count", &n);
         S.sub_err_status = (int)st;
         S.sub_err_count = (int)n;
         hits = 1;
@@ -910,12 +919,12 @@ static void ep_fault(conn *c, const char *body, size_t blen) {
         hits = 1;
     } else if (!strcmp(f, "inject")) {
         char name[32] = "", data[2048] = "", code[16] = "";
-        if (sjj_get_str(body, blen, "event", name, sizeof name) != 1 ||
-            sjj_get_str(body, blen, "data", data, sizeof data) != 1) {
+        if (sj_json_get_str(body, blen, "event", name, sizeof name) != 1 ||
+            sj_json_get_str(body, blen, "data", data, sizeof data) != 1) {
             respond_error(c, 400, "inject needs event and data");
             return;
         }
-        sjj_get_str(data, strlen(data), "code", code, sizeof code);
+        sj_json_get_str(data, strlen(data), "code", code, sizeof code);
         int tag = psr_tag_from_name(name, strlen(name));
         if (!publish(tag, name, data, strlen(data), code)) {
             respond_error(c, 409, "no stream carries %s", name);
@@ -926,7 +935,7 @@ static void ep_fault(conn *c, const char *body, size_t blen) {
     } else if (!strcmp(f, "ticks_limit")) {
         /* "limit": N more answers from now on, -1 = no limit (lift it). */
         int64_t lim = -1;
-        sjj_get_i64(body, blen, "limit", &lim);
+        sj_json_get_i64(body, blen, "limit", &lim);
         S.ticks_limit = lim < 0 ? -1 : (int)(S.ticks_answered + (uint64_t)lim);
         fprintf(stderr, "standin: ticks query limit %s\n", lim < 0 ? "lifted" : "set");
         hits = 1;
@@ -934,7 +943,7 @@ static void ep_fault(conn *c, const char *body, size_t blen) {
         /* The next subscribes of "code" answer 200 {"success":false,...}
          * (STREAMING.md:167: SubscriptionResponse; success=false is no subscription). */
         char code[16] = "";
-        if (sjj_get_str(body, blen, "code", code, sizeof code) == 1) list_add(S.refuse, &S.n_refuse, code);
+        if (sj_json_get_str(body, blen, "code", code, sizeof code) == 1) list_add(S.refuse, &S.n_refuse, code);
         hits = 1;
     } else if (!strcmp(f, "maintenance")) {
         /* Daily maintenance: the server rebuilds its upstream client and
@@ -955,7 +964,7 @@ static void ep_fault(conn *c, const char *body, size_t blen) {
          * that keeps the stale target_code gets heartbeats only
          * (HTTP_API.md:812, STREAMING.md:171). */
         char code[16] = "", old[16];
-        if (sjj_get_str(body, blen, "code", code, sizeof code) != 1) {
+        if (sj_json_get_str(body, blen, "code", code, sizeof code) != 1) {
             respond_error(c, 400, "alias_expire needs code");
             return;
         }
@@ -988,14 +997,14 @@ static void ep_fault(conn *c, const char *body, size_t blen) {
          * features go on (tutor_limit.md:154, TROUBLESHOOTING.md:33).
          * "remaining": 0 uses it up; -1 restores it. */
         int64_t rem = 0;
-        sjj_get_i64(body, blen, "remaining", &rem);
+        sj_json_get_i64(body, blen, "remaining", &rem);
         S.quota_exhausted = rem == 0;
         hits = 1;
     } else if (!strcmp(f, "ban")) {
         /* 503 "操作異常，請1分鐘後再重新登入" on every /api/v1 call for "ms"
          * (TROUBLESHOOTING.md:376-392; tutor_limit.md:156: one minute). */
         int64_t ms = 60000;
-        sjj_get_i64(body, blen, "ms", &ms);
+        sj_json_get_i64(body, blen, "ms", &ms);
         S.ban_until_mono = clk_mono_ns() + ms * 1000000;
         hits = 1;
     } else if (!strcmp(f, "pause")) {
@@ -1006,7 +1015,7 @@ static void ep_fault(conn *c, const char *body, size_t blen) {
         hits = 1;
     } else if (!strcmp(f, "unknown_contract")) {
         char code[16] = "";
-        if (sjj_get_str(body, blen, "code", code, sizeof code) == 1 && S.n_unknown < SI_MAX_UNKNOWN)
+        if (sj_json_get_str(body, blen, "code", code, sizeof code) == 1 && S.n_unknown < SI_MAX_UNKNOWN)
             shj_strlcpy(S.unknown[S.n_unknown++], code, 16);
         hits = 1;
     } else {
@@ -1414,6 +1423,13 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--log")) log_path = NEXT();
         else if (!strcmp(a, "--log-payloads")) S.log_payloads = 1;
         else if (!strcmp(a, "--log-generated")) S.log_generated = 1;
+        else if (!strcmp(a, "--sched-log")) {
+            S.sched_log = fopen(NEXT(), "wb");
+            if (!S.sched_log) {
+                perror("--sched-log");
+                return 2;
+            }
+        }
         else if (!strcmp(a, "--unknown")) {
             const char *code = NEXT();
             if (S.n_unknown < SI_MAX_UNKNOWN) shj_strlcpy(S.unknown[S.n_unknown++], code, 16);
@@ -1459,6 +1475,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "standin: cannot create the simulated market\n");
         return 1;
     }
+    /* Sinopac's server sends Sinopac's keys only: never the simulator's own
+     * "simulated":true marker (the client must not see what a real server
+     * cannot send). */
+    S.simcfg.plain = 1;
     sim_configure(S.market, &S.simcfg); /* --api 1.5.0: the old field names too */
     if (date)
         shj_strlcpy(S.date, date, sizeof S.date);

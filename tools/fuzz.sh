@@ -1,6 +1,11 @@
 #!/bin/sh
 # tools/fuzz.sh [SECONDS] [TARGET...] — build the libFuzzer targets (tests/fuzz/fuzz_*.c)
 # with clang-14 + ASan + UBSan into build-fuzz/ and run each for SECONDS (default 60).
+# Targets: fuzz_parse (loop vs worker path), fuzz_sse (whole vs chunked), fuzz_archive
+# (sync vs prefetch vs scan), fuzz_archive_append (open-for-append recovery, then
+# every record readable), fuzz_jsonl (restore's reader, Shijim's and the Python
+# shijim's lines), fuzz_dsn (with a secret-leak oracle), fuzz_decimal, fuzz_ticks
+# (the historical-ticks answer reader).
 #
 # Seeds: tests/fuzz/seeds/<target>/ (committed, small). The working corpus lives in
 # build-fuzz/corpus/<target>/ so runs accumulate without touching the tree.
@@ -18,7 +23,8 @@ command -v clang-14 >/dev/null 2>&1 || {
 tools/bootstrap.sh >/dev/null   # the Debian packages
 CC=clang-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHJ_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j"$(nproc)" >/dev/null
-[ -n "$TARGETS" ] || TARGETS=$(cd build-fuzz && ls fuzz_* | sort)
+# every target built from tests/fuzz/fuzz_*.c (executables only: the logs are fuzz_*.log)
+[ -n "$TARGETS" ] || TARGETS=$(cd build-fuzz && find . -maxdepth 1 -name 'fuzz_*' -type f -perm -u+x | sed 's|^\./||' | sort)
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 status=0

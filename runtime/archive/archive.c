@@ -6,7 +6,8 @@
  * straight into the current block buffer (a few varints + one memcpy). A
  * block is sealed when the next record would not fit in block_bytes, when it
  * holds fsync_records records, when arc_poll finds its first record older
- * than fsync_ms, or when a record belongs to another trading day. Sealing
+ * than fsync_ms, or when a record belongs to another trading day (the
+ * caller's, arc_append_day; core/session's rule). Sealing
  * moves the buffer into a FIFO of queue_blocks slots and takes a recycled
  * buffer: queue_blocks + 2 buffers are allocated once at open (one filling,
  * queue_blocks waiting, one being written), so a non-full queue always has a
@@ -35,6 +36,13 @@
  * never destroyed), cut with ftruncate and fsynced before appending. New
  * files are written as temp -> fsync -> rename -> fsync(dir), so a day file
  * always has a whole header. flock() keeps a second process out.
+ *
+ * Two day files stay open: records go to the file of their trading day,
+ * decided by the exchange time, so at the boundary a late record of the day
+ * before (a quote stamped 13:44:59 arriving after the night session's first
+ * one) goes back to the earlier file. Leaving a file fdatasyncs it, so only
+ * the current file ever holds unsynced records; switching back to the other
+ * open file costs that fdatasync, not a re-scan of a multi-GB file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +64,7 @@
 #include "archive/archive.h"
 #include "archive/archive_format.h"
 #include "core/clock.h"
+#include "core/session.h"
 #include "core/shj_common.h"
 
 #define ARC_DEFAULT_FSYNC_MS 100
@@ -93,7 +102,8 @@ struct arc_writer {
     /* Loop thread only. */
     arc_block *cur;
     int have_day;
-    int64_t day, day_lo, day_hi; /* current trading day and its [lo, hi) recv_ns range */
+    int64_t day;               /* trading day of the current block */
+    int64_t cache_lo, cache_hi, cache_day; /* arc_append: recv_ns range [lo, hi) of cache_day */
     char cur_path[ARC_PATH_MAX];
     uint64_t records, bytes_raw, stalls;
 
@@ -117,6 +127,10 @@ struct arc_writer {
     int64_t fd_day;
     uint64_t file_off;
     char fpath[ARC_PATH_MAX];
+    int pfd;                   /* the other open day file (-1: none); never unsynced */
+    int64_t pfd_day;
+    uint64_t pfile_off;
+    char pfpath[ARC_PATH_MAX];
     unsigned char *cbuf;       /* compression output, with header headroom */
     size_t ccap;
     uint64_t unsynced_records, unsynced_max_seq;
@@ -221,11 +235,19 @@ static int fsync_dir(const char *dir) {
     return rc;
 }
 
+/* Metrics (ops) time every data fdatasync; called on the writer thread. */
+static _Atomic(arc_fsync_hook) arc_fsync_observer;
+void arc_set_fsync_hook(arc_fsync_hook fn) { atomic_store(&arc_fsync_observer, fn); }
+
 /* fdatasync the open file and publish what it made durable. */
 static void sync_file(arc_writer *w) {
     if (w->fd < 0 || w->unsynced_records == 0) return;
     if (atomic_load_explicit(&w->failed, memory_order_relaxed)) return;
-    if (fdatasync(w->fd) != 0) {
+    int64_t t0 = clk_mono_ns();
+    int synced = fdatasync(w->fd);
+    arc_fsync_hook obs = atomic_load(&arc_fsync_observer);
+    if (obs) obs(clk_mono_ns() - t0);
+    if (synced != 0) {
         /* After a failed fsync the page cache state is unknown (the kernel may
          * have dropped the dirty pages): never retry, never claim durability. */
         set_failed(w, "fsync %s: %s", w->fpath, strerror(errno));
@@ -241,6 +263,11 @@ static void sync_file(arc_writer *w) {
 }
 
 static void close_file(arc_writer *w) {
+    if (w->pfd >= 0) {
+        close(w->pfd);   /* synced when it was left */
+        w->pfd = -1;
+        w->pfpath[0] = '\0';
+    }
     if (w->fd < 0) return;
     sync_file(w);
     close(w->fd);   /* the flock goes with it */
@@ -427,11 +454,41 @@ static int open_day_file(arc_writer *w, int64_t day) {
 
 /* Writer thread: blocks ==================================================== */
 
+/* Make day's file the current one: the other open file when it is that
+ * day's, else open it and keep the one left as the other (closing the older). */
+static int switch_day_file(arc_writer *w, int64_t day) {
+    sync_file(w);   /* "before leaving a day file": only the current one is ever unsynced */
+    if (atomic_load_explicit(&w->failed, memory_order_relaxed)) return SHJ_ERR;
+    if (w->pfd >= 0 && w->pfd_day == day) {
+        int fd = w->fd;
+        int64_t fd_day = w->fd_day;
+        uint64_t off = w->file_off;
+        char path[ARC_PATH_MAX];
+        memcpy(path, w->fpath, sizeof path);
+        w->fd = w->pfd;
+        w->fd_day = w->pfd_day;
+        w->file_off = w->pfile_off;
+        memcpy(w->fpath, w->pfpath, sizeof w->fpath);
+        w->pfd = fd;
+        w->pfd_day = fd_day;
+        w->pfile_off = off;
+        memcpy(w->pfpath, path, sizeof path);
+        return SHJ_OK;
+    }
+    if (w->pfd >= 0) close(w->pfd);
+    w->pfd = w->fd;
+    w->pfd_day = w->fd_day;
+    w->pfile_off = w->file_off;
+    memcpy(w->pfpath, w->fpath, sizeof w->pfpath);
+    w->fd = -1;
+    w->fpath[0] = '\0';
+    return open_day_file(w, day);
+}
+
 static void write_block(arc_writer *w, arc_block *b) {
     if (atomic_load_explicit(&w->failed, memory_order_relaxed)) return;
     if (w->fd < 0 || b->day != w->fd_day) {
-        close_file(w);
-        if (open_day_file(w, b->day) != SHJ_OK) return;
+        if (switch_day_file(w, b->day) != SHJ_OK) return;
     }
     arc_block_hdr h = {
         .codec = ARC_CODEC_NONE,
@@ -567,20 +624,14 @@ static void set_day(arc_writer *w, int64_t day) {
     char name[11];
     w->have_day = 1;
     w->day = day;
-    w->day_lo = arc__day_start_ns(day);
-    w->day_hi = arc__day_start_ns(day + 1);
     arc__day_name(day, name);
     snprintf(w->cur_path, sizeof w->cur_path, "%s/%s.shjraw", w->srcdir, name);
 }
 
-/* Would appending a record of `need` framed bytes at recv_ns seal first? */
-static int needs_seal(const arc_writer *w, size_t need, int64_t recv_ns, int64_t *new_day) {
+/* Would appending a record of `need` framed bytes of trading day `day` seal first? */
+static int needs_seal(const arc_writer *w, size_t need, int64_t day) {
     const arc_block *b = w->cur;
-    *new_day = w->day;
-    if (!w->have_day || recv_ns < w->day_lo || recv_ns >= w->day_hi) {
-        *new_day = arc__day_index(recv_ns);
-        if (w->have_day && *new_day != w->day) return b->n > 0;
-    }
+    if (w->have_day && day != w->day) return b->n > 0;
     return b->n > 0 && (b->used + need > w->block_bytes ||
                         (w->fsync_records && b->n >= w->fsync_records));
 }
@@ -598,6 +649,20 @@ int arc_ready(const arc_writer *w, size_t len) {
 
 int arc_append(arc_writer *w, uint8_t tag, const void *data, uint32_t len, int64_t recv_ns,
                uint64_t seq) {
+    /* The receive time's trading day; the 24 h between two 15:00 rolls share
+     * one, so it is computed once per range (a holiday lookup per record
+     * would cost little, but the loop pays for every byte). */
+    if (!(recv_ns >= w->cache_lo && recv_ns < w->cache_hi)) {
+        int64_t cal = arc__day_index(recv_ns);
+        w->cache_lo = arc__day_start_ns(cal);
+        w->cache_hi = arc__day_start_ns(cal + 1);
+        w->cache_day = ses_trading_day_from(cal);
+    }
+    return arc_append_day(w, tag, data, len, recv_ns, seq, w->cache_day);
+}
+
+int arc_append_day(arc_writer *w, uint8_t tag, const void *data, uint32_t len, int64_t recv_ns,
+                   uint64_t seq, int64_t day) {
     if (atomic_load_explicit(&w->failed, memory_order_relaxed)) return SHJ_ERR;
     if (len > ARC_MAX_RECORD_BYTES) {
         shj_log(SHJ_LOG_ERROR,
@@ -606,8 +671,7 @@ int arc_append(arc_writer *w, uint8_t tag, const void *data, uint32_t len, int64
         return SHJ_ERR;
     }
     size_t need = (size_t)len + ARC_REC_MAX_OVERHEAD;
-    int64_t day;
-    if (needs_seal(w, need, recv_ns, &day)) {
+    if (needs_seal(w, need, day)) {
         if (!seal_try(w)) {
             w->stalls++;
             return SHJ_AGAIN;
@@ -743,6 +807,8 @@ arc_writer *arc_open(const arc_opts *o, char *err, size_t errlen) {
         return NULL;
     }
     w->fd = -1;
+    w->pfd = -1;
+    w->cache_lo = w->cache_hi = 0;
     shj_strlcpy(w->source, o->source, sizeof w->source);
     w->fsync_ms = o->fsync_ms < 0 ? ARC_DEFAULT_FSYNC_MS : o->fsync_ms;
     w->fsync_records = o->fsync_records > 0 ? (uint64_t)o->fsync_records : 0;

@@ -19,9 +19,13 @@
  * up to that sequence is readable; a torn last block is detected, reported
  * and cut off when the file is next opened for append.
  *
- * Trading day: a record goes to the file of the Taipei calendar date of its
- * receive time, rolled at 15:00 local (TAIFEX's after-hours session belongs
- * to the next trading day).
+ * Trading day: a record goes to the file of its trading day, decided by the
+ * caller from the data's exchange time (arc_append_day; core/session's
+ * ses_trading_day: the night session belongs to the next trading day,
+ * Friday's to Monday, weekends and holidays skipped). arc_append, for
+ * payloads without an exchange time, uses the receive time, same rule. A
+ * late record of the previous day goes to the previous day's file: the
+ * writer keeps two day files open for append.
  */
 #ifndef SHJ_ARCHIVE_H
 #define SHJ_ARCHIVE_H
@@ -65,6 +69,11 @@ typedef struct arc_record {
     const char *data;        /* valid until the next arc_reader_next */
 } arc_record;
 
+/* Called with the duration of every data fdatasync, on the writer's own
+ * thread (the metrics' fsync histogram; NULL = none). Process-wide. */
+typedef void (*arc_fsync_hook)(int64_t duration_ns);
+void arc_set_fsync_hook(arc_fsync_hook fn);
+
 /* Writer ------------------------------------------------------------------ */
 arc_writer *arc_open(const arc_opts *opts, char *err, size_t errlen);
 /* Non-zero when one more record of len bytes can be appended without SHJ_AGAIN. */
@@ -72,6 +81,11 @@ int arc_ready(const arc_writer *w, size_t len);
 /* SHJ_OK, SHJ_AGAIN (queue full: retry later), SHJ_ERR (writer failed: arc_error). */
 int arc_append(arc_writer *w, uint8_t tag, const void *data, uint32_t len, int64_t recv_ns,
                uint64_t seq);
+/* The same, into the file of trading day `day` (a ses_trading_day day
+ * number, from the record's exchange time). Records of one day keep their
+ * order; a change of day seals the current block. */
+int arc_append_day(arc_writer *w, uint8_t tag, const void *data, uint32_t len, int64_t recv_ns,
+                   uint64_t seq, int64_t day);
 /* Called by the loop (e.g. every few ms): seals the current block when it is
  * older than fsync_ms so the writer thread can persist it. */
 void arc_poll(arc_writer *w, int64_t now_mono_ns);

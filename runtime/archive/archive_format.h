@@ -27,6 +27,7 @@
 
 #include "archive/archive.h"
 #include "core/clock.h"
+#include "core/session.h"
 
 /* File header ------------------------------------------------------------- */
 #define ARC_FILE_MAGIC "\x89SHJRAW\n"      /* 8 bytes; 0x89 catches 7-bit mangling */
@@ -78,10 +79,11 @@
  * multi-GB day file would pause the feed at every restart. */
 #define ARC_TAIL_VERIFY_BYTES (64ull << 20)
 
-/* Trading day: clk_trading_day (core/clock.h: the Taipei date, rolled at
- * 15:00 Taipei = 07:00 UTC), i.e. day index floor((recv_ns + 17 h) / 24 h). */
+/* Trading day: core/session's ses_trading_day. arc_append caches it per
+ * 24 h between two 15:00 Taipei rolls (= 07:00 UTC): the date index
+ * floor((recv_ns + 17 h) / 24 h), then ses_trading_day_from that date. */
 #define ARC_DAY_NS (86400LL * CLK_NS_PER_SEC)
-#define ARC_DAY_SHIFT_NS ((int64_t)(CLK_TAIPEI_OFFSET_S + CLK_TRADING_DAY_SHIFT_S) * CLK_NS_PER_SEC)
+#define ARC_DAY_SHIFT_NS ((int64_t)(CLK_TAIPEI_OFFSET_S + SES_DAY_ROLL_S) * CLK_NS_PER_SEC)
 
 /* Little-endian ----------------------------------------------------------- */
 static inline void arc__put16(unsigned char *p, uint16_t v) {
@@ -166,8 +168,8 @@ int arc__file_hdr_decode(const unsigned char *p, arc_file_hdr *h, int *newer, ch
 int arc__block_hdr_decode(const unsigned char *p, arc_block_hdr *h, char *why, size_t whylen);
 
 /* Trading-day helpers (see ARC_DAY_SHIFT_NS). */
-int64_t arc__day_index(int64_t recv_ns);
-int64_t arc__day_start_ns(int64_t day);      /* first recv_ns of that trading day */
+int64_t arc__day_index(int64_t recv_ns);     /* the 15:00-rolled Taipei date, before holidays */
+int64_t arc__day_start_ns(int64_t day);      /* first recv_ns of that date */
 void arc__day_name(int64_t day, char out[11]); /* "YYYY-MM-DD" */
 
 /* Scans an open file descriptor (the writer's, on open for append). Blocks

@@ -5,10 +5,16 @@
  * A route outlives its writer: rt frees the writer at shutdown, but Lua may
  * still ask for the final stats, so routes live in a small static table.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <ev.h>
+
+#include "archive/archive.h"
 #include "loop/bus.h"
+#include "clickhouse/ch_reconcile.h"
 #include "clickhouse/ch_writer.h"
 #include "loop/rt.h"
 #include "core/shj_common.h"
@@ -23,6 +29,8 @@ typedef struct chw_route_t {
     int stop_on_fatal;
     chw_stats last;    /* stats at close */
     int closed;
+    char arc_path[4096]; /* the archive's day file as last seen (kept after the archive closed) */
+    uint64_t reconciled;
 } chw_route_t;
 
 static chw_route_t routes[CHW_MAX_ROUTES];
@@ -89,6 +97,58 @@ static int op_close(void *w, char *err, size_t errlen) {
     return rc;
 }
 
+/* The source's raw archive, as the writer sees it (chw_archive_ops). The
+ * archive may close before the writer does (rt closes in order): then every
+ * record is fsynced, and the day file is the one last seen. */
+static uint64_t arc_durable(void *ctx) {
+    chw_route_t *r = ctx;
+    if (!r->src->raw) return UINT64_MAX;
+    arc_stats st;
+    arc_get_stats(r->src->raw, &st);
+    return st.durable_seq;
+}
+
+static const char *arc_path(void *ctx) {
+    chw_route_t *r = ctx;
+    if (r->src->raw) {
+        const char *p = arc_current_path(r->src->raw);
+        if (p && *p) shj_strlcpy(r->arc_path, p, sizeof r->arc_path);
+    }
+    return r->arc_path;
+}
+
+static const chw_archive_ops arc_ops = {arc_durable, arc_path};
+
+/* Before the writer opens: replay into ClickHouse what the archive holds
+ * beyond the watermarks (a kill -9, rows neither ClickHouse nor the fallback
+ * took), and continue the source's sequence after the archive's highest so
+ * that one number splits done from to-do in every day file. */
+static void reconcile(chw_route_t *r, const chw_opts *opts, chrc_result *res) {
+    char err[600];
+    int rc = chrc_run(opts->archive_dir, r->src->name, r->src->source_id, opts->dsn, opts->create_schema, res, err,
+                      sizeof err);
+    if (res->max_seq > r->src->next_seq) r->src->next_seq = res->max_seq;
+    if (rc == SHJ_ERR) {
+        shj_log(SHJ_LOG_ERROR, "clickhouse reconcile of %s/%s: %s", opts->archive_dir, r->src->name, err);
+        return;
+    }
+    if (res->records_replayed && rc == SHJ_OK)
+        shj_log(SHJ_LOG_INFO,
+                "clickhouse reconcile of %s/%s: %llu records beyond the watermark replayed from the archive "
+                "(%llu rows inserted; rows already there collapse under FINAL)",
+                opts->archive_dir, r->src->name, (unsigned long long)res->records_replayed,
+                (unsigned long long)res->rows_inserted);
+    if (rc == SHJ_AGAIN) {
+        char ranges[200];
+        shj_log(SHJ_LOG_WARN,
+                "clickhouse reconcile of %s/%s: %llu records wait in the archive (seq %s): %s; kept in the "
+                "watermark, retried at the next start",
+                opts->archive_dir, r->src->name, (unsigned long long)chm_unsaved_count(&res->pending),
+                chm_ranges_text(&res->pending, ranges, sizeof ranges), res->error);
+    }
+    r->reconciled = res->rows_inserted;
+}
+
 static const rt_writer_ops chw_rt_ops = {
     .type = "clickhouse",
     .poll = op_poll,
@@ -103,8 +163,19 @@ int chw_route(src_source *src, const chw_opts *opts, int stop_on_fatal, char *er
     memset(r, 0, sizeof *r);
     r->src = src;
     r->stop_on_fatal = stop_on_fatal;
-    if (!(r->w = chw_open(rt_loop(), opts, err, errlen))) return SHJ_ERR;
+    chrc_result *res = NULL;
+    if (opts->archive_dir && src) {
+        if (!(res = malloc(sizeof *res))) return shj_fail(err, errlen, "out of memory");
+        reconcile(r, opts, res);
+        ev_now_update(rt_loop()); /* the loop's clock stood still while it blocked */
+    }
+    if (!(r->w = chw_open(rt_loop(), opts, err, errlen))) {
+        free(res);
+        return SHJ_ERR;
+    }
     chw_set_fatal_cb(r->w, on_fatal, r);
+    if (res) chw_set_archive(r->w, &arc_ops, r, src->next_seq, &res->pending);
+    free(res);
     uint32_t mask = shj_kind_bit(SHJ_KIND_TICK) | shj_kind_bit(SHJ_KIND_QUOTE) | shj_kind_bit(SHJ_KIND_BIDASK);
     char name[40];
     snprintf(name, sizeof name, "clickhouse%s%.24s", src ? " " : "", src ? src->name : "");
@@ -122,5 +193,6 @@ int chw_route_stats(int route, chw_stats *out) {
     chw_route_t *r = &routes[route];
     if (r->w) chw_get_stats(r->w, out);
     else *out = r->last;
+    out->reconciled_rows = r->reconciled;
     return SHJ_OK;
 }

@@ -218,7 +218,9 @@ static int flush_group(appender *a, group *g) {
 }
 
 static int add_event(appender *a, const shj_event *ev) {
-    int64_t day = chb_taipei_day(ev->ts_exch_ns);
+    /* Files are named by trading day, like the archive's day files and the
+     * trading_day column (restore recomputes that column from ts). */
+    int64_t day = chb_trading_day(ev->ts_exch_ns);
     group *g = NULL;
     for (int i = 0; i < a->ng; i++)
         if (a->g[i].day == day) g = &a->g[i];

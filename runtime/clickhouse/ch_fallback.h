@@ -1,7 +1,7 @@
 /* ch_fallback.h — the zero-loss JSONL fallback for rows ClickHouse did not take.
  *
  * Owns: files <dir>/<table>/<YYYY-MM-DD>.jsonl ("ticks", "bidasks"; the date
- * is the Asia/Taipei calendar date of each event's exchange time), one
+ * is the trading day of each event's exchange time, core/session's rule), one
  * event_json object per line (exact unquoted decimals, ClickHouse
  * JSONEachRow-compatible), appended and fsynced.
  *

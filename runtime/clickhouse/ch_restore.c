@@ -24,10 +24,13 @@
 #include "clickhouse/ch_jsonl.h"
 #include "clickhouse/ch_rowbinary.h"
 #include "clickhouse/ch_schema.h"
+#include "core/clock.h"
 #include "core/shj_common.h"
 #include "core/shj_event.h"
 
 #define CHR_LINE_MAX (1u << 20)
+
+_Static_assert(CHR_SEED_SOURCE_ID == CHJ_SEED_SOURCE_ID, "one seed source id for Lua and C");
 #define CHR_REASON_MAX 240
 
 typedef struct chr_reject {
@@ -57,6 +60,7 @@ struct chr_file {
     size_t linecap;
     int rej_failed;
     char rej_err[200];
+    int64_t seed_shift_ns;
 };
 
 struct chr_client {
@@ -110,6 +114,38 @@ static int names_add(names *ns, const char *prefix, const char *name) {
     return 0;
 }
 
+/* Sorted, "\n"-terminated into out[cap]; frees ns. The count, or -1. */
+static int names_join(names *ns, int rc, const char *dir, char *out, size_t cap, char *err, size_t errlen) {
+    int result;
+    if (rc != 0) {
+        result = shj_fail(err, errlen, "listing %s: %s", dir, strerror(errno));
+    } else {
+        if (ns->n) qsort(ns->v, ns->n, sizeof *ns->v, cmp_str);
+        size_t o = 0;
+        result = (int)ns->n;
+        if (cap) out[0] = '\0';
+        for (size_t i = 0; i < ns->n; i++) {
+            size_t len = strlen(ns->v[i]);
+            if (o + len + 2 > cap) {
+                result = shj_fail(err, errlen, "listing %s: too many entries for the buffer", dir);
+                break;
+            }
+            memcpy(out + o, ns->v[i], len);
+            o += len;
+            out[o++] = '\n';
+            out[o] = '\0';
+        }
+    }
+    for (size_t i = 0; i < ns->n; i++) free(ns->v[i]);
+    free(ns->v);
+    return result;
+}
+
+/* The sub-directories chr_list reads: Shijim's tables, and the Python
+ * shijim's books/ (its ticks/ shares Shijim's name). */
+#define N_KNOWN_DIRS (CHS_NTABLES + 1)
+static const char *known_dir(int i) { return i < CHS_NTABLES ? chs_table_name((chs_table)i) : "books"; }
+
 static int scan_dir(const char *dir, const char *prefix, names *ns) {
     DIR *d = opendir(dir);
     if (!d) return errno == ENOENT ? 0 : -1;
@@ -137,34 +173,66 @@ int chr_list(const char *dir, char *out, size_t cap, char *err, size_t errlen) {
     if (!S_ISDIR(st.st_mode)) return shj_fail(err, errlen, "fallback dir %s is not a directory", dir);
     names ns = {0};
     int rc = scan_dir(dir, "", &ns);
-    for (int t = 0; rc == 0 && t < CHS_NTABLES; t++) {
+    for (int t = 0; rc == 0 && t < N_KNOWN_DIRS; t++) {
         char sub[1100];
-        snprintf(sub, sizeof sub, "%s/%s", dir, chs_table_name((chs_table)t));
-        rc = scan_dir(sub, chs_table_name((chs_table)t), &ns);
+        snprintf(sub, sizeof sub, "%s/%s", dir, known_dir(t));
+        rc = scan_dir(sub, known_dir(t), &ns);
     }
-    int result;
-    if (rc != 0) {
-        result = shj_fail(err, errlen, "listing %s: %s", dir, strerror(errno));
-    } else {
-        if (ns.n) qsort(ns.v, ns.n, sizeof *ns.v, cmp_str);
-        size_t o = 0;
-        result = (int)ns.n;
-        if (cap) out[0] = '\0';
-        for (size_t i = 0; i < ns.n; i++) {
-            size_t len = strlen(ns.v[i]);
-            if (o + len + 2 > cap) {
-                result = shj_fail(err, errlen, "listing %s: too many files for the buffer", dir);
-                break;
-            }
-            memcpy(out + o, ns.v[i], len);
-            o += len;
-            out[o++] = '\n';
-            out[o] = '\0';
-        }
+    return names_join(&ns, rc, dir, out, cap, err, errlen);
+}
+
+/* Regular files under dir, recursively (symlinks not followed; depth-bounded). */
+static long count_files(const char *dir, int depth) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    long n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        char full[2048];
+        struct stat st;
+        fmt_text(full, sizeof full, "%s/%s", dir, de->d_name);
+        if (lstat(full, &st) != 0) continue;
+        if (S_ISREG(st.st_mode)) n++;
+        else if (S_ISDIR(st.st_mode) && depth < 16) n += count_files(full, depth + 1);
     }
-    for (size_t i = 0; i < ns.n; i++) free(ns.v[i]);
-    free(ns.v);
-    return result;
+    closedir(d);
+    return n;
+}
+
+/* Sub-directories of dir (prefix: how dir is named to the user) that are
+ * not in skip[0..nskip), as "prefix/name/<TAB>files" entries. */
+static int unknown_dirs(const char *dir, const char *prefix, const char *const *skip, int nskip, names *ns) {
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        int known = 0;
+        for (int i = 0; i < nskip; i++) known |= !strcmp(de->d_name, skip[i]);
+        char full[2048], entry[600];
+        struct stat st;
+        fmt_text(full, sizeof full, "%s/%s", dir, de->d_name);
+        if (known || stat(full, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        fmt_text(entry, sizeof entry, "%s/\t%ld", de->d_name, count_files(full, 0));
+        rc = names_add(ns, prefix, entry);
+    }
+    closedir(d);
+    return rc;
+}
+
+int chr_list_unknown(const char *dir, char *out, size_t cap, char *err, size_t errlen) {
+    const char *known[N_KNOWN_DIRS];
+    for (int t = 0; t < N_KNOWN_DIRS; t++) known[t] = known_dir(t);
+    names ns = {0};
+    int rc = unknown_dirs(dir, "", known, N_KNOWN_DIRS, &ns);
+    for (int t = 0; rc == 0 && t < N_KNOWN_DIRS; t++) {
+        char sub[1100];
+        fmt_text(sub, sizeof sub, "%s/%s", dir, known[t]);
+        rc = unknown_dirs(sub, known[t], NULL, 0, &ns);
+    }
+    return names_join(&ns, rc, dir, out, cap, err, errlen);
 }
 
 /* ---- files -------------------------------------------------------------- */
@@ -176,6 +244,7 @@ chr_file *chr_open(const char *path, int mode, char *err, size_t errlen) {
         return NULL;
     }
     f->mode = mode;
+    f->seed_shift_ns = CHJ_SEED_SHIFT_NS;
     shj_strlcpy(f->path, path, sizeof f->path);
     size_t n = strlen(path);
     if (ends_with(path, ".jsonl")) n -= 6;
@@ -205,6 +274,8 @@ fail:
     free(f);
     return NULL;
 }
+
+void chr_set_seed_offset_h(chr_file *f, int hours) { f->seed_shift_ns = (int64_t)hours * 3600 * CLK_NS_PER_SEC; }
 
 static void json_str(FILE *o, const char *s, size_t n) {
     fputc('"', o);
@@ -294,7 +365,9 @@ int chr_next_batch(chr_file *f, int max_rows, char *err, size_t errlen) {
             continue;
         }
         shj_event *ev = &f->evs[f->n];
-        if (chj_parse_line(f->line, len, ev, why, sizeof why) != SHJ_OK) {
+        chj_opts jo = {f->seed_shift_ns, f->line_no};
+        chj_info info;
+        if (chj_parse_line_ex(f->line, len, &jo, ev, &info, why, sizeof why) != SHJ_OK) {
             char reason[CHR_REASON_MAX];
             if (!had_nl) fmt_text(reason, sizeof reason, "truncated last line (no newline at end of file): %s", why);
             else shj_strlcpy(reason, why, sizeof reason);
@@ -310,6 +383,8 @@ int chr_next_batch(chr_file *f, int max_rows, char *err, size_t errlen) {
         f->text_len[f->n] = len;
         f->line_nos[f->n] = f->line_no;
         f->n++;
+        if (info.format == CHJ_FORMAT_SEED) f->counts.rows_seed++;
+        f->counts.rounded += (uint64_t)info.rounded;
         if (chs_table_for_kind(ev->kind) == CHS_TICKS) f->counts.rows_ticks++;
         else f->counts.rows_bidasks++;
         if (ev->kind == SHJ_KIND_TICK) f->counts.rows_tick_kind++;
@@ -418,6 +493,24 @@ int chr_insert_batch(chr_file *f, chr_client *c, char *err, size_t errlen) {
     return rc;
 }
 
+
+int chr_client_insert(chr_client *c, const shj_event *evs, size_t n, char *err, size_t errlen) {
+    if (check_scale(c, err, errlen) != SHJ_OK) return SHJ_ERR;
+    chb_buf b[CHS_NTABLES];
+    size_t rows[CHS_NTABLES] = {0, 0};
+    int rc = SHJ_OK;
+    for (int t = 0; t < CHS_NTABLES; t++) chb_init(&b[t]);
+    for (size_t i = 0; i < n && rc == SHJ_OK; i++) {
+        int t = chs_table_for_kind(evs[i].kind);
+        if (t < 0) continue;
+        if (chb_encode(&b[t], &evs[i]) != SHJ_OK) rc = shj_fail(err, errlen, "out of memory encoding rows");
+        rows[t]++;
+    }
+    for (int t = 0; t < CHS_NTABLES && rc == SHJ_OK; t++)
+        if (rows[t]) rc = insert_rows(c, (chs_table)t, &b[t], rows[t], err, errlen);
+    for (int t = 0; t < CHS_NTABLES; t++) chb_free(&b[t]);
+    return rc;
+}
 static int mkdirs_for(const char *path, char *err, size_t errlen) {
     char tmp[2048];
     shj_strlcpy(tmp, path, sizeof tmp);

@@ -32,7 +32,8 @@ typedef struct chr_client chr_client;
 
 enum {
     CHR_DRY_RUN = 0,
-    CHR_APPLY = 1
+    CHR_APPLY = 1,
+    CHR_SEED_SOURCE_ID = 65535 /* source of rows from the Python shijim's lines (ch_jsonl.h CHJ_SEED_SOURCE_ID) */
 };
 
 typedef struct chr_counts {
@@ -50,14 +51,27 @@ typedef struct chr_counts {
     uint64_t file_bytes;     /* size when opened */
     int64_t ts_min;          /* exchange time range of valid rows (0/0 when none) */
     int64_t ts_max;
+    uint64_t rows_seed;      /* valid rows in the Python shijim's format (ch_jsonl.h), times corrected */
+    uint64_t rounded;        /* seed values rounded to SHJ_PRICE_DECIMALS places */
 } chr_counts;
 
 /* Sorted "ticks/2026-11-25.jsonl\n..." relative paths of the fallback files
- * under dir (rejected files excluded) into out[cap]. Returns the number of
- * files, or -1 with err (missing dir, not a directory, out too small). */
+ * under dir (rejected files excluded) into out[cap]: *.jsonl at the top and
+ * in ticks/, bidasks/ (Shijim) and books/ (the Python shijim's order books).
+ * Returns the number of files, or -1 with err (missing dir, not a
+ * directory, out too small). */
 int chr_list(const char *dir, char *out, size_t cap, char *err, size_t errlen);
+/* What chr_list does not read, so that nothing is skipped silently: every
+ * other sub-directory of dir, and every sub-directory of ticks/, bidasks/,
+ * books/, as sorted "name/<TAB>files\n" lines (files: regular files under
+ * it, recursively) into out[cap]. Returns the number of lines, or -1. */
+int chr_list_unknown(const char *dir, char *out, size_t cap, char *err, size_t errlen);
 
 chr_file *chr_open(const char *path, int mode, char *err, size_t errlen);
+/* Hours the Python shijim's ts_ns are ahead of UTC (default 8: it stored
+ * Taipei wall time labelled UTC; 0 for a seed fixed to store UTC). Set
+ * before the first chr_next_batch. */
+void chr_set_seed_offset_h(chr_file *f, int hours);
 /* Read up to max_rows valid rows into the batch (replacing it). Returns the
  * rows in the batch: 0 at end of file, -1 on an I/O error (err). Malformed
  * lines are counted, listed (chr_reject_*), and in apply mode appended to the
@@ -106,5 +120,11 @@ size_t chr_schema_sql(const char *version, const char *db, char *out, size_t cap
 /* Size of a file in bytes, -1 if it cannot be stat()ed. */
 int64_t chr_file_size(const char *path);
 /* FFI-END */
+
+struct shj_event;
+/* Insert events (stored kinds; others are skipped) through c, blocking, one
+ * INSERT per table, retried like chr_insert_batch. Used by the reconcile
+ * (ch_reconcile.h). SHJ_OK once ClickHouse acknowledged every row. */
+int chr_client_insert(chr_client *c, const struct shj_event *evs, size_t n, char *err, size_t errlen);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/session.h"
 #include "core/shj_common.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -27,6 +28,9 @@ static int64_t floor_div(int64_t a, int64_t b) {
 }
 
 int64_t chb_taipei_day(int64_t ts_ns) { return clk_taipei_day(ts_ns); }
+int64_t chb_trading_day(int64_t ts_ns) { return ses_trading_day(ts_ns); }
+
+static uint16_t date16(int64_t days) { return days < 0 ? 0 : days > 65535 ? 65535 : (uint16_t)days; }
 
 /* ---- encoding ----------------------------------------------------------- */
 
@@ -50,9 +54,9 @@ static uint8_t *put_header(uint8_t *p, const shj_event *ev, int with_kind) {
     int64_t secs = floor_div(ev->ts_exch_ns, 1000000000LL);
     uint32_t dt = secs < 0 ? 0 : secs > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)secs;
     PUT(p, dt);
-    int64_t days = chb_taipei_day(ev->ts_exch_ns);
-    uint16_t day = days < 0 ? 0 : days > 65535 ? 65535 : (uint16_t)days;
-    PUT(p, day);
+    PUT(p, date16(chb_taipei_day(ev->ts_exch_ns)));
+    /* trading_day: core/session's rule on the exchange time (never the receive time) */
+    PUT(p, date16(chb_trading_day(ev->ts_exch_ns)));
     PUT(p, (uint16_t)ev->source_id);
     PUT(p, (uint64_t)ev->seq);
     PUT(p, (uint32_t)ev->flags);
@@ -144,7 +148,7 @@ int chb_decode(chs_table t, const uint8_t *p, size_t n, size_t *used, shj_event 
     ev->kind = t == CHS_TICKS ? take_u8(&r) : SHJ_KIND_BIDASK;
     take(&r, &ev->ts_exch_ns, 8);
     take(&r, &ev->ts_recv_ns, 8);
-    uint8_t derived[6]; /* dt + day: recomputed from ts, not stored in the event */
+    uint8_t derived[8]; /* dt + day + trading_day: recomputed from ts, not stored in the event */
     take(&r, derived, sizeof derived);
     take(&r, &ev->source_id, 2);
     take(&r, &ev->seq, 8);

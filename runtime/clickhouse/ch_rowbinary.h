@@ -36,6 +36,8 @@ int chb_append(chb_buf *b, const void *p, size_t n);
 
 /* Days since 1970-01-01 of the Asia/Taipei calendar date of a UTC ns time. */
 int64_t chb_taipei_day(int64_t ts_ns);
+/* The trading_day column: ses_trading_day (core/session.h) of the exchange time. */
+int64_t chb_trading_day(int64_t ts_ns);
 
 /* Append the row for ev (table chosen by ev->kind). SHJ_OK, SHJ_ERR when the
  * kind is not stored (see chs_table_for_kind) or memory ran out. */

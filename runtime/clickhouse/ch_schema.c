@@ -39,6 +39,7 @@ static const char DEC_ARR[] = "Array(Decimal64(SHJ_PRICE_DECIMALS))";
     {"recv_ts", "Int64", NULL, "Delta, " ZSTD},                                     \
     {"dt", "DateTime('Asia/Taipei')", NULL, "Delta, " ZSTD},                        \
     {"day", "Date", NULL, "Delta, " ZSTD},                                          \
+    {"trading_day", "Date", NULL, "Delta, " ZSTD},                                  \
     {"source", "UInt16", NULL, ZSTD},                                               \
     {"seq", "UInt64", NULL, "Delta, " ZSTD},                                        \
     {"flags", "UInt32", NULL, ZSTD}
@@ -256,8 +257,25 @@ static int type_in(const char *tsv, const char *table, const char *name, char *t
     return 0;
 }
 
+/* 1 when tsv lists any column of table (the table exists). */
+static int table_in(const char *tsv, const char *table) {
+    size_t tl = strlen(table);
+    for (const char *line = tsv ? tsv : ""; *line;) {
+        const char *eol = strchr(line, '\n');
+        if (strncmp(line, table, tl) == 0 && line[tl] == '\t') return 1;
+        if (!eol) break;
+        line = eol + 1;
+    }
+    return 0;
+}
+
+/* Columns a later Shijim added: an existing table without one is migrated
+ * with ADD COLUMN (type ""), its old rows get the DEFAULT computed from ts. */
+static int is_added(const chs_col *c) { return strcmp(c->name, "trading_day") == 0; }
+
 /* For every decimal column of ours (in table and column order) that tsv
- * shows with another type, call fn. Returns how many were found wrong. */
+ * shows with another type, and every added column an existing table lacks
+ * (type ""), call fn. Returns how many were found wrong. */
 typedef void (*wrong_fn)(void *ctx, const chs_def *d, const chs_col *c, const char *type);
 static int each_wrong(const char *tsv, wrong_fn fn, void *ctx) {
     int wrong = 0;
@@ -265,6 +283,12 @@ static int each_wrong(const char *tsv, wrong_fn fn, void *ctx) {
         for (size_t i = 0; i < defs[t].ncols; i++) {
             const chs_col *c = &defs[t].cols[i];
             char type[128];
+            if (is_added(c) && table_in(tsv, defs[t].name) &&
+                !type_in(tsv, defs[t].name, c->name, type, sizeof type)) {
+                wrong++;
+                if (fn) fn(ctx, &defs[t], c, "");
+                continue;
+            }
             if ((c->type != DEC && c->type != DEC_ARR) || !type_in(tsv, defs[t].name, c->name, type, sizeof type))
                 continue;
             int want_arr = c->type == DEC_ARR, is_arr = strncmp(type, "Array(", 6) == 0;
@@ -291,10 +315,29 @@ static void note_first(void *ctx, const chs_def *d, const chs_col *c, const char
     shj_strlcpy(f->type, type, sizeof f->type); /* a column type: longer ones are cut, on purpose */
 }
 
+/* The trading day of rows stored before the column existed, in SQL: the
+ * Taipei date of ts + 9 h (core/session's 15:00 roll), Saturday and Sunday
+ * moved to Monday. Holidays are not known to SQL: replaying such a day
+ * (same key, ReplacingMergeTree) writes the exact value. */
+#define TD_DATE "toDate(toDateTime(intDiv(ts, 1000000000) + 32400, 'Asia/Taipei'))"
+#define TRADING_DAY_DEFAULT                                                               \
+    "addDays(" TD_DATE ", multiIf(toDayOfWeek(" TD_DATE ") = 6, 2, toDayOfWeek(" TD_DATE \
+    ") = 7, 1, 0))"
+
 int chs_check_columns(const char *db, const char *tsv, char *err, size_t errlen) {
     first_wrong f = {0};
     int wrong = each_wrong(tsv, note_first, &f);
     if (!wrong) return SHJ_OK;
+    if (!f.type[0]) {
+        shj_fail(err, errlen,
+                 "table %s.%s has no column %s (Date, the session rule's trading day; added by "
+                 "this Shijim), so nothing is written. Migrate once: `shijim schema.lua --dsn DSN "
+                 "--migrate` (ALTER TABLE %s.%s ADD COLUMN %s Date DEFAULT <ts rolled at 15:00, "
+                 "weekends to Monday> AFTER day, and so for all %d such changes; see "
+                 "docs/clickhouse.md)",
+                 db, f.d->name, f.c->name, db, f.d->name, f.c->name, wrong);
+        return SHJ_ERR;
+    }
     int have = type_scale(f.type);
     char factor[48] = "wrong";
     if (have >= 0 && have < SHJ_PRICE_DECIMALS) {
@@ -320,7 +363,6 @@ typedef struct migrate_out {
 } migrate_out;
 
 static void add_alter(void *ctx, const chs_def *d, const chs_col *c, const char *type) {
-    SHJ_UNUSED(type);
     migrate_out *m = ctx;
     if (m->open != d) {
         if (m->open) put(m->buf, m->cap, &m->o, ";\n", "", "", "");
@@ -329,7 +371,11 @@ static void add_alter(void *ctx, const chs_def *d, const chs_col *c, const char 
     } else {
         put(m->buf, m->cap, &m->o, ",", "", "", "");
     }
-    put(m->buf, m->cap, &m->o, " MODIFY COLUMN %s %s", c->name, col_type(c, NULL), "");
+    if (!type[0])
+        put(m->buf, m->cap, &m->o, " ADD COLUMN %s Date DEFAULT %s AFTER day", c->name,
+            TRADING_DAY_DEFAULT, "");
+    else
+        put(m->buf, m->cap, &m->o, " MODIFY COLUMN %s %s", c->name, col_type(c, NULL), "");
 }
 
 size_t chs_migrate_sql(const char *db, const char *tsv, char *buf, size_t cap) {

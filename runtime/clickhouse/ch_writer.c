@@ -27,6 +27,7 @@
 #include "clickhouse/ch_dsn.h"
 #include "clickhouse/ch_fallback.h"
 #include "clickhouse/ch_http.h"
+#include "clickhouse/ch_mark.h"
 #include "clickhouse/ch_rowbinary.h"
 #include "clickhouse/ch_schema.h"
 #include "core/shj_common.h"
@@ -41,7 +42,14 @@ typedef struct chw_batch {
     int64_t accounted;   /* bytes counted in w->st.mem_bytes */
     int spill_rc;        /* set by the fallback thread */
     char spill_err[400];
+    int64_t *recv;       /* ts_recv_ns per live row, kept only while an ack hook is set (metrics) */
+    size_t nrecv, recv_cap;
+    uint64_t min_seq, max_seq;              /* sequences of its rows (watermark, gating) */
+    struct chw_batch *alive_prev, *alive_next; /* every batch not yet freed, in creation order */
 } chw_batch;
+
+static chw_ack_fn chw_ack_hook; /* loop thread */
+void chw_set_ack_hook(chw_ack_fn fn) { chw_ack_hook = fn; }
 
 struct chw_writer {
     struct ev_loop *loop;
@@ -78,9 +86,31 @@ struct chw_writer {
     char last_error[640];
     chw_fatal_fn fatal_fn;
     void *fatal_ctx;
+    /* watermark (chw_set_archive): loop thread only */
+    chw_batch *alive_head, *alive_tail;   /* batches in creation order = in order of min_seq */
+    uint64_t pushed_max;                  /* highest seq taken */
+    const chw_archive_ops *arc;
+    void *arc_ctx;
+    chm_mark mark;                        /* unsaved ranges; acked as last saved */
+    int mark_dirty;
+    double mark_at;
+    int mark_err_logged;
+    int gate_off;                         /* closing: no archive gate */
 };
 
 static void pump(chw_writer *w);
+static int archived(chw_writer *w, const chw_batch *b);
+static void mark_save(chw_writer *w, int force);
+
+/* b's rows are not in ClickHouse (in the fallback, or nowhere): the
+ * watermark lists its sequence range, so the reconcile at the next start
+ * puts them into ClickHouse from the archive without a manual restore (the
+ * fallback copy stays valid for restore.lua: duplicates collapse). */
+static void mark_not_in_ch(chw_writer *w, const chw_batch *b) {
+    if (!w->arc) return;
+    chm_add(&w->mark, b->min_seq, b->max_seq);
+    w->mark_dirty = 1;
+}
 
 void chw_opts_default(chw_opts *o) {
     memset(o, 0, sizeof *o);
@@ -111,9 +141,14 @@ static void account(chw_writer *w, chw_batch *b) {
 }
 
 static void batch_free(chw_writer *w, chw_batch *b) {
+    if (b->alive_prev) b->alive_prev->alive_next = b->alive_next;
+    else w->alive_head = b->alive_next;
+    if (b->alive_next) b->alive_next->alive_prev = b->alive_prev;
+    else w->alive_tail = b->alive_prev;
     w->st.mem_bytes -= b->accounted;
     w->st.rows_held -= b->rows;
     chb_free(&b->data);
+    free(b->recv);
     free(b);
 }
 
@@ -186,6 +221,16 @@ static void spill(chw_writer *w, chw_batch *b) {
     pthread_mutex_unlock(&w->fb_mu);
 }
 
+/* A batch may leave for ClickHouse or the fallback only when the archive
+ * fsynced every record in it: after a kill -9 the archive is the truth the
+ * reconcile replays from, and a row it lost must not survive elsewhere (the
+ * next run reuses that sequence number). Waits at most the archive's
+ * fsync_ms. At close the archive was flushed (or failed): no gate. */
+static int archived(chw_writer *w, const chw_batch *b) {
+    if (!w->arc || w->gate_off || !w->arc->durable_seq) return 1;
+    return w->arc->durable_seq(w->arc_ctx) >= b->max_seq;
+}
+
 static void update_blocked(chw_writer *w) {
     /* Stop taking events when memory can only come back through a disk that
      * fails, or when the disk is a whole max_mem_bytes behind. */
@@ -209,6 +254,7 @@ static void fb_collect(chw_writer *w) {
             if (w->fb_failing) shj_log(SHJ_LOG_INFO, "clickhouse: fallback dir writable again");
             w->fb_failing = 0;
             w->st.rows_fallback += b->rows;
+            mark_not_in_ch(w, b);
             batch_free(w, b);
         } else {
             w->st.fallback_errors++;
@@ -244,7 +290,7 @@ static void on_fb_async(struct ev_loop *loop, ev_async *a, int revents);
 static void spill_queue(chw_writer *w, int64_t keep) {
     if (w->fb_failing && ev_now(w->loop) < w->fb_retry_at) return;
     if (w->fb_failing) w->fb_retry_at = ev_now(w->loop) + 1.0;
-    while (w->q_head && (keep == 0 || w->st.mem_bytes - w->mem_spilling > keep)) {
+    while (w->q_head && archived(w, w->q_head) && (keep == 0 || w->st.mem_bytes - w->mem_spilling > keep)) {
         spill(w, q_pop(w));
         w->st.batches_spilled++;
         if (w->fb_failing) break; /* one probe batch per retry */
@@ -328,6 +374,7 @@ static void on_insert_done(void *ctx, const chh_result *r) {
         w->st.rows_inserted += b->rows;
         w->st.bytes_sent += b->data.len;
         w->st.batches_inserted++;
+        if (chw_ack_hook && b->nrecv) chw_ack_hook(b->recv, b->nrecv);
         batch_free(w, b);
     } else {
         w->st.batches_failed++;
@@ -354,7 +401,7 @@ static void send_batch(chw_writer *w, chw_batch *b) {
 
 static void pump(chw_writer *w) {
     if (w->st.state == CHW_UP) {
-        while (w->st.inflight < w->o.max_inflight && w->q_head && w->st.state == CHW_UP)
+        while (w->st.inflight < w->o.max_inflight && w->q_head && w->st.state == CHW_UP && archived(w, w->q_head))
             send_batch(w, q_pop(w));
         /* slow server: past the memory limit the oldest waiting batches
          * spill — unless the source can wait (replay): then the bus waits */
@@ -474,6 +521,63 @@ static void on_probe_timer(struct ev_loop *loop, ev_timer *t, int revents) {
     }
 }
 
+/* ---- watermark ---------------------------------------------------------- */
+
+/* Every record with seq <= this is acknowledged (ClickHouse or fallback),
+ * unsaved ranges aside. Batches are created in seq order, so the oldest
+ * alive one bounds it. With none alive, the last record taken is still
+ * left out: a quote's book half may not have been taken yet (one record
+ * replayed again costs nothing). */
+static uint64_t acked_seq(const chw_writer *w) {
+    uint64_t start = w->mark.file_first; /* start_seq, kept here (the live mark has no file range) */
+    if (w->alive_head) return w->alive_head->min_seq ? w->alive_head->min_seq - 1 : 0;
+    return w->pushed_max > start ? w->pushed_max - 1 : start;
+}
+
+/* Write the mark beside the archive's current day file, at most every
+ * CHW_MARK_MS (force: now). On the loop thread: a ~100-byte write and two
+ * fsyncs, four times a second at most; the batches it describes are far
+ * bigger. A failure is logged once and retried: a stale mark only makes the
+ * next reconcile replay more. */
+static void mark_save(chw_writer *w, int force) {
+    if (!w->arc || !w->arc->current_path) return;
+    uint64_t acked = acked_seq(w);
+    w->st.acked_seq = acked;
+    w->st.unsaved_ranges = w->mark.n;
+    if (acked == w->mark.acked && !w->mark_dirty) return;
+    double now = ev_time();
+    if (!force && now - w->mark_at < CHW_MARK_MS / 1000.0) return;
+    const char *cur = w->arc->current_path(w->arc_ctx);
+    char path[4200], err[600];
+    if (!cur || !*cur || chm_path_for(cur, path, sizeof path) != SHJ_OK) return;
+    chm_mark m = w->mark;
+    m.acked = acked;
+    m.file_first = m.file_last = 0;
+    w->mark_at = now;
+    if (chm_save(path, &m, err, sizeof err) != SHJ_OK) {
+        if (!w->mark_err_logged) shj_log(SHJ_LOG_ERROR, "%s (retrying)", err);
+        w->mark_err_logged = 1;
+        return;
+    }
+    w->mark_err_logged = 0;
+    w->mark.acked = acked;
+    w->mark_dirty = 0;
+}
+
+void chw_set_archive(chw_writer *w, const chw_archive_ops *ops, void *ctx, uint64_t start_seq,
+                     const chm_mark *pending) {
+    w->arc = ops;
+    w->arc_ctx = ctx;
+    memset(&w->mark, 0, sizeof w->mark);
+    if (pending) chm_add_all(&w->mark, pending);
+    w->mark.file_first = start_seq;
+    w->mark.acked = start_seq;
+    if (w->pushed_max < start_seq) w->pushed_max = start_seq;
+    w->mark_dirty = w->mark.n > 0;
+    w->st.unsaved_ranges = w->mark.n;
+    w->st.acked_seq = start_seq;
+}
+
 /* ---- periodic work ------------------------------------------------------ */
 
 void chw_poll(chw_writer *w) {
@@ -483,6 +587,7 @@ void chw_poll(chw_writer *w) {
     for (int t = 0; t < CHS_NTABLES; t++)
         if (w->open[t] && w->open[t]->rows && now - w->open[t]->opened >= age) seal(w, t);
     pump(w);
+    mark_save(w, 0);
 }
 
 static void on_tick(struct ev_loop *loop, ev_timer *t, int revents) {
@@ -521,12 +626,28 @@ size_t chw_push(chw_writer *w, const shj_event *evs, size_t n) {
             b->w = w;
             b->table = (chs_table)t;
             b->opened = ev_now(w->loop);
+            b->min_seq = ev->seq;
             chb_init(&b->data);
             w->open[t] = b;
+            b->alive_prev = w->alive_tail;
+            if (w->alive_tail) w->alive_tail->alive_next = b;
+            else w->alive_head = b;
+            w->alive_tail = b;
         }
         if (chb_encode(&b->data, ev) != SHJ_OK) return i; /* out of memory: push back */
+        if (ev->seq > b->max_seq) b->max_seq = ev->seq;
+        if (ev->seq < b->min_seq) b->min_seq = ev->seq;
+        if (ev->seq > w->pushed_max) w->pushed_max = ev->seq;
         if (b->data.cap != (size_t)b->accounted) account(w, b);
         b->rows++;
+        if (chw_ack_hook && !(ev->flags & SHJ_FLAG_REPLAY)) {
+            if (b->nrecv == b->recv_cap) {
+                size_t cap = b->recv_cap ? b->recv_cap * 2 : 1024;
+                int64_t *r = realloc(b->recv, cap * sizeof *r);
+                if (r) b->recv = r, b->recv_cap = cap;
+            }
+            if (b->nrecv < b->recv_cap) b->recv[b->nrecv++] = ev->ts_recv_ns; /* else: not sampled */
+        }
         w->st.rows_in++;
         w->st.rows_held++;
         if (b->rows >= (size_t)w->o.batch_rows) {
@@ -677,6 +798,9 @@ int chw_close(chw_writer *w, char *err, size_t errlen) { return chw_close_stats(
 
 int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen) {
     if (!w) return SHJ_OK;
+    /* The orderly stop flushes the archive too (before or right after this),
+     * so waiting for its fsync here would only stall the close. */
+    w->gate_off = 1;
     seal_all(w);
     pump(w);
     /* Give inserts in flight and waiting batches a bounded time to finish. */
@@ -700,6 +824,7 @@ int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen) {
         if (chf_append_rowbinary(w->fb, b->table, b->data.data, b->data.len, b->rows, b->spill_err,
                                  sizeof b->spill_err) == SHJ_OK) {
             w->st.rows_fallback += b->rows;
+            mark_not_in_ch(w, b);
             batch_free(w, b);
             attempt = -1; /* progress: the next batch gets three tries too */
         } else {
@@ -714,9 +839,20 @@ int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen) {
     while (w->q_head) {
         chw_batch *b = q_pop(w);
         lost += b->rows;
+        mark_not_in_ch(w, b);
         batch_free(w, b);
     }
-    if (lost)
+    w->st.rows_unsaved += lost;
+    mark_save(w, 1);
+    char ranges[200];
+    if (lost && w->arc && !w->mark_dirty)
+        rc = shj_fail(err, errlen,
+                      "clickhouse: %llu rows could not be inserted nor saved to the fallback dir %s (%s); they are in "
+                      "the raw archive and their seq ranges %s are recorded in the ClickHouse watermark beside it: "
+                      "the next start with --clickhouse replays them (check with shijim verify.lua)",
+                      (unsigned long long)lost, chf_path(w->fb), w->last_error,
+                      chm_ranges_text(&w->mark, ranges, sizeof ranges));
+    else if (lost)
         rc = shj_fail(err, errlen, "clickhouse: %llu rows could not be inserted nor saved to the fallback dir %s: %s",
                       (unsigned long long)lost, chf_path(w->fb), w->last_error);
     else if (w->st.state == CHW_FAILED)

@@ -79,6 +79,9 @@ typedef struct chw_opts {
     int wait_when_slow;         /* 1: while UP, a server slower than the source holds the bus
                                    (chw_push takes nothing past max_mem_bytes) instead of spilling:
                                    for sources that can wait, i.e. replay. 0 (live): spill. */
+    const char *archive_dir;    /* the raw archive root the routed source records into (chw_route
+                                   only; NULL = none): enables the watermark (ch_mark.h) and the
+                                   reconcile of the archive's unacknowledged tail at start */
 } chw_opts;
 
 typedef struct chw_stats {
@@ -102,6 +105,13 @@ typedef struct chw_stats {
                                    wait_when_slow and max_mem_bytes held) */
     int inflight;
     int queued;
+    uint64_t rows_unsaved;      /* rows lost to both ClickHouse and the fallback at close: their
+                                   seq ranges are in the watermark, replayed from the archive */
+    uint64_t unsaved_ranges;    /* seq ranges (watermark) not in ClickHouse, to replay from the
+                                   archive at the next start: fallback and unsaved batches of this
+                                   run, and what the start's reconcile could not replay */
+    uint64_t acked_seq;         /* watermark: rows of records with seq <= this are acknowledged */
+    uint64_t reconciled_rows;   /* rows replayed from the archive at start (chw_route) */
 } chw_stats;
 
 /* Defaults into *o (dsn and fallback_dir NULL). */
@@ -124,6 +134,10 @@ int chw_route_stats(int route, chw_stats *out);
 /* FFI-END */
 
 typedef void (*chw_fatal_fn)(void *ctx, chw_writer *w, const char *why);
+/* Metrics: called on the loop when ClickHouse acknowledged a batch, with the
+ * receive times of its rows (replayed rows left out). Process-wide; NULL = none. */
+typedef void (*chw_ack_fn)(const int64_t *recv_ns, size_t n);
+void chw_set_ack_hook(chw_ack_fn fn);
 
 /* Open on loop. Fails on a bad DSN, a missing/unwritable fallback dir, an
  * unresolvable host, or a server that answers with a fatal error (wrong
@@ -147,6 +161,24 @@ size_t chw_status(const chw_writer *w, char *buf, size_t cap);
 int chw_close(chw_writer *w, char *err, size_t errlen);
 /* The same, copying the final stats (after the last insert/spill) to *final. */
 int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen);
+
+/* The raw archive the writer's source records into (ch_attach.c sets it).
+ * With it, the writer (1) never sends or spills a batch holding a record the
+ * archive has not fsynced yet (ClickHouse never holds what the ground truth
+ * may lose in a crash), and (2) keeps the watermark (ch_mark.h) beside the
+ * archive's current day file: every record with seq <= acked is in
+ * ClickHouse except the listed ranges (batches that went to the fallback or,
+ * at close, nowhere), written at most every CHW_MARK_MS and at close. Events must come in seq order (one source). */
+typedef struct chw_archive_ops {
+    uint64_t (*durable_seq)(void *ctx);     /* highest seq the archive fsynced */
+    const char *(*current_path)(void *ctx); /* the day file written now ("" or NULL: none yet) */
+} chw_archive_ops;
+#define CHW_MARK_MS 250
+struct chm_mark;
+/* start_seq: records up to it are settled (the reconcile's max_seq);
+ * pending: ranges the reconcile could not replay yet (NULL: none). */
+void chw_set_archive(chw_writer *w, const chw_archive_ops *ops, void *ctx, uint64_t start_seq,
+                     const struct chm_mark *pending);
 
 /* Test hook: the writer's fallback (e.g. to inject ENOSPC). */
 struct chf_dir *chw_fallback(chw_writer *w);

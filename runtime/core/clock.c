@@ -5,6 +5,7 @@
  * state (localtime/TZ would make results depend on the machine's settings).
  */
 #include "core/clock.h"
+#include "core/session.h"
 
 #include <time.h>
 
@@ -152,10 +153,8 @@ int64_t clk_taipei_day(int64_t utc_ns) {
     return floor_div(floor_div(utc_ns, CLK_NS_PER_SEC) + CLK_TAIPEI_OFFSET_S, 86400);
 }
 
-int64_t clk_trading_day(int64_t utc_ns) {
-    return floor_div(floor_div(utc_ns, CLK_NS_PER_SEC) + CLK_TAIPEI_OFFSET_S + CLK_TRADING_DAY_SHIFT_S,
-                     86400);
-}
+/* The rule (15:00 roll, weekends, holidays) lives in core/session. */
+int64_t clk_trading_day(int64_t utc_ns) { return ses_trading_day(utc_ns); }
 
 int64_t clk_taipei_day_start(int64_t days) {
     return (days * 86400 - CLK_TAIPEI_OFFSET_S) * CLK_NS_PER_SEC;

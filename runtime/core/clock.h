@@ -3,8 +3,8 @@
  * Taiwan has used UTC+8 without daylight saving since 1980, so a Taipei
  * local time converts to UTC by subtracting exactly 8 hours; this module is
  * the only place that knows it. All results are int64 ns since the Unix epoch.
- * It also owns the trading day (the Taipei date, rolled at 15:00 when
- * TAIFEX's after-hours session opens) and the one Taipei text formatter.
+ * It also owns the one Taipei text formatter. The trading day is
+ * core/session's (ses_trading_day); clk_trading_day only forwards to it.
  * The FFI block is what Lua may call (scripts/shijim/ Lua never retype +8 h).
  */
 #ifndef SHJ_CLOCK_H
@@ -15,9 +15,6 @@
 #define CLK_NS_PER_SEC 1000000000LL
 #define CLK_NS_PER_US 1000LL
 #define CLK_TAIPEI_OFFSET_S (8 * 3600)
-/* The trading day rolls at 15:00 Taipei (TAIFEX's after-hours session
- * belongs to the next day): + 9 h moves 15:00 to midnight. */
-#define CLK_TRADING_DAY_SHIFT_S (9 * 3600)
 #define CLK_TEXT_MAX 32 /* bytes of clk_taipei_text's output, NUL included */
 
 /* Days since 1970-01-01 of a proleptic Gregorian civil date. */
@@ -49,7 +46,7 @@ int clk_weekday(int64_t days);
 /* Lua's view of the clock (exact: ns as int64). */
 /* Taipei date of a UTC ns time as a day number (days since 1970-01-01). */
 int64_t clk_taipei_day(int64_t utc_ns);
-/* Trading day of a UTC ns time: the Taipei day after 15:00 belongs to the next. */
+/* = ses_trading_day (core/session.h), kept for existing callers. */
 int64_t clk_trading_day(int64_t utc_ns);
 /* UTC ns of 00:00 Taipei on a day number. */
 int64_t clk_taipei_day_start(int64_t days);

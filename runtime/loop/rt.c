@@ -54,7 +54,9 @@ static struct {
     ev_timer status_timer;
     ev_timer limit_timer;
     ev_timer drain_timer;
-    ev_signal sigint_watcher, sigterm_watcher;
+    ev_signal sigint_watcher, sigterm_watcher, sighup_watcher;
+    void (*hup_fn)(void *ctx); /* SIGHUP: reload hook (lua_bridge), runs between bus batches */
+    void *hup_ctx;
 
     int status_interval_ms;
     int lua_budget_ms;
@@ -270,6 +272,31 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
     rt_stop(w->signum == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
+/* SIGHUP never stops the runtime: it asks the reload hook (if any) to run.
+ * Signal watchers run from the loop, never inside a bus dispatch, so a hook
+ * that swaps handlers does it between two batches. */
+static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents) {
+    SHJ_UNUSED(loop);
+    SHJ_UNUSED(w);
+    SHJ_UNUSED(revents);
+    if (rt.stopping) return;
+    if (!rt.hup_fn) {
+        shj_log(SHJ_LOG_WARN, "SIGHUP: no reload hook registered, ignored");
+        return;
+    }
+    shj_log(SHJ_LOG_INFO, "SIGHUP: reloading scripts");
+    rt.hup_fn(rt.hup_ctx);
+}
+
+void rt_on_hup(void (*fn)(void *ctx), void *ctx) {
+    rt.hup_fn = fn;
+    rt.hup_ctx = ctx;
+}
+
+void rt_request_reload(void) {
+    if (rt.loop) ev_feed_signal_event(rt.loop, SIGHUP);
+}
+
 static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     SHJ_UNUSED(w);
     SHJ_UNUSED(revents);
@@ -409,6 +436,8 @@ int rt_run(char *err, size_t errlen) {
     ev_signal_start(rt.loop, &rt.sigint_watcher);
     ev_signal_init(&rt.sigterm_watcher, signal_cb, SIGTERM);
     ev_signal_start(rt.loop, &rt.sigterm_watcher);
+    ev_signal_init(&rt.sighup_watcher, hup_cb, SIGHUP);
+    ev_signal_start(rt.loop, &rt.sighup_watcher);
     /* Signals and durability must not depend on Lua handlers returning. */
     const char *budget_env = getenv("SHIJIM_LUA_BUDGET_MS");
     int budget = budget_env && *budget_env ? atoi(budget_env) : rt.lua_budget_ms;
@@ -441,6 +470,7 @@ int rt_run(char *err, size_t errlen) {
     ev_timer_stop(rt.loop, &rt.drain_timer);
     ev_signal_stop(rt.loop, &rt.sigint_watcher);
     ev_signal_stop(rt.loop, &rt.sigterm_watcher);
+    ev_signal_stop(rt.loop, &rt.sighup_watcher);
 
     if (rt.fail_reason[0] && rc == SHJ_OK) rc = shj_fail(err, errlen, "%s", rt.fail_reason);
     for (int i = 0; i < rt.n_drained; i++) rt.drained[i].fn(rt.drained[i].ctx);

@@ -3,7 +3,8 @@
  * Owns: the default ev_loop, the bus, the list of sources and writers, the
  * status line (every second unless set otherwise; through shj_log, so it
  * carries the log's timestamp and level), the exact totals logged at stop,
- * SIGINT/SIGTERM handling and the orderly shutdown:
+ * SIGINT/SIGTERM handling, SIGHUP -> the reload hook (never a stop), and the
+ * orderly shutdown:
  *   stop sources -> drain the bus -> drained hooks -> flush + fsync writers -> return.
  * Threading: everything here runs on the loop thread. Writers may own
  * threads of their own (the raw archive does) but are driven from here.
@@ -87,5 +88,10 @@ void rt_shutdown(void);
 /* Free the runtime but leave sources allocated and detached (stopped, no bus,
  * no loop), for their owner to read counters and free later (Lua's ffi.gc). */
 void rt_detach_all(void);
+
+/* SIGHUP (or rt_request_reload) calls fn(ctx) from the loop, between two bus
+ * batches. One hook; NULL removes it. Without a hook SIGHUP is logged and ignored. */
+void rt_on_hup(void (*fn)(void *ctx), void *ctx);
+void rt_request_reload(void);
 
 #endif

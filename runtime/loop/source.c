@@ -1,7 +1,8 @@
 /* source.c — the one ingest path every source uses (see source.h).
  *
- * Order per payload: sequence -> raw archive -> parse -> bus. Archiving first
- * means a payload we could not parse (or that crashed nothing but was odd) is
+ * Order per payload: sequence -> parse (into an unpublished slot: the
+ * exchange time picks the archive file) -> raw archive -> bus. Archiving
+ * before publishing means a payload we could not parse (or that crashed nothing but was odd) is
  * still on disk exactly as delivered, and replay sees the same bytes.
  */
 #include "loop/source.h"
@@ -13,6 +14,7 @@
 #include "archive/archive.h"
 #include "loop/bus.h"
 #include "core/clock.h"
+#include "core/session.h"
 #include "core/names.h"
 #include "parse/parse.h"
 #include "core/shj_common.h"
@@ -116,8 +118,18 @@ int src_deliver_flags(src_source *s, int tag, const char *data, size_t len, int6
         return SHJ_AGAIN;
     }
     uint64_t seq = s->next_seq + 1;
+    /* Parsed into the claimed (uncommitted) slot before archiving: the
+     * payload's trading day comes from its exchange time (core/session), and
+     * only the parser knows it. A retry after SHJ_AGAIN parses again (the
+     * parser is pure; its memo is a cache), and nothing is published until
+     * the payload is on its way to disk. */
+    shj_event *ev = bus_claim(s->bus);
+    char err[200];
+    int prc = psr_parse(tag, data, len, ev, err, sizeof err);
     if (s->raw) {
-        int rc = arc_append(s->raw, (uint8_t)tag, data, (uint32_t)len, recv_ns, seq);
+        int64_t t = prc == PSR_EVENT && ev->ts_exch_ns ? ev->ts_exch_ns : recv_ns;
+        int rc = arc_append_day(s->raw, (uint8_t)tag, data, (uint32_t)len, recv_ns, seq,
+                                ses_trading_day(t));
         if (rc == SHJ_AGAIN) {
             s->counters.pauses++;
             return SHJ_AGAIN;
@@ -129,7 +141,9 @@ int src_deliver_flags(src_source *s, int tag, const char *data, size_t len, int6
     }
     s->next_seq = seq;
     s->counters.payloads++;
-    return parse_and_publish(s, bus_claim(s->bus), tag, data, len, recv_ns, seq, extra_flags);
+    int r = publish(s, ev, prc, err, tag, data, len, recv_ns, seq, extra_flags);
+    publish_book(s, prc, tag, data, len, recv_ns, seq, extra_flags);
+    return r;
 }
 
 int src_deliver_recorded(src_source *s, int tag, const char *data, size_t len, int64_t recv_ns,

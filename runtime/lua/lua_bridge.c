@@ -9,6 +9,12 @@
  * A Lua error inside a handler or timer stops the runtime in order (sources
  * stop, the bus drains, writers flush) and is raised again from run(), so the
  * script dies with file:line and a traceback and nothing accepted is lost.
+ *
+ * Hot reload (SIGHUP or core.reload()): the Lua function given to
+ * core.on_reload(fn) is called from the loop between two bus batches (rt's
+ * SIGHUP watcher); sources, bus and writers stay open. An error raised by
+ * that function is logged with file:line and does NOT stop the runtime: the
+ * old handlers keep running.
  */
 #include "lua/lua_bridge.h"
 
@@ -46,7 +52,8 @@ static struct {
     int next_id;
     lbr_timer *timers;
     lbr_sub *subs;
-} lbr = {NULL, LUA_NOREF, 1, NULL, NULL};
+    int reload_ref;         /* LUA_NOREF or the core.on_reload function */
+} lbr = {NULL, LUA_NOREF, 1, NULL, NULL, LUA_NOREF};
 
 int lbr_traceback(lua_State *L) {
     const char *msg = lua_tostring(L, 1);
@@ -135,6 +142,44 @@ static int l_cancel(lua_State *L) {
     }
     lua_pushboolean(L, 0);
     return 1;
+}
+
+/* Hot reload -------------------------------------------------------------- */
+
+static void reload_hook(void *ctx) {
+    SHJ_UNUSED(ctx);
+    lua_State *L = lbr.L;
+    if (!L || lbr.reload_ref == LUA_NOREF || lbr.err_ref != LUA_NOREF) return;
+    int base = lua_gettop(L);
+    lua_pushcfunction(L, lbr_traceback);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lbr.reload_ref);
+    wd_enter();
+    int rc = lua_pcall(L, 0, 0, base + 1);
+    wd_leave();
+    if (rc != 0) /* keep running the old handlers; say why */
+        shj_log(SHJ_LOG_ERROR, "reload failed, old script kept: %s", lua_tostring(L, -1));
+    lua_settop(L, base);
+}
+
+/* on_reload(fn|nil): fn runs on SIGHUP or reload(), between two bus batches. */
+static int l_on_reload(lua_State *L) {
+    if (lbr.reload_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, lbr.reload_ref);
+    lbr.reload_ref = LUA_NOREF;
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TFUNCTION);
+        lua_pushvalue(L, 1);
+        lbr.reload_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    if (rt_init(0) != SHJ_OK) return luaL_error(L, "runtime init failed");
+    rt_on_hup(lbr.reload_ref == LUA_NOREF ? NULL : reload_hook, NULL);
+    return 0;
+}
+
+/* reload(): deferred to the loop (never inside the handler that asks). */
+static int l_reload(lua_State *L) {
+    SHJ_UNUSED(L);
+    rt_request_reload();
+    return 0;
 }
 
 /* Event handlers ----------------------------------------------------------- */
@@ -287,6 +332,8 @@ static const luaL_Reg core_fns[] = {
     {"subscribe", l_subscribe},
     {"unsubscribe", l_unsubscribe},
     {"sub_stats", l_sub_stats},
+    {"on_reload", l_on_reload},
+    {"reload", l_reload},
     {NULL, NULL},
 };
 

@@ -7,7 +7,10 @@
 
 #include "clickhouse/ch_writer.h"
 #include "core/shj_common.h"
+#include "loop/rt.h"
+#include "loop/source.h"
 #include "ops/ops_metrics.h"
+#include "shioaji/sj_source.h"
 
 static const char *chw_state_name(int st) {
     static const char *names[] = {"starting", "up", "down", "failed", "closed"};
@@ -59,16 +62,55 @@ static void collect_clickhouse(void *ctx, ops_expo *e, ops_health *h) {
             ops_health_fail(h, "clickhouse route %d %s (sticky error; see the log)", i, chw_state_name(st[i].state));
 }
 
+/* Shioaji's own counters, per shioaji source: reconnects, gaps,
+ * subscriptions, and the traffic quota left (absent while unknown). */
+static void collect_shioaji(void *ctx, ops_expo *e, ops_health *h) {
+    SHJ_UNUSED(ctx);
+    SHJ_UNUSED(h);
+    static const struct {
+        const char *counter, *metric, *type, *help;
+    } m[] = {
+        {"reconnects", "shijim_shioaji_reconnects_total", "counter", "Stream reconnects."},
+        {"gaps", "shijim_shioaji_gaps_total", "counter", "Gaps published (silence, reconnect, maintenance)."},
+        {"subscribed", "shijim_shioaji_subscriptions", "gauge", "Subscriptions the server accepted and holds now."},
+        {"subscribe_errors", "shijim_shioaji_subscribe_errors_total", "counter", "Subscriptions the server refused."},
+        {"usage_remaining", "shijim_shioaji_usage_remaining_bytes", "gauge",
+         "Traffic quota left today (/api/v1/auth/usage remaining_bytes); absent until known."},
+        {"usage_bytes", "shijim_shioaji_usage_bytes", "gauge", "Traffic used today (/api/v1/auth/usage bytes; 0 until known)."},
+    };
+    char lb[96];
+    for (size_t k = 0; k < sizeof m / sizeof m[0]; k++) {
+        int announced = 0;
+        for (size_t i = 0; i < rt_source_count(); i++) {
+            src_source *s = rt_source_at(i);
+            if (strcmp(s->ops->type, "shioaji") != 0) continue;
+            uint64_t v = sj_counter(s, m[k].counter);
+            if (v == UINT64_MAX) continue; /* unknown */
+            if (!announced) ops_expo_family(e, m[k].metric, m[k].type, m[k].help);
+            announced = 1;
+            ops_expo_u64(e, m[k].metric, ops_expo_labels(lb, sizeof lb, "source", s->name, NULL), v);
+        }
+    }
+}
+
+/* ClickHouse acknowledged a batch: receive -> acknowledged, per row. */
+static void on_clickhouse_ack(const int64_t *recv_ns, size_t n) { ops_observe_recv(OPS_STAGE_CLICKHOUSE, recv_ns, n); }
+
 int shj_metrics_start(const char *listen, int ready_silence_s, int health_max_s, char *err, size_t errlen) {
     ops_opts o = {.listen = listen, .ready_silence_s = ready_silence_s, .health_max_s = health_max_s};
     if (ops_start(&o, err, errlen) != SHJ_OK) return SHJ_ERR;
     ops_add_collector("clickhouse", collect_clickhouse, NULL);
+    ops_add_collector("shioaji", collect_shioaji, NULL);
+    chw_set_ack_hook(on_clickhouse_ack);
     return SHJ_OK;
 }
 
 int shj_metrics_port(void) { return ops_port(); }
 void shj_metrics_linger(double seconds) { ops_linger(seconds); }
-void shj_metrics_stop(void) { ops_free(); }
+void shj_metrics_stop(void) {
+    chw_set_ack_hook(NULL);
+    ops_free();
+}
 
 size_t shj_metrics_text(char *buf, size_t cap) {
     ops_publish();

@@ -6,8 +6,7 @@ const int64_t ops_hist_bounds_ns[OPS_HIST_BUCKETS] = {
     2500000,   5000000,   10000000,   25000000,   50000000,   100000000,  250000000,
     500000000, 1000000000, 2500000000, 5000000000, 10000000000};
 
-void ops_hist_observe(ops_hist *h, int64_t v) {
-    if (v < 0) v = 0;
+int ops_hist_bucket(int64_t v) {
     /* Binary search for the first bound >= v. */
     int lo = 0, hi = OPS_HIST_BUCKETS;
     while (lo < hi) {
@@ -15,7 +14,12 @@ void ops_hist_observe(ops_hist *h, int64_t v) {
         if (ops_hist_bounds_ns[mid] >= v) hi = mid;
         else lo = mid + 1;
     }
-    h->counts[lo]++;
+    return lo;
+}
+
+void ops_hist_observe(ops_hist *h, int64_t v) {
+    if (v < 0) v = 0;
+    h->counts[ops_hist_bucket(v)]++;
     h->count++;
     h->sum_ns += v;
 }

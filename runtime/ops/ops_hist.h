@@ -24,6 +24,9 @@ typedef struct ops_hist {
 extern const int64_t ops_hist_bounds_ns[OPS_HIST_BUCKETS];
 
 void ops_hist_observe(ops_hist *h, int64_t value_ns);
+/* Index of the bucket value_ns lands in (0..OPS_HIST_BUCKETS; the last = +Inf),
+ * for counters kept elsewhere (atomics filled by another thread). */
+int ops_hist_bucket(int64_t value_ns);
 /* Smallest bound that holds at least q (0..1) of the observations: the
  * bucket-resolution quantile (INT64_MAX when it is the +Inf bucket, 0 when empty). */
 int64_t ops_hist_quantile_bound(const ops_hist *h, double q);

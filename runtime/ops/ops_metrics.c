@@ -70,6 +70,11 @@ static struct {
 } ops = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static _Atomic int64_t ops_heartbeat_mono; /* 0 = the loop has not turned yet */
+/* fdatasync durations: written by the archive writers' threads, so atomics
+ * (relaxed: each counter is exact on its own; a render may see a count one
+ * fsync ahead of the sum, which a scraper cannot tell from timing). */
+static _Atomic uint64_t fsync_counts[OPS_HIST_BUCKETS + 1];
+static _Atomic int64_t fsync_sum_ns;
 static _Atomic int ops_stopped;
 
 static const char *kind_names[SHJ_KIND_MAX] = {"none", "tick", "bidask", "status", "bar", "quote"};
@@ -110,8 +115,29 @@ void ops_observe_batch(ops_stage stage, const shj_event *evs, size_t n) {
         if (!(evs[i].flags & SHJ_FLAG_REPLAY)) ops_hist_observe(h, now - evs[i].ts_recv_ns);
 }
 
+void ops_observe_recv(ops_stage stage, const int64_t *recv_ns, size_t n) {
+    if (!ops.active || (unsigned)stage >= OPS_STAGES) return;
+    int64_t now = clk_now_ns();
+    for (size_t i = 0; i < n; i++) ops_hist_observe(&ops.hist[stage], now - recv_ns[i]);
+}
+
 void ops_get_hist(ops_stage stage, ops_hist *out) {
     if ((unsigned)stage < OPS_STAGES) *out = ops.hist[stage];
+}
+
+static void ops_observe_fsync(int64_t ns) {
+    if (ns < 0) ns = 0;
+    atomic_fetch_add_explicit(&fsync_counts[ops_hist_bucket(ns)], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&fsync_sum_ns, ns, memory_order_relaxed);
+}
+
+void ops_get_fsync_hist(ops_hist *out) {
+    for (int i = 0; i <= OPS_HIST_BUCKETS; i++)
+        out->counts[i] = atomic_load_explicit(&fsync_counts[i], memory_order_relaxed);
+    out->sum_ns = atomic_load_explicit(&fsync_sum_ns, memory_order_relaxed);
+    uint64_t c = 0; /* the count from the buckets, so the exposition stays self-consistent */
+    for (int i = 0; i <= OPS_HIST_BUCKETS; i++) c += out->counts[i];
+    out->count = c;
 }
 
 static int is_market(int kind) {
@@ -327,11 +353,17 @@ static void render(ops_expo *e, ops_health *h) {
     render_raw(e);
     ops_expo_family(e, "shijim_event_latency_seconds", "histogram",
                     "From an event's receive time (ts_recv_ns) to: stage=bus offered to subscribers, "
-                    "handler a Lua handler called, durable fsynced in the raw archive.");
-    static const char *stage_names[OPS_STAGES] = {"bus", "handler", "durable"};
+                    "handler a Lua handler called, durable fsynced in the raw archive, "
+                    "clickhouse its INSERT acknowledged by ClickHouse.");
+    static const char *stage_names[OPS_STAGES] = {"bus", "handler", "durable", "clickhouse"};
     for (int st = 0; st < OPS_STAGES; st++)
         ops_expo_hist(e, "shijim_event_latency_seconds", ops_expo_labels(lb, sizeof lb, "stage", stage_names[st], NULL),
                       &ops.hist[st]);
+    ops_hist fh;
+    ops_get_fsync_hist(&fh);
+    ops_expo_family(e, "shijim_raw_fsync_seconds", "histogram",
+                    "Duration of the raw archive's data fdatasync calls (every source).");
+    ops_expo_hist(e, "shijim_raw_fsync_seconds", NULL, &fh);
     judge_sources(h, mono);
     for (int i = 0; i < ops.n_coll; i++) ops.coll[i].fn(ops.coll[i].ctx, e, h);
     ops_expo_family(e, "shijim_ready", "gauge", "1 when /readyz answers 200 (at this snapshot).");
@@ -449,6 +481,9 @@ int ops_start(const ops_opts *o, char *err, size_t errlen) {
     ops.registered = 1;
     ops.active = 1;
     ops.started_mono = clk_mono_ns();
+    for (int i = 0; i <= OPS_HIST_BUCKETS; i++) atomic_store(&fsync_counts[i], 0);
+    atomic_store(&fsync_sum_ns, 0);
+    arc_set_fsync_hook(ops_observe_fsync);
     atomic_store(&ops_heartbeat_mono, 0);
     atomic_store(&ops_stopped, 0);
     ops_expo_init(&ops.expo);
@@ -469,6 +504,7 @@ void ops_linger(double seconds) {
 
 void ops_free(void) {
     ops_http_stop();
+    arc_set_fsync_hook(NULL);
     pthread_mutex_lock(&ops.mu);
     free(ops.snap_text);
     ops.snap_text = NULL;

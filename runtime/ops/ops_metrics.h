@@ -38,7 +38,8 @@ typedef enum {
     OPS_STAGE_BUS = 0,     /* receive (ts_recv_ns) -> offered to the bus's subscribers */
     OPS_STAGE_HANDLER = 1, /* receive -> the Lua handler is called with the event */
     OPS_STAGE_DURABLE = 2, /* receive -> the raw archive reports it fsynced */
-    OPS_STAGES = 3
+    OPS_STAGE_CLICKHOUSE = 3, /* receive -> ClickHouse acknowledged the INSERT holding it */
+    OPS_STAGES = 4
 } ops_stage;
 
 typedef struct ops_health ops_health; /* readiness being decided during a render */
@@ -69,8 +70,13 @@ void ops_health_fail(ops_health *h, const char *fmt, ...) __attribute__((format(
  * histogram. Replayed events (SHJ_FLAG_REPLAY) are skipped: their receive
  * time is the recording's. Loop thread; a no-op unless started. */
 void ops_observe_batch(ops_stage stage, const shj_event *evs, size_t n);
+/* The same from bare receive times (ClickHouse's ack hook, ch_writer.h). */
+void ops_observe_recv(ops_stage stage, const int64_t *recv_ns, size_t n);
 /* Read a stage's histogram (loop thread; tests, summaries). */
 void ops_get_hist(ops_stage stage, ops_hist *out);
+/* The raw archive's fdatasync durations (any thread; filled by the archive
+ * writers' threads through arc_set_fsync_hook while started). */
+void ops_get_fsync_hist(ops_hist *out);
 
 /* Render now and publish (loop thread). */
 void ops_publish(void);

@@ -79,7 +79,7 @@
 enum {
     F_UNKNOWN = 0,
     /* common */
-    F_CODE, F_DATE, F_TIME, F_SIMTRADE, F_SUSPEND, F_ODD, F_BACKFILL,
+    F_CODE, F_DATE, F_TIME, F_SIMTRADE, F_SUSPEND, F_ODD, F_BACKFILL, F_SIMULATED,
     /* tick / quote */
     F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_AVG, F_DIFF_PRICE, F_DIFF_RATE, F_AMOUNT, F_AMOUNT_SUM,
     F_UNDERLYING, F_VOLUME, F_VOL_SUM, F_BID_SIDE, F_ASK_SIDE, F_TICK_TYPE, F_CHG_TYPE,
@@ -112,6 +112,9 @@ static const field_def fields[F_COUNT] = {
     /* Set by our own backfill on payloads fetched after a gap, so that a
      * replay of the archive keeps knowing which ticks were back-filled. */
     [F_BACKFILL] = {"backfill", T_FLAG, SHJ_FLAG_BACKFILL},
+    /* Set by the simulated market on every payload (sim_format.c), so that
+     * simulated data stays flagged in the archive and every replay of it. */
+    [F_SIMULATED] = {"simulated", T_FLAG, SHJ_FLAG_SIMULATED},
     [F_OPEN] = {"open", T_DEC, AT(open)},
     [F_HIGH] = {"high", T_DEC, AT(high)},
     [F_LOW] = {"low", T_DEC, AT(low)},
@@ -177,6 +180,7 @@ static inline int field_of(const char *k, size_t n) {
         return F_UNKNOWN;
     case 9:
         if (KEY_IS("bid_price")) return F_BID_PRICE;
+        if (KEY_IS("simulated")) return F_SIMULATED;
         if (KEY_IS("ask_price")) return F_ASK_PRICE;
         if (KEY_IS("avg_price")) return F_AVG;
         if (KEY_IS("tick_type")) return F_TICK_TYPE;

@@ -38,6 +38,7 @@
 #include "archive/archive.h"
 #include "core/clock.h"
 #include "core/contract.h"
+#include "core/session.h"
 #include "parse/parse.h"
 #include "loop/rt.h"
 #include "core/shj_common.h"
@@ -127,6 +128,38 @@ static int check_date(const char *d, const char *what, char *err, size_t errlen)
     return SHJ_OK;
 }
 
+static int cmp_name(const void *a, const void *b) { return strcmp(a, b); }
+
+/* "D1, D2, ... Dn" of the day files in path (files are named by trading
+ * day, core/session), for the error that says a day has no data. */
+static void list_days(const char *path, char *out, size_t cap) {
+    enum { MAX_SHOWN = 400 };
+    static char names[MAX_SHOWN][11];
+    size_t n = 0, total = 0;
+    DIR *d = opendir(path);
+    shj_strlcpy(out, "none", cap);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!is_day_name(de->d_name)) continue;
+        total++;
+        if (n < MAX_SHOWN) {
+            memcpy(names[n], de->d_name, 10);
+            names[n++][10] = '\0';
+        }
+    }
+    closedir(d);
+    if (!n) return;
+    qsort(names, n, sizeof names[0], cmp_name);
+    size_t o = 0;
+    out[0] = '\0';
+    /* the most recent ones matter most: show the last 30 */
+    size_t from = n > 30 ? n - 30 : 0;
+    if (from) o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%zu earlier, ", total - (n - from));
+    for (size_t i = from; i < n && o < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", i > from ? ", " : "", names[i]);
+}
+
 static int list_dir(rpl_source *r, const rpl_opts *o, size_t *cap, char *err, size_t errlen) {
     if (!o->dir || !*o->dir) return shj_fail(err, errlen, "replay: no files and no archive dir");
     if (check_date(o->from, "from", err, errlen) || check_date(o->to, "to", err, errlen))
@@ -149,9 +182,23 @@ static int list_dir(rpl_source *r, const rpl_opts *o, size_t *cap, char *err, si
     }
     closedir(d);
     if (rc != SHJ_OK) return rc;
-    if (r->n_files == first)
-        return shj_fail(err, errlen, "replay: no archive file in %s for %s .. %s", path,
-                        o->from && *o->from ? o->from : "(start)", o->to && *o->to ? o->to : "(end)");
+    if (r->n_files == first) {
+        char days[600];
+        list_days(path, days, sizeof days);
+        char hint[160] = "";
+        int y, m, dd;
+        if (o->from && o->to && strcmp(o->from, o->to) == 0 && clk_parse_date(o->from, &y, &m, &dd) == 0) {
+            int64_t day = clk_days_from_civil(y, m, dd);
+            if (!ses_is_trading_day(day)) {
+                char next[11];
+                snprintf(hint, sizeof hint, " (%s is no trading day: its night session and weekend data are in %s)",
+                         o->from, clk_day_text(ses_trading_day_from(day), next));
+            }
+        }
+        return shj_fail(err, errlen, "replay: no archive file in %s for %s .. %s%s; days recorded: %s", path,
+                        o->from && *o->from ? o->from : "(start)", o->to && *o->to ? o->to : "(end)",
+                        hint, days);
+    }
     qsort(r->files + first, r->n_files - first, sizeof *r->files, cmp_str);
     return SHJ_OK;
 }

@@ -56,7 +56,9 @@ typedef struct rpl_opts {
     double speed;               /* <= 0 max, 1 real time, N x real time */
     int max_gap_ms;             /* pacing: longest recorded pause kept (0 = 5000) */
     int progress;               /* -1 = when stderr is a terminal, 0 off, 1 on */
-    int mark;                   /* non-zero: set SHJ_FLAG_REPLAY on every event */
+    int mark;                   /* non-zero: set SHJ_FLAG_REPLAY on every event; 0 keeps the
+                                   recording's flags exactly (replay.lua's default, so
+                                   replayed rows equal live rows: docs/data.md) */
     int workers;                /* threads that read and parse ahead: 0 = by core
                                    count (2..4), -1 = none (parse on the loop), 1..4 */
 } rpl_opts;

@@ -7,7 +7,7 @@
  * inside curl and may start new requests.
  *
  * Removing a handle from inside one of its own callbacks is not allowed by
- * curl, so sjh_cancel only marks the request there and a zero-delay reaper
+ * curl, so sj_http_cancel only marks the request there and a zero-delay reaper
  * timer removes it once we are back on the loop.
  *
  * Back-pressure mutes the socket instead of pausing the transfer. With
@@ -22,7 +22,7 @@
  * The socket to mute is the one curl_ev saw curl name for this transfer
  * (cev_mute_transfer). CURLINFO_ACTIVESOCKET cannot be used: on 7.88 it
  * answers only once a transfer is done (lastconnect), so mid-stream it said
- * -1 and nothing was ever muted. sjh_mute is called from inside the write
+ * -1 and nothing was ever muted. sj_http_mute is called from inside the write
  * callback, so curl is reading that socket right then and has named it.
  *
  * What muting bounds: curl keeps recv()ing within one pass over a socket
@@ -31,7 +31,7 @@
  * CURL_WRITEFUNC_PAUSE ends a pass early. So the pass in which the consumer
  * filled up still empties the socket into the write callback: right after
  * an unmute that is what the kernel buffered during the stall. Once that
- * pass is over nothing is read until sjh_unmute: memory does not grow with
+ * pass is over nothing is read until sj_http_unmute: memory does not grow with
  * the length of a stall (tests/test_shioaji_backpressure.c checks both).
  *
  * Sockets get a fixed receive buffer (on_sockopt): without it a loopback
@@ -49,23 +49,23 @@
 #include "core/redact.h"
 #include "core/shj_common.h"
 
-#define SJH_MAX_BODY (64u << 20) /* a REST answer larger than this is an error */
-#define SJH_RCVBUF (1 << 20)      /* SO_RCVBUF asked for every socket (see on_sockopt) */
+#define SJ_HTTP_MAX_BODY (64u << 20) /* a REST answer larger than this is an error */
+#define SJ_HTTP_RCVBUF (1 << 20)      /* SO_RCVBUF asked for every socket (see on_sockopt) */
 
-struct sjh_req {
-    sjh_client *c;
+struct sj_http_req {
+    sj_http_client *c;
     CURL *easy;
     struct curl_slist *headers;
-    sjh_req *prev, *next;     /* the client's list of live requests */
+    sj_http_req *prev, *next;     /* the client's list of live requests */
     int is_stream;
-    int muted;                /* sjh_mute took effect, until sjh_unmute */
+    int muted;                /* sj_http_mute took effect, until sj_http_unmute */
     curl_socket_t mute_fd;    /* the socket muted, CURL_SOCKET_BAD when none */
     int cancelled;
     int status;               /* HTTP status once headers are complete */
     int tag;
-    sjh_data_fn data;
-    sjh_head_fn head;
-    sjh_done_fn done;
+    sj_http_data_fn data;
+    sj_http_head_fn head;
+    sj_http_done_fn done;
     void *ctx;
     char *path;
     char *resp;               /* REST body (or a stream's error body) */
@@ -74,7 +74,7 @@ struct sjh_req {
     char errbuf[CURL_ERROR_SIZE];
 };
 
-struct sjh_client {
+struct sj_http_client {
     cev_multi cev;            /* the multi handle on the loop */
     ev_timer reaper;          /* removes cancelled requests outside curl */
     char *base_url;
@@ -83,16 +83,16 @@ struct sjh_client {
     char display[512];
     long connect_timeout_ms;
     long request_timeout_ms;
-    sjh_req *reqs;
-    sjh_stats stats;
+    sj_http_req *reqs;
+    sj_http_stats stats;
 };
 
 /* Redaction --------------------------------------------------------------- */
 
 /* Request bookkeeping --------------------------------------------------------- */
 
-static void req_unlink(sjh_req *r) {
-    sjh_client *c = r->c;
+static void req_unlink(sj_http_req *r) {
+    sj_http_client *c = r->c;
     if (r->prev)
         r->prev->next = r->next;
     else if (c->reqs == r)
@@ -101,7 +101,7 @@ static void req_unlink(sjh_req *r) {
     r->prev = r->next = NULL;
 }
 
-static void req_free(sjh_req *r) {
+static void req_free(sj_http_req *r) {
     if (r->easy) {
         curl_multi_remove_handle(r->c->cev.curl, r->easy);
         curl_easy_cleanup(r->easy);
@@ -114,8 +114,8 @@ static void req_free(sjh_req *r) {
     free(r);
 }
 
-static void finish(sjh_req *r, CURLcode result) {
-    sjh_client *c = r->c;
+static void finish(sj_http_req *r, CURLcode result) {
+    sj_http_client *c = r->c;
     long code = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
     const char *cerr = "";
@@ -139,15 +139,15 @@ static void finish(sjh_req *r, CURLcode result) {
 
 static void on_done(cev_multi *m, CURL *e, CURLcode result) {
     SHJ_UNUSED(m);
-    sjh_req *r = NULL;
+    sj_http_req *r = NULL;
     curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&r);
     if (r) finish(r, result);
 }
 
-static void reap_cancelled(sjh_client *c) {
-    sjh_req *r = c->reqs;
+static void reap_cancelled(sj_http_client *c) {
+    sj_http_req *r = c->reqs;
     while (r) {
-        sjh_req *next = r->next;
+        sj_http_req *next = r->next;
         if (r->cancelled) req_free(r);
         r = next;
     }
@@ -158,13 +158,13 @@ static void reap_cancelled(sjh_client *c) {
 static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     SHJ_UNUSED(loop);
     SHJ_UNUSED(revents);
-    reap_cancelled(shj_container_of(w, sjh_client, reaper));
+    reap_cancelled(shj_container_of(w, sj_http_client, reaper));
 }
 
 /* curl callbacks of one transfer ---------------------------------------------------- */
 
-static int resp_append(sjh_req *r, const char *p, size_t n) {
-    if (r->resp_len + n + 1 > SJH_MAX_BODY) {
+static int resp_append(sj_http_req *r, const char *p, size_t n) {
+    if (r->resp_len + n + 1 > SJ_HTTP_MAX_BODY) {
         r->resp_overflow = 1;
         return -1;
     }
@@ -183,7 +183,7 @@ static int resp_append(sjh_req *r, const char *p, size_t n) {
 }
 
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud) {
-    sjh_req *r = ud;
+    sj_http_req *r = ud;
     size_t len = size * nmemb;
     if (r->cancelled) return 0; /* abort: nobody wants these bytes */
     if (r->is_stream && r->status >= 200 && r->status < 300) {
@@ -197,7 +197,7 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud) {
 }
 
 static size_t header_cb(char *buf, size_t size, size_t nitems, void *ud) {
-    sjh_req *r = ud;
+    sj_http_req *r = ud;
     size_t len = size * nitems;
     if (r->cancelled) return 0;
     if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
@@ -230,7 +230,7 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *ud) {
 static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose) {
     SHJ_UNUSED(ud);
     if (purpose == CURLSOCKTYPE_IPCXN) {
-        int size = SJH_RCVBUF;
+        int size = SJ_HTTP_RCVBUF;
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     }
     return CURL_SOCKOPT_OK;
@@ -238,8 +238,8 @@ static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose) {
 
 /* Public -------------------------------------------------------------------------- */
 
-sjh_client *sjh_new(struct ev_loop *loop, const sjh_config *cfg, char *err, size_t errlen) {
-    sjh_client *c = calloc(1, sizeof *c);
+sj_http_client *sj_http_new(struct ev_loop *loop, const sj_http_config *cfg, char *err, size_t errlen) {
+    sj_http_client *c = calloc(1, sizeof *c);
     if (!c) {
         shj_fail(err, errlen, "out of memory");
         return NULL;
@@ -253,14 +253,14 @@ sjh_client *sjh_new(struct ev_loop *loop, const sjh_config *cfg, char *err, size
     c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000;
     c->request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 15000;
     if (cev_init(&c->cev, loop, on_done, err, errlen) != SHJ_OK) {
-        sjh_free(c);
+        sj_http_free(c);
         return NULL;
     }
     ev_timer_init(&c->reaper, reaper_cb, 0.0, 0.0);
     if (!c->base_url || (cfg->unix_socket && *cfg->unix_socket && !c->unix_socket) ||
         (cfg->auth_header && *cfg->auth_header && !c->auth_header)) {
         shj_fail(err, errlen, "out of memory creating the HTTP client");
-        sjh_free(c);
+        sj_http_free(c);
         return NULL;
     }
     char shown[400];
@@ -272,7 +272,7 @@ sjh_client *sjh_new(struct ev_loop *loop, const sjh_config *cfg, char *err, size
     return c;
 }
 
-void sjh_free(sjh_client *c) {
+void sj_http_free(sj_http_client *c) {
     if (!c) return;
     while (c->reqs) {
         c->reqs->cancelled = 1;
@@ -290,9 +290,9 @@ void sjh_free(sjh_client *c) {
     free(c);
 }
 
-static sjh_req *start(sjh_client *c, const char *method, const char *path, const char *body,
+static sj_http_req *start(sj_http_client *c, const char *method, const char *path, const char *body,
                       int stream, char *err, size_t errlen) {
-    sjh_req *r = calloc(1, sizeof *r);
+    sj_http_req *r = calloc(1, sizeof *r);
     if (!r) {
         shj_fail(err, errlen, "out of memory");
         return NULL;
@@ -366,9 +366,9 @@ static sjh_req *start(sjh_client *c, const char *method, const char *path, const
     return r;
 }
 
-sjh_req *sjh_request(sjh_client *c, const char *method, const char *path, const char *body,
-                     sjh_done_fn done, void *ctx, char *err, size_t errlen) {
-    sjh_req *r = start(c, method, path, body, 0, err, errlen);
+sj_http_req *sj_http_request(sj_http_client *c, const char *method, const char *path, const char *body,
+                     sj_http_done_fn done, void *ctx, char *err, size_t errlen) {
+    sj_http_req *r = start(c, method, path, body, 0, err, errlen);
     if (r) {
         r->done = done;
         r->ctx = ctx;
@@ -376,9 +376,9 @@ sjh_req *sjh_request(sjh_client *c, const char *method, const char *path, const 
     return r;
 }
 
-sjh_req *sjh_stream(sjh_client *c, const char *path, sjh_head_fn head, sjh_data_fn data,
-                    sjh_done_fn done, void *ctx, char *err, size_t errlen) {
-    sjh_req *r = start(c, "GET", path, NULL, 1, err, errlen);
+sj_http_req *sj_http_stream(sj_http_client *c, const char *path, sj_http_head_fn head, sj_http_data_fn data,
+                    sj_http_done_fn done, void *ctx, char *err, size_t errlen) {
+    sj_http_req *r = start(c, "GET", path, NULL, 1, err, errlen);
     if (r) {
         r->head = head;
         r->data = data;
@@ -388,10 +388,10 @@ sjh_req *sjh_stream(sjh_client *c, const char *path, sjh_head_fn head, sjh_data_
     return r;
 }
 
-void sjh_cancel(sjh_req *r) {
+void sj_http_cancel(sj_http_req *r) {
     if (!r || r->cancelled) return;
     r->cancelled = 1;
-    sjh_client *c = r->c;
+    sj_http_client *c = r->c;
     if (c->cev.in_curl) {
         ev_timer_stop(c->cev.loop, &c->reaper);
         ev_timer_set(&c->reaper, 0.0, 0.0);
@@ -401,7 +401,7 @@ void sjh_cancel(sjh_req *r) {
     }
 }
 
-void sjh_mute(sjh_req *r) {
+void sj_http_mute(sj_http_req *r) {
     if (!r || r->muted || r->cancelled || !r->is_stream) return;
     curl_socket_t fd = cev_mute_transfer(&r->c->cev, r->easy);
     if (fd == CURL_SOCKET_BAD) {
@@ -415,7 +415,7 @@ void sjh_mute(sjh_req *r) {
     r->c->stats.mutes++;
 }
 
-void sjh_unmute(sjh_req *r) {
+void sj_http_unmute(sj_http_req *r) {
     if (!r || !r->muted) return;
     r->muted = 0;
     /* A no-op if curl removed the socket meanwhile (the mute ended with it). */
@@ -423,12 +423,12 @@ void sjh_unmute(sjh_req *r) {
     r->mute_fd = CURL_SOCKET_BAD;
 }
 
-int sjh_is_muted(const sjh_req *r) { return r && r->muted; }
-void sjh_set_tag(sjh_req *r, int tag) { r->tag = tag; }
-int sjh_tag(const sjh_req *r) { return r->tag; }
-const char *sjh_path(const sjh_req *r) { return r->path; }
-void sjh_get_stats(const sjh_client *c, sjh_stats *out) {
+int sj_http_is_muted(const sj_http_req *r) { return r && r->muted; }
+void sj_http_set_tag(sj_http_req *r, int tag) { r->tag = tag; }
+int sj_http_tag(const sj_http_req *r) { return r->tag; }
+const char *sj_http_path(const sj_http_req *r) { return r->path; }
+void sj_http_get_stats(const sj_http_client *c, sj_http_stats *out) {
     *out = c->stats;
     out->sockets = c->cev.sockets;
 }
-const char *sjh_display(const sjh_client *c) { return c->display; }
+const char *sj_http_display(const sj_http_client *c) { return c->display; }

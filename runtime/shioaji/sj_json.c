@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SJJ_MAX_DEPTH 64
+#define SJ_JSON_MAX_DEPTH 64
 
 static const char *skip_ws(const char *p, const char *end) {
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
@@ -31,7 +31,7 @@ static const char *skip_string(const char *p, const char *end) {
 }
 
 static const char *skip_value(const char *p, const char *end, int depth) {
-    if (depth > SJJ_MAX_DEPTH) return NULL;
+    if (depth > SJ_JSON_MAX_DEPTH) return NULL;
     p = skip_ws(p, end);
     if (p >= end) return NULL;
     if (*p == '"') return skip_string(p, end);
@@ -70,7 +70,7 @@ static const char *skip_value(const char *p, const char *end, int depth) {
     return p > start ? p : NULL;
 }
 
-int sjj_find(const char *json, size_t len, const char *key, const char **val, size_t *vlen) {
+int sj_json_find(const char *json, size_t len, const char *key, const char **val, size_t *vlen) {
     const char *p = json, *end = json + len;
     size_t klen = strlen(key);
     p = skip_ws(p, end);
@@ -108,7 +108,7 @@ static int hexval(char c) {
     return -1;
 }
 
-int sjj_unquote(const char *lit, size_t n, char *out, size_t cap) {
+int sj_json_unquote(const char *lit, size_t n, char *out, size_t cap) {
     if (n < 2 || lit[0] != '"' || lit[n - 1] != '"' || cap == 0) return -1;
     size_t o = 0;
     for (size_t i = 1; i + 1 < n; i++) {
@@ -163,16 +163,16 @@ int sjj_unquote(const char *lit, size_t n, char *out, size_t cap) {
     return 0;
 }
 
-int sjj_get_str(const char *json, size_t len, const char *key, char *out, size_t cap) {
+int sj_json_get_str(const char *json, size_t len, const char *key, char *out, size_t cap) {
     const char *v;
     size_t vn;
-    int rc = sjj_find(json, len, key, &v, &vn);
+    int rc = sj_json_find(json, len, key, &v, &vn);
     if (rc != 1) return rc;
     if (vn < 2 || v[0] != '"') return 0;
-    return sjj_unquote(v, vn, out, cap) == 0 ? 1 : -1;
+    return sj_json_unquote(v, vn, out, cap) == 0 ? 1 : -1;
 }
 
-int sjj_scalar_text(const char *val, size_t vlen, const char **txt, size_t *tlen) {
+int sj_json_scalar_text(const char *val, size_t vlen, const char **txt, size_t *tlen) {
     if (vlen >= 2 && val[0] == '"') {
         if (val[vlen - 1] != '"' || memchr(val + 1, '\\', vlen - 2)) return -1;
         *txt = val + 1;
@@ -185,12 +185,12 @@ int sjj_scalar_text(const char *val, size_t vlen, const char **txt, size_t *tlen
     return 0;
 }
 
-int sjj_get_i64(const char *json, size_t len, const char *key, int64_t *out) {
+int sj_json_get_i64(const char *json, size_t len, const char *key, int64_t *out) {
     const char *v, *t;
     size_t vn, tn;
-    int rc = sjj_find(json, len, key, &v, &vn);
+    int rc = sj_json_find(json, len, key, &v, &vn);
     if (rc != 1) return rc;
-    if (sjj_scalar_text(v, vn, &t, &tn) != 0 || tn == 0) return -1;
+    if (sj_json_scalar_text(v, vn, &t, &tn) != 0 || tn == 0) return -1;
     size_t i = 0;
     int neg = 0;
     if (t[0] == '-') {
@@ -208,10 +208,10 @@ int sjj_get_i64(const char *json, size_t len, const char *key, int64_t *out) {
     return 1;
 }
 
-int sjj_get_bool(const char *json, size_t len, const char *key, int *out) {
+int sj_json_get_bool(const char *json, size_t len, const char *key, int *out) {
     const char *v;
     size_t vn;
-    int rc = sjj_find(json, len, key, &v, &vn);
+    int rc = sj_json_find(json, len, key, &v, &vn);
     if (rc != 1) return rc;
     if (vn == 4 && memcmp(v, "true", 4) == 0) {
         *out = 1;
@@ -224,7 +224,7 @@ int sjj_get_bool(const char *json, size_t len, const char *key, int *out) {
     return -1;
 }
 
-int sjj_array_next(const char **pos, const char *end, const char **val, size_t *vlen) {
+int sj_json_array_next(const char **pos, const char *end, const char **val, size_t *vlen) {
     const char *p = skip_ws(*pos, end);
     if (p >= end) return -1;
     if (*p == '[') {
@@ -250,7 +250,7 @@ int sjj_array_next(const char **pos, const char *end, const char **val, size_t *
     return 1;
 }
 
-size_t sjj_quote(const char *s, char *out, size_t cap) {
+size_t sj_json_quote(const char *s, char *out, size_t cap) {
     size_t o = 0;
 #define PUT(ch)                        \
     do {                               \

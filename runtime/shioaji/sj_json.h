@@ -19,28 +19,28 @@
 
 /* Value span of top-level key in object json[0..len): 1 found (val, vlen are
  * the raw value text; strings include their quotes), 0 absent, -1 malformed. */
-int sjj_find(const char *json, size_t len, const char *key, const char **val, size_t *vlen);
+int sj_json_find(const char *json, size_t len, const char *key, const char **val, size_t *vlen);
 
 /* Decoded string value (escapes resolved, \uXXXX to UTF-8) into out[cap],
  * NUL-terminated. 1 found, 0 absent or not a string, -1 malformed/too long. */
-int sjj_get_str(const char *json, size_t len, const char *key, char *out, size_t cap);
+int sj_json_get_str(const char *json, size_t len, const char *key, char *out, size_t cap);
 /* Integer value (a JSON number without fraction/exponent, or a string holding one). */
-int sjj_get_i64(const char *json, size_t len, const char *key, int64_t *out);
+int sj_json_get_i64(const char *json, size_t len, const char *key, int64_t *out);
 /* true/false. */
-int sjj_get_bool(const char *json, size_t len, const char *key, int *out);
+int sj_json_get_bool(const char *json, size_t len, const char *key, int *out);
 
 /* Decode a raw string literal span (with quotes) into out[cap]. 0 ok, -1 bad. */
-int sjj_unquote(const char *lit, size_t n, char *out, size_t cap);
+int sj_json_unquote(const char *lit, size_t n, char *out, size_t cap);
 /* Text of a number or of a string's content, without quotes, not decoded:
  * the exact decimal the server wrote, whether it sent 33601 or "33601". */
-int sjj_scalar_text(const char *val, size_t vlen, const char **txt, size_t *tlen);
+int sj_json_scalar_text(const char *val, size_t vlen, const char **txt, size_t *tlen);
 
 /* Array walk: *pos starts at the '[' of an array span; each call yields the
  * next element span. 1 element, 0 end of array, -1 malformed. */
-int sjj_array_next(const char **pos, const char *end, const char **val, size_t *vlen);
+int sj_json_array_next(const char **pos, const char *end, const char **val, size_t *vlen);
 
 /* Write s as a JSON string literal (with quotes) into out[cap]; returns the
  * length it needs (like snprintf); out is NUL-terminated when cap > 0. */
-size_t sjj_quote(const char *s, char *out, size_t cap);
+size_t sj_json_quote(const char *s, char *out, size_t cap);
 
 #endif

@@ -36,10 +36,10 @@
 #include "core/shj_common.h"
 #include "loop/rt.h"
 #include "parse/parse.h"
-#include "shioaji/shioaji_int.h"
+#include "shioaji/sj_internal.h"
 #include "shioaji/sj_json.h"
 
-void sjs_auth_refused(sjs_src *s, int http, const char *what, const char *msg) {
+void sj_auth_refused(sj_src *s, int http, const char *what, const char *msg) {
     s->auth_refusals++;
     int first = !s->auth_refused;
     s->auth_refused = 1;
@@ -48,27 +48,27 @@ void sjs_auth_refused(sjs_src *s, int http, const char *what, const char *msg) {
         char reason[400];
         snprintf(reason, sizeof reason,
                  "Shioaji server %s refused us (HTTP %d on %s: %s): %s%s%s; stopping",
-                 sjh_display(s->http), http, what, msg, creds, s->have_creds ? s->cred_vars : "SHIOAJI_API_KEY/SHIOAJI_SECRET_KEY",
+                 sj_http_display(s->http), http, what, msg, creds, s->have_creds ? s->cred_vars : "SHIOAJI_API_KEY/SHIOAJI_SECRET_KEY",
                  s->have_creds ? " are not accepted" : ")");
         shj_log(SHJ_LOG_ERROR, "source %s: %s", s->base.name, reason);
-        sjs_status(s, SHJ_STATUS_ERROR, "", 0, 0, http, "unauthorized: HTTP %d on %s: %s", http, what, msg);
+        sj_status(s, SHJ_STATUS_ERROR, "", 0, 0, http, "unauthorized: HTTP %d on %s: %s", http, what, msg);
         rt_fail(reason);
         return;
     }
     if (first) {
         shj_log(SHJ_LOG_ERROR, "source %s: Shioaji server %s refused us (HTTP %d on %s: %s): %s%s%s; retrying every %.0f s",
-                s->base.name, sjh_display(s->http), http, what, msg, creds,
+                s->base.name, sj_http_display(s->http), http, what, msg, creds,
                 s->have_creds ? s->cred_vars : "SHIOAJI_API_KEY/SHIOAJI_SECRET_KEY",
                 s->have_creds ? " are not accepted" : ")", s->auth_retry_s);
-        sjs_status(s, SHJ_STATUS_ERROR, "", 0, 0, http, "unauthorized: HTTP %d on %s: %s", http, what, msg);
+        sj_status(s, SHJ_STATUS_ERROR, "", 0, 0, http, "unauthorized: HTTP %d on %s: %s", http, what, msg);
     }
 }
 
-int sjs_ban_check(sjs_src *s, int http, const char *body, size_t len) {
+int sj_ban_check(sj_src *s, int http, const char *body, size_t len) {
     if (http != 503 || !body || !len) return 0;
     char msg[200] = "";
-    if (sjj_get_str(body, len, "message", msg, sizeof msg) != 1 &&
-        sjj_get_str(body, len, "detail", msg, sizeof msg) != 1)
+    if (sj_json_get_str(body, len, "message", msg, sizeof msg) != 1 &&
+        sj_json_get_str(body, len, "detail", msg, sizeof msg) != 1)
         return 0;
     /* The message of the temporary ban (TROUBLESHOOTING.md:387); a 503 for a
      * yanked client version (line 388) is not one. */
@@ -77,16 +77,16 @@ int sjs_ban_check(sjs_src *s, int http, const char *body, size_t len) {
     if (until > s->ban_until_mono) s->ban_until_mono = until;
     s->bans++;
     shj_log(SHJ_LOG_ERROR, "source %s: Shioaji server %s: 503 %s (temporary ban): no request for %.0f s",
-            s->base.name, sjh_display(s->http), msg, s->ban_wait_s);
-    sjs_status(s, SHJ_STATUS_ERROR, "", 0, 0, 503, "banned: %s; waiting %.0f s", msg, s->ban_wait_s);
+            s->base.name, sj_http_display(s->http), msg, s->ban_wait_s);
+    sj_status(s, SHJ_STATUS_ERROR, "", 0, 0, 503, "banned: %s; waiting %.0f s", msg, s->ban_wait_s);
     return 1;
 }
 
-void sjs_resubscribe_all(sjs_src *s, int64_t g0, const char *why) {
+void sj_resubscribe_all(sj_src *s, int64_t g0, const char *why) {
     shj_log(SHJ_LOG_WARN, "source %s: %s: resubscribing every contract", s->base.name, why);
     int64_t now_mono = clk_mono_ns(), now = clk_now_ns();
     for (size_t i = 0; i < s->n_subs; i++) {
-        sjs_sub *sub = &s->subs[i];
+        sj_sub *sub = &s->subs[i];
         if (sub->removed || sub->dead || !sub->resolved) continue;
         if (!sub->gap_g0) {
             /* Silent since its last event was received, or since g0 when
@@ -98,15 +98,15 @@ void sjs_resubscribe_all(sjs_src *s, int64_t g0, const char *why) {
         sub->active_mask = 0;
         sub->last_event_mono = now_mono; /* the silence clock starts again */
         if (sub->alias)
-            sjs_queue_refresh(s, i, 2 /* then subscribe */);
+            sj_queue_refresh(s, i, 2 /* then subscribe */);
         else
-            sjs_queue_sub_jobs(s, i, sub->kind_mask & ~sub->failed_mask);
+            sj_queue_sub_jobs(s, i, sub->kind_mask & ~sub->failed_mask);
     }
 }
 
-void sjs_note_event(sjs_src *s, const char *data, size_t len, int64_t rx_ns) {
+void sj_note_event(sj_src *s, const char *data, size_t len, int64_t rx_ns) {
     char code[16];
-    if (!s->n_subs || sjj_get_str(data, len, "code", code, sizeof code) != 1) return;
+    if (!s->n_subs || sj_json_get_str(data, len, "code", code, sizeof code) != 1) return;
     int64_t now = clk_mono_ns();
     size_t k = s->last_match < s->n_subs ? s->last_match : 0;
     for (size_t n = 0; n < s->n_subs; n++, k = (k + 1) % s->n_subs) {
@@ -125,30 +125,30 @@ void sjs_note_event(sjs_src *s, const char *data, size_t len, int64_t rx_ns) {
     }
 }
 
-void sjs_contract_event(sjs_src *s) {
+void sj_contract_event(sj_src *s) {
     for (size_t i = 0; i < s->n_subs; i++) {
-        sjs_sub *sub = &s->subs[i];
-        if (sub->alias && sub->resolved && !sub->removed && !sub->dead) sjs_queue_refresh(s, i, 0);
+        sj_sub *sub = &s->subs[i];
+        if (sub->alias && sub->resolved && !sub->removed && !sub->dead) sj_queue_refresh(s, i, 0);
     }
 }
 
 /* Session hours are core/session's. */
-int sjs_market_open(const sjs_sub *sub, int64_t now_ns) {
+int sj_market_open(const sj_sub *sub, int64_t now_ns) {
     return ses_is_open(sub->exchange == SHJ_EX_TAIFEX ? SHJ_EX_TAIFEX : SHJ_EX_TSE, now_ns, 0);
 }
 
-void sjs_watch_tick(sjs_src *s) {
+void sj_watch_tick(sj_src *s) {
     if (s->stopped || !s->info_ok) return;
     int64_t now_mono = clk_mono_ns(), now = clk_now_ns();
     /* A new trading day: look the aliases up again. */
     char day[11];
     clk_taipei_date(now, day);
     for (size_t i = 0; i < s->n_subs; i++) {
-        sjs_sub *sub = &s->subs[i];
+        sj_sub *sub = &s->subs[i];
         if (sub->alias && sub->resolved && !sub->removed && !sub->dead && sub->resolved_day[0] &&
             strcmp(sub->resolved_day, day) != 0) {
             shj_strlcpy(sub->resolved_day, day, sizeof sub->resolved_day);
-            sjs_queue_refresh(s, i, 0);
+            sj_queue_refresh(s, i, 0);
         }
     }
     /* Silence, while heartbeats prove the stream alive. A quiet stock is
@@ -162,11 +162,11 @@ void sjs_watch_tick(sjs_src *s) {
         int64_t limit = (int64_t)(s->silence_s * 1e9), newest = INT64_MIN;
         int any = 0, open = 0;
         for (size_t i = 0; i < s->n_subs; i++) {
-            sjs_sub *sub = &s->subs[i];
+            sj_sub *sub = &s->subs[i];
             if (sub->removed || sub->dead || !sub->active_mask || sub->gap_g0) continue;
             any = 1;
             if (sub->last_event_mono > newest) newest = sub->last_event_mono;
-            int mopen = !s->market_hours || sjs_market_open(sub, now);
+            int mopen = !s->market_hours || sj_market_open(sub, now);
             open |= mopen;
             if (sub->alias && mopen && now_mono - sub->last_event_mono >= limit) {
                 s->silences++;
@@ -177,7 +177,7 @@ void sjs_watch_tick(sjs_src *s) {
                 shj_strlcpy(sub->gap_code, sub->real, sizeof sub->gap_code);
                 sub->active_mask = 0;
                 sub->last_event_mono = now_mono;
-                sjs_queue_refresh(s, i, 2 /* then subscribe */);
+                sj_queue_refresh(s, i, 2 /* then subscribe */);
             }
         }
         if (any && open && now_mono - newest >= limit) {
@@ -185,23 +185,23 @@ void sjs_watch_tick(sjs_src *s) {
             char why[160];
             snprintf(why, sizeof why, "heartbeats only, no market event for %.0f s on an open market",
                      (double)(now_mono - newest) / 1e9);
-            sjs_resubscribe_all(s, 0, why);
+            sj_resubscribe_all(s, 0, why);
         }
     }
     /* Traffic usage, slowly (shown in the status line). */
     if (s->usage_poll_s > 0 && (!s->usage_at_mono || now_mono - s->usage_at_mono >= (int64_t)(s->usage_poll_s * 1e9)))
-        sjs_usage_poll(s);
+        sj_usage_poll(s);
     /* Health, slowly. */
     if (s->health_poll_s > 0 && (!s->health_prev_ns || now - s->health_prev_ns >= (int64_t)(s->health_poll_s * 1e9)) &&
         !s->health_inflight) {
         s->health_inflight = 1;
         s->health_req_ns = now;
-        sjs_job j = {.type = SJS_JOB_HEALTH, .stream = -1};
-        sjs_push_job(s, &j, 0);
+        sj_job j = {.type = SJ_JOB_HEALTH, .stream = -1};
+        sj_push_job(s, &j, 0);
     }
 }
 
-void sjs_handle_health(sjs_src *s, int http, const char *body, size_t len) {
+static void handle_health(sj_src *s, int http, const char *body, size_t len) {
     s->health_inflight = 0;
     int64_t now = clk_now_ns();
     /* The previous answer showed the old value, so the server read it after
@@ -211,36 +211,36 @@ void sjs_handle_health(sjs_src *s, int http, const char *body, size_t len) {
     s->health_prev_ns = now;
     if (http != 200) return; /* the stream's own loss handling covers a server that is down */
     char lm[48] = "";
-    if (sjj_get_str(body, len, "last_maintenance", lm, sizeof lm) != 1) return; /* 1.5.0: no such field */
+    if (sj_json_get_str(body, len, "last_maintenance", lm, sizeof lm) != 1) return; /* 1.5.0: no such field */
     if (s->have_maint && strcmp(lm, s->last_maint) != 0) {
         s->maintenances++;
         char why[120];
         snprintf(why, sizeof why, "server maintenance at %s (last_maintenance moved)", lm);
         /* The drop happened after the previous poll that still showed the
          * old value: every subscription is silent since then at the latest. */
-        sjs_resubscribe_all(s, prev, why);
+        sj_resubscribe_all(s, prev, why);
     }
     shj_strlcpy(s->last_maint, lm, sizeof s->last_maint);
     s->have_maint = 1;
 }
 
-void sjs_usage_poll(sjs_src *s) {
+void sj_usage_poll(sj_src *s) {
     if (s->usage_inflight || s->stopped) return;
     s->usage_inflight = 1;
-    sjs_job j = {.type = SJS_JOB_USAGE, .stream = -1};
-    sjs_push_job(s, &j, 0);
+    sj_job j = {.type = SJ_JOB_USAGE, .stream = -1};
+    sj_push_job(s, &j, 0);
 }
 
 /* GET /api/v1/auth/usage: {connections, bytes, limit_bytes, remaining_bytes}
  * (/work/shared/reference/shioaji.md; TROUBLESHOOTING.md:20-34). */
-void sjs_handle_usage(sjs_src *s, int http, const char *body, size_t len) {
+static void handle_usage(sj_src *s, int http, const char *body, size_t len) {
     s->usage_inflight = 0;
     s->usage_at_mono = clk_mono_ns();
     int64_t b = -1, lim = -1, rem = -1;
     if (http == 200) {
-        sjj_get_i64(body, len, "bytes", &b);
-        sjj_get_i64(body, len, "limit_bytes", &lim);
-        sjj_get_i64(body, len, "remaining_bytes", &rem);
+        sj_json_get_i64(body, len, "bytes", &b);
+        sj_json_get_i64(body, len, "limit_bytes", &lim);
+        sj_json_get_i64(body, len, "remaining_bytes", &rem);
         if (rem < 0 && b >= 0 && lim > 0) rem = lim > b ? lim - b : 0;
         s->usage_bytes = b;
         s->usage_limit = lim;
@@ -257,5 +257,47 @@ void sjs_handle_usage(sjs_src *s, int http, const char *body, size_t len) {
     } else {
         shj_log(SHJ_LOG_DEBUG, "source %s: usage query: HTTP %d", s->base.name, http);
     }
-    sjs_backfill_usage_known(s);
+    sj_backfill_usage_known(s);
 }
+
+/* The two polls as job types of the REST queue (sj_rest.c). */
+
+static int health_request(sj_src *s, sj_job *j, sj_request *rq) {
+    SHJ_UNUSED(s);
+    SHJ_UNUSED(j);
+    rq->method = "GET";
+    shj_strlcpy(rq->path, "/api/v1/health", sizeof rq->path);
+    return 1;
+}
+
+static void health_answer(sj_src *s, sj_job *j, int http, const char *body, size_t len, const char *cerr) {
+    SHJ_UNUSED(j);
+    SHJ_UNUSED(cerr);
+    handle_health(s, http, body, len);
+}
+
+static int usage_request(sj_src *s, sj_job *j, sj_request *rq) {
+    SHJ_UNUSED(s);
+    SHJ_UNUSED(j);
+    rq->method = "GET";
+    shj_strlcpy(rq->path, "/api/v1/auth/usage", sizeof rq->path);
+    return 1;
+}
+
+static void usage_answer(sj_src *s, sj_job *j, int http, const char *body, size_t len, const char *cerr) {
+    SHJ_UNUSED(j);
+    SHJ_UNUSED(cerr);
+    handle_usage(s, http, body, len);
+}
+
+static void usage_refused(sj_src *s, sj_job *j) {
+    SHJ_UNUSED(j);
+    s->usage_inflight = 0;
+}
+
+/* A refused health query is only a health answer: the stream's own 401/403
+ * handling stops the run. */
+const sj_job_ops sj_health_job_ops = {.what = "health query", .flags = SJ_JOB_OWN_AUTH,
+                                      .request = health_request, .answer = health_answer};
+const sj_job_ops sj_usage_job_ops = {.what = "usage query", .request = usage_request, .answer = usage_answer,
+                                     .refused = usage_refused};

@@ -29,6 +29,7 @@
  */
 #include "sim/sim.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "core/clock.h"
@@ -54,19 +55,17 @@ static int is_alnum(char c) {
 
 /* ---- the clock ---- */
 
-static void start_day(sim_market *m, int64_t day) {
-    while (weekday(day) == 0 || weekday(day) == 6) day++;
+static int trades_on(int64_t day) { return weekday(day) >= 1 && weekday(day) <= 5; }
+
+/* Move the clock to calendar day `day` (t_us is left to the caller). */
+static void enter_day(sim_market *m, int64_t day) {
     int y, mo, d;
     clk_civil_from_days(day, &y, &mo, &d);
     m->day = day;
     m->day_base_ns = clk_taipei_to_utc_ns(y, mo, d, 0, 0, 0, 0);
     clk_taipei_date(m->day_base_ns, m->date);
-    m->t_us = SIM_T_STK_PREOPEN;
     m->hms_sec = -1;
     m->seg = -1;
-    m->pre_next_us = SIM_T_STK_PREOPEN;
-    m->pre_cursor = 0;
-    m->pre_phase = 0;
     for (size_t i = 0; i < m->n; i++) sim_fmt_prefix(&m->inst[i], m->date);
 }
 
@@ -74,15 +73,6 @@ static void reset_session(sim_inst *in) {
     in->open = in->high = in->low = 0;
     in->vol_sum = in->amount_sum = in->bid_side_sum = in->ask_side_sum = 0;
     in->traded_today = 0;
-}
-
-static void next_day(sim_market *m) {
-    for (size_t i = 0; i < m->n; i++) {
-        sim_inst *in = &m->inst[i];
-        if (in->traded_today) sim_set_reference(in, in->last);
-        reset_session(in);
-    }
-    start_day(m, m->day + 1);
 }
 
 static inline void advance(sim_market *m, int64_t *exch_ns) {
@@ -96,50 +86,155 @@ static inline void advance(sim_market *m, int64_t *exch_ns) {
     m->t_us += (int64_t)step;
 }
 
-/* Session segments of the day and who trades continuously in each. */
-enum { SEG_PRE = 0, SEG_FUT_ONLY_AM, SEG_ALL, SEG_FUT_ONLY_PM, SEG_CLOSED };
+/* Session segments of a calendar day and who trades continuously in each.
+ * The hours are core/session.h's (SIM_T_*); TAIFEX's night session runs
+ * from 15:00 of a weekday to 05:00 of the next calendar day. */
+enum { SEG_CLOSED = 0, SEG_NIGHT_TAIL, SEG_PRE, SEG_FUT_AM, SEG_ALL, SEG_FUT_PM, SEG_NIGHT };
 
-static int seg_of(int64_t t) {
-    if (t < SIM_T_FUT_OPEN) return SEG_PRE;
-    if (t < SIM_T_STK_OPEN) return SEG_FUT_ONLY_AM;
-    if (t < SIM_T_STK_CLOSE) return SEG_ALL;
-    if (t < SIM_T_FUT_CLOSE) return SEG_FUT_ONLY_PM;
+static int seg_at(const sim_market *m, int64_t t, int64_t *end) {
+    int today = trades_on(m->day), tail = m->night && trades_on(m->day - 1);
+    if (tail && t < SIM_T_NIGHT_CLOSE) {
+        *end = SIM_T_NIGHT_CLOSE;
+        return SEG_NIGHT_TAIL;
+    }
+    if (today) {
+        static const int64_t ends[] = {SIM_T_STK_PREOPEN, SIM_T_FUT_OPEN, SIM_T_STK_OPEN,
+                                       SIM_T_STK_CLOSE, SIM_T_FUT_CLOSE};
+        static const int segs[] = {SEG_CLOSED, SEG_PRE, SEG_FUT_AM, SEG_ALL, SEG_FUT_PM};
+        for (int i = 0; i < 5; i++) {
+            if (t < ends[i]) {
+                *end = ends[i];
+                return segs[i];
+            }
+        }
+        if (m->night) {
+            if (t < SIM_T_NIGHT_OPEN) {
+                *end = SIM_T_NIGHT_OPEN;
+                return SEG_CLOSED;
+            }
+            *end = SIM_T_DAY;
+            return SEG_NIGHT;
+        }
+    }
+    *end = SIM_T_DAY;
     return SEG_CLOSED;
 }
 
-static int64_t seg_end(int seg) {
-    static const int64_t ends[] = {SIM_T_FUT_OPEN, SIM_T_STK_OPEN, SIM_T_STK_CLOSE, SIM_T_FUT_CLOSE,
-                                   SIM_T_FUT_CLOSE};
-    return ends[seg];
-}
+static int grp_of(int cls) { return sim_is_fop(cls) ? SIM_GRP_FOP : SIM_GRP_STK; }
 
-static int trades_in(int cls, int seg) {
-    if (sim_is_fop(cls)) return seg >= SEG_FUT_ONLY_AM && seg <= SEG_FUT_ONLY_PM;
+static int trades_in(int grp, int seg) {
+    if (grp == SIM_GRP_FOP) return seg == SEG_NIGHT_TAIL || (seg >= SEG_FUT_AM && seg <= SEG_NIGHT);
     return seg == SEG_ALL;
 }
 
-static int rebuild_active(sim_market *m, int seg) {
-    uint32_t total = 0;
+/* The day session of trading day T (= calendar day) for a group, market us. */
+static void day_window(int grp, int64_t T, int64_t *start, int64_t *end) {
+    *start = T * SIM_T_DAY + (grp == SIM_GRP_FOP ? SIM_T_FUT_OPEN : SIM_T_STK_OPEN);
+    *end = T * SIM_T_DAY + (grp == SIM_GRP_FOP ? SIM_T_FUT_CLOSE : SIM_T_STK_CLOSE);
+}
+
+/* The night session that opens on the evening of calendar day `day`. */
+static void night_window(int64_t day, int64_t *start, int64_t *end) {
+    *start = day * SIM_T_DAY + SIM_T_NIGHT_OPEN;
+    *end = (day + 1) * SIM_T_DAY + SIM_T_NIGHT_CLOSE;
+}
+
+/* Set one instrument up for the session being simulated (m->cur_T, cur_night). */
+static void inst_session(sim_market *m, sim_inst *in) {
+    int64_t s, e;
+    int grp = grp_of(in->cls), night = m->cur_night && grp == SIM_GRP_FOP;
+    if (night) {
+        int64_t eve = m->cur_T - 1;
+        while (!trades_on(eve)) eve--;
+        night_window(eve, &s, &e);
+    } else {
+        day_window(grp, m->cur_T, &s, &e);
+    }
+    sim_model_session(m, in, m->cur_T, night, s, e);
+    reset_session(in);
+}
+
+/* Sessions are set up from (seed, trading day) alone: what was simulated
+ * before never shows in them (sim_model.c). */
+static void reseed(sim_market *m, int64_t T, uint64_t purpose) {
+    uint64_t x = m->seed ^ ((uint64_t)T * 0x9e3779b97f4a7c15ULL) ^ (purpose << 56);
+    sim_rng_seed(&m->rng, sim_splitmix64(&x));
+}
+
+static void day_reset(sim_market *m) {
+    m->day_reset = m->day;
+    m->cur_T = m->day;
+    m->cur_night = 0;
+    reseed(m, m->day, 'D');
+    for (size_t i = 0; i < m->n; i++) inst_session(m, &m->inst[i]);
+    m->pre_next_us = SIM_T_STK_PREOPEN;
+    m->pre_cursor = 0;
+    m->pre_phase = 0;
+}
+
+static void night_reset(sim_market *m) {
+    m->night_reset = m->day;
+    m->cur_T = sim_next_weekday(m->day);
+    m->cur_night = 1;
+    reseed(m, m->cur_T, 'N');
+    for (size_t i = 0; i < m->n; i++) {
+        if (sim_is_fop(m->inst[i].cls)) inst_session(m, &m->inst[i]);
+    }
+}
+
+/* Candidates of a segment: per group, cumulative payload rates. */
+static int rebuild_active(sim_market *m, int seg, int64_t end) {
+    if (m->n > m->act_cap) {
+        size_t cap = m->n;
+        for (int g = 0; g < 2; g++) {
+            double *c = realloc(m->act_cum[g], cap * sizeof *c);
+            if (c) m->act_cum[g] = c;
+            uint32_t *x = realloc(m->act_idx[g], cap * sizeof *x);
+            if (x) m->act_idx[g] = x;
+            if (!c || !x) return SHJ_ERR;
+        }
+        m->act_cap = cap;
+    }
     size_t pre = 0;
+    for (int g = 0; g < 2; g++) {
+        m->act_n[g] = 0;
+        m->act_w[g] = 0;
+    }
     for (size_t i = 0; i < m->n; i++) {
-        pre += m->inst[i].cls == SIM_CLS_STK;
-        if (trades_in(m->inst[i].cls, seg)) total += m->inst[i].weight;
+        sim_inst *in = &m->inst[i];
+        pre += in->cls == SIM_CLS_STK;
+        int g = grp_of(in->cls);
+        if (!trades_in(g, seg) || in->ev_rate <= 0) continue;
+        m->act_w[g] += in->ev_rate;
+        m->act_cum[g][m->act_n[g]] = m->act_w[g];
+        m->act_idx[g][m->act_n[g]++] = (uint32_t)i;
     }
-    if (total > m->act_cap) {
-        uint32_t *slot = realloc(m->act_slot, total * sizeof *slot);
-        if (!slot) return SHJ_ERR;
-        m->act_slot = slot;
-        m->act_cap = total;
-    }
-    uint32_t k = 0;
-    for (size_t i = 0; i < m->n; i++) {
-        if (!trades_in(m->inst[i].cls, seg)) continue;
-        for (uint32_t w = 0; w < m->inst[i].weight; w++) m->act_slot[k++] = (uint32_t)i;
-    }
-    m->act_total = total;
+    /* Activity windows of this segment's sessions. */
+    day_window(SIM_GRP_STK, m->day, &m->grp_start[SIM_GRP_STK], &m->grp_end[SIM_GRP_STK]);
+    m->grp_night[SIM_GRP_STK] = 0;
+    m->grp_night[SIM_GRP_FOP] = seg == SEG_NIGHT || seg == SEG_NIGHT_TAIL;
+    if (seg == SEG_NIGHT)
+        night_window(m->day, &m->grp_start[SIM_GRP_FOP], &m->grp_end[SIM_GRP_FOP]);
+    else if (seg == SEG_NIGHT_TAIL)
+        night_window(m->day - 1, &m->grp_start[SIM_GRP_FOP], &m->grp_end[SIM_GRP_FOP]);
+    else
+        day_window(SIM_GRP_FOP, m->day, &m->grp_start[SIM_GRP_FOP], &m->grp_end[SIM_GRP_FOP]);
     m->pre_n = pre;
     m->seg = seg;
+    m->seg_end_t = end;
     return SHJ_OK;
+}
+
+/* An instrument of group g, picked in proportion to its rate (u in [0, 1)). */
+static sim_inst *pick(sim_market *m, int g, double u) {
+    double x = u * m->act_w[g];
+    size_t lo = 0, hi = m->act_n[g] - 1;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (m->act_cum[g][mid] > x) hi = mid;
+        else lo = mid + 1;
+    }
+    return &m->inst[m->act_idx[g][lo]];
 }
 
 /* ---- payloads ---- */
@@ -261,6 +356,30 @@ static size_t emit_preopen(sim_market *m, int *tag, char *buf) {
     return 0;
 }
 
+/* One continuous-trading payload of in at the current time. */
+static size_t emit_continuous(sim_market *m, sim_inst *in, uint64_t r, int *tag, char *buf) {
+    sim_model_step(in, sim_abs_us(m));
+    int tick;
+    if ((in->kind_mask & (KIND_TICK_BIT | KIND_BIDASK_BIT)) == (KIND_TICK_BIT | KIND_BIDASK_BIT))
+        tick = sim_below((uint32_t)(r >> 32), 3) == 0; /* 1 tick : 2 bid/asks */
+    else
+        tick = (in->kind_mask & KIND_TICK_BIT) != 0;
+    return tick ? emit_tick(m, in, 0, tag, buf) : emit_bidask(m, in, 0, tag, buf);
+}
+
+/* Both groups' activity-weighted rates now (payloads per second). */
+static double rates_now(const sim_market *m, double *w_stk) {
+    int64_t now = sim_abs_us(m);
+    double w[2] = {0, 0};
+    for (int g = 0; g < 2; g++) {
+        if (m->act_w[g] <= 0) continue;
+        w[g] = m->act_w[g];
+        if (m->realistic) w[g] *= sim_activity(m->grp_night[g], m->grp_start[g], m->grp_end[g], now);
+    }
+    *w_stk = w[SIM_GRP_STK];
+    return w[0] + w[1];
+}
+
 size_t sim_next(sim_market *m, int *tag, char *buf, size_t cap, int64_t *exch_ns) {
     if (!m || m->n == 0) return 0;
     if (cap < SIM_PAYLOAD_MAX) {
@@ -269,43 +388,71 @@ size_t sim_next(sim_market *m, int *tag, char *buf, size_t cap, int64_t *exch_ns
     }
     for (;;) {
         int64_t t = m->t_us;
-        if (t >= SIM_T_FUT_CLOSE) {
-            next_day(m);
+        if (t >= SIM_T_DAY) {
+            m->t_us -= SIM_T_DAY;
+            enter_day(m, m->day + 1);
             continue;
         }
-        int seg = seg_of(t);
-        if (seg != m->seg && rebuild_active(m, seg) != SHJ_OK) {
-            shj_log(SHJ_LOG_ERROR, "sim_next: out of memory");
-            return 0;
+        if (m->seg < 0 || t >= m->seg_end_t) {
+            int64_t end;
+            int seg = seg_at(m, t, &end);
+            if (seg >= SEG_PRE && seg <= SEG_FUT_PM && m->day_reset != m->day) day_reset(m);
+            if (seg == SEG_NIGHT && m->night_reset != m->day) night_reset(m);
+            if (rebuild_active(m, seg, end) != SHJ_OK) {
+                shj_log(SHJ_LOG_ERROR, "sim_next: out of memory");
+                return 0;
+            }
         }
-        int pre = t < SIM_T_STK_OPEN && m->pre_next_us < SIM_T_STK_OPEN && m->pre_n > 0;
+        int seg = m->seg;
+        int pre = (seg == SEG_PRE || seg == SEG_FUT_AM) && m->pre_next_us < SIM_T_STK_OPEN && m->pre_n > 0;
         if (pre && m->pre_next_us <= t) {
             size_t len = emit_preopen(m, tag, buf);
             if (len) {
-                advance(m, exch_ns);
+                if (m->realistic) {
+                    *exch_ns = m->day_base_ns + m->t_us * CLK_NS_PER_US;
+                    m->t_us += 1000; /* a trial-match round: one payload per ms */
+                } else {
+                    advance(m, exch_ns);
+                }
                 return len;
             }
             continue;
         }
-        if (m->act_total) {
-            uint64_t r = sim_rng_next(&m->rng);
-            sim_inst *in = &m->inst[m->act_slot[sim_below((uint32_t)r, m->act_total)]];
-            int tick;
-            if ((in->kind_mask & (KIND_TICK_BIT | KIND_BIDASK_BIT)) ==
-                (KIND_TICK_BIT | KIND_BIDASK_BIT))
-                tick = sim_below((uint32_t)(r >> 32), 3) == 0; /* 1 tick : 2 bid/asks */
-            else
-                tick = (in->kind_mask & KIND_TICK_BIT) != 0;
-            size_t len = tick ? emit_tick(m, in, 0, tag, buf) : emit_bidask(m, in, 0, tag, buf);
-            advance(m, exch_ns);
-            return len;
+        int64_t boundary = m->seg_end_t;
+        if (pre && m->pre_next_us < boundary) boundary = m->pre_next_us;
+        double w_stk, lam = rates_now(m, &w_stk);
+        if (lam <= 0) {
+            m->t_us = boundary; /* nothing trades now: jump to the next opening or round */
+            continue;
         }
-        /* Nothing trades now: jump to the next opening or pre-open round. */
-        int64_t next = seg_end(seg);
-        if (pre && m->pre_next_us < next) next = m->pre_next_us;
-        m->t_us = next;
+        uint64_t r = sim_rng_next(&m->rng), r2 = sim_rng_next(&m->rng);
+        if (m->realistic) {
+            /* Poisson arrivals at the activity-weighted rate: the gap to the
+             * next payload is exponential (memoryless, so a gap crossing a
+             * boundary is simply drawn again from there). */
+            double dt = -log(1.0 - sim_unit(r2)) / lam * (double)SIM_US_PER_S;
+            if ((double)t + dt >= (double)boundary) {
+                m->t_us = boundary;
+                continue;
+            }
+            m->t_us = t + (dt < 1 ? 1 : (int64_t)dt);
+            r2 = sim_rng_next(&m->rng);
+        }
+        double x = sim_unit(r2) * lam;
+        int g = x < w_stk ? SIM_GRP_STK : SIM_GRP_FOP;
+        double u = g == SIM_GRP_STK ? x / w_stk : (x - w_stk) / (lam - w_stk);
+        if (u >= 1) u = 0.999999999;
+        sim_inst *in = pick(m, g, u);
+        size_t len = emit_continuous(m, in, r, tag, buf);
+        if (m->realistic)
+            *exch_ns = m->day_base_ns + m->t_us * CLK_NS_PER_US;
+        else
+            advance(m, exch_ns);
+        return len;
     }
 }
+
+int64_t sim_trading_day(const sim_market *m) { return m ? m->cur_T : 0; }
 
 /* ---- lifecycle ---- */
 
@@ -324,21 +471,41 @@ sim_market *sim_new(uint64_t seed, const char *date, double nominal_rate) {
     if (!m) return NULL;
     m->seed = seed;
     sim_rng_seed(&m->rng, seed);
-    if (!(nominal_rate > 0)) nominal_rate = SIM_DEFAULT_RATE;
-    /* The one floating-point step: the configured rate becomes an integer
-     * number of events per 1000 s; the clock is integer from here on. */
-    double milli = nominal_rate * 1000.0 + 0.5;
+    m->realistic = !(nominal_rate > 0);
+    m->night = m->realistic;
+    double rate = m->realistic ? SIM_DEFAULT_RATE : nominal_rate;
+    /* The one floating-point step of the uniform clock: the configured rate
+     * becomes an integer number of events per 1000 s. */
+    double milli = rate * 1000.0 + 0.5;
     m->rate_milli = milli >= 1e15 ? 1000000000000000ULL : milli < 1 ? 1 : (uint64_t)milli;
     m->step_q = 1000000000ULL / m->rate_milli;
     m->step_r = 1000000000ULL % m->rate_milli;
-    start_day(m, clk_days_from_civil(y, mo, d));
+    int64_t T = clk_days_from_civil(y, mo, d);
+    while (!trades_on(T)) T++;
+    m->day_reset = m->night_reset = -1;
+    m->cur_T = T;
+    if (m->night) {
+        /* Trading day T begins with its night session: 15:00 of the weekday before. */
+        int64_t eve = T - 1;
+        while (!trades_on(eve)) eve--;
+        enter_day(m, eve);
+        m->t_us = SIM_T_NIGHT_OPEN;
+        m->cur_night = 1;
+    } else {
+        enter_day(m, T);
+        m->t_us = SIM_T_STK_PREOPEN;
+    }
+    m->pre_next_us = SIM_T_STK_PREOPEN;
     return m;
 }
 
 void sim_free(sim_market *m) {
     if (!m) return;
     free(m->inst);
-    free(m->act_slot);
+    for (int g = 0; g < 2; g++) {
+        free(m->act_cum[g]);
+        free(m->act_idx[g]);
+    }
     free(m);
 }
 
@@ -417,6 +584,8 @@ int sim_add(sim_market *m, const char *code, int exchange, int sec_type, uint32_
         sim_inst *in = &m->inst[i];
         if (strcmp(in->code, real) == 0 && in->odd_lot == tmp.odd_lot) {
             in->kind_mask |= kind_mask;
+            in->ev_rate = sim_model_rate(in);
+            m->seg = -1;
             return SHJ_OK;
         }
     }
@@ -434,11 +603,10 @@ int sim_add(sim_market *m, const char *code, int exchange, int sec_type, uint32_
     if (strcmp(real, code) != 0) shj_strlcpy(in->alias, code, sizeof in->alias);
     in->kind_mask = kind_mask;
     in->vm = sim_volmodel_of(in->cls);
-    in->weight = sim_weight(in->code, in->code_len, in->cls);
-    sim_price_inst(in);
-    sim_set_reference(in, in->base_ref);
-    sim_book_init(in, m->seed);
-    reset_session(in);
+    in->ref_day = -1;
+    sim_model_profile(in);
+    in->ev_rate = sim_model_rate(in);
+    inst_session(m, in); /* a day is set up again when its session opens */
     sim_fmt_prefix(in, m->date);
     m->n++;
     m->seg = -1;

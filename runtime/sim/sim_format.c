@@ -9,6 +9,9 @@
  * trade_bid_vol_sum, target_kind_price ..., docs/shioaji-payloads.md) —
  * and the integer/decimal/time formatting they need.
  *
+ * Every payload ends with "simulated":true (see put_end) unless
+ * sim_config.plain.
+ *
  * Guarantees: valid JSON; prices, amounts and rates are decimal strings in
  * their shortest exact form ("1025", "180.5", "-0.05"); volumes are JSON
  * integers; time is "HH:MM:SS.ffffff". No snprintf and no floating point: this
@@ -186,6 +189,16 @@ static inline char *put_bool(char *p, int v) {
     return PUT(p, "false");
 }
 
+/* The closing brace, after the "simulated":true marker: the parser maps it
+ * to SHJ_FLAG_SIMULATED (parse.c), so the raw archive itself says the data
+ * is simulated and every replay of it, by any reader, knows. Shioaji never
+ * sends the key; sim_config.plain leaves it out (the Shioaji stand-in). */
+static inline char *put_end(const sim_market *m, char *p) {
+    if (!m->cfg.plain) p = PUT(p, ",\"simulated\":true");
+    *p++ = '}';
+    return p;
+}
+
 /* Round half away from zero of num / den (den > 0). */
 static int64_t div_round(int64_t num, int64_t den) {
     if (num >= 0) return (num + den / 2) / den;
@@ -281,7 +294,7 @@ static size_t fmt_tick_v150(sim_market *m, sim_inst *in, const sim_trade *tr, ch
         p = PUT(p, ",\"suspend\":false,\"intraday_odd\":");
         p = put_bool(p, in->odd_lot);
     }
-    *p++ = '}';
+    p = put_end(m, p);
     return (size_t)(p - buf);
 }
 
@@ -353,7 +366,7 @@ static size_t fmt_tick_v17(sim_market *m, sim_inst *in, const sim_trade *tr, cha
         p = sim_fmt_micros(p, div_round(diff * 100 * (int64_t)SIM_MICROS, in->ref));
         p = PUT(p, "\",\"simtrade\":");
         p = put_bool(p, tr->simtrade);
-        *p++ = '}';
+        p = put_end(m, p);
         return (size_t)(p - buf);
     }
     p = PUT(p, "\",\"pct_chg\":");
@@ -375,7 +388,7 @@ static size_t fmt_tick_v17(sim_market *m, sim_inst *in, const sim_trade *tr, cha
     p = put_bool(p, tr->simtrade);
     p = PUT(p, ",\"intraday_odd\":");
     p = put_bool(p, in->odd_lot);
-    *p++ = '}';
+    p = put_end(m, p);
     return (size_t)(p - buf);
 }
 
@@ -465,6 +478,6 @@ size_t sim_fmt_bidask(sim_market *m, sim_inst *in, int simtrade, int64_t underly
         p = PUT(p, ",\"intraday_odd\":");
         p = put_bool(p, in->odd_lot);
     }
-    *p++ = '}';
+    p = put_end(m, p);
     return (size_t)(p - buf);
 }

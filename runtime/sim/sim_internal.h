@@ -46,6 +46,9 @@ _Static_assert(SIM_WIRE_DECIMALS <= SHJ_PRICE_DECIMALS, "the parser must hold wh
 #define SIM_T_STK_OPEN SIM_T(0, SES_TWSE_OPEN_MIN)        /* TWSE continuous trading */
 #define SIM_T_STK_CLOSE SIM_T(0, SES_TWSE_CLOSE_MIN)
 #define SIM_T_FUT_CLOSE SIM_T(0, SES_TAIFEX_DAY_CLOSE_MIN)
+#define SIM_T_NIGHT_OPEN SIM_T(0, SES_TAIFEX_NIGHT_OPEN_MIN)   /* TAIFEX after-hours, evening */
+#define SIM_T_NIGHT_CLOSE SIM_T(0, SES_TAIFEX_NIGHT_CLOSE_MIN) /* ... of the next calendar day */
+#define SIM_T_DAY SIM_T(24, 0)
 #define SIM_PREOPEN_STEP_US (60 * SIM_US_PER_S) /* one trial-match round per stock per minute */
 
 /* Instrument classes: decide the tag, the session and the volume units. */
@@ -165,15 +168,30 @@ typedef struct sim_inst {
     uint8_t ladder;        /* SIM_LADDER_* */
     uint8_t exchange, sec_type, odd_lot;
     uint32_t kind_mask;    /* 1u << SHJ_KIND_TICK | 1u << SHJ_KIND_BIDASK */
-    uint32_t weight;       /* relative activity in the interleaving */
     const sim_volmodel *vm;
 
     int64_t base_ref;      /* reference of the first day (cents) */
     int64_t ref, limit_up, limit_down; /* today's (cents) */
     int64_t basis;         /* futures: close - underlying index (cents) */
     int64_t und;           /* options: the underlying index level (cents) */
-    int32_t pos;           /* ticks the book moved since today's reference (mean reversion) */
-    uint32_t revert_q32;   /* per-tick pull toward the reference, × 2^32 */
+
+    /* The price model (sim_model.c). Doubles are model state only: every
+     * price that leaves the simulator is an integer count of cents on the
+     * ladder (the book's). Times are market microseconds (sim_abs_us). */
+    double trades_per_day; /* calibration: regular day-session trade prints */
+    double sigma_sess;     /* calibration: sd of log fair value over one day session */
+    double ev_rate;        /* payloads per second at activity 1 (ticks + bid/asks wanted) */
+    double fair;           /* the latent fair value the book follows (cents) */
+    double anchor;         /* mean-reversion level of a MEANREV regime (cents) */
+    double target;         /* where this session should end (cents; 0 = no bridge) */
+    double drift_per_us;   /* TREND regime: log-drift per microsecond */
+    double tau_us;         /* MEANREV regime: relaxation time */
+    double sig2_per_us;    /* variance of log fair value per us at mean activity */
+    int regime;            /* SIM_REG_* */
+    int night;             /* the current session is TAIFEX's night session */
+    int64_t reg_end_us, last_us, sess_start_us, sess_end_us;
+    int64_t ref_day;       /* trading day whose reference is in ref (-1 = none) */
+    sim_rng rng;           /* the instrument's own stream, reseeded per session */
 
     /* Session statistics (regular trades only; simtrade never counts). */
     int64_t open, high, low, last;
@@ -189,10 +207,22 @@ typedef struct sim_inst {
     uint8_t prefix_len;
 } sim_inst;
 
+enum { SIM_REG_RANDOM = 0, SIM_REG_TREND = 1, SIM_REG_MEANREV = 2 };
+enum { SIM_GRP_STK = 0, SIM_GRP_FOP = 1 };
+
 struct sim_market {
     sim_rng rng;
     uint64_t seed;
     sim_config cfg;        /* payload shapes (sim.h) */
+    int realistic;         /* 1: Poisson arrivals at calibrated rates; 0: 1/rate s per event */
+    int night;             /* simulate TAIFEX's night session */
+    int64_t day_reset;     /* calendar day whose day session was last set up (-1 none) */
+    int64_t night_reset;   /* calendar day whose evening night session was last set up */
+    int64_t cur_T;         /* trading day of the session being simulated */
+    int cur_night;         /* ... and whether it is the night session */
+    /* Session windows of each group (market us), for the activity curves. */
+    int64_t grp_start[2], grp_end[2];
+    int grp_night[2];
 
     /* Exchange clock: the Taipei trading day and microseconds into it. */
     int64_t day;           /* days since 1970-01-01 (Taipei date) */
@@ -207,12 +237,14 @@ struct sim_market {
     sim_inst *inst;
     size_t n, cap;
 
-    /* Continuous-trading candidates of the current session segment: one
-     * slot per unit of weight, so a weighted pick is one table lookup. */
+    /* Continuous-trading candidates of the current session segment, per
+     * group: cumulative payload rates (a pick is a binary search). */
     int seg;               /* -1 = rebuild */
-    uint32_t *act_slot;
-    size_t act_cap;
-    uint32_t act_total;
+    int64_t seg_end_t;     /* t_us where the current segment ends */
+    double *act_cum[2];
+    uint32_t *act_idx[2];
+    size_t act_n[2], act_cap;
+    double act_w[2];       /* total rate of each group in this segment (0 = closed) */
 
     /* Pre-open trial-match rounds (board-lot stocks only). */
     size_t pre_n;          /* board-lot stocks (they trial-match) */
@@ -221,12 +253,30 @@ struct sim_market {
     int pre_phase;         /* 0 = tick next, 1 = bidask next, for the cursor instrument */
 };
 
+/* Market microseconds: a continuous axis across calendar days. */
+static inline int64_t sim_abs_us(const sim_market *m) { return m->day * SIM_T_DAY + m->t_us; }
+
+/* Uniform double in [0, 1) from 53 random bits. */
+static inline double sim_unit(uint64_t x) { return (double)(x >> 11) * (1.0 / 9007199254740992.0); }
+
+/* ---- sim_model.c ---- */
+/* Calibrate in (base_ref, basis, trades_per_day, sigma_sess) from its code. */
+SIM_HIDDEN void sim_model_profile(sim_inst *in);
+/* Payloads per second of in at activity 1, given its kind mask. */
+SIM_HIDDEN double sim_model_rate(const sim_inst *in);
+SIM_HIDDEN int64_t sim_model_reference(const sim_market *m, const sim_inst *in, int64_t T);
+SIM_HIDDEN void sim_model_session(sim_market *m, sim_inst *in, int64_t T, int night,
+                                  int64_t start_us, int64_t end_us);
+SIM_HIDDEN void sim_model_step(sim_inst *in, int64_t now_us);
+SIM_HIDDEN double sim_activity(int night, int64_t start_us, int64_t end_us, int64_t now_us);
+SIM_HIDDEN int64_t sim_next_weekday(int64_t day);
+
 /* ---- sim_book.c ---- */
-SIM_HIDDEN void sim_price_inst(sim_inst *in);
-SIM_HIDDEN uint32_t sim_weight(const char *code, size_t len, int cls);
 SIM_HIDDEN const sim_volmodel *sim_volmodel_of(int cls);
+SIM_HIDDEN int64_t sim_floor_to_tick(int ladder, int64_t p);
+SIM_HIDDEN int64_t sim_ceil_to_tick(int ladder, int64_t p);
 SIM_HIDDEN void sim_set_reference(sim_inst *in, int64_t ref);
-SIM_HIDDEN void sim_book_init(sim_inst *in, uint64_t seed);
+SIM_HIDDEN void sim_book_center(sim_inst *in, int64_t bid);
 SIM_HIDDEN void sim_book_retext(sim_book *b);
 SIM_HIDDEN int sim_book_shift(sim_inst *in, int up, uint64_t bits);
 SIM_HIDDEN int sim_pick_up(const sim_inst *in, uint32_t bits32);

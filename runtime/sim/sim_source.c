@@ -4,9 +4,18 @@
  * through src_deliver exactly like a live SSE event, so the archive, parser
  * and bus run the real code path.
  *
- * Pacing: with rate > 0 a 1 ms timer generates the events the clock owes
- * (rate × elapsed − generated); with rate <= 0 an idle watcher generates
- * batches as fast as the downstream takes them. When src_deliver says
+ * Every event is published with SHJ_FLAG_SIMULATED (the payloads also carry
+ * "simulated":true, which the parser maps to the same bit, so the archive and
+ * every replay of it keep it; the flag here covers a market configured
+ * plain).
+ *
+ * Clock: the market always runs its realistic clock (sim.h): exchange times
+ * follow calibrated rates, not the pacing. Pacing: with rate > 0 a 1 ms
+ * timer generates the payloads the wall clock owes (rate × elapsed −
+ * generated) and stamps them received now; with rate <= 0 an idle watcher
+ * generates batches as fast as the downstream takes them and stamps each as
+ * received SIM_LATENCY_NS after its exchange time — simulated time, so that a
+ * week simulated in a minute is filed under its own trading days. When src_deliver says
  * SHJ_AGAIN the payload is kept and the source pauses until rt resumes it:
  * back-pressure, never a drop, and the sequence stays gap-free.
  */
@@ -28,6 +37,7 @@
 #define SIM_BATCH 1024        /* payloads per idle callback in as-fast-as-possible mode */
 #define SIM_MAX_OWED 65536    /* cap on catch-up after a stall in paced mode */
 #define SIM_PAYLOAD_CAP 4096
+#define SIM_LATENCY_NS (2 * 1000000LL) /* exchange -> us, in as-fast-as-possible mode */
 
 typedef struct sim_src {
     src_source base;        /* must stay first: src_source* <-> sim_src* */
@@ -37,11 +47,13 @@ typedef struct sim_src {
     ev_timer pace;
     int64_t started_mono;
     uint64_t generated;     /* payloads delivered (paced mode bookkeeping) */
-    int64_t session_day;    /* Taipei day (days since epoch) of the last payload; -1 = none yet */
+    int64_t session_day;    /* trading day (days since epoch) of the last payload; -1 = none yet */
     int have_pending;       /* a generated payload waits for room */
     int pending_tag;
     size_t pending_len;
     int64_t pending_exch_ns;
+    int64_t pending_day;    /* its trading day (sim_trading_day) */
+    int64_t last_day;       /* finish before any later trading day; -1 = never */
     char buf[SIM_PAYLOAD_CAP];
 } sim_src;
 
@@ -57,10 +69,10 @@ static void sim_watchers_start(sim_src *s) {
         ev_idle_start(s->base.loop, &s->idle);
 }
 
-/* Session boundaries of the simulated clock become status events, so that
- * handlers and strategies see session open/close exactly as live. */
-static int publish_session_change(sim_src *s, int64_t exch_ns) {
-    int64_t day = clk_taipei_day(exch_ns);
+/* Trading-day boundaries of the simulated clock become status events, so
+ * that handlers and strategies see session open/close as live. A TAIFEX
+ * night session belongs to the next trading day (sim_trading_day). */
+static int publish_session_change(sim_src *s, int64_t day) {
     if (day == s->session_day) return SHJ_OK;
     if (bus_free_slots(s->base.bus) < 3) return SHJ_AGAIN;
     char date[11], detail[64];
@@ -69,11 +81,30 @@ static int publish_session_change(sim_src *s, int64_t exch_ns) {
         snprintf(detail, sizeof detail, "simulated session %s closed", date);
         src_publish_status(&s->base, SHJ_STATUS_SESSION_CLOSE, "", 0, 0, 0, detail);
     }
-    clk_taipei_date(exch_ns, date);
+    clk_taipei_date(clk_taipei_day_start(day), date);
     snprintf(detail, sizeof detail, "simulated session %s open", date);
     src_publish_status(&s->base, SHJ_STATUS_SESSION_OPEN, "", 0, 0, 0, detail);
     s->session_day = day;
     return SHJ_OK;
+}
+
+/* The last trading day is complete: close its session and finish. */
+static int finish(sim_src *s) {
+    if (bus_free_slots(s->base.bus) < 2) {
+        s->base.state = SRC_PAUSED;
+        sim_watchers_stop(s);
+        return 0;
+    }
+    if (s->session_day >= 0) {
+        char date[11], detail[64];
+        clk_taipei_date(clk_taipei_day_start(s->session_day), date);
+        snprintf(detail, sizeof detail, "simulated session %s closed", date);
+        src_publish_status(&s->base, SHJ_STATUS_SESSION_CLOSE, "", 0, 0, 0, detail);
+        s->session_day = -1;
+    }
+    sim_watchers_stop(s);
+    rt_source_done(&s->base);
+    return 0;
 }
 
 /* Deliver up to n payloads. Returns 0 when paused by back-pressure or stopped. */
@@ -87,14 +118,18 @@ static int sim_produce(sim_src *s, uint64_t n) {
             s->pending_len = sim_next(s->market, &s->pending_tag, s->buf, sizeof s->buf, &exch_ns);
             if (s->pending_len == 0) return 0; /* nothing subscribed */
             s->pending_exch_ns = exch_ns;
+            s->pending_day = sim_trading_day(s->market);
             s->have_pending = 1;
         }
-        if (publish_session_change(s, s->pending_exch_ns) == SHJ_AGAIN) {
+        if (s->last_day >= 0 && s->pending_day > s->last_day) return finish(s);
+        if (publish_session_change(s, s->pending_day) == SHJ_AGAIN) {
             s->base.state = SRC_PAUSED;
             sim_watchers_stop(s);
             return 0;
         }
-        int rc = src_deliver(&s->base, s->pending_tag, s->buf, s->pending_len, clk_now_ns());
+        int64_t recv = s->rate > 0 ? clk_now_ns() : s->pending_exch_ns + SIM_LATENCY_NS;
+        int rc = src_deliver_flags(&s->base, s->pending_tag, s->buf, s->pending_len, recv,
+                                   SHJ_FLAG_SIMULATED);
         if (rc == SHJ_AGAIN) {
             s->base.state = SRC_PAUSED;
             sim_watchers_stop(s);
@@ -209,9 +244,8 @@ src_source *simsrc_new(const char *name, uint64_t seed, const char *date, double
         shj_fail(err, errlen, "out of memory");
         return NULL;
     }
-    /* The generator's own clock advances at the configured rate; as-fast-as-
-     * possible runs use a trading-day-like 2000 events/s of exchange time. */
-    s->market = sim_new(seed, date, rate > 0 ? rate : 0);
+    /* The realistic clock in both modes: rate only paces delivery. */
+    s->market = sim_new(seed, date, 0);
     if (!s->market) {
         free(s);
         shj_fail(err, errlen, "simulated market: bad date \"%s\" (want YYYY-MM-DD)", date ? date : "");
@@ -220,5 +254,22 @@ src_source *simsrc_new(const char *name, uint64_t seed, const char *date, double
     src_init(&s->base, &sim_ops, name && *name ? name : "sim");
     s->rate = rate;
     s->session_day = -1;
+    s->last_day = -1;
     return &s->base;
+}
+
+int simsrc_set_days(src_source *base, int days) {
+    if (!base || base->ops != &sim_ops) return SHJ_ERR;
+    sim_src *s = (sim_src *)base;
+    if (days <= 0) {
+        s->last_day = -1;
+        return SHJ_OK;
+    }
+    int64_t T = sim_trading_day(s->market); /* the first trading day, before any payload */
+    for (int k = 1; k < days; k++) {
+        do T++;
+        while (clk_weekday(T) == 0 || clk_weekday(T) == 6);
+    }
+    s->last_day = T;
+    return SHJ_OK;
 }

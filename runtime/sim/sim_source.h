@@ -17,6 +17,11 @@ typedef struct src_source src_source;
  * takes them). NULL with err on a bad date or no memory. */
 src_source *simsrc_new(const char *name, uint64_t seed, const char *date, double rate, char *err,
                        size_t errlen);
+/* Stop after `days` trading days (the first is the constructor's date, or
+ * the Monday after it): the source finishes (rt_source_done) before the
+ * first payload of the next trading day, so every archived day is whole.
+ * days <= 0: run on. SHJ_OK, SHJ_ERR when s is not a simulated source. */
+int simsrc_set_days(src_source *s, int days);
 /* FFI-END */
 
 #endif

@@ -69,6 +69,60 @@ function shijim.price(scaled) return tonumber(scaled) / PRICE_SCALE end
 function shijim.now_ns() return C.clk_now_ns() end
 
 ------------------------------------------------------------------------------
+-- Time: Asia/Taipei and the trading day. core/clock.h owns both (the offset
+-- below is read from C, never typed here); times are UTC ns (int64 cdata or
+-- a Lua number, e.g. ev.ts_exch_ns or self:now_ns()).
+------------------------------------------------------------------------------
+local time = {}
+local NS_PER_S = 1000000000
+local int64 = ffi.typeof("int64_t")
+-- Taipei's offset east of UTC in seconds: 00:00 Taipei of day 0 is this much before 00:00 UTC.
+time.TAIPEI_OFFSET_S = -tonumber(C.clk_taipei_day_start(0)) / NS_PER_S
+
+-- Days since 1970-01-01 of a civil date (calendar arithmetic only, no time zone).
+local function days_from_civil(y, m, d)
+  y = m <= 2 and y - 1 or y
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
+  return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+end
+
+-- Taipei local time of a UTC ns time as a table:
+-- { year, month, day, hour, min, sec, usec, wday (1 = Sunday .. 7, as os.date),
+--   date = "YYYY-MM-DD", text = "YYYY-MM-DD HH:MM:SS.ffffff", day_minute (minutes since
+--   00:00 Taipei, e.g. 13:25 -> 805), trading_day = "YYYY-MM-DD" }.
+function time.taipei(ns)
+  local text = ffi_string(C.clk_taipei_text(ns, decbuf))
+  local y, mo, d, h, mi, s, us = text:match("^(%d+)-(%d+)-(%d+) (%d+):(%d+):(%d+)%.(%d+)$")
+  local day = tonumber(C.clk_taipei_day(ns))
+  h, mi = tonumber(h), tonumber(mi)
+  return {
+    year = tonumber(y), month = tonumber(mo), day = tonumber(d), hour = h, min = mi, sec = tonumber(s),
+    usec = tonumber(us), wday = (day + 4) % 7 + 1, date = text:sub(1, 10), text = text,
+    day_minute = h * 60 + mi, trading_day = time.trading_day(ns),
+  }
+end
+
+-- "YYYY-MM-DD HH:MM:SS.ffffff" Taipei.
+function time.text(ns) return ffi_string(C.clk_taipei_text(ns, decbuf)) end
+-- Taipei calendar date "YYYY-MM-DD".
+function time.date(ns) return ffi_string(C.clk_day_text(C.clk_taipei_day(ns), decbuf)) end
+-- Trading day "YYYY-MM-DD" (core/clock.h's rule: the TAIFEX night session belongs to the next day).
+function time.trading_day(ns) return ffi_string(C.clk_day_text(C.clk_trading_day(ns), decbuf)) end
+-- UTC ns (int64) of a Taipei local time; sec may carry a fraction (microseconds kept).
+function time.from_taipei(year, month, day, hour, min, sec)
+  local s = sec or 0
+  local whole = math.floor(s)
+  local us = math.floor((s - whole) * 1e6 + 0.5)
+  return C.clk_taipei_day_start(days_from_civil(year, month, day)) +
+         int64((hour or 0) * 3600 + (min or 0) * 60 + whole) * NS_PER_S + int64(us) * 1000
+end
+-- Current UTC time, ns (int64).
+function time.now() return C.clk_now_ns() end
+shijim.time = time
+
+------------------------------------------------------------------------------
 -- Logging
 ------------------------------------------------------------------------------
 local function render(v)
@@ -175,6 +229,8 @@ function shijim.source.simulated(opts)
   opts = opts or {}
   local rate = opts.rate or 20000
   local ptr = C.simsrc_new(opts.name or "sim", opts.seed or 42, opts.date, rate, errbuf, ERRLEN)
+  -- days: finish after that many whole trading days (every archived day complete)
+  if ptr ~= nil and opts.days then C.simsrc_set_days(ptr, opts.days) end
   return shijim.wrap_source(ptr)
 end
 
@@ -262,6 +318,10 @@ function shijim.run(opts)
   return true
 end
 
+-- Hot reload: fn runs on SIGHUP or shijim.reload(), from the loop between two
+-- bus batches; an error in fn is logged (file:line) and the old handlers stay.
+function shijim.on_reload(fn) return core.on_reload(fn) end
+function shijim.reload() return core.reload() end
 function shijim.stop(reason) core.stop(reason or "stopped by script") end
 
 function shijim.events_published() return tonumber(C.shj_rt_events_published()) end

@@ -46,7 +46,7 @@ local sffi = require "shijim.ffi"
 local C, errbuf, ERRLEN = sffi.C, sffi.errbuf, sffi.ERRLEN
 local ffi_string, type, pairs, tonumber = ffi.string, type, pairs, tonumber
 
--- Numeric/boolean tuning options handed to shj_shioaji_set.
+-- Numeric/boolean tuning options handed to sj_set.
 local TUNING = {
   backoff_initial_s = true, backoff_max_s = true, rate_limit = true, rate_window_s = true,
   send_auth = true, backfill = true, backfill_delay_s = true, connect_timeout_s = true,
@@ -69,24 +69,24 @@ local line_buf = ffi.new("char[256]")
 local methods = {}
 
 function methods.resolve(self, code)
-  if C.shj_shioaji_resolved(self.ptr, code, code_buf) == 1 then return ffi_string(code_buf) end
+  if C.sj_resolved(self.ptr, code, code_buf) == 1 then return ffi_string(code_buf) end
   return nil
 end
 
 function methods.connection(self)
-  local n = C.shj_shioaji_status(self.ptr, line_buf, 256)
+  local n = C.sj_status_line(self.ptr, line_buf, 256)
   return ffi_string(line_buf, n)
 end
 
 function methods.stats(self)
   local t = {}
-  for _, name in ipairs(COUNTERS) do t[name] = tonumber(C.shj_shioaji_counter(self.ptr, name)) end
+  for _, name in ipairs(COUNTERS) do t[name] = tonumber(C.sj_counter(self.ptr, name)) end
   return t
 end
 
 function methods.server(self)
-  local sim = C.shj_shioaji_simulation(self.ptr)
-  return { version = ffi_string(C.shj_shioaji_server_version(self.ptr)),
+  local sim = C.sj_simulation(self.ptr)
+  return { version = ffi_string(C.sj_server_version(self.ptr)),
            simulation = sim == 1 and true or (sim == 0 and false or nil) }
 end
 
@@ -115,7 +115,7 @@ return function(opts, shijim)
   local hb = opts.heartbeat_timeout_s or 0
   if type(hb) ~= "number" then error("shijim.source.shioaji: heartbeat_timeout_s must be a number", 3) end
 
-  local ptr = C.shj_shioaji_new(opts.name or "shioaji", opts.url, opts.socket, stream, hb, errbuf, ERRLEN)
+  local ptr = C.sj_new(opts.name or "shioaji", opts.url, opts.socket, stream, hb, errbuf, ERRLEN)
   if ptr == nil then error("shijim.source.shioaji: " .. sffi.errtext(), 3) end
   for key in pairs(TUNING) do
     local v = opts[key]
@@ -126,7 +126,7 @@ return function(opts, shijim)
         local h, m = v:match("^(%d%d?):(%d%d)$")
         v = h and tonumber(h) * 100 + tonumber(m) or v
       end
-      if type(v) ~= "number" or C.shj_shioaji_set(ptr, key, v, errbuf, ERRLEN) ~= 0 then
+      if type(v) ~= "number" or C.sj_set(ptr, key, v, errbuf, ERRLEN) ~= 0 then
         local why = type(v) ~= "number" and ("must be a number or boolean") or sffi.errtext()
         C.shj_src_free(ptr)
         error("shijim.source.shioaji: option " .. key .. ": " .. why, 3)

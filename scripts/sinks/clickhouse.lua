@@ -19,6 +19,12 @@
 --   wait_when_slow true: a server slower than the source holds the source back
 --                  instead of spilling to the fallback (replay; false for live
 --                  feeds, which cannot wait)
+--   archive_dir    the raw archive root this source records into (sinks.raw's dir):
+--                  the writer keeps a watermark beside each day file
+--                  (<dir>/<source>/<day>.chmark) and, at start, replays into
+--                  ClickHouse what the archive holds beyond it (a kill -9, rows
+--                  neither ClickHouse nor the fallback could take); see
+--                  docs/durability.md. Without it, no watermark.
 --   on_fatal       "detach" (default): a writer that hit an unfixable error
 --                  (wrong password, schema mismatch) stops and recording goes
 --                  on without it; "stop": the whole run stops.
@@ -61,6 +67,7 @@ return function(opts)
     create_schema = opts.create_schema == false and 0 or 1,
     wait_when_slow = opts.wait_when_slow and 1 or 0,
     stop_on_fatal = opts.on_fatal == "stop" and 1 or 0,
+    archive_dir = opts.archive_dir,
     routes = {},
   }
 
@@ -77,6 +84,7 @@ return function(opts)
     o.gzip = self.gzip
     o.create_schema = self.create_schema
     o.wait_when_slow = self.wait_when_slow
+    o.archive_dir = self.archive_dir
     local id = C.chw_route(src.ptr, o, self.stop_on_fatal, errbuf, ERRLEN)
     if id < 0 then error("sinks.clickhouse: " .. sffi.errtext(), 3) end
     self.routes[#self.routes + 1] = id
@@ -85,7 +93,8 @@ return function(opts)
   -- Counters summed over every source routed here, as Lua numbers.
   function sink:stats()
     local out = { rows_in = 0, rows_inserted = 0, rows_fallback = 0, rows_held = 0,
-                  batches_failed = 0, probes = 0, states = {} }
+                  batches_failed = 0, probes = 0, rows_unsaved = 0, unsaved_ranges = 0,
+                  reconciled_rows = 0, states = {} }
     for i, id in ipairs(self.routes) do
       if C.chw_route_stats(id, stats_buf) == 0 then
         out.rows_in = out.rows_in + tonumber(stats_buf.rows_in)
@@ -94,6 +103,9 @@ return function(opts)
         out.rows_held = out.rows_held + tonumber(stats_buf.rows_held)
         out.batches_failed = out.batches_failed + tonumber(stats_buf.batches_failed)
         out.probes = out.probes + tonumber(stats_buf.probes)
+        out.rows_unsaved = out.rows_unsaved + tonumber(stats_buf.rows_unsaved)
+        out.unsaved_ranges = out.unsaved_ranges + tonumber(stats_buf.unsaved_ranges)
+        out.reconciled_rows = out.reconciled_rows + tonumber(stats_buf.reconciled_rows)
         out.states[i] = STATE[stats_buf.state] or "?"
       end
     end

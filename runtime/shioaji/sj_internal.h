@@ -1,15 +1,23 @@
-/* shioaji_int.h — private parts of the Shioaji source, shared by its files.
+/* sj_internal.h — private parts of the Shioaji source, shared by its files.
  *
- * src_shioaji.c       configuration, credentials, subscriptions, the paced
- *                     REST queue (info, contracts, subscribe, unsubscribe),
- *                     status events, the src_ops table and the FFI entry points;
- * shioaji_stream.c    the SSE stream(s): open, receive, watchdog, loss,
- *                     backoff, reconnect, gap events, back-pressure;
- * shioaji_backfill.c  gap backfill from /api/v1/data/ticks and the record of
- *                     ticks that did arrive (for de-duplication);
- * shioaji_bflimit.c   the backfill query budget and the queue of backfill
- *                     jobs that did not fit (retried when the window frees
- *                     or after backfill_retry_at).
+ * One prefix, sj_, for the subsystem; one owner per part:
+ * sj_source.c    configuration, credentials, subscriptions and the session
+ *                (info, contract lookups, subscribe/unsubscribe as job
+ *                types), the src_ops table and the FFI entry points;
+ * sj_rest.c      the REST job queue and its pacer (knows job types only
+ *                through sj_job_ops);
+ * sj_ratewin.c   the sliding-window rate limit (REST pacing, backfill budget);
+ * sj_status.c    status events waiting for bus room;
+ * sj_stream.c    the SSE stream(s): open, receive, watchdog, loss,
+ *                backoff, reconnect, gap events, back-pressure;
+ * sj_watch.c     health and usage polls (job types), maintenance, silence,
+ *                a new trading day;
+ * sj_backfill.c  gap backfill from /api/v1/data/ticks (a job type) and the
+ *                record of ticks that did arrive (for de-duplication);
+ * sj_bflimit.c   the backfill query budget and the queue of backfill
+ *                jobs that did not fit (retried when the window frees
+ *                or after backfill_retry_at);
+ * sj_http.c      HTTP over libcurl on the loop; sj_json.c the JSON reader.
  * Nothing here is part of any public contract.
  */
 #ifndef SHJ_SHIOAJI_INT_H
@@ -21,29 +29,30 @@
 
 #include "core/shj_event.h"
 #include "shioaji/sj_http.h"
+#include "shioaji/sj_ratewin.h"
 #include "loop/source.h"
 #include "parse/sse.h"
 
-#define SJS_MAX_STREAMS 6           /* per-kind streams: tick/bidask/quote × stk/fop */
-#define SJS_DEFAULT_HB_TIMEOUT_S 75 /* Shioaji beats every 30 s; two missed beats = dead */
-#define SJS_DETAIL_MAX 120          /* shj_event.detail */
+#define SJ_MAX_STREAMS 6           /* per-kind streams: tick/bidask/quote × stk/fop */
+#define SJ_DEFAULT_HB_TIMEOUT_S 75 /* Shioaji beats every 30 s; two missed beats = dead */
+#define SJ_DETAIL_MAX 120          /* shj_event.detail */
 
 typedef enum {
-    SJS_ST_IDLE = 0,
-    SJS_ST_CONNECTING,
-    SJS_ST_OPEN,
-    SJS_ST_BACKOFF
-} sjs_stream_state;
+    SJ_ST_IDLE = 0,
+    SJ_ST_CONNECTING,
+    SJ_ST_OPEN,
+    SJ_ST_BACKOFF
+} sj_stream_state;
 
-typedef struct sjs_src sjs_src;
+typedef struct sj_src sj_src;
 
-typedef struct sjs_stream {
-    sjs_src *src;
+typedef struct sj_stream {
+    sj_src *src;
     int index;
     int tag;                  /* psr tag it carries; 0 = combined (every kind) */
     char path[64];
-    sjs_stream_state state;
-    sjh_req *req;
+    sj_stream_state state;
+    sj_http_req *req;
     sse_parser parser;
     ev_timer watchdog;
     ev_timer backoff;
@@ -62,9 +71,9 @@ typedef struct sjs_stream {
     int resub_pending;        /* resubscriptions of the current reconnect still in flight */
     int resub_done;
     uint64_t reconnects, bytes, payloads;
-} sjs_stream;
+} sj_stream;
 
-typedef struct sjs_sub {
+typedef struct sj_sub {
     char code[16];            /* as given ("TXFR1", "2330") */
     char real[16];            /* what events carry ("TXFL6"); == code unless an alias */
     int exchange, sec_type;   /* shj_exchange / shj_sec_type */
@@ -82,26 +91,27 @@ typedef struct sjs_sub {
     int64_t last_event_mono;  /* mono time of its last market event (or of its subscription) */
     int64_t last_event_rx_ns; /* receive time (wall) of its last market event, 0 = none */
     char resolved_day[11];    /* Taipei date the alias was last looked up */
-} sjs_sub;
+} sj_sub;
 
 typedef enum {
-    SJS_JOB_INFO = 1, SJS_JOB_RESOLVE, SJS_JOB_SUB, SJS_JOB_UNSUB, SJS_JOB_TICKS, SJS_JOB_HEALTH, SJS_JOB_USAGE
-} sjs_job_type;
+    SJ_JOB_INFO = 1, SJ_JOB_RESOLVE, SJ_JOB_SUB, SJ_JOB_UNSUB, SJ_JOB_TICKS, SJ_JOB_HEALTH, SJ_JOB_USAGE,
+    SJ_JOB_TYPE_COUNT
+} sj_job_type;
 
 /* Ticks that did arrive inside a backfill window, snapshot taken when the
  * window is fixed: a job queued for hours still de-duplicates against them
  * after the record's ring has moved on. */
-typedef struct sjs_arrived {
+typedef struct sj_arrived {
     size_t n;
-    struct sjs_arrived_tick {
+    struct sj_arrived_tick {
         int64_t ts, close;
         int32_t volume;
         int used;
     } v[];
-} sjs_arrived;
+} sj_arrived;
 
-typedef struct sjs_job {
-    sjs_job_type type;
+typedef struct sj_job {
+    sj_job_type type;
     int sub;                  /* index into subs */
     int kind;                 /* SHJ_KIND_* (SUB/UNSUB) */
     int stream;               /* stream whose resubscription this is, -1 if none */
@@ -112,39 +122,74 @@ typedef struct sjs_job {
     int prepared;             /* TICKS: window fixed and `arrived` taken */
     int held_logged;          /* TICKS: its "queued" line was logged (for hold reason held_why) */
     int held_why;
-    sjs_arrived *arrived;     /* TICKS: owned by whoever holds the job; NULL until prepared */
-} sjs_job;
+    sj_arrived *arrived;     /* TICKS: owned by whoever holds the job; NULL until prepared */
+} sj_job;
+
+/* One REST call as a job type builds it. */
+typedef struct sj_request {
+    const char *method;       /* "POST" unless set */
+    char path[128];
+    char body[512];           /* "" = no body */
+} sj_request;
+
+/* What the REST queue (sj_rest.c) knows about a job type: this, and nothing
+ * else. Each type's owner defines its entry; sj_job_types[] (sj_source.c)
+ * lists them. */
+enum {
+    SJ_JOB_MAY_BE_PASSED = 1, /* while it waits for its delay, later jobs of other types go first */
+    SJ_JOB_OWN_AUTH = 2,      /* a 401/403 answer goes to answer() like any other */
+    SJ_JOB_DROP_ON_AUTH = 4   /* after a 401/403 it is not queued again (even when retrying slowly) */
+};
+typedef struct sj_job_ops {
+    const char *what;         /* in messages: "contract lookup" */
+    unsigned flags;           /* SJ_JOB_* above */
+    /* 1 when the job is no longer wanted: it was dropped (its owner's
+     * bookkeeping done). NULL = never obsolete. */
+    int (*drop_if_obsolete)(sj_src *s, sj_job *j);
+    /* Fill rq. 1 = send it; 0 = nothing to send now: the owner dropped the
+     * job (releasing what it owns) or took it over. */
+    int (*request)(sj_src *s, sj_job *j, sj_request *rq);
+    /* The answer (HTTP status 0 = no answer, cerr says why); owns j after. */
+    void (*answer)(sj_src *s, sj_job *j, int http, const char *body, size_t len, const char *cerr);
+    void (*refused)(sj_src *s, sj_job *j); /* before a 401/403 is reported; NULL = nothing */
+    void (*release)(sj_job *j);           /* frees what the job owns; NULL = owns nothing */
+} sj_job_ops;
+
+extern const sj_job_ops *const sj_job_types[SJ_JOB_TYPE_COUNT];
+extern const sj_job_ops sj_ticks_job_ops;  /* sj_backfill.c */
+extern const sj_job_ops sj_health_job_ops; /* sj_watch.c */
+extern const sj_job_ops sj_usage_job_ops;  /* sj_watch.c */
 
 /* Why a backfill job waits in the hold queue. */
-enum { SJS_HOLD_BUDGET = 1, SJS_HOLD_SERVER, SJS_HOLD_BUSY };
+enum { SJ_HOLD_BUDGET = 1, SJ_HOLD_SERVER, SJ_HOLD_BUSY };
 
-typedef struct sjs_held {
-    sjs_job job;
-    int why;                  /* SJS_HOLD_* */
+typedef struct sj_held {
+    sj_job job;
+    int why;                  /* SJ_HOLD_* */
     int64_t release_wall_ns;  /* SERVER: backfill_retry_at (source wall clock) */
     int64_t release_mono;     /* BUSY: end of the wait */
     char reason[160];
-} sjs_held;
+} sj_held;
 
-typedef struct sjs_status_item {
+typedef struct sj_status_item {
     int status, http;
     char code[16];
     int64_t g0, g1;
-    char detail[SJS_DETAIL_MAX];
-} sjs_status_item;
+    char detail[SJ_DETAIL_MAX];
+} sj_status_item;
 
 /* A tick that arrived, kept for de-duplicating backfill. */
-typedef struct sjs_seen {
+typedef struct sj_seen {
     uint32_t inst_id;
     int32_t volume;
     int64_t ts_exch_ns;
     int64_t ts_recv_ns;
     int64_t close;
-} sjs_seen;
+} sj_seen;
 
 /* Backfill output waiting for room: a payload to deliver, or (len 0) the
  * BACKFILLED status that closes a gap's batch. */
-typedef struct sjs_bf_item {
+typedef struct sj_bf_item {
     int tag;
     size_t len;
     int64_t recv_ns;
@@ -152,11 +197,11 @@ typedef struct sjs_bf_item {
     int64_t t0, t1;
     uint32_t count;
     char payload[320];
-} sjs_bf_item;
+} sj_bf_item;
 
-struct sjs_src {
-    src_source base;          /* first: src_source* <-> sjs_src* */
-    sjh_client *http;
+struct sj_src {
+    src_source base;          /* first: src_source* <-> sj_src* */
+    sj_http_client *http;
     char url[256];
     char socket_path[256];
     int per_kind;
@@ -182,29 +227,28 @@ struct sjs_src {
     ev_timer kick;            /* runs the queue outside curl callbacks */
     ev_timer pacer;           /* waits for the rate window or a retry delay */
 
-    sjs_sub *subs;
+    sj_sub *subs;
     size_t n_subs, cap_subs;
-    sjs_job *jobs;            /* ring */
+    sj_job *jobs;            /* ring */
     size_t job_head, job_n, job_cap;
     int inflight;
-    sjs_job cur;
-    sjh_req *cur_req;
-    int64_t *win;             /* start times of recent REST calls (mono ns), ring of rate_limit */
-    size_t win_head, win_n;
+    sj_job cur;
+    sj_http_req *cur_req;
+    sj_ratewin rest_win;      /* recent REST calls: rate_limit per rate_window_s */
 
-    sjs_stream streams[SJS_MAX_STREAMS];
+    sj_stream streams[SJ_MAX_STREAMS];
 
-    sjs_status_item *stq;     /* status events waiting for bus room, ring */
+    sj_status_item *stq;     /* status events waiting for bus room, ring */
     size_t stq_head, stq_n, stq_cap;
 
     char unknown_names[16][32];
     int n_unknown_names;
     uint64_t rng;
 
-    sjs_seen *seen;           /* ring of recent ticks (backfill de-duplication) */
+    sj_seen *seen;           /* ring of recent ticks (backfill de-duplication) */
     size_t seen_head, seen_n, seen_cap;
     void *bus_sub;            /* bus_sub* recording arrived ticks */
-    sjs_bf_item *bfq;         /* backfill output waiting for room, ring */
+    sj_bf_item *bfq;         /* backfill output waiting for room, ring */
     size_t bfq_head, bfq_n, bfq_cap;
     double backfill_delay_s;  /* wait after a reconnect so post-gap ticks arrive first */
     int bf_max_queries;       /* backfill budget: queries per bf_window_s */
@@ -215,9 +259,8 @@ struct sjs_src {
     int bf_intraday_used;
     char bf_intraday_day[11];
     int64_t bf_clock_offset_ns; /* test hook: shifts the wall clock used for retry_at */
-    int64_t *bf_win;          /* send times of recent ticks queries (mono ns), ring of bf_max_queries */
-    size_t bf_win_head, bf_win_n;
-    sjs_held *held;           /* backfill jobs waiting for the budget or the server, FIFO */
+    sj_ratewin bf_budget;     /* recent ticks queries: bf_max_queries per bf_window_s; .t NULL before start */
+    sj_held *held;           /* backfill jobs waiting for the budget or the server, FIFO */
     size_t held_n, held_cap;
     int64_t bf_blocked_until_wall; /* server said "usage exceeded": no ticks query before this */
     ev_timer bf_hold;         /* releases held jobs */
@@ -253,7 +296,7 @@ struct sjs_src {
     int64_t usage_bytes, usage_limit, usage_remaining; /* -1 = unknown */
     int64_t usage_at_mono;    /* when the last usage answer came */
     int usage_inflight, usage_warned;
-    sjs_job *bf_verify;       /* TICKS jobs whose empty answer waits for a usage answer */
+    sj_job *bf_verify;       /* TICKS jobs whose empty answer waits for a usage answer */
     size_t bf_verify_n, bf_verify_cap;
     uint64_t quota_exhausted, empty_answers;
 
@@ -261,78 +304,82 @@ struct sjs_src {
     uint64_t backfilled, backfill_requests, resubscribed;
 };
 
-/* src_shioaji.c */
-void sjs_status(sjs_src *s, int status, const char *code, int64_t g0, int64_t g1, int http,
+/* sj_source.c */
+void sj_status(sj_src *s, int status, const char *code, int64_t g0, int64_t g1, int http,
                 const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-int sjs_status_flush(sjs_src *s);     /* 1 when nothing is waiting */
-void sjs_pump_soon(sjs_src *s);
-void sjs_push_job(sjs_src *s, const sjs_job *j, int front);
+int sj_status_flush(sj_src *s);     /* 1 when nothing is waiting */
+void sj_status_free(sj_src *s);
+
+/* sj_rest.c: the REST job queue and pacer */
+void sj_rest_init(sj_src *s);       /* at start: its timers */
+void sj_rest_stop(sj_src *s);       /* timers off, the call in flight cancelled */
+void sj_rest_free(sj_src *s);       /* releases every queued job */
+void sj_pump_soon(sj_src *s);
+void sj_push_job(sj_src *s, const sj_job *j, int front);
 /* Back to the front of the queue after an exponential delay (tries + 1). */
-void sjs_retry_job(sjs_src *s, sjs_job *j, const char *why);
-int sjs_sub_tag(const sjs_sub *sub, int kind);
-double sjs_backoff_delay(sjs_src *s, int attempt);
-int sjs_stream_wants(const sjs_stream *st, const sjs_sub *sub, int kind);
+void sj_retry_job(sj_src *s, sj_job *j, const char *why);
+/* Every job in flight or queued, in order (read-only). */
+void sj_rest_foreach(sj_src *s, void (*fn)(sj_src *s, const sj_job *j, int in_flight, void *ud), void *ud);
+void sj_job_release(sj_job *j);     /* frees what a job owns (its type's release) */
+/* The server's message from a JSON error body, else the body, else cerr. */
+void sj_server_message(const char *body, size_t len, const char *cerr, char *out, size_t cap);
+
+/* sj_source.c */
+void sj_source_kicked(sj_src *s);   /* the queue's kick: deliver held output first */
+int sj_sub_tag(const sj_sub *sub, int kind);
+double sj_backoff_delay(sj_src *s, int attempt);
+int sj_stream_wants(const sj_stream *st, const sj_sub *sub, int kind);
 /* A 401/403 from the server (REST or stream): stop the run, or retry slowly. */
-void sjs_auth_refused(sjs_src *s, int http, const char *what, const char *msg);
+void sj_auth_refused(sj_src *s, int http, const char *what, const char *msg);
 /* A 503 ban: 1 (and the pause armed) when the answer is one. */
-int sjs_ban_check(sjs_src *s, int http, const char *body, size_t len);
+int sj_ban_check(sj_src *s, int http, const char *body, size_t len);
 /* Every subscription again (maintenance, silence, alias change); gaps from g0. */
-void sjs_resubscribe_all(sjs_src *s, int64_t g0, const char *why);
+void sj_resubscribe_all(sj_src *s, int64_t g0, const char *why);
 /* A market event for real code `code` arrived (silence detection). */
-void sjs_note_event(sjs_src *s, const char *data, size_t len, int64_t rx_ns);
+void sj_note_event(sj_src *s, const char *data, size_t len, int64_t rx_ns);
 /* A contract_event arrived: aliases are looked up again. */
-void sjs_contract_event(sjs_src *s);
-void sjs_watch_tick(sjs_src *s);      /* about every second */
+void sj_contract_event(sj_src *s);
+void sj_watch_tick(sj_src *s);      /* about every second */
 /* The sub's market is in session at wall time now_ns (Taipei hours). */
-int sjs_market_open(const sjs_sub *sub, int64_t now_ns);
-void sjs_handle_health(sjs_src *s, int http, const char *body, size_t len);
-void sjs_handle_usage(sjs_src *s, int http, const char *body, size_t len);
-void sjs_usage_poll(sjs_src *s);      /* queue a usage query unless one is in flight */
-/* src_shioaji.c: subscribe kinds of subs[i] again; look alias subs[i] up again
+int sj_market_open(const sj_sub *sub, int64_t now_ns);
+void sj_usage_poll(sj_src *s);      /* queue a usage query unless one is in flight */
+/* sj_source.c: subscribe kinds of subs[i] again; look alias subs[i] up again
  * (flags 2: subscribe it once the answer is in). */
-void sjs_queue_sub_jobs(sjs_src *s, size_t i, uint32_t kinds);
-void sjs_queue_refresh(sjs_src *s, size_t i, int flags);
+void sj_queue_sub_jobs(sj_src *s, size_t i, uint32_t kinds);
+void sj_queue_refresh(sj_src *s, size_t i, int flags);
 
-/* shioaji_stream.c */
-void sjs_streams_ensure(sjs_src *s);  /* create and open the streams the subscriptions need */
-int sjs_streams_resume(sjs_src *s);   /* 1 when every stream's held events are delivered */
-void sjs_streams_stop(sjs_src *s);
-void sjs_streams_free(sjs_src *s);
-void sjs_stream_resub_done(sjs_src *s, int stream);
-int sjs_streams_open_count(const sjs_src *s);
+/* sj_stream.c */
+void sj_streams_ensure(sj_src *s);  /* create and open the streams the subscriptions need */
+int sj_streams_resume(sj_src *s);   /* 1 when every stream's held events are delivered */
+void sj_streams_stop(sj_src *s);
+void sj_streams_free(sj_src *s);
+void sj_stream_resub_done(sj_src *s, int stream);
+int sj_streams_open_count(const sj_src *s);
 
-/* shioaji_backfill.c */
-int sjs_backfill_init(sjs_src *s);
-void sjs_backfill_free(sjs_src *s);
-void sjs_backfill_gap(sjs_src *s, int sub, int64_t g0, int64_t g1);
-/* 1 when it kept the job (an empty answer waiting to be judged, or held for the quota). */
-int sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len);
+/* sj_backfill.c */
+int sj_backfill_init(sj_src *s);
+void sj_backfill_free(sj_src *s);
+void sj_backfill_gap(sj_src *s, int sub, int64_t g0, int64_t g1);
 /* A usage answer came: judge the empty answers that waited for it. */
-void sjs_backfill_usage_known(sjs_src *s);
-/* Fill the request body; 0 when there is nothing to ask (the job is dropped). */
-size_t sjs_backfill_body(sjs_src *s, sjs_job *j, char *out, size_t cap);
-int sjs_backfill_flush(sjs_src *s);   /* 1 when nothing is waiting */
-/* Fix the job's exchange-time window and snapshot the ticks that arrived in
- * it. 0 when nothing anchors the window (logged; the job is dropped). */
-int sjs_backfill_prepare(sjs_src *s, sjs_job *j);
-void sjs_job_release(sjs_job *j);     /* frees what a TICKS job owns */
+void sj_backfill_usage_known(sj_src *s);
+int sj_backfill_flush(sj_src *s);   /* 1 when nothing is waiting */
 /* "YYYY-MM-DDTHH:MM:SS[.ffffff]" Taipei local -> UTC ns; INT64_MIN if not. */
-int64_t sjs_iso_local_ns(const char *s);
+int64_t sj_iso_local_ns(const char *s);
 
-/* shioaji_bflimit.c */
-int sjs_bflimit_init(sjs_src *s);     /* at start: the timer (and the budget ring) */
+/* sj_bflimit.c */
+int sj_bflimit_init(sj_src *s);     /* at start: the timer (and the budget ring) */
 /* A due, prepared TICKS job: 1 = send it now (the query is counted), 0 = it
  * was queued (the hold queue owns it now). */
-int sjs_bflimit_admit(sjs_src *s, sjs_job *j);
+int sj_bflimit_admit(sj_src *s, sj_job *j);
 /* A TICKS answer that is a limit or a transient failure: 1 = the job was
- * retried or queued (owned elsewhere now), 0 = hand it to sjs_backfill_answer. */
-int sjs_bflimit_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len, const char *cerr);
+ * retried or queued (owned elsewhere now), 0 = the backfill reads the answer. */
+int sj_bflimit_answer(sj_src *s, sj_job *j, int http, const char *body, size_t len, const char *cerr);
 /* SHJ_OK / SHJ_ERR for its own options, SHJ_AGAIN when key is not one of them. */
-int sjs_bflimit_set(sjs_src *s, const char *key, double v, char *err, size_t errlen);
-size_t sjs_bflimit_queued(const sjs_src *s);
+int sj_bflimit_set(sj_src *s, const char *key, double v, char *err, size_t errlen);
+size_t sj_bflimit_queued(const sj_src *s);
 /* An empty ticks answer while remaining_bytes is 0: hold j (and every backfill) until the reset. */
-void sjs_bflimit_quota(sjs_src *s, sjs_job *j);
-void sjs_bflimit_stop(sjs_src *s);    /* logs every backfill still pending */
-void sjs_bflimit_free(sjs_src *s);
+void sj_bflimit_quota(sj_src *s, sj_job *j);
+void sj_bflimit_stop(sj_src *s);    /* logs every backfill still pending */
+void sj_bflimit_free(sj_src *s);
 
 #endif

@@ -1,4 +1,4 @@
-/* shioaji_stream.c — the Shioaji SSE stream(s): receive, watch, lose, come back.
+/* sj_stream.c — the Shioaji SSE stream(s): receive, watch, lose, come back.
  *
  * One stream (combined: /api/v1/stream/data, every kind tagged by its SSE
  * event name) or one per kind (/api/v1/stream/data/tick_stk, ...). Each has
@@ -9,8 +9,8 @@
  * each event's bytes go to src_deliver with the receive time of the chunk
  * that completed it. When src_deliver says the bus or the archive is full,
  * the parser keeps the event (and the rest of the chunk, and what curl had
- * already read), the stream's socket is muted (sjh_mute: nothing reads it,
- * TCP slows the server), and sjs_streams_resume, called from ops->resume,
+ * already read), the stream's socket is muted (sj_http_mute: nothing reads it,
+ * TCP slows the server), and sj_streams_resume, called from ops->resume,
  * delivers the held events and unmutes. While muted on purpose the watchdog
  * sleeps. What the parser holds is bounded by what curl reads in the pass
  * that met the full bus (about what the socket buffers held, plus what the
@@ -36,20 +36,20 @@
 #include "core/clock.h"
 #include "parse/parse.h"
 #include "loop/rt.h"
-#include "shioaji/shioaji_int.h"
+#include "shioaji/sj_internal.h"
 #include "core/shj_common.h"
 #include "shioaji/sj_json.h"
 
-static void stream_open(sjs_stream *st);
-static void stream_lost(sjs_stream *st, int http, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void stream_open(sj_stream *st);
+static void stream_lost(sj_stream *st, int http, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static const char *stream_label(const sjs_stream *st) {
+static const char *stream_label(const sj_stream *st) {
     return st->tag ? psr_tag_name(st->tag) : "combined";
 }
 
 /* Events -------------------------------------------------------------------------- */
 
-static void note_unknown_name(sjs_src *s, const sse_event *ev) {
+static void note_unknown_name(sj_src *s, const sse_event *ev) {
     char name[32];
     size_t n = ev->name_len < sizeof name - 1 ? ev->name_len : sizeof name - 1;
     memcpy(name, ev->name, n);
@@ -69,9 +69,9 @@ static void note_unknown_name(sjs_src *s, const sse_event *ev) {
 }
 
 static int on_event(void *ctx, const sse_event *ev) {
-    sjs_stream *st = ctx;
-    sjs_src *s = st->src;
-    if (s->stopped || s->fatal || !sjs_status_flush(s)) return 1; /* status events first, in order */
+    sj_stream *st = ctx;
+    sj_src *s = st->src;
+    if (s->stopped || s->fatal || !sj_status_flush(s)) return 1; /* status events first, in order */
     int tag = psr_tag_from_name(ev->name, ev->name_len);
     int contract_ev = tag == PSR_TAG_CONTRACT_EVENT;
     /* market data: what proves a subscription alive (not order/contract events) */
@@ -94,22 +94,22 @@ static int on_event(void *ctx, const sse_event *ev) {
     if (tag == PSR_TAG_HEARTBEAT)
         s->hb_seen_mono = clk_mono_ns();
     else if (market)
-        sjs_note_event(s, ev->data, ev->data_len, st->chunk_rx_ns);
+        sj_note_event(s, ev->data, ev->data_len, st->chunk_rx_ns);
     else if (contract_ev)
-        sjs_contract_event(s);
+        sj_contract_event(s);
     st->attempt = 0; /* data flows: the next loss starts the backoff afresh */
     return 0;
 }
 
 /* curl callbacks --------------------------------------------------------------------- */
 
-static void announce_open(sjs_stream *st, int http) {
-    sjs_src *s = st->src;
+static void announce_open(sj_stream *st, int http) {
+    sj_src *s = st->src;
     if (!st->ever_open) {
         st->ever_open = 1;
         shj_log(SHJ_LOG_INFO, "source %s: %s stream open (%s)", s->base.name, stream_label(st), st->path);
-        sjs_status(s, SHJ_STATUS_CONNECTED, "", 0, 0, http, "%s stream open at %s", stream_label(st),
-                   sjh_display(s->http));
+        sj_status(s, SHJ_STATUS_CONNECTED, "", 0, 0, http, "%s stream open at %s", stream_label(st),
+                   sj_http_display(s->http));
         return;
     }
     s->reconnects++;
@@ -117,58 +117,58 @@ static void announce_open(sjs_stream *st, int http) {
     int64_t g0 = st->gap_start_ns ? st->gap_start_ns : st->open_ns, g1 = st->open_ns;
     shj_log(SHJ_LOG_INFO, "source %s: %s stream back after %.3f s; resubscribing", s->base.name,
             stream_label(st), (double)(g1 - g0) / 1e9);
-    sjs_status(s, SHJ_STATUS_CONNECTED, "", g0, g1, http, "%s stream reconnected after %.3f s",
+    sj_status(s, SHJ_STATUS_CONNECTED, "", g0, g1, http, "%s stream reconnected after %.3f s",
                stream_label(st), (double)(g1 - g0) / 1e9);
     /* One gap per instrument this stream carries; then its subscriptions again. */
     st->resub_pending = st->resub_done = 0;
     for (size_t i = 0; i < s->n_subs; i++) {
-        sjs_sub *sub = &s->subs[i];
+        sj_sub *sub = &s->subs[i];
         if (sub->removed || sub->dead) continue;
         uint32_t kinds = 0;
         for (int k = 1; k < SHJ_KIND_MAX; k++)
-            if ((sub->kind_mask & shj_kind_bit(k)) && sjs_stream_wants(st, sub, k)) kinds |= shj_kind_bit(k);
+            if ((sub->kind_mask & shj_kind_bit(k)) && sj_stream_wants(st, sub, k)) kinds |= shj_kind_bit(k);
         if (!kinds) continue;
         s->gaps++;
-        sjs_status(s, SHJ_STATUS_GAP, sub->real, g0, g1, 0, "%s stream lost: %s may miss data",
+        sj_status(s, SHJ_STATUS_GAP, sub->real, g0, g1, 0, "%s stream lost: %s may miss data",
                    stream_label(st), sub->real);
         if (!sub->resolved) continue; /* its first subscription is still queued */
         for (int k = 1; k < SHJ_KIND_MAX; k++) {
             if (!(kinds & shj_kind_bit(k)) || (sub->failed_mask & shj_kind_bit(k))) continue;
-            sjs_job j = {.type = SJS_JOB_SUB, .sub = (int)i, .kind = k, .stream = st->index};
+            sj_job j = {.type = SJ_JOB_SUB, .sub = (int)i, .kind = k, .stream = st->index};
             st->resub_pending++;
-            sjs_push_job(s, &j, 0);
+            sj_push_job(s, &j, 0);
         }
     }
     /* Backfill after the resubscriptions: they matter more and go first. */
     for (size_t i = 0; s->backfill && i < s->n_subs; i++) {
-        sjs_sub *sub = &s->subs[i];
+        sj_sub *sub = &s->subs[i];
         if (!sub->removed && !sub->dead && (sub->kind_mask & shj_kind_bit(SHJ_KIND_TICK)) &&
-            sjs_stream_wants(st, sub, SHJ_KIND_TICK))
-            sjs_backfill_gap(s, (int)i, g0, g1);
+            sj_stream_wants(st, sub, SHJ_KIND_TICK))
+            sj_backfill_gap(s, (int)i, g0, g1);
     }
     st->gap_start_ns = 0;
     if (st->resub_pending == 0) {
         s->resubscribed++;
-        sjs_status(s, SHJ_STATUS_RESUBSCRIBED, "", g0, g1, 0, "%s stream: nothing to resubscribe",
+        sj_status(s, SHJ_STATUS_RESUBSCRIBED, "", g0, g1, 0, "%s stream: nothing to resubscribe",
                    stream_label(st));
     }
 }
 
-static void on_head(void *ctx, sjh_req *r, int http) {
+static void on_head(void *ctx, sj_http_req *r, int http) {
     SHJ_UNUSED(r);
-    sjs_stream *st = ctx;
+    sj_stream *st = ctx;
     if (http < 200 || http >= 300) return; /* on_done reports it with the server's message */
-    st->state = SJS_ST_OPEN;
+    st->state = SJ_ST_OPEN;
     st->open_ns = clk_now_ns();
     st->last_rx_mono = clk_mono_ns();
     st->last_event_rx_ns = 0;
     announce_open(st, http);
 }
 
-static size_t on_data(void *ctx, sjh_req *r, const char *data, size_t len) {
+static size_t on_data(void *ctx, sj_http_req *r, const char *data, size_t len) {
     SHJ_UNUSED(r);
-    sjs_stream *st = ctx;
-    sjs_src *s = st->src;
+    sj_stream *st = ctx;
+    sj_src *s = st->src;
     /* While the parser holds events back, a chunk still arriving is bytes
      * curl read in the same pass as the refused one (it empties the socket
      * before it looks at the mute): it joins the backlog, in order, with
@@ -178,8 +178,8 @@ static size_t on_data(void *ctx, sjh_req *r, const char *data, size_t len) {
     st->bytes += len;
     int rc = sse_feed(&st->parser, data, len);
     if (rc == SHJ_AGAIN) {
-        if (st->req && !sjh_is_muted(st->req)) {
-            sjh_mute(st->req);
+        if (st->req && !sj_http_is_muted(st->req)) {
+            sj_http_mute(st->req);
             s->base.counters.pauses++;
         }
         if (!s->stopped) s->base.state = SRC_PAUSED;
@@ -189,23 +189,23 @@ static size_t on_data(void *ctx, sjh_req *r, const char *data, size_t len) {
     return len;
 }
 
-static void on_done(void *ctx, sjh_req *r, int http, const char *body, size_t len, const char *cerr) {
+static void on_done(void *ctx, sj_http_req *r, int http, const char *body, size_t len, const char *cerr) {
     SHJ_UNUSED(r);
-    sjs_stream *st = ctx;
+    sj_stream *st = ctx;
     st->req = NULL; /* sj_http frees it after we return */
     if (st->src->stopped) return;
-    if (st->state == SJS_ST_OPEN) {
+    if (st->state == SJ_ST_OPEN) {
         stream_lost(st, http, "%s", cerr && *cerr ? cerr : "the server ended the stream");
         return;
     }
     if (http == 401 || http == 403) {
         char msg[200] = "";
-        if (!len || sjj_get_str(body, len, "message", msg, sizeof msg) != 1)
+        if (!len || sj_json_get_str(body, len, "message", msg, sizeof msg) != 1)
             snprintf(msg, sizeof msg, "%.*s", (int)(len > 180 ? 180 : len), body ? body : "");
-        sjs_auth_refused(st->src, http, st->path, msg);
+        sj_auth_refused(st->src, http, st->path, msg);
         if (st->src->stopped) return;
     }
-    if (http == 503) sjs_ban_check(st->src, http, body, len); /* the backoff below waits for it */
+    if (http == 503) sj_ban_check(st->src, http, body, len); /* the backoff below waits for it */
     if (http) {
         char msg[200] = "";
         if (len) snprintf(msg, sizeof msg, "%.*s", (int)(len > 180 ? 180 : len), body);
@@ -219,15 +219,15 @@ static void on_done(void *ctx, sjh_req *r, int http, const char *body, size_t le
 
 /* Loss and return ------------------------------------------------------------------------ */
 
-static void stream_lost(sjs_stream *st, int http, const char *fmt, ...) {
-    sjs_src *s = st->src;
+static void stream_lost(sj_stream *st, int http, const char *fmt, ...) {
+    sj_src *s = st->src;
     char reason[200];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
     if (st->req) {
-        sjh_cancel(st->req);
+        sj_http_cancel(st->req);
         st->req = NULL;
     }
     if (s->stopped) return;
@@ -238,14 +238,14 @@ static void stream_lost(sjs_stream *st, int http, const char *fmt, ...) {
         shj_strlcpy(st->dead_reason, reason, sizeof st->dead_reason);
         return;
     }
-    if (st->state == SJS_ST_OPEN) {
+    if (st->state == SJ_ST_OPEN) {
         st->gap_start_ns = st->last_event_rx_ns ? st->last_event_rx_ns : st->open_ns;
         shj_log(SHJ_LOG_WARN, "source %s: %s stream lost: %s", s->base.name, stream_label(st), reason);
-        sjs_status(s, SHJ_STATUS_DISCONNECTED, "", st->gap_start_ns, 0, http, "%s stream lost: %s",
+        sj_status(s, SHJ_STATUS_DISCONNECTED, "", st->gap_start_ns, 0, http, "%s stream lost: %s",
                    stream_label(st), reason);
     }
-    st->state = SJS_ST_BACKOFF;
-    double d = sjs_backoff_delay(s, st->attempt++);
+    st->state = SJ_ST_BACKOFF;
+    double d = sj_backoff_delay(s, st->attempt++);
     int64_t now = clk_mono_ns();
     if (s->ban_until_mono > now && d < (double)(s->ban_until_mono - now) / 1e9)
         d = (double)(s->ban_until_mono - now) / 1e9 + 0.001; /* banned: no reopening before it ends */
@@ -262,18 +262,18 @@ static void stream_lost(sjs_stream *st, int http, const char *fmt, ...) {
 static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     SHJ_UNUSED(loop);
     SHJ_UNUSED(revents);
-    sjs_stream *st = shj_container_of(w, sjs_stream, backoff);
+    sj_stream *st = shj_container_of(w, sj_stream, backoff);
     if (!st->src->stopped) stream_open(st);
 }
 
 static void watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     SHJ_UNUSED(loop);
     SHJ_UNUSED(revents);
-    sjs_stream *st = shj_container_of(w, sjs_stream, watchdog);
-    sjs_src *s = st->src;
-    if (s->stopped || (st->state != SJS_ST_OPEN && st->state != SJS_ST_CONNECTING)) return;
+    sj_stream *st = shj_container_of(w, sj_stream, watchdog);
+    sj_src *s = st->src;
+    if (s->stopped || (st->state != SJ_ST_OPEN && st->state != SJ_ST_CONNECTING)) return;
     /* Paused by our own back-pressure: silence is ours, not the server's. */
-    if (sse_paused(&st->parser) || (st->req && sjh_is_muted(st->req))) {
+    if (sse_paused(&st->parser) || (st->req && sj_http_is_muted(st->req))) {
         st->last_rx_mono = clk_mono_ns();
         return;
     }
@@ -282,13 +282,13 @@ static void watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents) {
         stream_lost(st, 0, "no data and no heartbeat for %.1f s (limit %.1f s)", idle, s->hb_timeout_s);
 }
 
-static void stream_open(sjs_stream *st) {
-    sjs_src *s = st->src;
+static void stream_open(sj_stream *st) {
+    sj_src *s = st->src;
     char err[256];
     sse_reset(&st->parser);
-    st->state = SJS_ST_CONNECTING;
+    st->state = SJ_ST_CONNECTING;
     st->last_rx_mono = clk_mono_ns();
-    st->req = sjh_stream(s->http, st->path, on_head, on_data, on_done, st, err, sizeof err);
+    st->req = sj_http_stream(s->http, st->path, on_head, on_data, on_done, st, err, sizeof err);
     if (!ev_is_active(&st->watchdog)) {
         double iv = s->hb_timeout_s / 4;
         if (iv > 1.0) iv = 1.0;
@@ -300,14 +300,14 @@ static void stream_open(sjs_stream *st) {
 
 /* The set of streams ------------------------------------------------------------------------ */
 
-static sjs_stream *stream_for_tag(sjs_src *s, int tag) {
-    sjs_stream *free_slot = NULL;
-    for (int i = 0; i < SJS_MAX_STREAMS; i++) {
+static sj_stream *stream_for_tag(sj_src *s, int tag) {
+    sj_stream *free_slot = NULL;
+    for (int i = 0; i < SJ_MAX_STREAMS; i++) {
         if (s->streams[i].used && s->streams[i].tag == tag) return &s->streams[i];
         if (!s->streams[i].used && !free_slot) free_slot = &s->streams[i];
     }
     if (!free_slot) return NULL;
-    sjs_stream *st = free_slot;
+    sj_stream *st = free_slot;
     memset(st, 0, sizeof *st);
     st->used = 1;
     st->src = s;
@@ -323,28 +323,28 @@ static sjs_stream *stream_for_tag(sjs_src *s, int tag) {
     return st;
 }
 
-void sjs_streams_ensure(sjs_src *s) {
+void sj_streams_ensure(sj_src *s) {
     if (!s->info_ok || s->stopped || !s->http) return;
     if (!s->per_kind) {
-        sjs_stream *st = stream_for_tag(s, 0);
-        if (st && st->state == SJS_ST_IDLE) stream_open(st);
+        sj_stream *st = stream_for_tag(s, 0);
+        if (st && st->state == SJ_ST_IDLE) stream_open(st);
         return;
     }
     for (size_t i = 0; i < s->n_subs; i++) {
-        const sjs_sub *sub = &s->subs[i];
+        const sj_sub *sub = &s->subs[i];
         if (sub->removed || sub->dead || !sub->resolved) continue;
         for (int k = 1; k < SHJ_KIND_MAX; k++) {
             if (!(sub->kind_mask & shj_kind_bit(k))) continue;
-            sjs_stream *st = stream_for_tag(s, sjs_sub_tag(sub, k));
-            if (st && st->state == SJS_ST_IDLE) stream_open(st);
+            sj_stream *st = stream_for_tag(s, sj_sub_tag(sub, k));
+            if (st && st->state == SJ_ST_IDLE) stream_open(st);
         }
     }
 }
 
-int sjs_streams_resume(sjs_src *s) {
+int sj_streams_resume(sj_src *s) {
     int all = 1;
-    for (int i = 0; i < SJS_MAX_STREAMS; i++) {
-        sjs_stream *st = &s->streams[i];
+    for (int i = 0; i < SJ_MAX_STREAMS; i++) {
+        sj_stream *st = &s->streams[i];
         if (!st->used) continue;
         if (sse_paused(&st->parser)) {
             int rc = sse_resume(&st->parser);
@@ -362,17 +362,17 @@ int sjs_streams_resume(sjs_src *s) {
             stream_lost(st, st->dead_http, "%s", st->dead_reason);
             continue;
         }
-        if (st->req && sjh_is_muted(st->req)) {
+        if (st->req && sj_http_is_muted(st->req)) {
             st->last_rx_mono = clk_mono_ns();
-            sjh_unmute(st->req); /* curl reads again from the next loop iteration */
+            sj_http_unmute(st->req); /* curl reads again from the next loop iteration */
         }
     }
     return all;
 }
 
-void sjs_stream_resub_done(sjs_src *s, int stream) {
-    if (stream < 0 || stream >= SJS_MAX_STREAMS) return;
-    sjs_stream *st = &s->streams[stream];
+void sj_stream_resub_done(sj_src *s, int stream) {
+    if (stream < 0 || stream >= SJ_MAX_STREAMS) return;
+    sj_stream *st = &s->streams[stream];
     if (st->resub_pending <= 0) return;
     st->resub_pending--;
     st->resub_done++;
@@ -380,38 +380,38 @@ void sjs_stream_resub_done(sjs_src *s, int stream) {
         s->resubscribed++;
         shj_log(SHJ_LOG_INFO, "source %s: %s stream: %d subscriptions restored", s->base.name,
                 stream_label(st), st->resub_done);
-        sjs_status(s, SHJ_STATUS_RESUBSCRIBED, "", 0, 0, 0, "%s stream: %d subscriptions restored",
+        sj_status(s, SHJ_STATUS_RESUBSCRIBED, "", 0, 0, 0, "%s stream: %d subscriptions restored",
                    stream_label(st), st->resub_done);
     }
 }
 
-int sjs_streams_open_count(const sjs_src *s) {
+int sj_streams_open_count(const sj_src *s) {
     int n = 0;
-    for (int i = 0; i < SJS_MAX_STREAMS; i++) n += s->streams[i].used && s->streams[i].state == SJS_ST_OPEN;
+    for (int i = 0; i < SJ_MAX_STREAMS; i++) n += s->streams[i].used && s->streams[i].state == SJ_ST_OPEN;
     return n;
 }
 
-void sjs_streams_stop(sjs_src *s) {
-    for (int i = 0; i < SJS_MAX_STREAMS; i++) {
-        sjs_stream *st = &s->streams[i];
+void sj_streams_stop(sj_src *s) {
+    for (int i = 0; i < SJ_MAX_STREAMS; i++) {
+        sj_stream *st = &s->streams[i];
         if (!st->used) continue;
         if (s->base.loop) {
             ev_timer_stop(s->base.loop, &st->watchdog);
             ev_timer_stop(s->base.loop, &st->backoff);
         }
         if (st->req) {
-            sjh_cancel(st->req);
+            sj_http_cancel(st->req);
             st->req = NULL;
         }
         if (sse_held_bytes(&st->parser))
             shj_log(SHJ_LOG_WARN, "source %s: stop: %zu bytes received on the %s stream were not "
                     "delivered (no room before the stop)", s->base.name, sse_held_bytes(&st->parser),
                     stream_label(st));
-        st->state = SJS_ST_IDLE;
+        st->state = SJ_ST_IDLE;
     }
 }
 
-void sjs_streams_free(sjs_src *s) {
-    for (int i = 0; i < SJS_MAX_STREAMS; i++)
+void sj_streams_free(sj_src *s) {
+    for (int i = 0; i < SJ_MAX_STREAMS; i++)
         if (s->streams[i].used) sse_free(&s->streams[i].parser);
 }

@@ -1,4 +1,4 @@
-/* shioaji_backfill.c — fill a stream gap from Shioaji's historical ticks.
+/* sj_backfill.c — fill a stream gap from Shioaji's historical ticks.
  *
  * DESIGN. Gap events are in receive time; history is in exchange time, and
  * the two clocks need not agree (the simulated market runs its own clock).
@@ -19,13 +19,13 @@
  * archive still knows which ticks were back-filled.
  *
  * The window and the ticks that arrived in it are fixed once, when the job
- * is first due (sjs_backfill_prepare): a job that waits in the budget's
- * queue (shioaji_bflimit.c) for hours still asks for the same interval and
+ * is first due (backfill_prepare, sj_backfill.c): a job that waits in the budget's
+ * queue (sj_bflimit.c) for hours still asks for the same interval and
  * still de-duplicates against what arrived, though the record has moved on.
  *
  * Limits: one request per gap and instrument, paced with every other REST
  * call (rate_limit per rate_window_s) and counted against the backfill
- * budget (shioaji_bflimit.c); a window crossing midnight is asked for on the
+ * budget (sj_bflimit.c); a window crossing midnight is asked for on the
  * date of its start only.
  */
 #include <stdint.h>
@@ -39,23 +39,24 @@
 #include "core/decimal.h"
 #include "core/instrument.h"
 #include "parse/parse.h"
-#include "shioaji/shioaji_int.h"
+#include "shioaji/sj_internal.h"
 #include "core/names.h"
 #include "core/shj_common.h"
 #include "shioaji/sj_json.h"
+#include "shioaji/sj_ticks.h"
 
-#define SJS_SEEN_CAP 65536
+#define SJ_SEEN_CAP 65536
 
 /* The record of ticks that arrived --------------------------------------------- */
 
 static size_t record_ticks(void *ctx, const shj_event *evs, size_t n) {
-    sjs_src *s = ctx;
+    sj_src *s = ctx;
     for (size_t i = 0; i < n; i++) {
         const shj_event *ev = &evs[i];
         if (ev->source_id != s->base.source_id || ev->kind != SHJ_KIND_TICK ||
             (ev->flags & SHJ_FLAG_BACKFILL))
             continue;
-        sjs_seen *x;
+        sj_seen *x;
         if (s->seen_n < s->seen_cap) {
             x = &s->seen[(s->seen_head + s->seen_n++) % s->seen_cap];
         } else {
@@ -71,10 +72,10 @@ static size_t record_ticks(void *ctx, const shj_event *evs, size_t n) {
     return n;
 }
 
-int sjs_backfill_init(sjs_src *s) {
+int sj_backfill_init(sj_src *s) {
     if (s->bus_sub) return SHJ_OK;
     if (!s->base.bus) return SHJ_ERR;
-    s->seen_cap = SJS_SEEN_CAP;
+    s->seen_cap = SJ_SEEN_CAP;
     s->seen = calloc(s->seen_cap, sizeof *s->seen);
     if (!s->seen) return SHJ_ERR;
     s->bus_sub = bus_subscribe(s->base.bus, "shioaji-dedup", shj_kind_bit(SHJ_KIND_TICK), NULL, 0,
@@ -82,31 +83,31 @@ int sjs_backfill_init(sjs_src *s) {
     return s->bus_sub ? SHJ_OK : SHJ_ERR;
 }
 
-void sjs_backfill_free(sjs_src *s) {
+void sj_backfill_free(sj_src *s) {
     if (s->bus_sub && s->base.bus) bus_unsubscribe(s->base.bus, s->bus_sub);
     s->bus_sub = NULL;
     free(s->seen);
     s->seen = NULL;
     free(s->bfq);
     s->bfq = NULL;
-    sjs_bflimit_free(s);
+    sj_bflimit_free(s);
 }
 
 /* Gaps -> requests ------------------------------------------------------------------ */
 
-void sjs_backfill_gap(sjs_src *s, int sub, int64_t g0, int64_t g1) {
+void sj_backfill_gap(sj_src *s, int sub, int64_t g0, int64_t g1) {
     if (!s->bus_sub) return;
-    sjs_job j = {.type = SJS_JOB_TICKS, .sub = sub, .stream = -1, .g0_ns = g0, .g1_ns = g1};
+    sj_job j = {.type = SJ_JOB_TICKS, .sub = sub, .stream = -1, .g0_ns = g0, .g1_ns = g1};
     j.not_before_mono = clk_mono_ns() + (int64_t)(s->backfill_delay_s * 1e9);
-    sjs_push_job(s, &j, 0);
+    sj_push_job(s, &j, 0);
 }
 
 /* Exchange-time window of the gap for one instrument, from the ticks seen. */
-static int gap_window(sjs_src *s, const sjs_job *j, int64_t *t0, int64_t *t1) {
+static int gap_window(sj_src *s, const sj_job *j, int64_t *t0, int64_t *t1) {
     uint32_t id = inst_find(s->subs[j->sub].real, strlen(s->subs[j->sub].real));
     int64_t before = INT64_MIN, after = INT64_MAX;
     for (size_t i = 0; id && i < s->seen_n; i++) {
-        const sjs_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
+        const sj_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
         if (x->inst_id != id) continue;
         if (x->ts_recv_ns <= j->g0_ns && x->ts_exch_ns > before) before = x->ts_exch_ns;
         if (x->ts_recv_ns >= j->g1_ns && x->ts_exch_ns < after) after = x->ts_exch_ns;
@@ -120,14 +121,16 @@ static int gap_window(sjs_src *s, const sjs_job *j, int64_t *t0, int64_t *t1) {
     return 1;
 }
 
-void sjs_job_release(sjs_job *j) {
+static void ticks_release(sj_job *j) {
     free(j->arrived);
     j->arrived = NULL;
 }
 
-int sjs_backfill_prepare(sjs_src *s, sjs_job *j) {
+/* Fix the job's exchange-time window and snapshot the ticks that arrived in
+ * it. 0 when nothing anchors the window (logged; the job is dropped). */
+static int backfill_prepare(sj_src *s, sj_job *j) {
     if (j->prepared) return 1;
-    const sjs_sub *sub = &s->subs[j->sub];
+    const sj_sub *sub = &s->subs[j->sub];
     if (sub->removed || !gap_window(s, j, &j->t0_ns, &j->t1_ns)) {
         shj_log(SHJ_LOG_WARN, "source %s: no tick of %s around the gap to anchor a backfill; skipped",
                 s->base.name, sub->real);
@@ -137,10 +140,10 @@ int sjs_backfill_prepare(sjs_src *s, sjs_job *j) {
     uint32_t id = inst_find(sub->real, strlen(sub->real));
     size_t n = 0;
     for (size_t i = 0; id && i < s->seen_n; i++) {
-        const sjs_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
+        const sj_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
         n += x->inst_id == id && x->ts_exch_ns >= j->t0_ns && x->ts_exch_ns <= j->t1_ns;
     }
-    sjs_arrived *a = malloc(sizeof *a + (n ? n : 1) * sizeof a->v[0]);
+    sj_arrived *a = malloc(sizeof *a + (n ? n : 1) * sizeof a->v[0]);
     if (!a) {
         shj_log(SHJ_LOG_ERROR, "source %s: out of memory preparing the backfill of %s", s->base.name,
                 sub->real);
@@ -148,17 +151,18 @@ int sjs_backfill_prepare(sjs_src *s, sjs_job *j) {
     }
     a->n = 0;
     for (size_t i = 0; id && i < s->seen_n && a->n < n; i++) {
-        const sjs_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
+        const sj_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
         if (x->inst_id != id || x->ts_exch_ns < j->t0_ns || x->ts_exch_ns > j->t1_ns) continue;
-        a->v[a->n++] = (struct sjs_arrived_tick){x->ts_exch_ns, x->close, x->volume, 0};
+        a->v[a->n++] = (struct sj_arrived_tick){x->ts_exch_ns, x->close, x->volume, 0};
     }
     j->arrived = a;
     j->prepared = 1;
     return 1;
 }
 
-size_t sjs_backfill_body(sjs_src *s, sjs_job *j, char *out, size_t cap) {
-    const sjs_sub *sub = &s->subs[j->sub];
+/* Fill the request body; 0 when there is nothing to ask (the job is dropped). */
+static size_t backfill_body(sj_src *s, sj_job *j, char *out, size_t cap) {
+    const sj_sub *sub = &s->subs[j->sub];
     if (sub->removed || !j->prepared) return 0;
     char date[11], ts0[16], ts1[16];
     clk_taipei_date(j->t0_ns, date);
@@ -181,20 +185,12 @@ size_t sjs_backfill_body(sjs_src *s, sjs_job *j, char *out, size_t cap) {
 
 /* "2026-05-18T09:00:08.306075" (Taipei local, as the 1.7.x ticks answer
  * carries it) -> UTC ns; INT64_MIN when it is not that. */
-int64_t sjs_iso_local_ns(const char *s) {
-    int y, mo, d, h, mi, sec, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6) return INT64_MIN;
-    int64_t ns = 0, scale = 100000000;
-    if (s[n] == '.')
-        for (const char *p = s + n + 1; *p >= '0' && *p <= '9'; p++, scale /= 10)
-            if (scale) ns += (*p - '0') * scale;
-    return clk_taipei_to_utc_ns(y, mo, d, h, mi, sec, 0) + ns;
-}
+int64_t sj_iso_local_ns(const char *s) { return sj_ticks_iso_local_ns(s); }
 
-static sjs_bf_item *bfq_push(sjs_src *s) {
+static sj_bf_item *bfq_push(sj_src *s) {
     if (s->bfq_n == s->bfq_cap) {
         size_t cap = s->bfq_cap ? s->bfq_cap * 2 : 256;
-        sjs_bf_item *q = malloc(cap * sizeof *q);
+        sj_bf_item *q = malloc(cap * sizeof *q);
         if (!q) return NULL;
         for (size_t i = 0; i < s->bfq_n; i++) q[i] = s->bfq[(s->bfq_head + i) % s->bfq_cap];
         free(s->bfq);
@@ -202,7 +198,7 @@ static sjs_bf_item *bfq_push(sjs_src *s) {
         s->bfq_cap = cap;
         s->bfq_head = 0;
     }
-    sjs_bf_item *it = &s->bfq[(s->bfq_head + s->bfq_n++) % s->bfq_cap];
+    sj_bf_item *it = &s->bfq[(s->bfq_head + s->bfq_n++) % s->bfq_cap];
     memset(it, 0, sizeof *it);
     return it;
 }
@@ -210,8 +206,8 @@ static sjs_bf_item *bfq_push(sjs_src *s) {
 /* An empty answer is "no trades" only while traffic quota remains: over the
  * daily cap, ticks answer empty values (tutor_limit.md:154,
  * TROUBLESHOOTING.md:30-34: check /api/v1/auth/usage first). 1 = j kept. */
-static int judge_empty(sjs_src *s, sjs_job *j) {
-    const sjs_sub *sub = &s->subs[j->sub];
+static int judge_empty(sj_src *s, sj_job *j) {
+    const sj_sub *sub = &s->subs[j->sub];
     int64_t fresh = (int64_t)5 * CLK_NS_PER_SEC;
     if (s->usage_at_mono && clk_mono_ns() - s->usage_at_mono < fresh) {
         if (s->usage_remaining == 0) {
@@ -222,9 +218,9 @@ static int judge_empty(sjs_src *s, sjs_job *j) {
             shj_log(SHJ_LOG_ERROR, "source %s: backfill %s %.8s-%.8s: empty answer and the traffic quota is "
                     "exhausted (remaining_bytes 0 of %lld): quota, not \"no trades\"; held until the reset",
                     s->base.name, sub->real, w0, w1, (long long)s->usage_limit);
-            sjs_status(s, SHJ_STATUS_ERROR, sub->real, j->g0_ns, j->g1_ns, 200,
+            sj_status(s, SHJ_STATUS_ERROR, sub->real, j->g0_ns, j->g1_ns, 200,
                        "backfill %s: traffic quota exhausted (empty answer, remaining_bytes 0)", sub->real);
-            sjs_bflimit_quota(s, j);
+            sj_bflimit_quota(s, j);
             return 1;
         }
         shj_log(SHJ_LOG_INFO, "source %s: backfill %s: no trades in the window (quota left: %s%lld bytes)",
@@ -234,119 +230,85 @@ static int judge_empty(sjs_src *s, sjs_job *j) {
     /* Usage not known lately: ask, and judge when it answers. */
     if (s->bf_verify_n == s->bf_verify_cap) {
         size_t cap = s->bf_verify_cap ? s->bf_verify_cap * 2 : 8;
-        sjs_job *v = realloc(s->bf_verify, cap * sizeof *v);
+        sj_job *v = realloc(s->bf_verify, cap * sizeof *v);
         if (!v) return 0;
         s->bf_verify = v;
         s->bf_verify_cap = cap;
     }
     s->bf_verify[s->bf_verify_n++] = *j;
-    sjs_usage_poll(s);
+    sj_usage_poll(s);
     return 1;
 }
 
-void sjs_backfill_usage_known(sjs_src *s) {
+void sj_backfill_usage_known(sj_src *s) {
     size_t n = s->bf_verify_n;
-    sjs_job *v = s->bf_verify;
+    sj_job *v = s->bf_verify;
     s->bf_verify = NULL;
     s->bf_verify_n = s->bf_verify_cap = 0;
     for (size_t i = 0; i < n; i++) {
         if (!judge_empty(s, &v[i])) {
-            sjs_bf_item *done = bfq_push(s);
+            sj_bf_item *done = bfq_push(s);
             if (done) {
                 shj_strlcpy(done->code, s->subs[v[i].sub].real, sizeof done->code);
                 done->t0 = v[i].t0_ns;
                 done->t1 = v[i].t1_ns;
             }
-            sjs_job_release(&v[i]);
+            sj_job_release(&v[i]);
         }
     }
     free(v);
-    sjs_backfill_flush(s);
+    sj_backfill_flush(s);
 }
 
-int sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len) {
-    const sjs_sub *sub = &s->subs[j->sub];
+/* 1 when it kept the job (an empty answer waiting to be judged, or held for the quota). */
+static int backfill_answer(sj_src *s, sj_job *j, int http, const char *body, size_t len) {
+    const sj_sub *sub = &s->subs[j->sub];
     if (http != 200) {
         char msg[200] = "";
-        if (sjj_get_str(body, len, "message", msg, sizeof msg) != 1)
+        if (sj_json_get_str(body, len, "message", msg, sizeof msg) != 1)
             snprintf(msg, sizeof msg, "%.*s", (int)(len > 150 ? 150 : len), body);
         shj_log(SHJ_LOG_ERROR, "source %s: backfill of %s failed (HTTP %d): %s", s->base.name, sub->real,
                 http, msg);
-        sjs_status(s, SHJ_STATUS_ERROR, sub->real, j->g0_ns, j->g1_ns, http, "backfill %s: %s",
+        sj_status(s, SHJ_STATUS_ERROR, sub->real, j->g0_ns, j->g1_ns, http, "backfill %s: %s",
                    sub->real, msg);
         return 0;
     }
-    const char *ts, *cl, *vo, *tt = NULL;
-    size_t tsn, cln, von, ttn = 0;
-    /* 1.7.x: "datetime" ISO Taipei local strings; older answers: "ts", Taipei
-     * local time as ns counted as if UTC (the Python SDK's Ticks). */
-    int iso = sjj_find(body, len, "datetime", &ts, &tsn) == 1;
-    if ((!iso && sjj_find(body, len, "ts", &ts, &tsn) != 1) || sjj_find(body, len, "close", &cl, &cln) != 1 ||
-        sjj_find(body, len, "volume", &vo, &von) != 1) {
+    sj_ticks_reader rd;
+    if (sj_ticks_open(&rd, body, len) != SHJ_OK) {
         shj_log(SHJ_LOG_ERROR, "source %s: backfill of %s: answer lacks datetime/close/volume: %.*s",
                 s->base.name, sub->real, (int)(len > 200 ? 200 : len), body);
         return 0;
     }
-    {
-        const char *p0 = ts, *v0;
-        size_t n0;
-        if (sjj_array_next(&p0, ts + tsn, &v0, &n0) == 0) { /* no rows at all */
-            s->empty_answers++;
-            if (judge_empty(s, j)) return 1;
-        }
+    if (sj_ticks_empty(&rd)) { /* no rows at all */
+        s->empty_answers++;
+        if (judge_empty(s, j)) return 1;
     }
-    int have_tt = sjj_find(body, len, "tick_type", &tt, &ttn) == 1;
 
     /* The ticks that did arrive in the window (snapshot), matched at most once each. */
     size_t n_arrived = j->arrived ? j->arrived->n : 0;
-    struct sjs_arrived_tick *arrived = j->arrived ? j->arrived->v : NULL;
+    struct sj_arrived_tick *arrived = j->arrived ? j->arrived->v : NULL;
     for (size_t k = 0; k < n_arrived; k++) arrived[k].used = 0;
 
-    const char *pts = ts, *pcl = cl, *pvo = vo, *ptt = tt;
-    const char *ets = ts + tsn, *ecl = cl + cln, *evo = vo + von, *ett = have_tt ? tt + ttn : NULL;
     uint32_t published = 0, duplicates = 0, bad = 0;
     int64_t now = clk_now_ns();
     int tag = (sub->sec_type == SHJ_SEC_STK || sub->sec_type == SHJ_SEC_IND) ? PSR_TAG_TICK_STK : PSR_TAG_TICK_FOP;
     for (;;) {
-        const char *v1, *v2, *v3, *v4 = NULL;
-        size_t n1, n2, n3, n4 = 0;
-        int r1 = sjj_array_next(&pts, ets, &v1, &n1);
-        int r2 = sjj_array_next(&pcl, ecl, &v2, &n2);
-        int r3 = sjj_array_next(&pvo, evo, &v3, &n3);
-        int r4 = have_tt ? sjj_array_next(&ptt, ett, &v4, &n4) : 1;
-        if (r1 != 1 || r2 != 1 || r3 != 1 || r4 != 1) {
-            if (r1 < 0 || r2 < 0 || r3 < 0 || r4 < 0 || r1 != r2 || r1 != r3) bad++;
+        sj_ticks_row row;
+        int rc = sj_ticks_next(&rd, &row);
+        if (rc == SJ_TICKS_END) break;
+        if (rc == SJ_TICKS_BROKEN) {
+            bad++;
             break;
         }
-        char tmp[64];
-        const char *txt;
-        size_t tn;
-        int64_t t_local = 0, price = 0, vol = 0, ttype = 0;
-        if (sjj_scalar_text(v1, n1, &txt, &tn) || tn >= sizeof tmp) { bad++; continue; }
-        memcpy(tmp, txt, tn);
-        tmp[tn] = '\0';
-        int64_t t;
-        if (iso) {
-            if ((t = sjs_iso_local_ns(tmp)) == INT64_MIN) { bad++; continue; }
-        } else {
-            t_local = strtoll(tmp, NULL, 10);
-            /* Shioaji's ts is Taipei local time counted as if it were UTC. */
-            t = t_local - (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC;
+        if (rc == SJ_TICKS_BAD) {
+            bad++;
+            continue;
         }
-        if (sjj_scalar_text(v2, n2, &txt, &tn) || dec_parse(txt, tn, &price) != 0) { bad++; continue; }
-        if (sjj_scalar_text(v3, n3, &txt, &tn) || tn >= sizeof tmp) { bad++; continue; }
-        memcpy(tmp, txt, tn);
-        tmp[tn] = '\0';
-        vol = strtoll(tmp, NULL, 10);
-        if (v4 && !sjj_scalar_text(v4, n4, &txt, &tn) && tn < sizeof tmp) {
-            memcpy(tmp, txt, tn);
-            tmp[tn] = '\0';
-            ttype = strtoll(tmp, NULL, 10);
-        }
+        int64_t t = row.ts_ns, price = row.price, vol = row.volume, ttype = row.tick_type;
         if (t < j->t0_ns || t > j->t1_ns) continue;
         int dup = 0;
         for (size_t k = 0; k < n_arrived; k++) {
-            struct sjs_arrived_tick *a = &arrived[k];
+            struct sj_arrived_tick *a = &arrived[k];
             if (!a->used && a->ts == t && a->close == price && a->volume == (int32_t)vol) {
                 a->used = 1;
                 dup = 1;
@@ -357,7 +319,7 @@ int sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size
             duplicates++;
             continue;
         }
-        sjs_bf_item *it = bfq_push(s);
+        sj_bf_item *it = bfq_push(s);
         if (!it) break;
         char date[11], tod[16], price_txt[24];
         clk_taipei_date(t, date);
@@ -375,7 +337,7 @@ int sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size
     if (bad)
         shj_log(SHJ_LOG_WARN, "source %s: backfill of %s: %u history rows unreadable", s->base.name,
                 sub->real, bad);
-    sjs_bf_item *done = bfq_push(s);
+    sj_bf_item *done = bfq_push(s);
     if (done) {
         shj_strlcpy(done->code, sub->real, sizeof done->code);
         done->t0 = j->t0_ns;
@@ -386,15 +348,15 @@ int sjs_backfill_answer(sjs_src *s, sjs_job *j, int http, const char *body, size
     shj_log(SHJ_LOG_INFO, "source %s: backfill %s: %u missing ticks recovered, %u already received",
             s->base.name, sub->real, published, duplicates);
     s->backfilled += published;
-    sjs_backfill_flush(s);
+    sj_backfill_flush(s);
     return 0;
 }
 
-int sjs_backfill_flush(sjs_src *s) {
+int sj_backfill_flush(sj_src *s) {
     while (s->bfq_n) {
-        sjs_bf_item *it = &s->bfq[s->bfq_head];
+        sj_bf_item *it = &s->bfq[s->bfq_head];
         if (it->len) {
-            if (!sjs_status_flush(s)) return 0;
+            if (!sj_status_flush(s)) return 0;
             int rc = src_deliver_flags(&s->base, it->tag, it->payload, it->len, it->recv_ns,
                                        SHJ_FLAG_BACKFILL);
             if (rc == SHJ_AGAIN) return 0;
@@ -404,7 +366,7 @@ int sjs_backfill_flush(sjs_src *s) {
                 return 0;
             }
         } else {
-            sjs_status(s, SHJ_STATUS_BACKFILLED, it->code, it->t0, it->t1, 200,
+            sj_status(s, SHJ_STATUS_BACKFILLED, it->code, it->t0, it->t1, 200,
                        "%u ticks of %s backfilled", it->count, it->code);
         }
         s->bfq_head = (s->bfq_head + 1) % s->bfq_cap;
@@ -412,3 +374,29 @@ int sjs_backfill_flush(sjs_src *s) {
     }
     return 1;
 }
+
+/* The historical-ticks query as a job type of the REST queue (sj_rest.c). */
+
+static int ticks_request(sj_src *s, sj_job *j, sj_request *rq) {
+    shj_strlcpy(rq->path, "/api/v1/data/ticks", sizeof rq->path);
+    /* The window is fixed when the job is first due; then the budget
+     * decides: send now, or queue it (the hold queue owns it then). */
+    if (!backfill_prepare(s, j)) return 0;
+    if (!sj_bflimit_admit(s, j)) return 0;
+    if (!backfill_body(s, j, rq->body, sizeof rq->body)) {
+        ticks_release(j);
+        return 0;
+    }
+    s->backfill_requests++;
+    return 1;
+}
+
+static void ticks_answer(sj_src *s, sj_job *j, int http, const char *body, size_t len, const char *cerr) {
+    if (sj_bflimit_answer(s, j, http, body, len, cerr)) return;
+    if (!backfill_answer(s, j, http, body, len)) ticks_release(j);
+}
+
+/* A backfill waiting for its delay lets subscriptions pass; after a 401/403
+ * it is dropped (the refusal stops the run or is retried by the session). */
+const sj_job_ops sj_ticks_job_ops = {.what = "historical ticks", .flags = SJ_JOB_MAY_BE_PASSED | SJ_JOB_DROP_ON_AUTH,
+                                     .request = ticks_request, .answer = ticks_answer, .release = ticks_release};

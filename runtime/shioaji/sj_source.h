@@ -1,4 +1,4 @@
-/* src_shioaji.h — the live Shioaji source: Shioaji's HTTP + SSE server, owned by the C runtime.
+/* sj_source.h — the live Shioaji source: Shioaji's HTTP + SSE server, owned by the C runtime.
  *
  * Owns: the connection to a Shioaji server (`shioaji server start`) over TCP
  * or its Unix socket; the subscriptions (paced under the server's rate
@@ -44,7 +44,7 @@ typedef struct src_source src_source; /* source.h; repeated here for the FFI blo
 /* url: "http://127.0.0.1:8080" (NULL/"" = that default, or "http://localhost"
  * with a socket); unix_socket: path or NULL; stream_mode: "combined" (default)
  * or "per_kind"; heartbeat_timeout_s <= 0 = 75 s. */
-src_source *shj_shioaji_new(const char *name, const char *url, const char *unix_socket,
+src_source *sj_new(const char *name, const char *url, const char *unix_socket,
                             const char *stream_mode, double heartbeat_timeout_s, char *err,
                             size_t errlen);
 /* Tuning, before or after start: "backoff_initial_s", "backoff_max_s",
@@ -56,21 +56,21 @@ src_source *shj_shioaji_new(const char *name, const char *url, const char *unix_
  * server refused for a usage limit are retried), "backfill_clock_offset_s" (test hook: shifts the
  * wall clock used for backfill_retry_at), "connect_timeout_s", "request_timeout_s",
  * "max_retries", "heartbeat_timeout_s". */
-int shj_shioaji_set(src_source *s, const char *key, double value, char *err, size_t errlen);
+int sj_set(src_source *s, const char *key, double value, char *err, size_t errlen);
 /* Real code an alias resolved to (out holds 16 bytes). 1 when known, 0 not (yet). */
-int shj_shioaji_resolved(const src_source *s, const char *code, char *out);
+int sj_resolved(const src_source *s, const char *code, char *out);
 /* Counters: "reconnects", "gaps", "subscribe_errors", "subscribed", "requests",
  * "rate_waits", "bytes", "unknown_names", "backfilled", "backfill_requests",
  * "streams_open", "resubscribed", "backfill_queued" (backfill jobs waiting for the budget or the
  * server's limit now), "backfill_deferred" (times a job was queued), "backfill_refusals", "bans",
  * "auth_refusals", "maintenances", "silences", "alias_changes", "quota_exhausted", "empty_answers",
  * "usage_bytes", "usage_remaining" (UINT64_MAX unknown). */
-uint64_t shj_shioaji_counter(const src_source *s, const char *name);
+uint64_t sj_counter(const src_source *s, const char *name);
 /* One line: connection state for status displays; returns the length. */
-size_t shj_shioaji_status(const src_source *s, char *buf, size_t cap);
+size_t sj_status_line(const src_source *s, char *buf, size_t cap);
 /* Server's /api/v1/info answer ("" until known); simulation: 1, production: 0, unknown: -1. */
-const char *shj_shioaji_server_version(const src_source *s);
-int shj_shioaji_simulation(const src_source *s);
+const char *sj_server_version(const src_source *s);
+int sj_simulation(const src_source *s);
 /* FFI-END */
 
 #endif

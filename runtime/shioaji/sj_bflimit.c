@@ -1,4 +1,4 @@
-/* shioaji_bflimit.c — the backfill query budget and the queue of backfill jobs that did not fit.
+/* sj_bflimit.c — the backfill query budget and the queue of backfill jobs that did not fit.
  *
  * Owns: when a gap-backfill query (POST /api/v1/data/ticks) may be sent, and
  * what happens to one that may not. Sinopac caps historical queries (and an
@@ -11,7 +11,7 @@
  * of the pacing every REST call gets. A job that is due when the budget is
  * spent is QUEUED here ("hold queue", FIFO, in memory) with its instrument,
  * its exchange-time window (fixed, with the ticks that did arrive in it, by
- * sjs_backfill_prepare) and the reason; it is logged once and counted in
+ * backfill_prepare in sj_backfill.c) and the reason; it is logged once and counted in
  * the connection's status text. Released, it goes back to the REST queue and
  * through the budget again. Three reasons, three waits:
  *   BUDGET  our own budget is spent: released as the window frees;
@@ -40,7 +40,7 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "shioaji/shioaji_int.h"
+#include "shioaji/sj_internal.h"
 #include "core/shj_common.h"
 #include "shioaji/sj_json.h"
 
@@ -48,11 +48,11 @@
 
 /* Clocks ----------------------------------------------------------------------------- */
 
-static int64_t wall_now(const sjs_src *s) { return clk_now_ns() + s->bf_clock_offset_ns; }
+static int64_t wall_now(const sj_src *s) { return clk_now_ns() + s->bf_clock_offset_ns; }
 
 /* The next instant after now (wall ns) at which Taipei time reads backfill_retry_at. */
 static int64_t next_hhmm(int hhmm, int64_t now);
-static int64_t next_retry_at(const sjs_src *s, int64_t now) { return next_hhmm(s->bf_retry_hhmm, now); }
+static int64_t next_retry_at(const sj_src *s, int64_t now) { return next_hhmm(s->bf_retry_hhmm, now); }
 
 static int64_t next_hhmm(int hhmm, int64_t now) {
     const int64_t day = 86400 * CLK_NS_PER_SEC, off = (int64_t)CLK_TAIPEI_OFFSET_S * CLK_NS_PER_SEC;
@@ -65,37 +65,12 @@ static int64_t next_hhmm(int hhmm, int64_t now) {
 
 /* The budget -------------------------------------------------------------------------- */
 
-static void budget_expire(sjs_src *s, int64_t now_mono) {
-    int64_t window = (int64_t)(s->bf_window_s * 1e9);
-    while (s->bf_win_n && now_mono - s->bf_win[s->bf_win_head] >= window) {
-        s->bf_win_head = (s->bf_win_head + 1) % (size_t)s->bf_max_queries;
-        s->bf_win_n--;
-    }
-}
-
-static size_t budget_free(const sjs_src *s) {
-    return s->bf_win_n >= (size_t)s->bf_max_queries ? 0 : (size_t)s->bf_max_queries - s->bf_win_n;
-}
-
-static int resize_budget(sjs_src *s, int max) {
-    int64_t *w = calloc((size_t)max, sizeof *w);
-    if (!w) return SHJ_ERR;
-    /* Keep the most recent queries: they still count. */
-    size_t keep = s->bf_win_n < (size_t)max ? s->bf_win_n : (size_t)max;
-    for (size_t i = 0; s->bf_win && i < keep; i++)
-        w[i] = s->bf_win[(s->bf_win_head + s->bf_win_n - keep + i) % (size_t)s->bf_max_queries];
-    free(s->bf_win);
-    s->bf_win = w;
-    s->bf_win_head = 0;
-    s->bf_win_n = keep;
-    s->bf_max_queries = max;
-    return SHJ_OK;
-}
+static size_t budget_free(sj_src *s, int64_t now_mono) { return sj_ratewin_room(&s->bf_budget, now_mono); }
 
 /* The hold queue ------------------------------------------------------------------------ */
 
 /* "09:01:02–09:01:07" (Taipei) of a prepared job, else its gap in receive time. */
-static void fmt_window(const sjs_job *j, char *out, size_t cap) {
+static void fmt_window(const sj_job *j, char *out, size_t cap) {
     char a[16], b[16];
     int64_t t0 = j->prepared ? j->t0_ns : j->g0_ns, t1 = j->prepared ? j->t1_ns : j->g1_ns;
     clk_taipei_time(t0, a);
@@ -104,16 +79,16 @@ static void fmt_window(const sjs_job *j, char *out, size_t cap) {
     snprintf(out, cap, "%.8s\xe2\x80\x93%.8s%s", a, b, j->prepared ? "" : " (receive time)");
 }
 
-static void arm(sjs_src *s);
+static void arm(sj_src *s);
 
 /* The one "queued" line per job and reason: instrument, window, why, until when. */
-static void note_held(sjs_src *s, sjs_held *h) {
-    sjs_job *j = &h->job;
+static void note_held(sj_src *s, sj_held *h) {
+    sj_job *j = &h->job;
     if (j->held_logged && j->held_why == h->why) return;
     char when[64], win[64];
-    if (h->why == SJS_HOLD_SERVER)
+    if (h->why == SJ_HOLD_SERVER)
         snprintf(when, sizeof when, "after %02d:%02d", s->bf_retry_hhmm / 100, s->bf_retry_hhmm % 100);
-    else if (h->why == SJS_HOLD_BUSY)
+    else if (h->why == SJ_HOLD_BUSY)
         snprintf(when, sizeof when, "in %g s", s->bf_window_s);
     else
         shj_strlcpy(when, "when the budget window frees", sizeof when);
@@ -125,55 +100,54 @@ static void note_held(sjs_src *s, sjs_held *h) {
     s->bf_deferred++;
 }
 
-static void park(sjs_src *s, sjs_job *j, int why, const char *reason) {
+static void park(sj_src *s, sj_job *j, int why, const char *reason) {
     if (s->held_n == s->held_cap) {
         size_t cap = s->held_cap ? s->held_cap * 2 : 16;
-        sjs_held *h = realloc(s->held, cap * sizeof *h);
+        sj_held *h = realloc(s->held, cap * sizeof *h);
         if (!h) {
             shj_log(SHJ_LOG_ERROR, "source %s: out of memory queueing the backfill of %s; dropped",
                     s->base.name, s->subs[j->sub].real);
-            sjs_job_release(j);
+            sj_job_release(j);
             return;
         }
         s->held = h;
         s->held_cap = cap;
     }
-    sjs_held *h = &s->held[s->held_n++];
+    sj_held *h = &s->held[s->held_n++];
     memset(h, 0, sizeof *h);
     h->job = *j;
     h->why = why;
     shj_strlcpy(h->reason, reason, sizeof h->reason);
-    if (why == SJS_HOLD_SERVER) h->release_wall_ns = s->bf_blocked_until_wall;
-    if (why == SJS_HOLD_BUSY) h->release_mono = clk_mono_ns() + (int64_t)(s->bf_window_s * 1e9);
+    if (why == SJ_HOLD_SERVER) h->release_wall_ns = s->bf_blocked_until_wall;
+    if (why == SJ_HOLD_BUSY) h->release_mono = clk_mono_ns() + (int64_t)(s->bf_window_s * 1e9);
     note_held(s, h);
     arm(s);
 }
 
 /* A held job whose own wait is over; it still needs a free slot of the budget. */
-static int ready(const sjs_src *s, const sjs_held *h, int64_t now_mono, int64_t now_wall) {
-    if (h->why == SJS_HOLD_SERVER) return now_wall >= h->release_wall_ns;
-    if (h->why == SJS_HOLD_BUSY) return now_mono >= h->release_mono;
+static int ready(const sj_src *s, const sj_held *h, int64_t now_mono, int64_t now_wall) {
+    if (h->why == SJ_HOLD_SERVER) return now_wall >= h->release_wall_ns;
+    if (h->why == SJ_HOLD_BUSY) return now_mono >= h->release_mono;
     return s->bf_blocked_until_wall <= now_wall;
 }
 
 /* Move held jobs that are ready back to the REST queue, in order, as many
  * as the budget has free slots (so a release never spends a query that
  * would only be queued again). */
-static void release_due(sjs_src *s) {
+static void release_due(sj_src *s) {
     int64_t now_mono = clk_mono_ns(), now_wall = wall_now(s);
-    budget_expire(s, now_mono);
-    size_t slots = budget_free(s), k = 0, released = 0;
+    size_t slots = budget_free(s, now_mono), k = 0, released = 0;
     for (size_t i = 0; i < s->held_n; i++) {
-        sjs_held *h = &s->held[i];
+        sj_held *h = &s->held[i];
         if (!slots || !ready(s, h, now_mono, now_wall)) {
             s->held[k++] = *h;
             continue;
         }
         slots--;
-        sjs_job j = h->job;
+        sj_job j = h->job;
         j.not_before_mono = 0;
         j.tries = 0;
-        sjs_push_job(s, &j, 0);
+        sj_push_job(s, &j, 0);
         released++;
     }
     s->held_n = k;
@@ -182,22 +156,20 @@ static void release_due(sjs_src *s) {
                 released, released == 1 ? "" : "s", s->held_n);
 }
 
-static void arm(sjs_src *s) {
-    if (!s->base.loop || !s->bf_win) return;
+static void arm(sj_src *s) {
+    if (!s->base.loop || !s->bf_budget.t) return;
     ev_timer_stop(s->base.loop, &s->bf_hold);
     if (!s->held_n || s->stopped) return;
     int64_t now_mono = clk_mono_ns(), now_wall = wall_now(s);
-    budget_expire(s, now_mono);
     double wait = BF_MAX_WAIT_S;
     for (size_t i = 0; i < s->held_n; i++) {
-        const sjs_held *h = &s->held[i];
+        const sj_held *h = &s->held[i];
         double d;
         if (ready(s, h, now_mono, now_wall))
-            d = budget_free(s) ? 0
-                : (double)(s->bf_win[s->bf_win_head] + (int64_t)(s->bf_window_s * 1e9) - now_mono) / 1e9;
-        else if (h->why == SJS_HOLD_SERVER)
+            d = (double)sj_ratewin_wait_ns(&s->bf_budget, now_mono) / 1e9;
+        else if (h->why == SJ_HOLD_SERVER)
             d = (double)(h->release_wall_ns - now_wall) / 1e9;
-        else if (h->why == SJS_HOLD_BUSY)
+        else if (h->why == SJ_HOLD_BUSY)
             d = (double)(h->release_mono - now_mono) / 1e9;
         else
             d = (double)(s->bf_blocked_until_wall - now_wall) / 1e9;
@@ -210,7 +182,7 @@ static void arm(sjs_src *s) {
 static void hold_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     SHJ_UNUSED(loop);
     SHJ_UNUSED(revents);
-    sjs_src *s = shj_container_of(w, sjs_src, bf_hold);
+    sj_src *s = shj_container_of(w, sj_src, bf_hold);
     if (s->stopped) return;
     release_due(s);
     arm(s);
@@ -227,7 +199,7 @@ static int is_usage_limit(int http, const char *msg) {
 
 /* Entry points ----------------------------------------------------------------------------- */
 
-void sjs_bflimit_quota(sjs_src *s, sjs_job *j) {
+void sj_bflimit_quota(sj_src *s, sj_job *j) {
     /* Over the daily traffic cap ticks answer empty values, not an error
      * (tutor_limit.md:154, TROUBLESHOOTING.md:30-34); the traffic resets at
      * 08:00 on each trading day (TROUBLESHOOTING.md:33). Every backfill
@@ -235,30 +207,32 @@ void sjs_bflimit_quota(sjs_src *s, sjs_job *j) {
     s->bf_refusals++;
     int64_t now = wall_now(s), reset = next_hhmm(800, now), retry = next_retry_at(s, reset - 1);
     s->bf_blocked_until_wall = retry > reset ? retry : reset;
-    park(s, j, SJS_HOLD_SERVER, "traffic quota exhausted (remaining_bytes 0); waiting for the 08:00 reset");
+    park(s, j, SJ_HOLD_SERVER, "traffic quota exhausted (remaining_bytes 0); waiting for the 08:00 reset");
     for (size_t i = 0; i < s->held_n; i++) {
-        sjs_held *h = &s->held[i];
-        if (h->why == SJS_HOLD_SERVER && h->release_wall_ns >= s->bf_blocked_until_wall) continue;
-        h->why = SJS_HOLD_SERVER;
+        sj_held *h = &s->held[i];
+        if (h->why == SJ_HOLD_SERVER && h->release_wall_ns >= s->bf_blocked_until_wall) continue;
+        h->why = SJ_HOLD_SERVER;
         h->release_wall_ns = s->bf_blocked_until_wall;
         shj_strlcpy(h->reason, "the traffic quota is exhausted", sizeof h->reason);
     }
     arm(s);
 }
 
-int sjs_bflimit_init(sjs_src *s) {
-    if (!s->bf_win && resize_budget(s, s->bf_max_queries) != SHJ_OK) return SHJ_ERR;
+int sj_bflimit_init(sj_src *s) {
+    if (!s->bf_budget.t &&
+        sj_ratewin_init(&s->bf_budget, (size_t)s->bf_max_queries, (int64_t)(s->bf_window_s * 1e9)) != SHJ_OK)
+        return SHJ_ERR;
     if (!ev_is_active(&s->bf_hold)) ev_timer_init(&s->bf_hold, hold_cb, 0.0, 0.0);
     return SHJ_OK;
 }
 
-int sjs_bflimit_admit(sjs_src *s, sjs_job *j) {
-    if (!s->bf_win) return 1;
+int sj_bflimit_admit(sj_src *s, sj_job *j) {
+    if (!s->bf_budget.t) return 1;
     int64_t now_mono = clk_mono_ns(), now_wall = wall_now(s);
     char reason[160];
     if (s->bf_blocked_until_wall > now_wall) {
         shj_strlcpy(reason, "the server's query limit was reached", sizeof reason);
-        park(s, j, SJS_HOLD_SERVER, reason);
+        park(s, j, SJ_HOLD_SERVER, reason);
         return 0;
     }
     /* Intraday: ticks queries are limited to 10 while the market is open
@@ -267,7 +241,7 @@ int sjs_bflimit_admit(sjs_src *s, sjs_job *j) {
      * backfill is asked during the session at all (backfill_defer): it runs
      * after backfill_retry_at. Without deferral at most
      * backfill_intraday_max queries per trading day are spent in session. */
-    if (sjs_market_open(&s->subs[j->sub], now_wall)) {
+    if (sj_market_open(&s->subs[j->sub], now_wall)) {
         char day[11];
         clk_taipei_date(now_wall, day);
         if (strcmp(day, s->bf_intraday_day) != 0) {
@@ -282,27 +256,24 @@ int sjs_bflimit_admit(sjs_src *s, sjs_job *j) {
                 snprintf(reason, sizeof reason, "intraday ticks query cap reached (%d today)", s->bf_intraday_max);
             int64_t until = next_retry_at(s, now_wall);
             if (until > s->bf_blocked_until_wall) s->bf_blocked_until_wall = until;
-            park(s, j, SJS_HOLD_SERVER, reason);
+            park(s, j, SJ_HOLD_SERVER, reason);
             return 0;
         }
-        budget_expire(s, now_mono);
-        if (budget_free(s)) s->bf_intraday_used++;
+        if (budget_free(s, now_mono)) s->bf_intraday_used++;
     }
-    budget_expire(s, now_mono);
-    if (!budget_free(s)) {
+    if (!budget_free(s, now_mono)) {
         snprintf(reason, sizeof reason, "query limit reached (%d per %g s)", s->bf_max_queries, s->bf_window_s);
-        park(s, j, SJS_HOLD_BUDGET, reason);
+        park(s, j, SJ_HOLD_BUDGET, reason);
         return 0;
     }
-    s->bf_win[(s->bf_win_head + s->bf_win_n) % (size_t)s->bf_max_queries] = now_mono;
-    s->bf_win_n++;
+    sj_ratewin_note(&s->bf_budget, now_mono);
     return 1;
 }
 
-int sjs_bflimit_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_t len, const char *cerr) {
+int sj_bflimit_answer(sj_src *s, sj_job *j, int http, const char *body, size_t len, const char *cerr) {
     if (http >= 200 && http < 300) return 0;
     char msg[200], reason[160];
-    if (len && sjj_get_str(body, len, "message", msg, sizeof msg) == 1) {
+    if (len && sj_json_get_str(body, len, "message", msg, sizeof msg) == 1) {
         /* the server's own words */
     } else if (len) {
         snprintf(msg, sizeof msg, "%.*s", (int)(len > 150 ? 150 : len), body);
@@ -315,12 +286,12 @@ int sjs_bflimit_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_
         s->bf_refusals++;
         s->bf_blocked_until_wall = next_retry_at(s, wall_now(s));
         snprintf(reason, sizeof reason, "server query limit (HTTP %d: %.100s)", http, msg);
-        park(s, j, SJS_HOLD_SERVER, reason);
+        park(s, j, SJ_HOLD_SERVER, reason);
         /* What waited for our budget now waits for the server's limit too. */
         for (size_t i = 0; i < s->held_n; i++) {
-            sjs_held *h = &s->held[i];
-            if (h->why != SJS_HOLD_BUDGET) continue;
-            h->why = SJS_HOLD_SERVER;
+            sj_held *h = &s->held[i];
+            if (h->why != SJ_HOLD_BUDGET) continue;
+            h->why = SJ_HOLD_SERVER;
             h->release_wall_ns = s->bf_blocked_until_wall;
             shj_strlcpy(h->reason, "the server's query limit was reached", sizeof h->reason);
             note_held(s, h);
@@ -333,29 +304,29 @@ int sjs_bflimit_answer(sjs_src *s, sjs_job *j, int http, const char *body, size_
             char why[300];
             snprintf(why, sizeof why, "historical ticks of %s: %s%d %s", s->subs[j->sub].real,
                      http ? "HTTP " : "no answer ", http, msg);
-            sjs_retry_job(s, j, why);
+            sj_retry_job(s, j, why);
             return 1;
         }
         snprintf(reason, sizeof reason, "server busy (%s%d: %.80s) after %d retries", http ? "HTTP " : "no answer ",
                  http, msg, j->tries);
-        park(s, j, SJS_HOLD_BUSY, reason);
+        park(s, j, SJ_HOLD_BUSY, reason);
         return 1;
     }
     return 0;
 }
 
-int sjs_bflimit_set(sjs_src *s, const char *key, double v, char *err, size_t errlen) {
+int sj_bflimit_set(sj_src *s, const char *key, double v, char *err, size_t errlen) {
     if (!strcmp(key, "backfill_max_queries")) {
         if (!(v >= 1 && v <= 100000) || v != floor(v))
             return shj_fail(err, errlen, "backfill_max_queries must be a whole number 1..100000, not %g", v);
-        if (s->bf_win) {
-            if (resize_budget(s, (int)v) != SHJ_OK) return shj_fail(err, errlen, "out of memory");
-        } else {
-            s->bf_max_queries = (int)v;
-        }
+        /* The queries already sent still count against a new limit. */
+        if (s->bf_budget.t && sj_ratewin_resize(&s->bf_budget, (size_t)v) != SHJ_OK)
+            return shj_fail(err, errlen, "out of memory");
+        s->bf_max_queries = (int)v;
     } else if (!strcmp(key, "backfill_window_s")) {
         if (!(v > 0)) return shj_fail(err, errlen, "backfill_window_s must be > 0, not %g", v);
         s->bf_window_s = v;
+        s->bf_budget.window_ns = (int64_t)(v * 1e9);
     } else if (!strcmp(key, "backfill_retry_at")) {
         /* HHMM as a number (13:50 -> 1350); the Lua layer takes "HH:MM". */
         if (!(v >= 0 && v <= 2359) || v != floor(v) || (int)v % 100 >= 60)
@@ -378,35 +349,33 @@ int sjs_bflimit_set(sjs_src *s, const char *key, double v, char *err, size_t err
         if (s->bf_blocked_until_wall) {
             s->bf_blocked_until_wall = next_retry_at(s, wall_now(s));
             for (size_t i = 0; i < s->held_n; i++)
-                if (s->held[i].why == SJS_HOLD_SERVER) s->held[i].release_wall_ns = s->bf_blocked_until_wall;
+                if (s->held[i].why == SJ_HOLD_SERVER) s->held[i].release_wall_ns = s->bf_blocked_until_wall;
         }
     }
     arm(s);
     return SHJ_OK;
 }
 
-size_t sjs_bflimit_queued(const sjs_src *s) { return s->held_n; }
+size_t sj_bflimit_queued(const sj_src *s) { return s->held_n; }
 
-static void log_pending(sjs_src *s, const sjs_job *j, const char *state) {
+static void log_pending(sj_src *s, const sj_job *j, const char *state) {
     char win[64];
     fmt_window(j, win, sizeof win);
     shj_log(SHJ_LOG_WARN, "source %s: backfill %s %s not done at stop (%s)", s->base.name,
             s->subs[j->sub].real, win, state);
 }
 
-void sjs_bflimit_stop(sjs_src *s) {
-    if (s->base.loop && s->bf_win) ev_timer_stop(s->base.loop, &s->bf_hold);
+/* A ticks job still in the REST queue at stop (sj_rest_foreach). */
+static void log_queued(sj_src *s, const sj_job *j, int in_flight, void *ud) {
+    if (j->type != SJ_JOB_TICKS) return;
+    log_pending(s, j, in_flight ? "in flight" : "waiting for its turn");
+    ++*(size_t *)ud;
+}
+
+void sj_bflimit_stop(sj_src *s) {
+    if (s->base.loop && s->bf_budget.t) ev_timer_stop(s->base.loop, &s->bf_hold);
     size_t pending = 0;
-    if (s->inflight && s->cur.type == SJS_JOB_TICKS) {
-        log_pending(s, &s->cur, "in flight");
-        pending++;
-    }
-    for (size_t i = 0; i < s->job_n; i++) {
-        const sjs_job *j = &s->jobs[(s->job_head + i) % s->job_cap];
-        if (j->type != SJS_JOB_TICKS) continue;
-        log_pending(s, j, "waiting for its turn");
-        pending++;
-    }
+    sj_rest_foreach(s, log_queued, &pending);
     for (size_t i = 0; i < s->held_n; i++) {
         char state[200];
         snprintf(state, sizeof state, "queued: %s", s->held[i].reason);
@@ -418,12 +387,10 @@ void sjs_bflimit_stop(sjs_src *s) {
                 "from the archive", s->base.name, pending, pending == 1 ? "" : "s");
 }
 
-void sjs_bflimit_free(sjs_src *s) {
-    for (size_t i = 0; i < s->held_n; i++) sjs_job_release(&s->held[i].job);
+void sj_bflimit_free(sj_src *s) {
+    for (size_t i = 0; i < s->held_n; i++) sj_job_release(&s->held[i].job);
     free(s->held);
     s->held = NULL;
     s->held_n = s->held_cap = 0;
-    free(s->bf_win);
-    s->bf_win = NULL;
-    s->bf_win_n = s->bf_win_head = 0;
+    sj_ratewin_free(&s->bf_budget);
 }
