@@ -81,6 +81,23 @@ void nts_src_opts_default(nts_src_opts *o) {
 
 /* Fetch thread ------------------------------------------------------------- */
 
+/* The batch to fetch when `want` is wanted. libnats 3.4.1 (Debian 12) has a
+ * heap overflow in natsSubscription_Fetch (nats.c #749, fixed in 3.10.0):
+ * when k messages are already queued on the subscription (late deliveries
+ * for an earlier fetch that timed out) it takes them, then asks the server
+ * for batch - k more and loops until count == batch - k; if k > batch - k
+ * that never holds and it writes past its batch-sized array until the fetch
+ * times out. Fetching 1 while anything is queued drains the queue one message
+ * at a time (k <= 1 = batch, or k = 0); with nothing queued here, the fetch
+ * would need more than batch/2 late messages to land in the microseconds
+ * between this check and its own non-blocking drain (not seen in the cluster
+ * test's runs; libnats >= 3.10 removes the hazard). */
+static int nts_safe_batch(natsSubscription *sub, int want) {
+    int queued = 0;
+    if (natsSubscription_GetPending(sub, &queued, NULL) != NATS_OK || queued > 0) return 1;
+    return want;
+}
+
 static void ack_released(nts_src *s) {
     uint64_t acked = atomic_load_explicit(&s->acked, memory_order_relaxed);
     uint64_t upto = atomic_load_explicit(&s->ackable, memory_order_acquire);
@@ -160,7 +177,7 @@ static void *fetch_thread(void *arg) {
         }
         natsMsgList list = {0};
         jsErrCode jerr = 0;
-        int want = (int)(room < (uint64_t)s->batch ? room : (uint64_t)s->batch);
+        int want = nts_safe_batch(sub, (int)(room < (uint64_t)s->batch ? room : (uint64_t)s->batch));
         natsStatus st = natsSubscription_Fetch(&list, sub, want, 100, &jerr);
         if (st == NATS_TIMEOUT) continue;
         if (st != NATS_OK) {
