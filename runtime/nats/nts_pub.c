@@ -68,7 +68,7 @@ struct nts_pub {
     nts_gap gaps[NTS_MAX_GAPS];
     size_t n_gaps;
     uint64_t gaps_total;
-    int gaps_dirty;
+    _Atomic int gaps_dirty;   /* also read by the thread without mu (a hint to write the file) */
 
     /* thread-owned, published through atomics for stats */
     pthread_t thread;
@@ -377,7 +377,7 @@ static void *pub_thread(void *arg) {
         uint64_t acked = atomic_load_explicit(&p->acked, memory_order_relaxed);
         uint64_t head = atomic_load_explicit(&p->head, memory_order_acquire);
         int64_t now = clk_mono_ns();
-        if ((atomic_load(&p->acked_seq) != acked_written || p->gaps_dirty) &&
+        if ((atomic_load(&p->acked_seq) != acked_written || atomic_load(&p->gaps_dirty)) &&
             now - last_state_write > 200000000LL) {
             acked_written = atomic_load(&p->acked_seq);
             write_state(p);
