@@ -14,7 +14,8 @@
  *   check     reads the whole stream with its own consumer: every message's
  *             Nats-Msg-Id, and the stream's message count
  * Timeline: consumer + gateway start; at 1 s node 2 and the consumer are
- * SIGKILLed; at 2 s both restart; at 3 s the gateway is SIGKILLed; then the
+ * SIGKILLed; at 2 s both restart; once the gateway has had acks again (>= 1 s
+ * later) it is SIGKILLed; then the
  * republish runs to the end of the archive; the consumer runs until it has
  * everything (or 60 s).
  *
@@ -381,6 +382,18 @@ static void kill9(pid_t pid) {
 
 /* The test ------------------------------------------------------------------ */
 
+/* The gateway's acknowledged seq from its state file (0 while it has none). */
+static uint64_t read_acked(void) {
+    char path[400], line[256];
+    uint64_t seq = 0;
+    snprintf(path, sizeof path, "%s/gw1.state", dir);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "acked ", 6)) seq = strtoull(line + 6, NULL, 10);
+    if (f) fclose(f);
+    return seq;
+}
+
 int main(void) {
     if (system("nats-server --version >/dev/null 2>&1") != 0) {
         fprintf(stderr, "nats-server is not installed (apt-get install nats-server): this test needs it\n");
@@ -413,7 +426,14 @@ int main(void) {
     sh("sh %s/tests/nats_cluster.sh restart %s/cluster 2", srcdir(), dir);
     consumer = spawn(role_consumer);
     fprintf(stderr, "restarted node 2 and the consumer\n");
+    /* Kill the gateway once it has had acks since the restart (its state file
+     * moved), at least 1 s later: a fixed 1 s was not always enough on a
+     * loaded host (under ASan no window was acked yet, so no state file). */
+    uint64_t acked_at_restart = read_acked(), acked_now = acked_at_restart;
     sleep_ms(1000);
+    for (int i = 0; i < 600 && (acked_now = read_acked()) <= acked_at_restart; i++) sleep_ms(100);
+    fprintf(stderr, "gateway acked seq %" PRIu64 " at the restart, %" PRIu64 " now\n",
+            acked_at_restart, acked_now);
     kill9(gateway);
     fprintf(stderr, "killed the gateway; republishing its archive\n");
 
