@@ -465,8 +465,12 @@ int main(void) {
     CHECK(rp_events > 0);
     CHECK_EQ_I64(rp_acked, rp_events);
     CHECK_EQ_I64(rp_gap, 0);
-    /* sim: one event per payload, seq from 1: the acked prefix is acked_seq events */
-    CHECK(rp_dup >= acked_seq);
+    /* sim: one event per payload, seq from 1: the acked prefix is acked_seq
+     * events, of which the archive holds those up to its last seq (rp_events):
+     * a kill -9 can lose the archive writer's last unflushed events after
+     * JetStream acked them (they stay in the stream, the republish cannot
+     * send them). Every archived event of the acked prefix is a duplicate. */
+    CHECK(rp_dup >= (acked_seq < rp_events ? acked_seq : rp_events));
 
     CHECK_EQ_I64(wait_exit(spawn(role_check)), 0);
     uint64_t n_stream = 0;
