@@ -22,7 +22,7 @@ FROM ${BASE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config libluajit-5.1-dev libev-dev libcurl4-openssl-dev \
-      liblz4-dev libxxhash-dev zlib1g-dev libmicrohttpd-dev \
+      liblz4-dev libxxhash-dev zlib1g-dev libmicrohttpd-dev libnats-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the binary is made of: tests/ and bench/ are not copied, so
@@ -43,7 +43,7 @@ FROM ${BASE}
 # ca-certificates for https:// ClickHouse and Shioaji URLs.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libluajit-5.1-2 libev4 libcurl4 liblz4-1 libxxhash0 zlib1g libmicrohttpd12 lua-cjson ca-certificates \
+      libluajit-5.1-2 libev4 libcurl4 liblz4-1 libxxhash0 zlib1g libmicrohttpd12 libnats3.4 lua-cjson ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 # A fixed uid/gid so that host directories and Kubernetes fsGroup can match it.
 RUN groupadd --system --gid 10001 shijim \

@@ -27,6 +27,8 @@ local opts = cli.parse(arg, {
   { "--socket", "string", "Shioaji server Unix socket path" },
   { "--clickhouse", "string", "also record into ClickHouse at this DSN (or $SHIJIM_CLICKHOUSE_DSN)" },
   { "--fallback-dir", "string", "where ClickHouse batches go when it is down", default = "data/fallback" },
+  { "--nats", "string", "also publish to NATS JetStream at these URL(s) (docs/nats.md)" },
+  { "--gateway-id", "string", "this gateway's id in NATS dedup ids (or $SHIJIM_GATEWAY_ID)" },
   { "--quiet", "flag", "do not log block trades" },
   { "--status-every", "number", "status line every N seconds (0 = off)", default = 1, min = 0 },
   { "--log-format", "string", "log lines as text or json (one object per line)", default = "text", choices = { "text", "json" } },
@@ -78,6 +80,13 @@ if dsn then
   -- archive's unacknowledged tail is replayed at start (docs/durability.md)
   ch = shijim.route(src, require("sinks.clickhouse"){ dsn = dsn, fallback_dir = opts.fallback_dir,
                                                       archive_dir = opts.dir })
+end
+
+-- Fan-out to other hosts (docs/nats.md); the raw archive stays the ground truth.
+if opts.nats then
+  local gw = opts.gateway_id or os.getenv("SHIJIM_GATEWAY_ID")
+  shijim.route(src, require("sinks.nats"){ servers = opts.nats, gateway = gw, create_stream = true,
+    state_file = opts.dir .. "/nats-" .. tostring(gw) .. ".state" })
 end
 
 -- Block trades (>= 100 lots), reported at most once a second so logs stay readable.

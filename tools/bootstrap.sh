@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-PACKAGES="build-essential cmake pkg-config luajit libluajit-5.1-dev libev-dev libcurl4-openssl-dev \
+PACKAGES="build-essential cmake pkg-config luajit libluajit-5.1-dev libev-dev libcurl4-openssl-dev libnats-dev nats-server \
 lua-cjson lua-busted liblz4-dev libxxhash-dev libcjson-dev zlib1g-dev clickhouse-server clickhouse-client \
 curl ca-certificates libmicrohttpd-dev prometheus chromium \
 libsystemd-dev python3-pandas python3-lz4 python3-xxhash"

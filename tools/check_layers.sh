@@ -4,14 +4,14 @@
 # never of a higher stage, nor of a peer on the same stage. core/ is below all.
 #   stage 0 core | 1 parse | 2 archive | 3 loop | 4 ops (metrics: reads loop/ and
 #   below; writers above register collectors with it) |
-#   5 sim shioaji replay clickhouse backtest (peers) | 6 lua | 7 main.c
+#   5 sim shioaji replay clickhouse backtest nats (peers) | 6 lua | 7 main.c
 # Exit 1 with every offending line named; 0 when the tree obeys.
 set -eu
 cd "$(dirname "$0")/../runtime"
 rank() {
     case "$1" in
         core) echo 0 ;; parse) echo 1 ;; archive) echo 2 ;; loop) echo 3 ;; ops) echo 4 ;;
-        sim|shioaji|replay|clickhouse|backtest) echo 5 ;; lua) echo 6 ;; .) echo 7 ;;
+        sim|shioaji|replay|clickhouse|backtest|nats) echo 5 ;; lua) echo 6 ;; .) echo 7 ;;
         *) echo "check_layers: unknown folder runtime/$1 (give it a stage here)" >&2; exit 1 ;;
     esac
 }

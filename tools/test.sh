@@ -5,7 +5,8 @@
 #   tools/test.sh --tsan    the tests of the modules that own threads (archive
 #                           writer and read-ahead, replay's parse workers,
 #                           ClickHouse fallback, Shioaji on the archive, the
-#                           metrics server, the logger) under
+#                           metrics server, the logger, the NATS publisher
+#                           and consumer threads) under
 #                           ThreadSanitizer: any data race fails them
 set -eu
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ if [ "${1:-}" = "--tsan" ]; then
     # test_ch_stall, whose timing assumptions do not survive TSan's slowdown.
     export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
     exec ctest --test-dir build-tsan --output-on-failure -j2 \
-        -R 'test_(archive_prefetch|archive_torn|archive_crash|archive_resync|watchdog|replay|pipeline|ch_outage|ch_writer|ch_fallback|ch_enospc|shioaji_backpressure|shioaji_stream|shioaji_backfill|ops_health|ops_log)$'
+        -R 'test_(archive_prefetch|archive_torn|archive_crash|archive_resync|watchdog|replay|pipeline|ch_outage|ch_writer|ch_fallback|ch_enospc|shioaji_backpressure|shioaji_stream|shioaji_backfill|ops_health|ops_log|nats_cluster)$'
 fi
 if [ "$BUILD" = build-asan ]; then
     # LuaJIT's own allocator confuses LeakSanitizer; leaks in our C are still
