@@ -1292,6 +1292,14 @@ static void handle_request(conn *c, const char *method, const char *target, cons
     if (!strncmp(path, "/_standin/", 10)) {
         if (is_post && !strcmp(path, "/_standin/fault")) return ep_fault(c, body, blen);
         if (is_get && !strcmp(path, "/_standin/stats")) return ep_stats(c);
+        if (is_get && !strcmp(path, "/_standin/subs")) { /* subscribed real codes, one a line */
+            sbuf b = {0};
+            for (size_t i = 0; i < S.n_subs; i++) sb_printf(&b, "%s\n", S.subs[i].real);
+            sb_add(&b, "", 1);
+            respond(c, 200, b.p);
+            sb_free(&b);
+            return;
+        }
         return respond_error(c, 404, "no route for %s %s", method, path);
     }
     /* Public endpoints (HTTP_API.md:147-148, 263-282). */
