@@ -23,6 +23,12 @@
  *    few at a time), inject (a given payload), pause/resume (quiesce),
  *    close_all (clean end of every stream), ticks_limit (at most "limit"
  *    more /api/v1/data/ticks answers, then 429 "usage exceeded ..."; -1 lifts it).
+ *  - Contract V2 lists and the scanner (standin_catalog.h): GET
+ *    /api/v1/data/contracts?security_type=T (paged on request), /contracts/
+ *    futures|options?root=R (flat Info arrays, with the documented filters),
+ *    /contracts/futures/roots, /contracts/options/roots, POST
+ *    /api/v1/data/scanner; 1,000 TSE + 800 OTC stocks, TXF/MXF, a TXO chain.
+ *    GET /_standin/subs: the subscribed real codes, one a line.
  *  - GET /_standin/stats: counters as JSON (flushes the log first), with
  *    stream_bytes_queued / stream_bytes_written: bytes the open stream
  *    connections were given / wrote to their sockets (the difference waits
