@@ -59,11 +59,12 @@ if gateway_id and not gateway_id:match("^[%w_.-]+$") then
   io.stderr:write("main.lua: --gateway-id: letters, digits, '_', '.', '-' only, got '", gateway_id, "'\n")
   os.exit(2)
 end
-local shard_i, shard_k
-if opts.shard then shard_i, shard_k = require("shijim.shard").parse(opts.shard)
-else shard_i, shard_k = require("shijim.shard").from_env() end
-if shard_i and not opts.universe then
-  io.stderr:write("main.lua: --shard needs --universe\n")
+local shard_ok, shard_i, shard_k = pcall(function()
+  if opts.shard then return require("shijim.shard").parse(opts.shard) end
+  return require("shijim.shard").from_env()
+end)
+if not shard_ok or (shard_i and not opts.universe) then
+  io.stderr:write("main.lua: ", shard_ok and "--shard (or SHARD_ID/TOTAL_SHARDS) needs --universe" or tostring(shard_i), "\n")
   os.exit(2)
 end
 local src_name = gateway_id and ((url or opts.socket or has_keys) and "shioaji-" or "sim-") .. gateway_id
