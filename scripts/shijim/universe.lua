@@ -146,11 +146,11 @@ local function str(v) return type(v) == "string" and v or nil end
 -- Every listed stock, or those of one exchange ("TSE", "OTC").
 function M.stocks(opts)
   opts = opts or {}
+  local want = opts.exchange
+  if want and C.nm_exchange_of(want, #want) <= 0 then error("universe.stocks: unknown exchange '" .. want .. "'", 2) end
   local doc = query(opts.server, "GET", "/api/v1/data/contracts?security_type=" .. STK .. "&region=TW", nil,
                     "universe.stocks")
   if type(doc.contracts) ~= "table" then error("universe.stocks: the answer has no contracts array", 2) end
-  local want = opts.exchange
-  if want and C.nm_exchange_of(want, #want) <= 0 then error("universe.stocks: unknown exchange '" .. want .. "'", 2) end
   local s = new_set()
   for _, c in ipairs(doc.contracts) do
     local code, ex = str(c.code), str(c.exchange)
