@@ -43,11 +43,8 @@ P1=$(start_standin s1)
 
 cd "$SRC/scripts"
 # The whole universe as one process sees it (the union the shards must make up).
-SHIJIM_LIB=$B/libshijim.so luajit -e "
-package.path='$SRC/scripts/?.lua;$SRC/scripts/?/init.lua;'..package.path
-local U = require 'shijim.universe'
-local u = U.load('$UNI', { url = 'http://127.0.0.1:$P0' })
-for _, c in ipairs(u:codes()) do print(c) end" > "$T/universe.txt"
+"$B/shijim" run "$SRC/tests/fixtures/universe/print_codes.lua" "http://127.0.0.1:$P0" "$UNI" > "$T/universe.txt" \
+    || fail "cannot compute the universe"
 N=$(wc -l < "$T/universe.txt")
 [ "$N" -gt 200 ] || fail "the test universe has $N codes, not more than one session's 200"
 
@@ -95,8 +92,8 @@ for i in 0 1; do
     awk '$1 == "S" && $4 != "heartbeat" { print $5 }' "$T/s$i.log" |  sort > "$T/sent_codes$i"
     awk '$1 == "S" && $4 != "heartbeat" { print $7 }' "$T/s$i.log" |  sort > "$T/sent_hash$i"
 done
-SHIJIM_LIB=$B/libshijim.so luajit "$SRC/tests/fixtures/universe/archive_hashes.lua" "$T/dump0.jsonl" > "$T/arch_hash0"
-SHIJIM_LIB=$B/libshijim.so luajit "$SRC/tests/fixtures/universe/archive_hashes.lua" "$T/dump1.jsonl" > "$T/arch_hash1"
+luajit "$SRC/tests/fixtures/universe/archive_hashes.lua" "$T/dump0.jsonl" > "$T/arch_hash0"
+luajit "$SRC/tests/fixtures/universe/archive_hashes.lua" "$T/dump1.jsonl" > "$T/arch_hash1"
 for i in 0 1; do
     s=$(wc -l < "$T/sent_hash$i"); a=$(wc -l < "$T/arch_hash$i")
     echo "gateway $i: stand-in sent $s events, archive holds $a"
