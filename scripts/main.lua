@@ -28,7 +28,9 @@ local opts = cli.parse(arg, {
   { "--clickhouse", "string", "also record into ClickHouse at this DSN (or $SHIJIM_CLICKHOUSE_DSN)" },
   { "--fallback-dir", "string", "where ClickHouse batches go when it is down", default = "data/fallback" },
   { "--nats", "string", "also publish to NATS JetStream at these URL(s) (docs/nats.md)" },
-  { "--gateway-id", "string", "this gateway's id in NATS dedup ids (or $SHIJIM_GATEWAY_ID)" },
+  { "--gateway-id", "string", "this gateway's id: its source name (shioaji-ID) and its NATS dedup ids (or $SHIJIM_GATEWAY_ID)" },
+  { "--universe", "string", "record a universe instead of --stocks/--futures: tse, otc, stocks, futures, txo, top150, market, or a Lua file (docs/universe.md)" },
+  { "--shard", "string", "record shard I of K of the universe, I/K (or $SHARD_ID and $TOTAL_SHARDS)" },
   { "--quiet", "flag", "do not log block trades" },
   { "--status-every", "number", "status line every N seconds (0 = off)", default = 1, min = 0 },
   { "--log-format", "string", "log lines as text or json (one object per line)", default = "text", choices = { "text", "json" } },
@@ -51,9 +53,25 @@ end
 
 local url = opts.url or os.getenv("SHIOAJI_URL")
 local has_keys = (os.getenv("SHIOAJI_API_KEY") or os.getenv("SJ_API_KEY")) ~= nil
+-- Universes and shards (docs/universe.md): the gateway id names this gateway's
+-- source, so its archive directory and ClickHouse `source` never collide with another's.
+local gateway_id = opts.gateway_id or os.getenv("SHIJIM_GATEWAY_ID")
+if gateway_id and not gateway_id:match("^[%w_.-]+$") then
+  io.stderr:write("main.lua: --gateway-id: letters, digits, '_', '.', '-' only, got '", gateway_id, "'\n")
+  os.exit(2)
+end
+local shard_ok, shard_i, shard_k = pcall(function()
+  if opts.shard then return require("shijim.shard").parse(opts.shard) end
+  return require("shijim.shard").from_env()
+end)
+if not shard_ok or (shard_i and not opts.universe) then
+  io.stderr:write("main.lua: ", shard_ok and "--shard (or SHARD_ID/TOTAL_SHARDS) needs --universe" or tostring(shard_i), "\n")
+  os.exit(2)
+end
+local src_name = gateway_id and ((url or opts.socket or has_keys) and "shioaji-" or "sim-") .. gateway_id
 local src
 if url or opts.socket or has_keys then
-  src = shijim.source.shioaji{ url = url, socket = opts.socket }
+  src = shijim.source.shioaji{ url = url, socket = opts.socket, name = src_name }
   -- a URL may carry a password (http://u:PASSWORD@host): core/redact.h decides what shows
   local shown = opts.socket or url or "http://127.0.0.1:8080"
   if not opts.socket and url then
@@ -62,12 +80,29 @@ if url or opts.socket or has_keys then
   end
   shijim.log("source: live Shioaji server at " .. shown)
 else
-  src = shijim.source.simulated{ seed = opts.seed, rate = opts.rate, date = opts.date }
+  src = shijim.source.simulated{ seed = opts.seed, rate = opts.rate, date = opts.date, name = src_name }
   shijim.log(string.format("source: simulated market (no Shioaji credentials or server URL configured), seed %d, %s",
     opts.seed, opts.rate > 0 and (opts.rate .. " events/s") or "as fast as possible"))
 end
 
-src:subscribe{ stocks = opts.stocks, futures = opts.futures, kinds = opts.kinds }
+if opts.universe then
+  local universe = require "shijim.universe"
+  local ok, u = pcall(universe.load, opts.universe, { url = url, socket = opts.socket })
+  if not ok then C.shj_log_text(3, "lua", tostring(u)); os.exit(1) end
+  local all = u:count()
+  if shard_i then
+    local loads
+    ok, u, loads = pcall(require("shijim.shard").pick, u, shard_i, shard_k)
+    if not ok then C.shj_log_text(3, "lua", tostring(u)); os.exit(1) end
+    shijim.log(string.format("universe %s: %d codes; shard %d/%d takes %d (weight %d of %d)", opts.universe, all,
+      shard_i, shard_k, u:count(), loads.weight[shard_i], loads.total_weight))
+  else
+    shijim.log(string.format("universe %s: %d codes", opts.universe, all))
+  end
+  src:subscribe(u:subscription{ kinds = opts.kinds })
+else
+  src:subscribe{ stocks = opts.stocks, futures = opts.futures, kinds = opts.kinds }
+end
 shijim.route(src, require("sinks.raw"){ dir = opts.dir, fsync_ms = opts.fsync_ms })
 
 -- ClickHouse is the analytical copy; the raw archive stays the ground truth.
@@ -84,7 +119,7 @@ end
 
 -- Fan-out to other hosts (docs/nats.md); the raw archive stays the ground truth.
 if opts.nats then
-  local gw = opts.gateway_id or os.getenv("SHIJIM_GATEWAY_ID")
+  local gw = gateway_id
   shijim.route(src, require("sinks.nats"){ servers = opts.nats, gateway = gw, create_stream = true,
     state_file = opts.dir .. "/nats-" .. tostring(gw) .. ".state" })
 end

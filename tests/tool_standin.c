@@ -23,6 +23,12 @@
  *    few at a time), inject (a given payload), pause/resume (quiesce),
  *    close_all (clean end of every stream), ticks_limit (at most "limit"
  *    more /api/v1/data/ticks answers, then 429 "usage exceeded ..."; -1 lifts it).
+ *  - Contract V2 lists and the scanner (standin_catalog.h): GET
+ *    /api/v1/data/contracts?security_type=T (paged on request), /contracts/
+ *    futures|options?root=R (flat Info arrays, with the documented filters),
+ *    /contracts/futures/roots, /contracts/options/roots, POST
+ *    /api/v1/data/scanner; 1,000 TSE + 800 OTC stocks, TXF/MXF, a TXO chain.
+ *    GET /_standin/subs: the subscribed real codes, one a line.
  *  - GET /_standin/stats: counters as JSON (flushes the log first), with
  *    stream_bytes_queued / stream_bytes_written: bytes the open stream
  *    connections were given / wrote to their sockets (the difference waits
@@ -63,6 +69,7 @@
 #include <xxhash.h>
 
 #include "core/clock.h"
+#include "core/decimal.h"
 #include "parse/parse.h"
 #include "core/contract.h"
 #include "core/names.h"
@@ -70,6 +77,7 @@
 #include "core/shj_event.h"
 #include "sim/sim.h"
 #include "shioaji/sj_json.h"
+#include "standin_catalog.h"
 
 #define SI_MAX_CONNS 512
 #define SI_MAX_SUBS 2048
@@ -245,6 +253,8 @@ static struct {
     uint64_t md_max_in_window, limit_violations;
     int64_t usage_bytes, usage_limit;
     uint64_t usage_requests;
+    sc_catalog catalog;      /* Contract V2 lists and the scanner (standin_catalog.h) */
+    uint64_t list_requests, scanner_requests;
 } S;
 
 /* Helpers ------------------------------------------------------------------------ */
@@ -711,12 +721,217 @@ static void ep_contract(conn *c, const char *code) {
     alias_target(code, real); /* CONTRACTS.md:114: target_code of a continuous alias */
     int alias = strcmp(real, code) != 0;
     int fut = alias || (strlen(code) >= 4 && code[0] >= 'A' && code[0] <= 'Z');
+    const char *ex = fut ? "TAIFEX" : is_otc(code) ? "OTC" : "TSE", *sec = fut ? "FUT" : "STK";
+    const sc_contract *k = sc_find(&S.catalog, code); /* the list's answer where it has one */
+    if (k) {
+        ex = nm_exchange(k->exchange);
+        sec = nm_sec_type(k->sec_type);
+    }
     snprintf(body, sizeof body,
              "{\"code\":\"%.31s\",\"symbol\":\"%.31s\",\"name\":\"%.31s\",\"exchange\":\"%s\","
-             "\"security_type\":\"%s\",\"target_code\":\"%s\",\"delivery_date\":\"\"}",
-             code, code, code, /* codes are short; the bound keeps the answer in body */ fut ? "TAIFEX" : is_otc(code) ? "OTC" : "TSE", fut ? "FUT" : "STK",
-             alias ? real : "");
+             "\"security_type\":\"%s\",\"target_code\":\"%s\",\"delivery_date\":\"%s\"}",
+             code, code, code, /* codes are short; the bound keeps the answer in body */ ex, sec,
+             alias ? real : "", k ? k->delivery_date : "");
     respond(c, 200, body);
+}
+
+/* Contract V2 lists and the scanner (standin_catalog.h) ------------------------------ */
+
+/* Value of ?name= in the request target ("" when absent); 1 when present. */
+static int query_param(const char *target, const char *name, char *out, size_t cap) {
+    out[0] = '\0';
+    const char *q = strchr(target, '?');
+    size_t nl = strlen(name);
+    while (q && *q) {
+        q++;
+        if (!strncmp(q, name, nl) && q[nl] == '=') {
+            size_t i = 0;
+            for (const char *v = q + nl + 1; *v && *v != '&' && i + 1 < cap; v++) out[i++] = *v;
+            out[i] = '\0';
+            return 1;
+        }
+        q = strchr(q, '&');
+    }
+    return 0;
+}
+
+static void json_dec(sbuf *b, int64_t scaled) {
+    char d[32];
+    dec_format(scaled, d);
+    sb_printf(b, "%s", d);
+}
+
+/* A Base record: identity fields only (CONTRACTS.md:17-21 of CONTRACT_FIELDS.md; HTTP_API.md:472). */
+static void json_base(sbuf *b, const sc_contract *k) {
+    sb_printf(b, "{\"security_type\":\"%s\",\"region\":\"TW\",\"exchange\":\"%s\",\"code\":\"%s\",\"target_code\":",
+              nm_sec_type(k->sec_type), nm_exchange(k->exchange), k->code);
+    if (k->target[0])
+        sb_printf(b, "\"%s\"}", k->target);
+    else
+        sb_add(b, "null}", 5);
+}
+
+/* A flat FuturesInfo / OptionInfo record (CONTRACT_FIELDS.md:57-136; HTTP_API.md:506:
+ * "flat typed Info arrays", Base fields beside the typed ones, HTTP_API.md:484). */
+static void json_info(sbuf *b, const sc_contract *k) {
+    json_base(b, k);
+    b->len--; /* reopen the object */
+    sb_printf(b, ",\"name\":\"%s\",\"root\":\"%s\",\"delivery_month\":\"%s\",\"delivery_date\":\"%.4s-%.2s-%.2s\","
+                 "\"underlying_kind\":\"I\",\"underlying_code\":\"\",\"multiplier\":%d,\"reference\":",
+              k->code, k->root, k->delivery_month, k->delivery_date, k->delivery_date + 5, k->delivery_date + 8,
+              !strcmp(k->root, "MXF") ? 50 : 200);
+    json_dec(b, k->reference);
+    if (k->sec_type == SHJ_SEC_OPT) {
+        sb_printf(b, ",\"strike_price\":%lld,\"option_right\":\"%s\",\"spec_kind\":\"index_opt\"", (long long)k->strike,
+                  k->right == 'C' ? "Call" : "Put");
+    } else {
+        sb_printf(b, ",\"spec_kind\":\"index_fut\"");
+    }
+    sb_add(b, "}", 1);
+}
+
+/* GET /api/v1/data/contracts?security_type=T[&page=&page_size=] (HTTP_API.md:460-472):
+ * {contracts, security_type, region, total} (+ page, page_size, max_page when paged). */
+static void ep_contract_list(conn *c, const char *target) {
+    S.list_requests++;
+    char st[16], pg[16], ps[16];
+    if (!query_param(target, "security_type", st, sizeof st) || !st[0])
+        return respond_error(c, 400, "security_type is required (STK, IND, FUT, OPT or WRT)");
+    int sec = nm_sec_type_of(st, strlen(st));
+    if (sec < 0 && strcmp(st, "WRT") != 0) return respond_error(c, 400, "invalid security_type: %s", st);
+    int has_pg = query_param(target, "page", pg, sizeof pg), has_ps = query_param(target, "page_size", ps, sizeof ps);
+    size_t total = 0;
+    for (size_t i = 0; i < S.catalog.n; i++) total += S.catalog.c[i].sec_type == sec;
+    size_t page = has_pg ? (size_t)atol(pg) : 1, size = has_ps ? (size_t)atol(ps) : 500;
+    int paged = has_pg || has_ps; /* "page_size alone implies page 1" (HTTP_API.md:472) */
+    if (paged && (page < 1 || size < 1)) return respond_error(c, 400, "page and page_size start at 1");
+    size_t from = paged ? (page - 1) * size : 0, to = paged ? from + size : total;
+    sbuf b = {0};
+    sb_add(&b, "{\"contracts\":[", 14);
+    size_t idx = 0, out = 0;
+    for (size_t i = 0; i < S.catalog.n; i++) {
+        const sc_contract *k = &S.catalog.c[i];
+        if (k->sec_type != sec) continue;
+        if (idx >= from && idx < to) {
+            if (out++) sb_add(&b, ",", 1);
+            json_base(&b, k);
+        }
+        idx++;
+    }
+    sb_printf(&b, "],\"security_type\":\"%s\",\"region\":\"TW\",\"total\":%zu", st, total);
+    if (paged) sb_printf(&b, ",\"page\":%zu,\"page_size\":%zu,\"max_page\":%zu", page, size, (total + size - 1) / size);
+    sb_add(&b, "}", 2); /* with the NUL */
+    respond(c, 200, b.p);
+    sb_free(&b);
+}
+
+/* GET /api/v1/data/contracts/futures?root=R and /options?root=R (HTTP_API.md:494-506),
+ * with the documented filters delivery_month, option_right, strike_min, strike_max. */
+static void ep_contract_chain(conn *c, const char *target, int sec) {
+    S.list_requests++;
+    char root[16], month[16], right[8], smin[24], smax[24];
+    int has_root = query_param(target, "root", root, sizeof root);
+    if (sec == SHJ_SEC_OPT && (!has_root || !root[0])) return respond_error(c, 400, "root is required");
+    query_param(target, "delivery_month", month, sizeof month);
+    query_param(target, "option_right", right, sizeof right);
+    int has_min = query_param(target, "strike_min", smin, sizeof smin);
+    int has_max = query_param(target, "strike_max", smax, sizeof smax);
+    sbuf b = {0};
+    sb_add(&b, "[", 1);
+    size_t out = 0;
+    for (size_t i = 0; i < S.catalog.n; i++) {
+        const sc_contract *k = &S.catalog.c[i];
+        if (k->sec_type != sec || (root[0] && strcmp(k->root, root) != 0)) continue;
+        if (month[0] && strcmp(k->delivery_month, month) != 0) continue;
+        if (right[0] && k->right != right[0]) continue;
+        if (has_min && k->strike < atoll(smin)) continue;
+        if (has_max && k->strike > atoll(smax)) continue;
+        if (out++) sb_add(&b, ",", 1);
+        json_info(&b, k);
+    }
+    sb_add(&b, "]", 2);
+    respond(c, 200, b.p);
+    sb_free(&b);
+}
+
+/* GET .../futures/roots, .../options/roots: root/name pairs (HTTP_API.md:512-513;
+ * shioaji-pro-app src/lib/shioaji.ts:157-160 ContractRoot {root, name}). */
+static void ep_contract_roots(conn *c, int sec) {
+    S.list_requests++;
+    respond(c, 200, sec == SHJ_SEC_FUT ? "[{\"root\":\"TXF\",\"name\":\"臺股期貨\"},{\"root\":\"MXF\",\"name\":\"小型臺指\"}]"
+                                       : "[{\"root\":\"TXO\",\"name\":\"臺指選擇權\"}]");
+}
+
+/* POST /api/v1/data/scanner {scanner_type, date, ascending, count} (HTTP_API.md:421-434):
+ * an array of ScannerItem (tutor_market_data_scanners.md). ascending:true is largest
+ * first (tutor_market_data_scanners.md, "True=largest first"; shioaji-pro-app
+ * src/components/scanner-panel.tsx:17 "the server's ascending flag is inverted").
+ * count above 200 (the documented range, 0 <= count <= 200) is answered with 200:
+ * what the real server does there is not documented. Stocks only. */
+static const sc_contract **scan_rows;
+static int scan_desc;
+static uint64_t scan_key(const sc_contract *k, int type) {
+    switch (type) {
+    case 1: return k->total_volume * (uint64_t)(k->reference / 10000); /* AmountRank, in NT$ hundreds */
+    case 2: return k->total_volume / 3 + 1;                           /* TickCountRank */
+    default: return k->total_volume;                                  /* VolumeRank */
+    }
+}
+static int scan_type;
+static int scan_cmp(const void *a, const void *b) {
+    const sc_contract *x = *(const sc_contract *const *)a, *y = *(const sc_contract *const *)b;
+    uint64_t kx = scan_key(x, scan_type), ky = scan_key(y, scan_type);
+    if (kx != ky) return (kx < ky) == scan_desc ? 1 : -1;
+    return strcmp(x->code, y->code);
+}
+
+static void ep_scanner(conn *c, const char *body, size_t blen) {
+    S.scanner_requests++;
+    char type[32] = "", date[16] = "";
+    int asc = 1;
+    int64_t count = 100;
+    if (sj_json_get_str(body, blen, "scanner_type", type, sizeof type) != 1)
+        return respond_error(c, 400, "scanner_type is required");
+    sj_json_get_str(body, blen, "date", date, sizeof date);
+    sj_json_get_bool(body, blen, "ascending", &asc);
+    sj_json_get_i64(body, blen, "count", &count);
+    if (!strcmp(type, "VolumeRank")) scan_type = 0;
+    else if (!strcmp(type, "AmountRank")) scan_type = 1;
+    else if (!strcmp(type, "TickCountRank")) scan_type = 2;
+    else if (!strcmp(type, "ChangePercentRank") || !strcmp(type, "ChangePriceRank") || !strcmp(type, "DayRangeRank"))
+        scan_type = 2; /* not modelled: ranked by tick count */
+    else return respond_error(c, 400, "invalid scanner_type: %s", type);
+    if (count < 0) return respond_error(c, 400, "count must be >= 0");
+    if (count > 200) count = 200;
+    scan_rows = calloc(S.catalog.n ? S.catalog.n : 1, sizeof *scan_rows);
+    size_t n = 0;
+    for (size_t i = 0; i < S.catalog.n; i++)
+        if (S.catalog.c[i].sec_type == SHJ_SEC_STK) scan_rows[n++] = &S.catalog.c[i];
+    scan_desc = asc; /* inverted, as documented */
+    qsort(scan_rows, n, sizeof *scan_rows, scan_cmp);
+    sbuf b = {0};
+    sb_add(&b, "[", 1);
+    for (size_t i = 0; i < n && i < (size_t)count; i++) {
+        const sc_contract *k = scan_rows[i];
+        char px[32];
+        dec_format(k->reference, px);
+        uint64_t amount = k->total_volume * (uint64_t)(k->reference / 1000) ; /* NT$ (lots of 1000 shares) */
+        if (i) sb_add(&b, ",", 1);
+        sb_printf(&b,
+                  "{\"date\":\"%s\",\"code\":\"%s\",\"name\":\"%s\",\"datetime\":\"%sT13:30:00\",\"open\":%s,\"high\":%s,"
+                  "\"low\":%s,\"close\":%s,\"price_range\":0.0,\"tick_type\":1,\"change_price\":0.0,\"change_type\":3,"
+                  "\"average_price\":%s,\"volume\":1,\"total_volume\":%llu,\"amount\":0,\"total_amount\":%llu,"
+                  "\"yesterday_volume\":%llu,\"volume_ratio\":1.0,\"buy_price\":%s,\"buy_volume\":1,\"sell_price\":%s,"
+                  "\"sell_volume\":1,\"bid_orders\":0,\"bid_volumes\":0,\"ask_orders\":0,\"ask_volumes\":0,\"rank_value\":%llu}",
+                  date[0] ? date : S.date, k->code, k->code, date[0] ? date : S.date, px, px, px, px, px,
+                  (unsigned long long)k->total_volume, (unsigned long long)amount,
+                  (unsigned long long)k->total_volume, px, px, (unsigned long long)scan_key(k, scan_type));
+    }
+    sb_add(&b, "]", 2);
+    free(scan_rows);
+    scan_rows = NULL;
+    respond(c, 200, b.p);
+    sb_free(&b);
 }
 
 /* "HH:MM:SS[.ffffff]" -> microseconds of the day, -1 if bad. */
@@ -1083,6 +1298,14 @@ static void handle_request(conn *c, const char *method, const char *target, cons
     if (!strncmp(path, "/_standin/", 10)) {
         if (is_post && !strcmp(path, "/_standin/fault")) return ep_fault(c, body, blen);
         if (is_get && !strcmp(path, "/_standin/stats")) return ep_stats(c);
+        if (is_get && !strcmp(path, "/_standin/subs")) { /* subscribed real codes, one a line */
+            sbuf b = {0};
+            for (size_t i = 0; i < S.n_subs; i++) sb_printf(&b, "%s\n", S.subs[i].real);
+            sb_add(&b, "", 1);
+            respond(c, 200, b.p);
+            sb_free(&b);
+            return;
+        }
         return respond_error(c, 404, "no route for %s %s", method, path);
     }
     /* Public endpoints (HTTP_API.md:147-148, 263-282). */
@@ -1151,12 +1374,21 @@ static void handle_request(conn *c, const char *method, const char *target, cons
     int sub = is_post && !strcmp(path, "/api/v1/stream/subscribe");
     int unsub = is_post && !strcmp(path, "/api/v1/stream/unsubscribe");
     int contract = is_get && !strncmp(path, "/api/v1/data/contracts/", 23);
+    int list = is_get && !strcmp(path, "/api/v1/data/contracts");
+    int scanner = is_post && !strcmp(path, "/api/v1/data/scanner");
     int ticks = is_post && !strcmp(path, "/api/v1/data/ticks");
-    if (sub || unsub || contract || ticks) {
+    if (sub || unsub || contract || list || scanner || ticks) {
         if (!rate_allow())
             return respond_error(c, 429, "rate limit exceeded: %d requests per %d ms", S.rate_limit,
                                  S.rate_window_ms);
         if (sub || unsub) return ep_subscribe(c, body, blen, unsub);
+        /* Contract V2 (HTTP_API.md:166-173): the named collections before {code}. */
+        if (list) return ep_contract_list(c, target);
+        if (contract && !strcmp(path + 23, "futures")) return ep_contract_chain(c, target, SHJ_SEC_FUT);
+        if (contract && !strcmp(path + 23, "options")) return ep_contract_chain(c, target, SHJ_SEC_OPT);
+        if (contract && !strcmp(path + 23, "futures/roots")) return ep_contract_roots(c, SHJ_SEC_FUT);
+        if (contract && !strcmp(path + 23, "options/roots")) return ep_contract_roots(c, SHJ_SEC_OPT);
+        if (scanner) return ep_scanner(c, body, blen);
         if (contract) return ep_contract(c, path + 23);
         /* Sinopac's query limits (tutor_limit.md:116-119): market-data
          * queries 50 per 10 s; intraday ticks queries at most 10. Over a
@@ -1486,6 +1718,7 @@ int main(int argc, char **argv) {
         clk_taipei_date(clk_now_ns(), S.date);
     if (S.rate_limit > 0) S.req_times = calloc((size_t)S.rate_limit, sizeof *S.req_times);
     if (S.hist_cap) S.history = calloc(S.hist_cap, sizeof *S.history);
+    sc_build(&S.catalog, seed, S.date); /* after S.date: the listed months depend on it */
     if (log_path) {
         S.log = fopen(log_path, "w");
         if (!S.log) {
@@ -1528,6 +1761,7 @@ int main(int argc, char **argv) {
     if (unix_path) unlink(unix_path);
     if (S.log) fclose(S.log);
     sim_free(S.market);
+    free(S.catalog.c);
     free(S.history);
     free(S.req_times);
     fprintf(stderr, "standin: exit: sent %llu events, %llu requests\n", (unsigned long long)S.sent,
