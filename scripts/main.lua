@@ -12,7 +12,9 @@ local sffi = require "shijim.ffi"
 
 local opts = cli.parse(arg, {
   usage = "shijim run main.lua [options]",
-  description = "Record TWSE/TPEx stocks and TAIFEX futures into the raw archive, printing a status line every second.",
+  description = "Record TWSE/TPEx stocks and TAIFEX futures into the raw archive, printing a status line every second. "
+    .. "With --schedule it runs unattended: subscriptions open before each session (TWSE/TPEx with the pre-open, "
+    .. "TAIFEX day and night), close after it, and it sleeps over weekends and holidays (docs/operations.md).",
   { "--stocks", "list", "stock codes", default = { "2330", "2317", "0050", "2454", "2603" } },
   { "--futures", "list", "futures codes (continuous aliases allowed)", default = { "TXFR1", "MXFR1" } },
   { "--kinds", "list", "event kinds", default = { "tick", "bidask" } },
@@ -33,6 +35,13 @@ local opts = cli.parse(arg, {
   { "--metrics", "string", "serve /metrics, /healthz, /readyz on ADDR:PORT (e.g. 127.0.0.1:9464; off by default)" },
   { "--ready-silence", "number", "/readyz fails after N s without a market event from a source", default = 10 },
   { "--metrics-linger", "number", "after the stop, keep serving the final metrics N seconds", default = 0 },
+  -- market-hours schedule (scripts/shijim/schedule.lua; hours and holidays: core/session)
+  { "--schedule", "string", "subscribe only in market hours, sleep between (stocks: twse, futures: taifex)", choices = { "twse", "taifex", "all" } },
+  { "--schedule-lead", "number", "with --schedule: subscribe N seconds before each open", default = 300 },
+  { "--schedule-lag", "number", "with --schedule: unsubscribe N seconds after each close", default = 300 },
+  { "--holidays", "string", "holiday calendar file (default: scripts/data/holidays.txt, compiled in)" },
+  { "--fake-clock", "string", "test hook: --schedule reads a clock starting at \"YYYY-MM-DD HH:MM\" Taipei" },
+  { "--fake-speed", "number", "test hook: the fake clock runs N times faster", default = 1 },
 })
 
 -- Operations (docs/operations.md): log format first, then metrics, which must
@@ -45,6 +54,12 @@ if opts.metrics then
     io.stderr:write("main.lua: --metrics: ", sffi.errtext(), "\n")
     os.exit(2)
   end
+end
+
+-- The holiday calendar, before any source or sink reads it (core/session.h).
+if opts.holidays and C.ses_holidays_load(opts.holidays, sffi.errbuf, sffi.ERRLEN) ~= 0 then
+  io.stderr:write("main.lua: --holidays: ", sffi.errtext(), "\n")
+  os.exit(2)
 end
 
 local url = opts.url or os.getenv("SHIOAJI_URL")
@@ -65,7 +80,12 @@ else
     opts.seed, opts.rate > 0 and (opts.rate .. " events/s") or "as fast as possible"))
 end
 
-src:subscribe{ stocks = opts.stocks, futures = opts.futures, kinds = opts.kinds }
+if opts.schedule then
+  -- subscribe at each open, unsubscribe after each close, sleep between
+  require("shijim.schedule").start_main(shijim, src, opts)
+else
+  src:subscribe{ stocks = opts.stocks, futures = opts.futures, kinds = opts.kinds }
+end
 shijim.route(src, require("sinks.raw"){ dir = opts.dir, fsync_ms = opts.fsync_ms })
 
 -- ClickHouse is the analytical copy; the raw archive stays the ground truth.
