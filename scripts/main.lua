@@ -35,6 +35,7 @@ local opts = cli.parse(arg, {
   { "--metrics", "string", "serve /metrics, /healthz, /readyz on ADDR:PORT (e.g. 127.0.0.1:9464; off by default)" },
   { "--ready-silence", "number", "/readyz fails after N s without a market event from a source", default = 10 },
   { "--metrics-linger", "number", "after the stop, keep serving the final metrics N seconds", default = 0 },
+  { "--config", "string", "Lua file returning {stocks=, futures=, kinds=, handlers=}; re-read on SIGHUP (hot reload)" },
   -- market-hours schedule (scripts/shijim/schedule.lua; hours and holidays: core/session)
   { "--schedule", "string", "subscribe only in market hours, sleep between (stocks: twse, futures: taifex)", choices = { "twse", "taifex", "all" } },
   { "--schedule-lead", "number", "with --schedule: subscribe N seconds before each open", default = 300 },
@@ -80,11 +81,26 @@ else
     opts.seed, opts.rate > 0 and (opts.rate .. " events/s") or "as fast as possible"))
 end
 
+-- The reloadable part (docs/operations.md "Hot reload"): subscriptions and
+-- handlers from --config FILE (else the options above), swapped on SIGHUP or
+-- shijim.reload() with the sinks below untouched.
+local ok_u, universe = pcall(require("shijim.reloadable").new, shijim, src, {
+  path = opts.config, defaults = { stocks = opts.stocks, futures = opts.futures, kinds = opts.kinds } })
+if not ok_u then
+  io.stderr:write("main.lua: --config: ", tostring(universe), "\n")
+  os.exit(2)
+end
+universe:attach()
 if opts.schedule then
   -- subscribe at each open, unsubscribe after each close, sleep between
-  require("shijim.schedule").start_main(shijim, src, opts)
+  local ok_s, err_s = pcall(require("shijim.schedule").start_main, shijim, universe, opts)
+  if not ok_s then
+    io.stderr:write("main.lua: ", tostring(err_s), "\n")
+    os.exit(2)
+  end
 else
-  src:subscribe{ stocks = opts.stocks, futures = opts.futures, kinds = opts.kinds }
+  universe:open("stocks")
+  universe:open("futures")
 end
 shijim.route(src, require("sinks.raw"){ dir = opts.dir, fsync_ms = opts.fsync_ms })
 

@@ -15,7 +15,7 @@ local schedule = require "shijim.schedule"
 local proc = require "support.proc"
 local C = sffi.C
 
-local function T(text) return assert(schedule.parse_taipei(shijim, text), text) end
+local function T(text) return (assert(schedule.parse_taipei(shijim, text), text)) end
 
 -- Run the schedule from start to stop on a fake clock that jumps to each
 -- announced change (what the loop's timer does, without waiting).
@@ -88,7 +88,8 @@ describe("market-hours schedule (fake clock)", function()
     assert.are.equal(-1, C.ses_holidays_load(dir .. "/bad.txt", sffi.errbuf, sffi.ERRLEN))
     assert.truthy(sffi.errtext():find("bad.txt:2:", 1, true), sffi.errtext())
     os.execute("rm -rf " .. dir)
-    assert.are.equal(1, C.ses_is_trading_day(C.clk_taipei_day(T("2026-12-07 10:00"))))
+    local monday = C.clk_taipei_day(T("2026-12-07 10:00"))
+    assert.are.equal(1, tonumber(C.ses_is_trading_day(monday)))
   end)
 
   it("refuses an unknown market and margins beyond 6 h", function()

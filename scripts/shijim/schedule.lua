@@ -135,10 +135,10 @@ function M.parse_taipei(shijim, text)
                                  tonumber(sec) or 0)
 end
 
--- main.lua --schedule: subscribe opts.stocks while TWSE trades and
--- opts.futures while TAIFEX does, on src. opts: schedule, schedule_lead,
--- schedule_lag, stocks, futures, kinds, fake_clock, fake_speed.
-function M.start_main(shijim, src, opts)
+-- main.lua --schedule: open the universe's (shijim/reloadable.lua) "stocks"
+-- group while TWSE trades and its "futures" group while TAIFEX does.
+-- opts: schedule, schedule_lead, schedule_lag, fake_clock, fake_speed.
+function M.start_main(shijim, universe, opts)
   local now, speed = nil, 1
   if opts.fake_clock then
     local start = M.parse_taipei(shijim, opts.fake_clock)
@@ -148,19 +148,15 @@ function M.start_main(shijim, src, opts)
     now = M.fake_clock(start, speed)
     shijim.log(string.format("schedule: fake clock from %s Taipei, %gx", M.taipei(start), speed))
   end
-  local specs = {
-    stocks = { stocks = opts.stocks, kinds = opts.kinds },
-    futures = { futures = opts.futures, kinds = opts.kinds },
-  }
   local sched = M.new{
     which = opts.schedule, lead_s = opts.schedule_lead, lag_s = opts.schedule_lag, now = now, speed = speed,
     open = function(g, t)
-      local codes = src:subscribe(specs[g])
-      shijim.log(string.format("schedule: %s open at %s Taipei: subscribed %s", g, M.taipei(t), table.concat(codes, ",")))
+      local added = universe:open(g)
+      shijim.log(string.format("schedule: %s open at %s Taipei: subscribed %s", g, M.taipei(t), table.concat(added, ",")))
     end,
     close = function(g, t)
-      local codes = src:unsubscribe(specs[g])
-      shijim.log(string.format("schedule: %s closed at %s Taipei: unsubscribed %s", g, M.taipei(t), table.concat(codes, ",")))
+      local _, removed = universe:close(g)
+      shijim.log(string.format("schedule: %s closed at %s Taipei: unsubscribed %s", g, M.taipei(t), table.concat(removed, ",")))
     end,
   }
   sched:attach(shijim, shijim.log)
