@@ -37,7 +37,7 @@ local opts = cli.parse(arg, {
   { "--metrics-linger", "number", "after the stop, keep serving the final metrics N seconds", default = 0 },
   { "--config", "string", "Lua file returning {stocks=, futures=, kinds=, handlers=}; re-read on SIGHUP (hot reload)" },
   -- market-hours schedule (scripts/shijim/schedule.lua; hours and holidays: core/session)
-  { "--schedule", "string", "subscribe only in market hours, sleep between (stocks: twse, futures: taifex)", choices = { "twse", "taifex", "all" } },
+  { "--schedule", "string", "twse|taifex|all: subscribe only in market hours (stocks: twse, futures: taifex), sleep between", choices = { "twse", "taifex", "all" } },
   { "--schedule-lead", "number", "with --schedule: subscribe N seconds before each open", default = 300 },
   { "--schedule-lag", "number", "with --schedule: unsubscribe N seconds after each close", default = 300 },
   { "--holidays", "string", "holiday calendar file (default: scripts/data/holidays.txt, compiled in)" },
@@ -55,6 +55,11 @@ if opts.metrics then
     io.stderr:write("main.lua: --metrics: ", sffi.errtext(), "\n")
     os.exit(2)
   end
+end
+
+if opts.fake_clock and not opts.schedule then
+  io.stderr:write("main.lua: --fake-clock only drives --schedule; add --schedule twse|taifex|all\n")
+  os.exit(2)
 end
 
 -- The holiday calendar, before any source or sink reads it (core/session.h).
@@ -76,7 +81,8 @@ if url or opts.socket or has_keys then
   end
   shijim.log("source: live Shioaji server at " .. shown)
 else
-  src = shijim.source.simulated{ seed = opts.seed, rate = opts.rate, date = opts.date }
+  src = shijim.source.simulated{ seed = opts.seed, rate = opts.rate, date = opts.date,
+                                 allow_empty = opts.schedule ~= nil }
   shijim.log(string.format("source: simulated market (no Shioaji credentials or server URL configured), seed %d, %s",
     opts.seed, opts.rate > 0 and (opts.rate .. " events/s") or "as fast as possible"))
 end
