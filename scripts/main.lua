@@ -107,6 +107,11 @@ if opts.schedule then
 else
   universe:open("stocks")
   universe:open("futures")
+  -- at start a code the source refuses is fatal, as before (at a reload it is logged and skipped)
+  if #universe.refused > 0 then
+    io.stderr:write("main.lua: subscribe ", universe.refused[1], "\n")
+    os.exit(2)
+  end
 end
 shijim.route(src, require("sinks.raw"){ dir = opts.dir, fsync_ms = opts.fsync_ms })
 

@@ -65,6 +65,7 @@ function M.new(shijim, src, opts)
     applied = { stocks = {}, futures = {} },  -- group -> code -> kinds text, as subscribed
     opened = {},                              -- group -> true while its market is scheduled
     handler_ids = {}, timer_ids = {},
+    refused = {},  -- "code: why" of every subscribe the source refused
     version = 0,
   }, R)
   local cfg = {}
@@ -115,6 +116,7 @@ function R:sync(group)
       have[code] = kinds
       added[#added + 1] = code
     else
+      self.refused[#self.refused + 1] = code .. ": " .. tostring(err)
       self.log("subscribe " .. code .. " failed: " .. tostring(err))
     end
   end
