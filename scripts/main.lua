@@ -12,7 +12,9 @@ local sffi = require "shijim.ffi"
 
 local opts = cli.parse(arg, {
   usage = "shijim run main.lua [options]",
-  description = "Record TWSE/TPEx stocks and TAIFEX futures into the raw archive, printing a status line every second.",
+  description = "Record TWSE/TPEx stocks and TAIFEX futures into the raw archive, printing a status line every second. "
+    .. "With --schedule it runs unattended: subscriptions open before each session (TWSE/TPEx with the pre-open, "
+    .. "TAIFEX day and night), close after it, and it sleeps over weekends and holidays (docs/operations.md).",
   { "--stocks", "codes", "stock codes", default = { "2330", "2317", "0050", "2454", "2603" } },
   { "--futures", "codes", "futures codes (continuous aliases allowed)", default = { "TXFR1", "MXFR1" } },
   { "--kinds", "list", "event kinds", default = { "tick", "bidask" }, choices = { "tick", "bidask", "quote" } },
@@ -37,6 +39,14 @@ local opts = cli.parse(arg, {
   { "--metrics", "string", "serve /metrics, /healthz, /readyz on ADDR:PORT (e.g. 127.0.0.1:9464; off by default)" },
   { "--ready-silence", "number", "/readyz fails after N s without a market event from a source", default = 10, min = 0 },
   { "--metrics-linger", "number", "after the stop, keep serving the final metrics N seconds", default = 0, min = 0 },
+  { "--config", "string", "Lua file returning {stocks=, futures=, kinds=, handlers=}; re-read on SIGHUP (hot reload)" },
+  -- market-hours schedule (scripts/shijim/schedule.lua; hours and holidays: core/session)
+  { "--schedule", "string", "twse|taifex|all: subscribe only in market hours (stocks: twse, futures: taifex), sleep between", choices = { "twse", "taifex", "all" } },
+  { "--schedule-lead", "number", "with --schedule: subscribe N seconds before each open", default = 300, min = 0 },
+  { "--schedule-lag", "number", "with --schedule: unsubscribe N seconds after each close", default = 300, min = 0 },
+  { "--holidays", "string", "holiday calendar file (default: scripts/data/holidays.txt, compiled in)" },
+  { "--fake-clock", "string", "test hook: --schedule reads a clock starting at \"YYYY-MM-DD HH:MM\" Taipei" },
+  { "--fake-speed", "number", "test hook: the fake clock runs N times faster", default = 1, min = 0 },
 })
 
 -- Operations (docs/operations.md): log format first, then metrics, which must
@@ -49,6 +59,25 @@ if opts.metrics then
     io.stderr:write("main.lua: --metrics: ", sffi.errtext(), "\n")
     os.exit(2)
   end
+end
+
+-- A universe is subscribed once, whole; the schedule and hot reload manage
+-- --stocks/--futures or a --config file (scripts/shijim/reloadable.lua).
+if opts.universe and (opts.schedule or opts.config) then
+  io.stderr:write("main.lua: --universe with --", opts.schedule and "schedule" or "config",
+    ": not supported together yet; a universe is subscribed once for the whole run\n")
+  os.exit(2)
+end
+
+if opts.fake_clock and not opts.schedule then
+  io.stderr:write("main.lua: --fake-clock only drives --schedule; add --schedule twse|taifex|all\n")
+  os.exit(2)
+end
+
+-- The holiday calendar, before any source or sink reads it (core/session.h).
+if opts.holidays and C.ses_holidays_load(opts.holidays, sffi.errbuf, sffi.ERRLEN) ~= 0 then
+  io.stderr:write("main.lua: --holidays: ", sffi.errtext(), "\n")
+  os.exit(2)
 end
 
 local url = opts.url or os.getenv("SHIOAJI_URL")
@@ -80,7 +109,8 @@ if url or opts.socket or has_keys then
   end
   shijim.log("source: live Shioaji server at " .. shown)
 else
-  src = shijim.source.simulated{ seed = opts.seed, rate = opts.rate, date = opts.date, name = src_name }
+  src = shijim.source.simulated{ seed = opts.seed, rate = opts.rate, date = opts.date, name = src_name,
+                                 allow_empty = opts.schedule ~= nil }
   shijim.log(string.format("source: simulated market (no Shioaji credentials or server URL configured), seed %d, %s",
     opts.seed, opts.rate > 0 and (opts.rate .. " events/s") or "as fast as possible"))
 end
@@ -101,7 +131,32 @@ if opts.universe then
   end
   src:subscribe(u:subscription{ kinds = opts.kinds })
 else
-  src:subscribe{ stocks = opts.stocks, futures = opts.futures, kinds = opts.kinds }
+  -- The reloadable part (docs/operations.md "Hot reload"): subscriptions and
+  -- handlers from --config FILE (else the options above), swapped on SIGHUP or
+  -- shijim.reload() with the sinks below untouched.
+  local ok_u, universe = pcall(require("shijim.reloadable").new, shijim, src, {
+    path = opts.config, defaults = { stocks = opts.stocks, futures = opts.futures, kinds = opts.kinds } })
+  if not ok_u then
+    io.stderr:write("main.lua: --config: ", tostring(universe), "\n")
+    os.exit(2)
+  end
+  universe:attach()
+  if opts.schedule then
+    -- subscribe at each open, unsubscribe after each close, sleep between
+    local ok_s, err_s = pcall(require("shijim.schedule").start_main, shijim, universe, opts)
+    if not ok_s then
+      io.stderr:write("main.lua: ", tostring(err_s), "\n")
+      os.exit(2)
+    end
+  else
+    universe:open("stocks")
+    universe:open("futures")
+    -- at start a code the source refuses is fatal, as before (at a reload it is logged and skipped)
+    if #universe.refused > 0 then
+      io.stderr:write("main.lua: subscribe ", universe.refused[1], "\n")
+      os.exit(2)
+    end
+  end
 end
 shijim.route(src, require("sinks.raw"){ dir = opts.dir, fsync_ms = opts.fsync_ms })
 

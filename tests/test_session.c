@@ -118,7 +118,63 @@ static void calendar_file(void) {
     }
 }
 
+/* main.lua --schedule: when subscriptions are on, and the next change. Hours
+ * pinned against Sinopac's notes: TWSE 09:00-13:30 (/work/sinopac/
+ * TROUBLESHOOTING.md:579, Sinotrade/Shioaji @046010c plugins/shioaji/skills/
+ * shioaji/references/TROUBLESHOOTING.md), futures day session 08:45-13:45
+ * (MARKET_DATA.md:474-475, 564-565), the night session from 15:00 attached to
+ * the next trading day (MARKET_DATA.md:674-676). */
+static void schedule(void) {
+    char a[CLK_TEXT_MAX], b[CLK_TEXT_MAX];
+#define NEXT_IS(ex, t, pre, lead, lag, want)                                                    \
+    do {                                                                                        \
+        int64_t got_ = ses_sched_next((ex), (t), (pre), (lead), (lag));                         \
+        CHECK_STR(clk_taipei_text(got_, a), clk_taipei_text((want), b));                        \
+    } while (0)
+    /* stocks with the pre-open, subscribing 10 min early, closing 5 min late */
+    CHECK_EQ_I64(ses_sched_on(SHJ_EX_TSE, at(2, 7, 0), 1, 600, 300), 0);
+    NEXT_IS(SHJ_EX_TSE, at(2, 7, 0), 1, 600, 300, at(2, 8, 20));
+    CHECK_EQ_I64(ses_sched_on(SHJ_EX_TSE, at(2, 8, 20), 1, 600, 300), 1);
+    CHECK_EQ_I64(ses_sched_on(SHJ_EX_TSE, at(2, 8, 20) - 1, 1, 600, 300), 0);
+    NEXT_IS(SHJ_EX_TSE, at(2, 8, 20), 1, 600, 300, at(2, 13, 35));
+    CHECK_EQ_I64(ses_sched_on(SHJ_EX_TSE, at(2, 13, 35), 1, 600, 300), 0);
+    /* without the pre-open and margins: exactly 09:00-13:30 */
+    NEXT_IS(SHJ_EX_TSE, at(2, 7, 0), 0, 0, 0, at(2, 9, 0));
+    NEXT_IS(SHJ_EX_TSE, at(2, 9, 0), 0, 0, 0, at(2, 13, 30));
+    /* Friday's close: the weekend is skipped, Monday 08:20 is next */
+    NEXT_IS(SHJ_EX_TSE, at(4, 13, 35), 1, 600, 300, at(7, 8, 20));
+    CHECK_EQ_I64(ses_sched_on(SHJ_EX_TSE, at(5, 10, 0), 1, 600, 300), 0);
+    /* Thursday 12-24, then Friday 12-25 (holiday), then the weekend: Monday 12-28 */
+    NEXT_IS(SHJ_EX_TSE, at(24, 13, 35), 1, 600, 300, at(28, 8, 20));
+    CHECK_EQ_I64(ses_sched_on(SHJ_EX_TSE, at(25, 10, 0), 1, 600, 300), 0);
+
+    /* futures: day session, then the night session across midnight */
+    NEXT_IS(SHJ_EX_TAIFEX, at(2, 7, 0), 0, 0, 0, at(2, 8, 45));
+    NEXT_IS(SHJ_EX_TAIFEX, at(2, 8, 45), 0, 0, 0, at(2, 13, 45));
+    NEXT_IS(SHJ_EX_TAIFEX, at(2, 13, 45), 0, 0, 0, at(2, 15, 0));
+    NEXT_IS(SHJ_EX_TAIFEX, at(2, 15, 0), 0, 0, 0, at(3, 5, 0));
+    CHECK_EQ_I64(ses_sched_on(SHJ_EX_TAIFEX, at(3, 0, 0), 0, 0, 0), 1);   /* past midnight */
+    CHECK_EQ_I64(ses_sched_on(SHJ_EX_TAIFEX, at(3, 4, 59), 0, 0, 0), 1);
+    CHECK_EQ_I64(ses_sched_on(SHJ_EX_TAIFEX, at(3, 5, 0), 0, 0, 0), 0);
+    /* Friday night ends Saturday 05:00; nothing until Monday 08:45 */
+    NEXT_IS(SHJ_EX_TAIFEX, at(4, 15, 0), 0, 0, 0, at(5, 5, 0));
+    NEXT_IS(SHJ_EX_TAIFEX, at(5, 5, 0), 0, 0, 0, at(7, 8, 45));
+    CHECK_EQ_I64(ses_sched_on(SHJ_EX_TAIFEX, at(5, 23, 0), 0, 0, 0), 0); /* Saturday night */
+    /* Thursday 12-24's night session runs (it opens on a trading day), ends
+     * on the holiday at 05:00; no day or night session on 12-25 */
+    NEXT_IS(SHJ_EX_TAIFEX, at(24, 15, 0), 0, 0, 0, at(25, 5, 0));
+    NEXT_IS(SHJ_EX_TAIFEX, at(25, 5, 0), 0, 0, 0, at(28, 8, 45));
+    /* margins that make windows touch merge them: one change per boundary */
+    NEXT_IS(SHJ_EX_TAIFEX, at(2, 9, 0), 0, 3600, 3600, at(3, 6, 0));
+    NEXT_IS(SHJ_EX_TAIFEX, at(3, 6, 0), 0, 3600, 3600, at(3, 7, 45));
+    /* margins beyond 6 h are clamped, not an unbounded search */
+    CHECK_EQ_I64(ses_sched_on(SHJ_EX_TSE, at(2, 1, 0), 0, 100000, 0), 0);
+    CHECK_EQ_I64(ses_sched_on(SHJ_EX_TSE, at(2, 3, 0), 0, 100000, 0), 1);
+#undef NEXT_IS
+}
+
 int main(void) {
+    schedule();
     trading_day_rule();
     calendar_file();
     const ses_window *w;

@@ -25,9 +25,8 @@ void clk_civil_from_days(int64_t days, int *year, int *month, int *day);
 int64_t clk_taipei_to_utc_ns(int year, int month, int day, int hour, int minute, int second,
                              int micros);
 
-/* Current UTC time (CLOCK_REALTIME; clk_now_ns is in the FFI block below) and
- * a monotonic clock, ns. */
-int64_t clk_mono_ns(void);
+/* Current UTC time (CLOCK_REALTIME) and a monotonic clock, ns: both in the
+ * FFI block below (clk_mono_ns drives scripts/shijim/schedule.lua's fake clock). */
 
 /* UTC ns -> Taipei "YYYY-MM-DD" (11 bytes incl. NUL) and "HH:MM:SS.ffffff" (16). */
 void clk_taipei_date(int64_t utc_ns, char out[11]);
@@ -56,6 +55,7 @@ const char *clk_day_text(int64_t days, char *out);
  * CLK_TEXT_MAX); returns buf. The one Taipei text formatter of the project. */
 const char *clk_taipei_text(int64_t utc_ns, char *buf);
 int64_t clk_now_ns(void);
+int64_t clk_mono_ns(void);
 /* FFI-END */
 
 #endif

@@ -212,3 +212,64 @@ int64_t ses_trading_day(int64_t utc_ns) {
     int64_t day = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
     return ses_trading_day_from(day);
 }
+
+/* Market-hours schedule -------------------------------------------------- */
+
+static int clamp_margin(int s) {
+    return s < 0 ? 0 : s > SES_SCHED_MAX_MARGIN_S ? SES_SCHED_MAX_MARGIN_S : s;
+}
+
+/* Window w of exchange opening on Taipei day d as UTC ns [*o, *c). */
+static void window_at(int exchange, const ses_window *w, int64_t d, int with_preopen, int64_t *o,
+                      int64_t *c) {
+    int open = w->open_min;
+    if (with_preopen && exchange != SHJ_EX_TAIFEX && open == SES_TWSE_OPEN_MIN) open = SES_TWSE_PREOPEN_MIN;
+    int64_t start = clk_taipei_day_start(d);
+    *o = start + (int64_t)open * 60 * CLK_NS_PER_SEC;
+    *c = start + (int64_t)w->close_min * 60 * CLK_NS_PER_SEC;
+    if (w->close_min <= w->open_min) *c += 86400 * CLK_NS_PER_SEC; /* crosses midnight */
+}
+
+int ses_sched_on(int exchange, int64_t utc_ns, int with_preopen, int lead_s, int lag_s) {
+    int64_t lead = clamp_margin(lead_s) * CLK_NS_PER_SEC, lag = clamp_margin(lag_s) * CLK_NS_PER_SEC;
+    int64_t d0 = clk_taipei_day(utc_ns);
+    const ses_window *w;
+    size_t n = ses_windows(exchange, &w);
+    /* margins <= 6 h and sessions <= 14 h: only windows opening d0-1..d0+1 can cover utc_ns */
+    for (int64_t d = d0 - 1; d <= d0 + 1; d++) {
+        if (!ses_is_trading_day(d)) continue;
+        for (size_t i = 0; i < n; i++) {
+            int64_t o, c;
+            window_at(exchange, &w[i], d, with_preopen, &o, &c);
+            if (utc_ns >= o - lead && utc_ns < c + lag) return 1;
+        }
+    }
+    return 0;
+}
+
+#define SES_SCHED_HORIZON_DAYS 40
+
+int64_t ses_sched_next(int exchange, int64_t utc_ns, int with_preopen, int lead_s, int lag_s) {
+    int64_t lead = clamp_margin(lead_s) * CLK_NS_PER_SEC, lag = clamp_margin(lag_s) * CLK_NS_PER_SEC;
+    int now = ses_sched_on(exchange, utc_ns, with_preopen, lead_s, lag_s);
+    int64_t d0 = clk_taipei_day(utc_ns);
+    const ses_window *w;
+    size_t n = ses_windows(exchange, &w);
+    /* The answer only changes at a widened window's edge: walk the edges in
+     * time order (windows are sorted by open within a day and days ascend, so
+     * collect and sort the few hundred candidates). */
+    int64_t cand[(SES_SCHED_HORIZON_DAYS + 2) * 2 * 4];
+    size_t k = 0;
+    for (int64_t d = d0 - 1; d <= d0 + SES_SCHED_HORIZON_DAYS; d++) {
+        for (size_t i = 0; i < n && i < 4; i++) {
+            int64_t o, c;
+            window_at(exchange, &w[i], d, with_preopen, &o, &c);
+            if (o - lead > utc_ns) cand[k++] = o - lead;
+            if (c + lag > utc_ns) cand[k++] = c + lag;
+        }
+    }
+    qsort(cand, k, sizeof cand[0], cmp_i64);
+    for (size_t i = 0; i < k; i++)
+        if (ses_sched_on(exchange, cand[i], with_preopen, lead_s, lag_s) != now) return cand[i];
+    return -1;
+}

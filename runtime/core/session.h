@@ -40,6 +40,9 @@
 /* The trading day rolls at the night session's open: + 9 h moves 15:00 to midnight. */
 #define SES_DAY_ROLL_S (24 * 3600 - SES_TAIFEX_NIGHT_OPEN_MIN * 60)
 
+/* Largest lead/lag ses_sched_* accept (beyond: clamped). */
+#define SES_SCHED_MAX_MARGIN_S (6 * 3600)
+
 /* One session: [open_min, close_min) in Taipei minutes; close < open: it
  * crosses midnight and closes on the next day. */
 typedef struct ses_window {
@@ -54,15 +57,16 @@ size_t ses_windows(int exchange, const ses_window **out);
  * weekday (with_preopen: TWSE's 08:30 pre-open counts as open too). */
 int ses_is_open(int exchange, int64_t utc_ns, int with_preopen);
 
-/* Replace the holiday calendar with a file's (format: holidays.txt). 0, or
- * -1 with err naming file, line and what is wrong (the calendar is then
- * unchanged). path NULL restores the compiled-in calendar. */
-int ses_holidays_load(const char *path, char *err, size_t errlen);
 /* Parse calendar text (same format); what ses_holidays_load does after
  * reading the file. name is used in error messages. */
 int ses_holidays_parse(const char *text, size_t len, const char *name, char *err, size_t errlen);
 
 /* FFI-BEGIN */
+/* Replace the holiday calendar with a file's (format: holidays.txt). 0, or
+ * -1 with err naming file, line and what is wrong (the calendar is then
+ * unchanged). path NULL restores the compiled-in calendar. Lua: only before
+ * sources and sinks start (main.lua --holidays). */
+int ses_holidays_load(const char *path, char *err, size_t errlen);
 /* Trading days (core/session.h): day numbers, days since 1970-01-01 (Taipei). */
 /* The trading day of a UTC ns time (exchange time; receive time for status). */
 int64_t ses_trading_day(int64_t utc_ns);
@@ -72,6 +76,16 @@ int ses_is_trading_day(int64_t day);
 int64_t ses_trading_day_from(int64_t day);
 /* Number of holidays in the calendar (for `--help` texts and checks). */
 int ses_holiday_count(void);
+/* Market-hours schedule (scripts/shijim/schedule.lua, main.lua --schedule):
+ * 1 when utc_ns is inside one of exchange's sessions that opens on a trading
+ * day (Taipei), each widened to [open - lead_s, close + lag_s) (clamped to
+ * 0..SES_SCHED_MAX_MARGIN_S); windows that then touch merge. A night session
+ * runs when the day it opens on trades (Friday's ends Saturday 05:00; none
+ * opens on a holiday or weekend). with_preopen: TWSE opens at 08:30. */
+int ses_sched_on(int exchange, int64_t utc_ns, int with_preopen, int lead_s, int lag_s);
+/* The first instant after utc_ns at which ses_sched_on's answer changes;
+ * -1 when none within the next 40 days (a calendar never that closed). */
+int64_t ses_sched_next(int exchange, int64_t utc_ns, int with_preopen, int lead_s, int lag_s);
 /* FFI-END */
 
 #endif

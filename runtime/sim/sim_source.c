@@ -54,6 +54,7 @@ typedef struct sim_src {
     int64_t pending_exch_ns;
     int64_t pending_day;    /* its trading day (sim_trading_day) */
     int64_t last_day;       /* finish before any later trading day; -1 = never */
+    int allow_empty;        /* simsrc_allow_empty: start with nothing subscribed */
     char buf[SIM_PAYLOAD_CAP];
 } sim_src;
 
@@ -169,7 +170,7 @@ static void pace_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 
 static int sim_start(src_source *base, char *err, size_t errlen) {
     sim_src *s = (sim_src *)base;
-    if (sim_count(s->market) == 0)
+    if (sim_count(s->market) == 0 && !s->allow_empty)
         return shj_fail(err, errlen, "nothing subscribed: call src:subscribe{...} before run");
     s->started_mono = clk_mono_ns();
     ev_idle_init(&s->idle, idle_cb);
@@ -256,6 +257,12 @@ src_source *simsrc_new(const char *name, uint64_t seed, const char *date, double
     s->session_day = -1;
     s->last_day = -1;
     return &s->base;
+}
+
+int simsrc_allow_empty(src_source *base) {
+    if (!base || base->ops != &sim_ops) return SHJ_ERR;
+    ((sim_src *)base)->allow_empty = 1;
+    return SHJ_OK;
 }
 
 int simsrc_set_days(src_source *base, int days) {

@@ -22,6 +22,11 @@ src_source *simsrc_new(const char *name, uint64_t seed, const char *date, double
  * first payload of the next trading day, so every archived day is whole.
  * days <= 0: run on. SHJ_OK, SHJ_ERR when s is not a simulated source. */
 int simsrc_set_days(src_source *s, int days);
+/* Allow the source to start with nothing subscribed (main.lua --schedule
+ * starting while the market is closed; its codes come at the next open).
+ * Without it, starting empty is refused (a script that forgot to subscribe).
+ * SHJ_OK, SHJ_ERR when s is not a simulated source. */
+int simsrc_allow_empty(src_source *s);
 /* FFI-END */
 
 #endif

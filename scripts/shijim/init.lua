@@ -231,6 +231,8 @@ function shijim.source.simulated(opts)
   local ptr = C.simsrc_new(opts.name or "sim", opts.seed or 42, opts.date, rate, errbuf, ERRLEN)
   -- days: finish after that many whole trading days (every archived day complete)
   if ptr ~= nil and opts.days then C.simsrc_set_days(ptr, opts.days) end
+  -- allow_empty: may start with nothing subscribed (main.lua --schedule while closed)
+  if ptr ~= nil and opts.allow_empty then C.simsrc_allow_empty(ptr) end
   return shijim.wrap_source(ptr)
 end
 
