@@ -129,7 +129,7 @@ local function trades_table(r, st)
     local why
     if st.fills == 0 then
       why = format("No trades: the strategy placed %s order%s and got no fill over %s events. " ..
-                   "Check its bar period (--bars and its period_s parameter), its codes and the data range.",
+                   "Check its bar period (--bars, which sets its period_s), its codes and the data range.",
                    fmt.int(st.orders), st.orders == 1 and "" or "s", fmt.int(st.events))
     else
       why = format("No completed round trip: %s fill%s, but no position went back to flat " ..
