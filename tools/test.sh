@@ -1,5 +1,5 @@
 #!/bin/sh
-# tools/test.sh — build and run every test: C tests (ctest) and Lua specs (busted, via ctest).
+# tools/test.sh — build and run every test: C tests (ctest) and Lua specs (busted, one ctest test per spec file).
 #   tools/test.sh           normal build
 #   tools/test.sh --asan    the same tests under AddressSanitizer + UBSan
 #   tools/test.sh --tsan    the tests of the modules that own threads (archive
