@@ -44,8 +44,7 @@ local function run_with_reload(next_impl)
   proc.write(dir .. "/impl.lua", next_impl)
   -- the binary is a child of the subshell whose pid we wrote
   local sub = assert(proc.read(dir .. "/pid")):match("%d+")
-  local _, pids = proc.run("pgrep -P " .. sub)
-  local pid = assert(pids:match("%d+"), "shijim not running")
+  local pid = assert(proc.child_pid(sub), "shijim not running")
   os.execute("kill -HUP " .. pid)
   assert(wait_for(dir .. "/rc", 20), "run never ended")
   return dir

@@ -28,7 +28,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 UNI=$SRC/tests/fixtures/universe/shard_test.lua
 DATE=2026-11-25
 
-start_standin() { # $1 = name
+# Not in $(...): a subshell's PIDS would be lost and cleanup would leave it running.
+start_standin() { # $1 = name; sets PORT
     "$B/tool_standin" --port 0 --date $DATE --seed 7 --rate 3000 --nominal-rate 3000 --heartbeat-ms 500 \
         --log "$T/$1.log" --log-payloads > "$T/$1.port" 2> "$T/$1.err" &
     PIDS="$PIDS $!"
@@ -36,10 +37,10 @@ start_standin() { # $1 = name
     while ! grep -q listening "$T/$1.port" 2>/dev/null; do
         i=$((i + 1)); [ $i -lt 200 ] || fail "stand-in $1 did not start: $(cat "$T/$1.err")"; sleep 0.05
     done
-    sed 's/.*://' "$T/$1.port"
+    PORT=$(sed 's/.*://' "$T/$1.port")
 }
-P0=$(start_standin s0)
-P1=$(start_standin s1)
+start_standin s0; P0=$PORT
+start_standin s1; P1=$PORT
 
 cd "$SRC/scripts"
 # The whole universe as one process sees it (the union the shards must make up).

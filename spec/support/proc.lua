@@ -36,6 +36,13 @@ function M.run(cmdline)
   return rc, out, err
 end
 
+-- The pid of a child of pid, or nil. pgrep runs without LD_PRELOAD: under
+-- ASan the specs preload libasan, and procps' pgrep hangs with it loaded.
+function M.child_pid(pid)
+  local _, out = M.run("env -u LD_PRELOAD pgrep -P " .. tostring(pid))
+  return out and out:match("%d+")
+end
+
 function M.shijim(args)
   return M.run(M.bin .. " " .. args)
 end
