@@ -6,34 +6,8 @@
 
 #include "clickhouse/ch_rowbinary.h"
 #include "core/clock.h"
+#include "core/resolved.h"
 #include "core/shj_common.h"
-
-typedef struct cha_entry {
-    char alias[16], code[16];
-    int exchange, sec_type, source_id;
-} cha_entry;
-
-static cha_entry map[CHA_MAX];
-static int nmap;
-
-void cha_note(const char *alias, const char *code, int exchange, int sec_type, int source_id) {
-    if (!alias || !code || !*alias || !*code || strcmp(alias, code) == 0) return;
-    if (strlen(alias) >= 16 || strlen(code) >= 16) return;
-    int i = 0;
-    while (i < nmap && strcmp(map[i].alias, alias) != 0) i++;
-    if (i == nmap) {
-        if (nmap == CHA_MAX) return; /* far beyond any real subscription list */
-        nmap++;
-    }
-    shj_strlcpy(map[i].alias, alias, sizeof map[i].alias);
-    shj_strlcpy(map[i].code, code, sizeof map[i].code);
-    map[i].exchange = exchange;
-    map[i].sec_type = sec_type;
-    map[i].source_id = source_id;
-}
-
-int cha_count(void) { return nmap; }
-void cha_reset(void) { nmap = 0; }
 
 /* The Enum8 names of ch_schema.c's EXCHANGE_ENUM / SECTYPE_ENUM. */
 static const char *ex_name(int e) {
@@ -48,8 +22,8 @@ static const char *sec_name(int s) {
 int cha_collect(cha_rows *r, const shj_event *ev) {
     int added = 0;
     int64_t day = -1;
-    for (int i = 0; i < nmap; i++) {
-        const cha_entry *e = &map[i];
+    for (int i = 0, n = rsv_count(); i < n; i++) {
+        const rsv_entry *e = rsv_at(i);
         if (strcmp(e->code, ev->code) != 0) continue;
         if (day < 0) {
             /* the trading day changes only on a minute boundary: one

@@ -1,9 +1,8 @@
 /* ch_alias.h — continuous aliases (TXFR1) the sources resolved, for the
  * ClickHouse table <db>.aliases.
  *
- * Owns: the process-wide map alias -> real code (filled by the sources when
- * they resolve an alias: cha_note), and, per writer, the (trading_day, alias)
- * rows already written (cha_rows). A row is made when the writer stores an
+ * Owns, per writer, the (trading_day, alias) rows already written (cha_rows),
+ * from the process-wide map of resolved aliases (core/resolved.h). A row is made when the writer stores an
  * event of a real code some alias currently resolves to: its trading_day is
  * the event's (the same as the row's in ticks), so a recording that runs over
  * several days, or rolls the alias at expiry, gets one row per day with the
@@ -23,16 +22,7 @@
 #include "core/shj_event.h"
 #include "core/bytebuf.h"
 
-#define CHA_MAX 64        /* aliases held (R1/R2 of every futures root is far fewer) */
 #define CHA_ROWS_MAX 4096 /* (trading_day, alias) rows remembered per writer */
-
-/* A source resolved alias (e.g. "TXFR1") to code ("TXFL6"). Replaces an
- * earlier resolution of the same alias (a roll). No-op when code == alias. */
-void cha_note(const char *alias, const char *code, int exchange, int sec_type, int source_id);
-/* Number of aliases noted (0: the writer skips the lookup). */
-int cha_count(void);
-/* Forget everything (tests). */
-void cha_reset(void);
 
 typedef struct cha_rows {
     struct { int64_t day; char alias[16]; } done[CHA_ROWS_MAX];

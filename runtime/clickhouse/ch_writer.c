@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "clickhouse/ch_alias.h"
+#include "core/resolved.h"
 #include "clickhouse/ch_dsn.h"
 #include "clickhouse/ch_fallback.h"
 #include "clickhouse/ch_http.h"
@@ -688,7 +689,7 @@ size_t chw_push(chw_writer *w, const shj_event *evs, size_t n) {
             w->alive_tail = b;
         }
         if (chb_encode(&b->data, ev) != SHJ_OK) return i; /* out of memory: push back */
-        if (cha_count()) cha_collect(&w->aliases, ev);
+        if (rsv_count()) cha_collect(&w->aliases, ev);
         if (ev->seq > b->max_seq) b->max_seq = ev->seq;
         if (ev->seq < b->min_seq) b->min_seq = ev->seq;
         if (ev->seq > w->pushed_max) w->pushed_max = ev->seq;

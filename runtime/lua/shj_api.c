@@ -12,11 +12,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "clickhouse/ch_alias.h"
 #include "core/decimal.h"
 #include "core/event_json.h"
 #include "core/instrument.h"
 #include "core/names.h"
+#include "core/resolved.h"
 #include "loop/rt.h"
 #include "core/shj_common.h"
 #include "core/shj_event.h"
@@ -103,8 +103,8 @@ int shj_src_subscribe(src_source *s, const char *code, const char *security_type
     if (!s->ops->subscribe) return shj_fail(err, errlen, "source %s cannot subscribe", s->name);
     s->last_resolved[0] = '\0';
     if (s->ops->subscribe(s, &req, err, errlen) != SHJ_OK) return SHJ_ERR;
-    /* a continuous alias the source resolved now: ClickHouse's aliases map (ch_alias.h) */
-    if (s->last_resolved[0]) cha_note(code, s->last_resolved, req.exchange, req.sec_type, s->source_id);
+    /* a continuous alias the source resolved now: the process-wide map (core/resolved.h) */
+    if (s->last_resolved[0]) rsv_note(code, s->last_resolved, req.exchange, req.sec_type, s->source_id);
     if (resolved) /* sources that resolve aliases say so in last_resolved */
         shj_strlcpy(resolved, s->last_resolved[0] ? s->last_resolved : code, SHJ_CODE_MAX);
     return SHJ_OK;

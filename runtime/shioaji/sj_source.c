@@ -27,8 +27,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "clickhouse/ch_alias.h"
 #include "core/clock.h"
+#include "core/resolved.h"
 #include "core/instrument.h"
 #include "parse/parse.h"
 #include "loop/rt.h"
@@ -292,7 +292,7 @@ static void handle_resolve(sj_src *s, sj_job *j, int http, const char *body, siz
         sub->resolved = 1;
         sub->resolving = 0;
         inst_register(sub->real, sub->exchange, sub->sec_type, sub->odd_lot);
-        if (sub->alias) cha_note(sub->code, sub->real, sub->exchange, sub->sec_type, s->base.source_id); /* ClickHouse aliases map */
+        if (sub->alias) rsv_note(sub->code, sub->real, sub->exchange, sub->sec_type, s->base.source_id); /* core/resolved.h: ClickHouse aliases rows */
         char day[11];
         clk_taipei_date(clk_now_ns(), day);
         shj_strlcpy(sub->resolved_day, day, sizeof sub->resolved_day);
