@@ -37,8 +37,10 @@
 
 /* Paths here are mkdtemp names under /tmp (< 40 bytes); GCC cannot know that
  * once chx_start_cluster inlines several servers' paths into one function. */
+#if defined(__GNUC__) && !defined(__clang__) /* clang has no such warning */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 typedef struct chx_server {
     char dir[256];
@@ -350,6 +352,8 @@ static inline void chx_stop(chx_server *s) {
     if (!getenv("SHJ_KEEP_CH")) chx_rm_rf(s->dir);
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #endif

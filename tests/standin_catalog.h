@@ -111,8 +111,12 @@ static void sc_months_from(const char *date, int *y, int *m) {
 
 static void sc_fill_month(sc_contract *c, const char *root, int y, int m) {
     shj_strlcpy(c->root, root, sizeof c->root);
-    snprintf(c->delivery_month, sizeof c->delivery_month, "%04d%02d", y, m);
-    snprintf(c->delivery_date, sizeof c->delivery_date, "%04d/%02d/%02d", y, m, ctr_expiry_day(y, m));
+    /* y and m come from a real code's month letter and year digit; a value
+     * that would not fit leaves the field empty rather than cut */
+    int n = snprintf(c->delivery_month, sizeof c->delivery_month, "%04d%02d", y, m);
+    if (n < 0 || (size_t)n >= sizeof c->delivery_month) c->delivery_month[0] = '\0';
+    n = snprintf(c->delivery_date, sizeof c->delivery_date, "%04d/%02d/%02d", y, m, ctr_expiry_day(y, m));
+    if (n < 0 || (size_t)n >= sizeof c->delivery_date) c->delivery_date[0] = '\0';
 }
 
 /* Reference of code in the private market (0 when it cannot be simulated). */
