@@ -71,4 +71,19 @@ function M.errtext()
   return ffi.string(M.errbuf)
 end
 
+-- A sink's counters summed over its routes, as Lua numbers: read(id, buf)
+-- fills buf (0 = ok) for each route id; fields names the counters; states[i]
+-- names route i's state from state_names (sinks.clickhouse, sinks.nats).
+function M.sum_route_stats(routes, read, buf, fields, state_names)
+  local out = { states = {} }
+  for _, f in ipairs(fields) do out[f] = 0 end
+  for i, id in ipairs(routes) do
+    if read(id, buf) == 0 then
+      for _, f in ipairs(fields) do out[f] = out[f] + tonumber(buf[f]) end
+      out.states[i] = state_names[buf.state] or "?"
+    end
+  end
+  return out
+end
+
 return M

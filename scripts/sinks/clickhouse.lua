@@ -92,24 +92,9 @@ return function(opts)
 
   -- Counters summed over every source routed here, as Lua numbers.
   function sink:stats()
-    local out = { rows_in = 0, rows_inserted = 0, rows_fallback = 0, rows_held = 0,
-                  batches_failed = 0, probes = 0, rows_unsaved = 0, unsaved_ranges = 0,
-                  reconciled_rows = 0, states = {} }
-    for i, id in ipairs(self.routes) do
-      if C.chw_route_stats(id, stats_buf) == 0 then
-        out.rows_in = out.rows_in + tonumber(stats_buf.rows_in)
-        out.rows_inserted = out.rows_inserted + tonumber(stats_buf.rows_inserted)
-        out.rows_fallback = out.rows_fallback + tonumber(stats_buf.rows_fallback)
-        out.rows_held = out.rows_held + tonumber(stats_buf.rows_held)
-        out.batches_failed = out.batches_failed + tonumber(stats_buf.batches_failed)
-        out.probes = out.probes + tonumber(stats_buf.probes)
-        out.rows_unsaved = out.rows_unsaved + tonumber(stats_buf.rows_unsaved)
-        out.unsaved_ranges = out.unsaved_ranges + tonumber(stats_buf.unsaved_ranges)
-        out.reconciled_rows = out.reconciled_rows + tonumber(stats_buf.reconciled_rows)
-        out.states[i] = STATE[stats_buf.state] or "?"
-      end
-    end
-    return out
+    return sffi.sum_route_stats(self.routes, C.chw_route_stats, stats_buf,
+      { "rows_in", "rows_inserted", "rows_fallback", "rows_held", "batches_failed", "probes", "rows_unsaved",
+        "unsaved_ranges", "reconciled_rows" }, STATE)
   end
 
   return sink

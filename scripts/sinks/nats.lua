@@ -77,18 +77,8 @@ local function new_sink(_, opts)
 
   -- Counters summed over every source routed here, as Lua numbers.
   function sink:stats()
-    local out = { pushed = 0, acked = 0, duplicates = 0, queued = 0, gap_events = 0, states = {} }
-    for i, id in ipairs(self.routes) do
-      if C.nts_route_stats(id, stats_buf) == 0 then
-        out.pushed = out.pushed + tonumber(stats_buf.pushed)
-        out.acked = out.acked + tonumber(stats_buf.acked)
-        out.duplicates = out.duplicates + tonumber(stats_buf.duplicates)
-        out.queued = out.queued + tonumber(stats_buf.queued)
-        out.gap_events = out.gap_events + tonumber(stats_buf.gap_events)
-        out.states[i] = STATE[stats_buf.state] or "?"
-      end
-    end
-    return out
+    return sffi.sum_route_stats(self.routes, C.nts_route_stats, stats_buf,
+      { "pushed", "acked", "duplicates", "queued", "gap_events" }, STATE)
   end
   return sink
 end
