@@ -933,6 +933,7 @@ int chw_close_stats(chw_writer *w, chw_stats *final, char *err, size_t errlen) {
 void chw_get_stats(const chw_writer *w, chw_stats *out) { *out = w->st; }
 
 const char *chw_last_error(const chw_writer *w) { return w->last_error; }
+int chw_fallback_busy(const chw_writer *w) { return w->fb_pending; }
 
 const char *chw_server_version(const chw_writer *w) { return w->version; }
 

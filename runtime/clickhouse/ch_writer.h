@@ -119,6 +119,9 @@ void chw_opts_default(chw_opts *o);
 void chw_get_stats(const chw_writer *w, chw_stats *out);
 /* The last error (redacted), "" if none. */
 const char *chw_last_error(const chw_writer *w);
+/* Batches handed to the fallback thread and not collected back by the loop
+ * yet (their rows may be on disk before rows_fallback counts them). */
+int chw_fallback_busy(const chw_writer *w);
 /* The server version seen ("" until reached). */
 const char *chw_server_version(const chw_writer *w);
 
