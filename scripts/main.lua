@@ -30,7 +30,7 @@ local opts = cli.parse(arg, {
   { "--clickhouse", "string", "also record into ClickHouse at this DSN (or $SHIJIM_CLICKHOUSE_DSN)" },
   { "--fallback-dir", "string", "where ClickHouse batches go when it is down", default = "data/fallback" },
   { "--nats", "string", "also publish to NATS JetStream at these URL(s) (docs/nats.md)" },
-  { "--gateway-id", "string", "this gateway's id: its source name (shioaji-ID) and its NATS dedup ids (or $SHIJIM_GATEWAY_ID)" },
+  { "--gateway-id", "string", "this gateway's id: its source name (shioaji-ID), ClickHouse source number and NATS dedup ids (or $SHIJIM_GATEWAY_ID)" },
   { "--universe", "string", "record a universe instead of --stocks/--futures: tse, otc, stocks, futures, txo, top150, market, or a Lua file (docs/universe.md)" },
   { "--shard", "string", "record shard I of K of the universe, I/K (or $SHARD_ID and $TOTAL_SHARDS)" },
   { "--quiet", "flag", "do not log block trades" },
@@ -168,8 +168,14 @@ local ch
 if dsn then
   -- archive_dir: the ClickHouse watermark lives beside the archive, and the
   -- archive's unacknowledged tail is replayed at start (docs/durability.md)
+  -- gateway: rows carry this gateway's own `source` number, so gateways that
+  -- share tables never share a key (code, ts, source, seq)
   ch = shijim.route(src, require("sinks.clickhouse"){ dsn = dsn, fallback_dir = opts.fallback_dir,
-                                                      archive_dir = opts.dir })
+                                                      archive_dir = opts.dir, gateway = gateway_id })
+  if gateway_id then
+    shijim.log(string.format("clickhouse: gateway %s writes source = %d (replay.lua --gateway-id %s gives replayed rows the same)",
+      gateway_id, ch.source_number, gateway_id))
+  end
 end
 
 -- Fan-out to other hosts (docs/nats.md); the raw archive stays the ground truth.

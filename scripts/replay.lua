@@ -43,6 +43,7 @@ local opts = cli.parse(arg, {
   { "--csv", "string", "write events as CSV to this file (- = stdout; exact decimal prices, docs/data.md)" },
   { "--mark-replay", "flag", "set the replay flag (16) on every event (default: the recording's flags, unchanged)" },
   { "--clickhouse", "string", "insert the events into ClickHouse at this DSN" },
+  { "--gateway-id", "string", "the gateway that recorded the archive (main.lua --gateway-id): rows get its ClickHouse source number" },
   { "--fallback-dir", "string", "where ClickHouse batches go when it is down", default = "data/fallback" },
   { "--workers", "int", "threads that read and parse ahead, 1..4 (default: by core count; 0 = parse on the loop)",
     min = 0, max = 4 },
@@ -51,6 +52,10 @@ local opts = cli.parse(arg, {
   ranges = { { "from", "to" } },
   check = function(o)
     if o.jsonl and o.csv and o.jsonl == o.csv then return "--jsonl and --csv name the same file" end
+    if o.gateway_id and not o.gateway_id:match("^[%w_.-]+$") then
+      return "--gateway-id: letters, digits, '_', '.', '-' only, got '" .. o.gateway_id .. "'"
+    end
+    if o.gateway_id and not o.clickhouse then return "--gateway-id only matters with --clickhouse" end
   end,
 })
 
@@ -72,7 +77,7 @@ if opts.clickhouse then
   -- A replay can wait for a healthy server: it never outruns it into the
   -- fallback (issue 11, fault 10); a server that goes down still spills.
   ch = require("sinks.clickhouse") { dsn = opts.clickhouse, fallback_dir = opts.fallback_dir,
-                                     wait_when_slow = true }
+                                     wait_when_slow = true, gateway = opts.gateway_id }
   shijim.route(src, ch)
 end
 

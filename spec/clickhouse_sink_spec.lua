@@ -81,6 +81,65 @@ describe("sinks.clickhouse", function()
     assert.are.equal(2, #ch.files(dir .. "/fallback"))
   end)
 
+  -- Issue 14: gateways sharing tables. The key is (code, ts, source, seq); two
+  -- gateways that both number their source 1 collide on it wherever code, ts and
+  -- seq coincide (here: the same simulated market, so on every row).
+  it("gives each --gateway-id its own source number: two gateways never share a key; replay keeps the number", function()
+    -- (each gateway its own archive: an archive that exists continues its seq)
+    local function gateway(id, db, archive)
+      local cmd = string.format("%s run main.lua --seed 5 --rate 0 --events 6000 --date 2026-11-25 --stocks 2330,2317 "
+        .. "--futures TXFR1 --dir %s/raw-%s --fallback-dir %s/fb --clickhouse %s --status-every 0 --quiet%s",
+        bin, dir, archive or id, dir, server:dsn(db), id and (" --gateway-id " .. id) or "")
+      local rc, out, err = proc.run(cmd)
+      assert.are.equal(0, rc, err)
+      return out .. err
+    end
+    local function rows(db)
+      return server:scalar("SELECT count() FROM " .. db .. ".ticks FINAL")
+        + server:scalar("SELECT count() FROM " .. db .. ".bidasks FINAL")
+    end
+    -- control: no gateway ids, both rows sets are source 1 and collapse into one
+    gateway(nil, "nogw", "a")
+    local one = rows("nogw")
+    assert.is_true(one > 0)
+    gateway(nil, "nogw", "b")
+    assert.are.equal(one, rows("nogw"))
+    -- with gateway ids: every row of both kept, under two numbers main.lua announced
+    local log0 = gateway("gw0", "gw")
+    local log1 = gateway("gw1", "gw")
+    assert.are.equal(2 * one, rows("gw"))
+    local n0 = tonumber(log0:match("gateway gw0 writes source = (%d+)"))
+    local n1 = tonumber(log1:match("gateway gw1 writes source = (%d+)"))
+    assert.is_truthy(n0 and n1, log0 .. log1)
+    assert.are_not.equal(n0, n1)
+    assert.are.equal(n0, require("shijim.ffi").C.chw_gateway_source("gw0"))
+    assert.is_true(n0 >= 256 and n1 >= 256)
+    local body = server:query("SELECT source, count() FROM gw.ticks FINAL GROUP BY source ORDER BY source")
+    local seen = {}
+    for src, c in body:gmatch("(%d+)\t(%d+)") do seen[tonumber(src)] = tonumber(c) end
+    assert.is_truthy(seen[n0] and seen[n1] and seen[n0] == seen[n1], body)
+    -- replaying gw0's archive with its gateway id lands on the same keys: no new row
+    local rc, _, err = proc.run(string.format("%s replay.lua --archive-dir %s/raw-gw0 --source sim-gw0 --clickhouse %s "
+      .. "--gateway-id gw0 --fallback-dir %s/fb", bin, dir, server:dsn("gw"), dir))
+    assert.are.equal(0, rc, err)
+    assert.are.equal(2 * one, rows("gw"))
+    -- a gateway whose ClickHouse was down: its fallback lines keep the number, restore lands on the same keys
+    local rc2, _, err2 = proc.run(string.format("%s run main.lua --seed 5 --rate 0 --events 6000 --date 2026-11-25 "
+      .. "--stocks 2330,2317 --futures TXFR1 --dir %s/raw-gw0-down --fallback-dir %s/fb-down --clickhouse %s "
+      .. "--status-every 0 --quiet --gateway-id gw0", bin, dir, dir, "clickhouse://127.0.0.1:1/dead"))
+    assert.are.equal(1, rc2, err2) -- rows left in the fallback: exit 1, as documented
+    assert.truthy(io.open(dir .. "/fb-down/ticks/2026-11-25.jsonl"):read("*a"):find('"source_id":' .. n0, 1, true))
+    rc2, _, err2 = proc.run(string.format("%s restore.lua --fallback-dir %s/fb-down --apply --dsn %s", bin, dir,
+      server:dsn("gw")))
+    assert.are.equal(0, rc2, err2)
+    assert.are.equal(2 * one, rows("gw"))
+    -- and without it, the replayed rows are another source's (number 1): a third copy
+    rc, _, err = proc.run(string.format("%s replay.lua --archive-dir %s/raw-gw0 --source sim-gw0 --clickhouse %s "
+      .. "--fallback-dir %s/fb", bin, dir, server:dsn("gw"), dir))
+    assert.are.equal(0, rc, err)
+    assert.are.equal(3 * one, rows("gw"))
+  end)
+
   it("refuses bad options and bad credentials with clear errors", function()
     local ok, err = pcall(require("sinks.clickhouse"), { fallback_dir = dir })
     assert.is_false(ok)

@@ -41,7 +41,7 @@ static uint16_t date16(int64_t days) { return days < 0 ? 0 : days > 65535 ? 6553
         (p) += sizeof put_v_;              \
     } while (0)
 
-static uint8_t *put_header(uint8_t *p, const shj_event *ev, int with_kind) {
+static uint8_t *put_header(uint8_t *p, const shj_event *ev, uint16_t source, int with_kind) {
     size_t n = strnlen(ev->code, sizeof ev->code);
     *p++ = (uint8_t)n; /* LEB128 of n < 128 is one byte */
     memcpy(p, ev->code, n);
@@ -57,17 +57,19 @@ static uint8_t *put_header(uint8_t *p, const shj_event *ev, int with_kind) {
     PUT(p, date16(chb_taipei_day(ev->ts_exch_ns)));
     /* trading_day: core/session's rule on the exchange time (never the receive time) */
     PUT(p, date16(chb_trading_day(ev->ts_exch_ns)));
-    PUT(p, (uint16_t)ev->source_id);
+    PUT(p, source);
     PUT(p, (uint64_t)ev->seq);
     PUT(p, (uint32_t)ev->flags);
     return p;
 }
 
-int chb_encode(chb_buf *b, const shj_event *ev) {
+int chb_encode(chb_buf *b, const shj_event *ev) { return chb_encode_as(b, ev, ev->source_id); }
+
+int chb_encode_as(chb_buf *b, const shj_event *ev, uint16_t source) {
     int t = chs_table_for_kind(ev->kind);
     if (t < 0) return SHJ_ERR;
     if (chb_reserve(b, CHB_ROW_MAX) != SHJ_OK) return SHJ_ERR;
-    uint8_t *p = put_header(b->data + b->len, ev, t == CHS_TICKS);
+    uint8_t *p = put_header(b->data + b->len, ev, source, t == CHS_TICKS);
     if (t == CHS_TICKS) {
         PUT(p, ev->open);
         PUT(p, ev->high);

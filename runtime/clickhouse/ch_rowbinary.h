@@ -42,6 +42,9 @@ int64_t chb_trading_day(int64_t ts_ns);
 /* Append the row for ev (table chosen by ev->kind). SHJ_OK, SHJ_ERR when the
  * kind is not stored (see chs_table_for_kind) or memory ran out. */
 int chb_encode(chb_buf *b, const shj_event *ev);
+/* The same, with `source` = source instead of ev->source_id (a gateway's
+ * ClickHouse source number, chw_opts.source_number). */
+int chb_encode_as(chb_buf *b, const shj_event *ev, uint16_t source);
 
 /* Decode one row of table t from p[0..n). Fills *out (zeroing it first) and
  * *used. SHJ_OK, or SHJ_ERR when the bytes are short or malformed. */

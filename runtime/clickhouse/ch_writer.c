@@ -19,6 +19,7 @@
 
 #include <curl/curl.h>
 #include <ev.h>
+#include <xxhash.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,11 @@ void chw_opts_default(chw_opts *o) {
     o->probe_max_ms = 10000;
     o->close_timeout_ms = 10000;
     o->create_schema = 1;
+}
+
+int chw_gateway_source(const char *gateway) {
+    if (!gateway || !*gateway) return 0;
+    return 256 + (int)(XXH32(gateway, strlen(gateway), 0) % (65536u - 256u));
 }
 
 static const char *state_name(int s) {
@@ -688,7 +694,8 @@ size_t chw_push(chw_writer *w, const shj_event *evs, size_t n) {
             else w->alive_head = b;
             w->alive_tail = b;
         }
-        if (chb_encode(&b->data, ev) != SHJ_OK) return i; /* out of memory: push back */
+        uint16_t source = w->o.source_number > 0 ? (uint16_t)w->o.source_number : ev->source_id;
+        if (chb_encode_as(&b->data, ev, source) != SHJ_OK) return i; /* out of memory: push back */
         if (rsv_count()) cha_collect(&w->aliases, ev);
         if (ev->seq > b->max_seq) b->max_seq = ev->seq;
         if (ev->seq < b->min_seq) b->min_seq = ev->seq;
@@ -785,6 +792,11 @@ chw_writer *chw_open(struct ev_loop *loop, const chw_opts *opts, char *err, size
     if (w->o.probe_min_ms <= 0) w->o.probe_min_ms = d.probe_min_ms;
     if (w->o.probe_max_ms < w->o.probe_min_ms) w->o.probe_max_ms = w->o.probe_min_ms > d.probe_max_ms ? w->o.probe_min_ms : d.probe_max_ms;
     if (w->o.close_timeout_ms <= 0) w->o.close_timeout_ms = d.close_timeout_ms;
+    if (w->o.source_number < 0 || w->o.source_number > 65535) {
+        shj_fail(err, errlen, "clickhouse: source number %d out of range (1..65535, 0 = per source)", w->o.source_number);
+        free(w);
+        return NULL;
+    }
     w->o.dsn = NULL; /* not kept: may hold the password */
     w->o.fallback_dir = NULL;
     w->probe_ms = w->o.probe_min_ms;

@@ -82,7 +82,19 @@ typedef struct chw_opts {
     const char *archive_dir;    /* the raw archive root the routed source records into (chw_route
                                    only; NULL = none): enables the watermark (ch_mark.h) and the
                                    reconcile of the archive's unacknowledged tail at start */
+    int source_number;          /* the `source` column of this writer's rows (1..65535; 0 = each
+                                   event's source_id, a per-process number): a gateway's own
+                                   number (chw_gateway_source) keeps the ReplacingMergeTree key
+                                   (code, ts, source, seq) of gateways sharing tables apart */
 } chw_opts;
+
+/* The ClickHouse source number of gateway id `gateway` ([A-Za-z0-9_.-]+):
+ * 256 + XXH32(id) mod 65280, so it never equals a per-process source id
+ * (1..32) and the same id gives the same number in every process (main.lua
+ * --gateway-id, replay.lua --gateway-id, reconcile at start). Two ids share a
+ * number with probability 1/65280 per pair; main.lua prints the number at
+ * start so a fleet can be checked. 0 for an empty id. */
+int chw_gateway_source(const char *gateway);
 
 typedef struct chw_stats {
     uint64_t rows_in;           /* events taken (stored kinds) */

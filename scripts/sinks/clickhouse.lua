@@ -25,6 +25,12 @@
 --                  ClickHouse what the archive holds beyond it (a kill -9, rows
 --                  neither ClickHouse nor the fallback could take); see
 --                  docs/durability.md. Without it, no watermark.
+--   gateway        this gateway's id (main.lua --gateway-id): its rows carry the
+--                  gateway's own `source` number (C.chw_gateway_source), so
+--                  gateways recording into the same tables never share a key
+--                  (code, ts, source, seq). Without it, `source` is the
+--                  per-process source id (1, 2, ...). replay.lua --gateway-id
+--                  gives replayed rows the recording gateway's number.
 --   on_fatal       "detach" (default): a writer that hit an unfixable error
 --                  (wrong password, schema mismatch) stops and recording goes
 --                  on without it; "stop": the whole run stops.
@@ -51,6 +57,13 @@ return function(opts)
   if not dsn or dsn == "" then
     error("sinks.clickhouse: dsn is required (or set SHIJIM_CLICKHOUSE_DSN)", 2)
   end
+  local source_number = 0
+  if opts.gateway ~= nil then
+    if type(opts.gateway) ~= "string" or not opts.gateway:match("^[%w_.-]+$") then
+      error("sinks.clickhouse: gateway must be letters, digits, '_', '.', '-'", 2)
+    end
+    source_number = C.chw_gateway_source(opts.gateway)
+  end
   if opts.on_fatal ~= nil and opts.on_fatal ~= "detach" and opts.on_fatal ~= "stop" then
     error("sinks.clickhouse: on_fatal must be \"detach\" or \"stop\"", 2)
   end
@@ -68,6 +81,7 @@ return function(opts)
     wait_when_slow = opts.wait_when_slow and 1 or 0,
     stop_on_fatal = opts.on_fatal == "stop" and 1 or 0,
     archive_dir = opts.archive_dir,
+    source_number = source_number,
     routes = {},
   }
 
@@ -85,6 +99,7 @@ return function(opts)
     o.create_schema = self.create_schema
     o.wait_when_slow = self.wait_when_slow
     o.archive_dir = self.archive_dir
+    o.source_number = self.source_number
     local id = C.chw_route(src.ptr, o, self.stop_on_fatal, errbuf, ERRLEN)
     if id < 0 then error("sinks.clickhouse: " .. sffi.errtext(), 3) end
     self.routes[#self.routes + 1] = id
