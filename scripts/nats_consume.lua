@@ -18,6 +18,7 @@ local opts = cli.parse(arg, {
   { "--filter", "string", "subject filter", default = "shijim.>" },
   { "--clickhouse", "string", "record into ClickHouse at this DSN" },
   { "--fallback-dir", "string", "where ClickHouse batches go when it is down", default = "data/fallback" },
+  { "--gateway-id", "string", "the gateway that published the stream (main.lua --gateway-id): ClickHouse rows get its source number, the keys of its own rows" },
   { "--print", "flag", "print every event as JSON" },
   { "--duration", "number", "stop after N seconds (0 = until Ctrl-C)", default = 0 },
   { "--events", "number", "stop after N events (0 = no limit)", default = 0 },
@@ -29,7 +30,8 @@ end
 local src = require("sinks.nats").source(shijim, {
   servers = opts.nats, durable = opts.durable, stream = opts.stream, filter = opts.filter })
 if opts.clickhouse then
-  shijim.route(src, require("sinks.clickhouse"){ dsn = opts.clickhouse, fallback_dir = opts.fallback_dir })
+  shijim.route(src, require("sinks.clickhouse"){ dsn = opts.clickhouse, fallback_dir = opts.fallback_dir,
+                                                 gateway = opts.gateway_id })
 end
 if opts.print then
   local buf = ffi.new("char[2048]")
