@@ -1,5 +1,7 @@
 /* test_ring.c — the growable FIFO: order across growth and wrap, pop/at
- * bounds, reuse after free, element sizes other than a word. */
+ * bounds, reuse after free, element sizes other than a word, push_front
+ * (a retry ahead of the queue) across wrap and growth, and a fixed window
+ * (pop the oldest at a cap, as the Shioaji backfill's seen-ticks ring). */
 #include <stdint.h>
 #include <string.h>
 
@@ -61,6 +63,48 @@ int main(void) {
         ring_pop(&r);
     }
     CHECK_EQ_I64(bad, 0);
+    ring_free(&r);
+
+    /* push_front: on an empty ring, on a wrapped one, and when it must grow.
+     * Model: a deque in an array, fronts prepended, backs appended. */
+    ring_init(&r, sizeof(int32_t), 2);
+    int32_t model[4096];
+    int mlo = 2048, mhi = 2048; /* model[mlo..mhi) */
+    for (int step = 0; step < 1500; step++) {
+        int op = (step * 7919) % 5; /* deterministic mix: 2 backs, 2 fronts, 1 pop */
+        if (op < 2) {
+            int32_t *slot = ring_push(&r);
+            CHECK(slot != NULL);
+            *slot = step;
+            model[mhi++] = step;
+        } else if (op < 4) {
+            int32_t *slot = ring_push_front(&r);
+            CHECK(slot != NULL);
+            *slot = -step;
+            model[--mlo] = -step;
+        } else if (mhi > mlo) {
+            if (*(int32_t *)ring_front(&r) != model[mlo]) bad++;
+            ring_pop(&r);
+            mlo++;
+        }
+        if (ring_len(&r) != (size_t)(mhi - mlo)) bad++;
+        for (int i = mlo; i < mhi; i += 97)
+            if (*(int32_t *)ring_at(&r, (size_t)(i - mlo)) != model[i]) bad++;
+    }
+    CHECK_EQ_I64(bad, 0);
+    for (int i = mlo; i < mhi; i++)
+        if (*(int32_t *)ring_at(&r, (size_t)(i - mlo)) != model[i]) bad++;
+    CHECK_EQ_I64(bad, 0);
+    ring_free(&r);
+
+    /* a window of the last 8: pop at the cap before each push, never grows */
+    ring_init(&r, sizeof(uint32_t), 8);
+    for (uint32_t i = 0; i < 100; i++) {
+        if (ring_len(&r) == 8) ring_pop(&r);
+        *(uint32_t *)ring_push(&r) = i;
+    }
+    CHECK_EQ_I64(ring_len(&r), 8);
+    for (uint32_t i = 0; i < 8; i++) CHECK_EQ_I64(*(uint32_t *)ring_at(&r, i), 92 + i);
     ring_free(&r);
     T_DONE();
 }

@@ -41,6 +41,13 @@ void *ring_push(ring *r) {
     return slot;
 }
 
+void *ring_push_front(ring *r) {
+    if (r->len == r->cap && grow(r) != 0) return NULL;
+    r->head = (r->head + r->cap - 1) % r->cap;
+    r->len++;
+    return r->buf + r->head * r->elem;
+}
+
 void *ring_at(const ring *r, size_t i) {
     if (i >= r->len) return NULL;
     return r->buf + ((r->head + i) % r->cap) * r->elem;

@@ -31,6 +31,9 @@ void ring_free(ring *r);
 /* A slot at the tail (contents undefined, len grows by one), or NULL when
  * growing failed (the ring is unchanged). */
 void *ring_push(ring *r);
+/* A slot at the head, before every queued element (a retry that must go
+ * first); NULL when growing failed. */
+void *ring_push_front(ring *r);
 /* The i-th oldest element (0 = the head), or NULL when i >= len. */
 void *ring_at(const ring *r, size_t i);
 /* The oldest element, or NULL when empty. */

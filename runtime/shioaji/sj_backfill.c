@@ -45,7 +45,6 @@
 #include "shioaji/sj_json.h"
 #include "shioaji/sj_ticks.h"
 
-#define SJ_SEEN_CAP 65536
 
 /* The record of ticks that arrived --------------------------------------------- */
 
@@ -56,13 +55,9 @@ static size_t record_ticks(void *ctx, const shj_event *evs, size_t n) {
         if (ev->source_id != s->base.source_id || ev->kind != SHJ_KIND_TICK ||
             (ev->flags & SHJ_FLAG_BACKFILL))
             continue;
-        sj_seen *x;
-        if (s->seen_n < s->seen_cap) {
-            x = &s->seen[(s->seen_head + s->seen_n++) % s->seen_cap];
-        } else {
-            x = &s->seen[s->seen_head];
-            s->seen_head = (s->seen_head + 1) % s->seen_cap;
-        }
+        if (ring_len(&s->seen) == SJ_SEEN_CAP) ring_pop(&s->seen); /* a window: the oldest goes */
+        sj_seen *x = ring_push(&s->seen);
+        if (!x) continue; /* out of memory: this tick is not a dedup candidate */
         x->inst_id = ev->inst_id;
         x->volume = ev->volume;
         x->ts_exch_ns = ev->ts_exch_ns;
@@ -75,9 +70,6 @@ static size_t record_ticks(void *ctx, const shj_event *evs, size_t n) {
 int sj_backfill_init(sj_src *s) {
     if (s->bus_sub) return SHJ_OK;
     if (!s->base.bus) return SHJ_ERR;
-    s->seen_cap = SJ_SEEN_CAP;
-    s->seen = calloc(s->seen_cap, sizeof *s->seen);
-    if (!s->seen) return SHJ_ERR;
     s->bus_sub = bus_subscribe(s->base.bus, "shioaji-dedup", shj_kind_bit(SHJ_KIND_TICK), NULL, 0,
                                BUS_BLOCK, record_ticks, s);
     return s->bus_sub ? SHJ_OK : SHJ_ERR;
@@ -86,10 +78,8 @@ int sj_backfill_init(sj_src *s) {
 void sj_backfill_free(sj_src *s) {
     if (s->bus_sub && s->base.bus) bus_unsubscribe(s->base.bus, s->bus_sub);
     s->bus_sub = NULL;
-    free(s->seen);
-    s->seen = NULL;
-    free(s->bfq);
-    s->bfq = NULL;
+    ring_free(&s->seen);
+    ring_free(&s->bfq);
     sj_bflimit_free(s);
 }
 
@@ -106,8 +96,8 @@ void sj_backfill_gap(sj_src *s, int sub, int64_t g0, int64_t g1) {
 static int gap_window(sj_src *s, const sj_job *j, int64_t *t0, int64_t *t1) {
     uint32_t id = inst_find(s->subs[j->sub].real, strlen(s->subs[j->sub].real));
     int64_t before = INT64_MIN, after = INT64_MAX;
-    for (size_t i = 0; id && i < s->seen_n; i++) {
-        const sj_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
+    for (size_t i = 0; id && i < ring_len(&s->seen); i++) {
+        const sj_seen *x = ring_at(&s->seen, i);
         if (x->inst_id != id) continue;
         if (x->ts_recv_ns <= j->g0_ns && x->ts_exch_ns > before) before = x->ts_exch_ns;
         if (x->ts_recv_ns >= j->g1_ns && x->ts_exch_ns < after) after = x->ts_exch_ns;
@@ -139,8 +129,8 @@ static int backfill_prepare(sj_src *s, sj_job *j) {
     /* The ticks that did arrive in the window, to be matched at most once each. */
     uint32_t id = inst_find(sub->real, strlen(sub->real));
     size_t n = 0;
-    for (size_t i = 0; id && i < s->seen_n; i++) {
-        const sj_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
+    for (size_t i = 0; id && i < ring_len(&s->seen); i++) {
+        const sj_seen *x = ring_at(&s->seen, i);
         n += x->inst_id == id && x->ts_exch_ns >= j->t0_ns && x->ts_exch_ns <= j->t1_ns;
     }
     sj_arrived *a = malloc(sizeof *a + (n ? n : 1) * sizeof a->v[0]);
@@ -150,8 +140,8 @@ static int backfill_prepare(sj_src *s, sj_job *j) {
         return 0;
     }
     a->n = 0;
-    for (size_t i = 0; id && i < s->seen_n && a->n < n; i++) {
-        const sj_seen *x = &s->seen[(s->seen_head + i) % s->seen_cap];
+    for (size_t i = 0; id && i < ring_len(&s->seen) && a->n < n; i++) {
+        const sj_seen *x = ring_at(&s->seen, i);
         if (x->inst_id != id || x->ts_exch_ns < j->t0_ns || x->ts_exch_ns > j->t1_ns) continue;
         a->v[a->n++] = (struct sj_arrived_tick){x->ts_exch_ns, x->close, x->volume, 0};
     }
@@ -188,18 +178,8 @@ static size_t backfill_body(sj_src *s, sj_job *j, char *out, size_t cap) {
 int64_t sj_iso_local_ns(const char *s) { return sj_ticks_iso_local_ns(s); }
 
 static sj_bf_item *bfq_push(sj_src *s) {
-    if (s->bfq_n == s->bfq_cap) {
-        size_t cap = s->bfq_cap ? s->bfq_cap * 2 : 256;
-        sj_bf_item *q = malloc(cap * sizeof *q);
-        if (!q) return NULL;
-        for (size_t i = 0; i < s->bfq_n; i++) q[i] = s->bfq[(s->bfq_head + i) % s->bfq_cap];
-        free(s->bfq);
-        s->bfq = q;
-        s->bfq_cap = cap;
-        s->bfq_head = 0;
-    }
-    sj_bf_item *it = &s->bfq[(s->bfq_head + s->bfq_n++) % s->bfq_cap];
-    memset(it, 0, sizeof *it);
+    sj_bf_item *it = ring_push(&s->bfq);
+    if (it) memset(it, 0, sizeof *it);
     return it;
 }
 
@@ -353,8 +333,8 @@ static int backfill_answer(sj_src *s, sj_job *j, int http, const char *body, siz
 }
 
 int sj_backfill_flush(sj_src *s) {
-    while (s->bfq_n) {
-        sj_bf_item *it = &s->bfq[s->bfq_head];
+    sj_bf_item *it;
+    while ((it = ring_front(&s->bfq))) {
         if (it->len) {
             if (!sj_status_flush(s)) return 0;
             int rc = src_deliver_flags(&s->base, it->tag, it->payload, it->len, it->recv_ns,
@@ -369,8 +349,7 @@ int sj_backfill_flush(sj_src *s) {
             sj_status(s, SHJ_STATUS_BACKFILLED, it->code, it->t0, it->t1, 200,
                        "%u ticks of %s backfilled", it->count, it->code);
         }
-        s->bfq_head = (s->bfq_head + 1) % s->bfq_cap;
-        s->bfq_n--;
+        ring_pop(&s->bfq);
     }
     return 1;
 }

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/ring.h"
 #include "core/shj_event.h"
 #include "shioaji/sj_http.h"
 #include "shioaji/sj_ratewin.h"
@@ -35,6 +36,7 @@
 
 #define SJ_MAX_STREAMS 6           /* per-kind streams: tick/bidask/quote × stk/fop */
 #define SJ_DEFAULT_HB_TIMEOUT_S 75 /* Shioaji beats every 30 s; two missed beats = dead */
+#define SJ_SEEN_CAP 65536          /* ticks remembered for backfill de-duplication */
 #define SJ_DETAIL_MAX 120          /* shj_event.detail */
 
 typedef enum {
@@ -230,8 +232,7 @@ struct sj_src {
 
     sj_sub *subs;
     size_t n_subs, cap_subs;
-    sj_job *jobs;            /* ring */
-    size_t job_head, job_n, job_cap;
+    ring jobs;                /* sj_job, FIFO; a retry goes to the front */
     int inflight;
     sj_job cur;
     sj_http_req *cur_req;
@@ -239,18 +240,15 @@ struct sj_src {
 
     sj_stream streams[SJ_MAX_STREAMS];
 
-    sj_status_item *stq;     /* status events waiting for bus room, ring */
-    size_t stq_head, stq_n, stq_cap;
+    ring stq;                 /* sj_status_item: status events waiting for bus room */
 
     char unknown_names[16][32];
     int n_unknown_names;
     uint64_t rng;
 
-    sj_seen *seen;           /* ring of recent ticks (backfill de-duplication) */
-    size_t seen_head, seen_n, seen_cap;
+    ring seen;                /* sj_seen: the last SJ_SEEN_CAP ticks (backfill de-duplication) */
     void *bus_sub;            /* bus_sub* recording arrived ticks */
-    sj_bf_item *bfq;         /* backfill output waiting for room, ring */
-    size_t bfq_head, bfq_n, bfq_cap;
+    ring bfq;                 /* sj_bf_item: backfill output waiting for room */
     double backfill_delay_s;  /* wait after a reconnect so post-gap ticks arrive first */
     int bf_max_queries;       /* backfill budget: queries per bf_window_s */
     double bf_window_s;

@@ -31,26 +31,12 @@ void sj_job_release(sj_job *j) {
 }
 
 void sj_push_job(sj_src *s, const sj_job *j, int front) {
-    if (s->job_n == s->job_cap) {
-        size_t cap = s->job_cap ? s->job_cap * 2 : 64;
-        sj_job *q = malloc(cap * sizeof *q);
-        if (!q) {
-            shj_log(SHJ_LOG_ERROR, "source %s: out of memory queueing a request", s->base.name);
-            return;
-        }
-        for (size_t i = 0; i < s->job_n; i++) q[i] = s->jobs[(s->job_head + i) % s->job_cap];
-        free(s->jobs);
-        s->jobs = q;
-        s->job_cap = cap;
-        s->job_head = 0;
+    sj_job *slot = front ? ring_push_front(&s->jobs) : ring_push(&s->jobs);
+    if (!slot) {
+        shj_log(SHJ_LOG_ERROR, "source %s: out of memory queueing a request", s->base.name);
+        return;
     }
-    if (front) {
-        s->job_head = (s->job_head + s->job_cap - 1) % s->job_cap;
-        s->jobs[s->job_head] = *j;
-    } else {
-        s->jobs[(s->job_head + s->job_n) % s->job_cap] = *j;
-    }
-    s->job_n++;
+    *slot = *j;
     sj_pump_soon(s);
 }
 
@@ -89,17 +75,15 @@ void sj_rest_stop(sj_src *s) {
 
 void sj_rest_free(sj_src *s) {
     /* The queue is ours: what its jobs own goes with it. */
-    for (size_t i = 0; i < s->job_n; i++) sj_job_release(&s->jobs[(s->job_head + i) % s->job_cap]);
+    for (size_t i = 0; i < ring_len(&s->jobs); i++) sj_job_release(ring_at(&s->jobs, i));
     sj_job_release(&s->cur);
-    free(s->jobs);
-    s->jobs = NULL;
-    s->job_n = s->job_cap = 0;
+    ring_free(&s->jobs);
     sj_ratewin_free(&s->rest_win);
 }
 
 void sj_rest_foreach(sj_src *s, void (*fn)(sj_src *s, const sj_job *j, int in_flight, void *ud), void *ud) {
     if (s->inflight) fn(s, &s->cur, 1, ud);
-    for (size_t i = 0; i < s->job_n; i++) fn(s, &s->jobs[(s->job_head + i) % s->job_cap], 0, ud);
+    for (size_t i = 0; i < ring_len(&s->jobs); i++) fn(s, ring_at(&s->jobs, i), 0, ud);
 }
 
 void sj_pump_soon(sj_src *s) {
@@ -124,24 +108,21 @@ static void pace_for(sj_src *s, double seconds) {
     ev_timer_start(s->base.loop, &s->pacer);
 }
 
-static void pop_head(sj_src *s) {
-    s->job_head = (s->job_head + 1) % s->job_cap;
-    s->job_n--;
-}
+static void pop_head(sj_src *s) { ring_pop(&s->jobs); }
 
 static void rest_done(void *ctx, sj_http_req *r, int http, const char *body, size_t len, const char *cerr);
 
 static void pump(sj_src *s) {
     if (s->stopped || !s->http) return;
-    if (s->job_n && !s->inflight && clk_mono_ns() < s->ban_until_mono) {
+    if (ring_len(&s->jobs) && !s->inflight && clk_mono_ns() < s->ban_until_mono) {
         /* Banned (503 操作異常，請1分鐘後再重新登入): nothing goes out before the
          * ban is over (TROUBLESHOOTING.md:387: wait at least one minute
          * without sending more requests). */
         pace_for(s, (double)(s->ban_until_mono - clk_mono_ns()) / 1e9 + 0.001);
         return;
     }
-    while (!s->inflight && s->job_n) {
-        sj_job *j = &s->jobs[s->job_head];
+    while (!s->inflight && ring_len(&s->jobs)) {
+        sj_job *j = ring_front(&s->jobs);
         const sj_job_ops *o = ops_of(j);
         if (!o || (o->drop_if_obsolete && o->drop_if_obsolete(s, j))) {
             pop_head(s);
@@ -152,14 +133,14 @@ static void pump(sj_src *s) {
             /* A job of this type waiting for its delay lets the next job of
              * another type go first (a backfill must not hold up subscriptions). */
             size_t k;
-            for (k = 1; k < s->job_n; k++) {
-                const sj_job_ops *ok = ops_of(&s->jobs[(s->job_head + k) % s->job_cap]);
+            for (k = 1; k < ring_len(&s->jobs); k++) {
+                const sj_job_ops *ok = ops_of(ring_at(&s->jobs, k));
                 if (!ok || !(ok->flags & SJ_JOB_MAY_BE_PASSED)) break;
             }
-            if (k < s->job_n) {
-                size_t at = (s->job_head + k) % s->job_cap;
-                sj_job other = s->jobs[at];
-                s->jobs[at] = *j;
+            if (k < ring_len(&s->jobs)) {
+                sj_job *at = ring_at(&s->jobs, k);
+                sj_job other = *at;
+                *at = *j;
                 *j = other;
                 continue;
             }

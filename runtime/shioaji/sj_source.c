@@ -485,9 +485,9 @@ static void sj_stop(src_source *b) {
         ev_timer_stop(b->loop, &s->watch);
     }
     sj_rest_stop(s);
-    if (s->stq_n)
+    if (ring_len(&s->stq))
         shj_log(SHJ_LOG_WARN, "source %s: %zu status events not published (bus full at stop)",
-                b->name, s->stq_n);
+                b->name, ring_len(&s->stq));
     b->state = SRC_STOPPED;
 }
 
@@ -627,6 +627,10 @@ src_source *sj_new(const char *name, const char *url, const char *unix_socket,
         return NULL;
     }
     src_init(&s->base, &sj_ops, name && *name ? name : "shioaji");
+    ring_init(&s->jobs, sizeof(sj_job), 64);
+    ring_init(&s->stq, sizeof(sj_status_item), 64);
+    ring_init(&s->seen, sizeof(sj_seen), SJ_SEEN_CAP);
+    ring_init(&s->bfq, sizeof(sj_bf_item), 256);
     shj_strlcpy(s->url, url ? url : "", sizeof s->url);
     shj_strlcpy(s->socket_path, unix_socket ? unix_socket : "", sizeof s->socket_path);
     s->per_kind = per_kind;
@@ -781,7 +785,7 @@ size_t sj_status_line(const src_source *b, char *buf, size_t cap) {
                      !s->info_ok ? "waiting for server, " : "", sj_streams_open_count(s), want,
                      (unsigned long long)sj_counter(b, "subscribed"),
                      (unsigned long long)s->subscribe_errors, (unsigned long long)s->reconnects,
-                     (unsigned long long)s->gaps, bf, s->job_n ? " (requests queued)" : "");
+                     (unsigned long long)s->gaps, bf, ring_len(&s->jobs) ? " (requests queued)" : "");
     if (n < 0) return 0;
     return (size_t)n < cap ? (size_t)n : cap - 1;
 }

@@ -13,37 +13,24 @@
 #include "core/shj_common.h"
 #include "shioaji/sj_internal.h"
 
-static int stq_grow(sj_src *s) {
-    size_t cap = s->stq_cap ? s->stq_cap * 2 : 64;
-    sj_status_item *q = malloc(cap * sizeof *q);
-    if (!q) return -1;
-    for (size_t i = 0; i < s->stq_n; i++) q[i] = s->stq[(s->stq_head + i) % s->stq_cap];
-    free(s->stq);
-    s->stq = q;
-    s->stq_cap = cap;
-    s->stq_head = 0;
-    return 0;
-}
-
 int sj_status_flush(sj_src *s) {
-    while (s->stq_n) {
-        sj_status_item *it = &s->stq[s->stq_head];
+    sj_status_item *it;
+    while ((it = ring_front(&s->stq))) {
         if (!s->base.bus ||
             src_publish_status(&s->base, it->status, it->code, it->g0, it->g1, it->http, it->detail) != SHJ_OK)
             return 0;
-        s->stq_head = (s->stq_head + 1) % s->stq_cap;
-        s->stq_n--;
+        ring_pop(&s->stq);
     }
     return 1;
 }
 
 void sj_status(sj_src *s, int status, const char *code, int64_t g0, int64_t g1, int http,
                 const char *fmt, ...) {
-    if (s->stq_n == s->stq_cap && stq_grow(s) != 0) {
+    sj_status_item *it = ring_push(&s->stq);
+    if (!it) {
         shj_log(SHJ_LOG_ERROR, "source %s: out of memory queueing a status event", s->base.name);
         return;
     }
-    sj_status_item *it = &s->stq[(s->stq_head + s->stq_n) % s->stq_cap];
     memset(it, 0, sizeof *it);
     it->status = status;
     it->http = http;
@@ -54,12 +41,7 @@ void sj_status(sj_src *s, int status, const char *code, int64_t g0, int64_t g1, 
     va_start(ap, fmt);
     vsnprintf(it->detail, sizeof it->detail, fmt, ap);
     va_end(ap);
-    s->stq_n++;
     sj_status_flush(s);
 }
 
-void sj_status_free(sj_src *s) {
-    free(s->stq);
-    s->stq = NULL;
-    s->stq_n = s->stq_cap = s->stq_head = 0;
-}
+void sj_status_free(sj_src *s) { ring_free(&s->stq); }
