@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/decimal.h"
+#include "core/json_skip.h"
 #include "core/names.h"
 #include "core/shj_common.h"
 
@@ -119,52 +120,19 @@ static int scan_number(jctx *c) {
     return SHJ_OK;
 }
 
-static int scan_value(jctx *c, jfield *f, int depth);
-
 /* A whole object or array at c->p, any nesting up to MAX_DEPTH, checked for
- * syntax and skipped. */
+ * syntax by the one strict skipper (core/json_skip.h) and skipped. */
 static int skip_nested(jctx *c, int depth) {
-    if (depth > MAX_DEPTH) return fail(c, "nested deeper than %d levels at column %zu", MAX_DEPTH, col(c, c->p));
-    char close = *c->p == '{' ? '}' : ']';
-    int object = close == '}';
-    c->p++;
-    ws(c);
-    if (c->p < c->e && *c->p == close) {
-        c->p++;
+    char open = *c->p;
+    jsk_error e;
+    const char *q = jsk_value(c->p, c->e, MAX_DEPTH - depth + 1, 0, &e);
+    if (q) {
+        c->p = q;
         return SHJ_OK;
     }
-    for (;;) {
-        ws(c);
-        if (object) {
-            const char *k;
-            size_t kn;
-            if (c->p >= c->e) return fail(c, "object not closed (truncated line?)");
-            if (*c->p != '"') return fail(c, "expected a key at column %zu", col(c, c->p));
-            if (scan_string(c, &k, &kn) != SHJ_OK) return SHJ_ERR;
-            ws(c);
-            if (c->p >= c->e || *c->p != ':') return fail(c, "expected ':' after key '%.*s' (truncated line?)", (int)kn, k);
-            c->p++;
-            ws(c);
-        }
-        if (c->p < c->e && (*c->p == '{' || *c->p == '[')) {
-            if (skip_nested(c, depth + 1) != SHJ_OK) return SHJ_ERR;
-        } else {
-            jfield el;
-            int lenient = c->lenient;
-            c->lenient = 0; /* a scalar here: no recursion through scan_value */
-            int rc = scan_value(c, &el, 1);
-            c->lenient = lenient;
-            if (rc != SHJ_OK) return SHJ_ERR;
-        }
-        ws(c);
-        if (c->p >= c->e) return fail(c, "%s not closed (truncated line?)", object ? "object" : "array");
-        if (*c->p == close) {
-            c->p++;
-            return SHJ_OK;
-        }
-        if (*c->p != ',') return fail(c, "expected ',' or '%c' at column %zu", close, col(c, c->p));
-        c->p++;
-    }
+    if (e.status == JSK_DEPTH) return fail(c, "nested deeper than %d levels at column %zu", MAX_DEPTH, col(c, e.at));
+    if (e.status == JSK_TRUNCATED) return fail(c, "%s not closed (truncated line?)", open == '{' ? "object" : "array");
+    return fail(c, "expected %s at column %zu", e.expected, col(c, e.at));
 }
 
 static int scan_value(jctx *c, jfield *f, int depth) {

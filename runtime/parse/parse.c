@@ -67,6 +67,7 @@
 #include "core/clock.h"
 #include "core/instrument.h"
 #include "core/json_scan.h"
+#include "core/json_skip.h"
 #include "core/shj_common.h"
 
 #define PSR_MAX_DEPTH 64  /* nesting allowed inside skipped values */
@@ -424,58 +425,19 @@ static int literal(scan *s, const char *lit, size_t n) {
     return k == avail ? truncated(s) : unexpected(s, "a JSON value");
 }
 
-/* Skip any JSON value, validating it. */
+/* Skip any JSON value, validating it (core/json_skip: the one strict
+ * skipper); its error becomes ours, at the same byte. */
 static int skip_value(scan *s, int depth) {
-    if (s->p >= s->end) return truncated(s);
-    const char *str;
-    size_t n;
-    int esc;
-    switch (*s->p) {
-    case '"':
-        s->p++;
-        return string_body(s, &str, &n, &esc);
-    case '{':
-    case '[': {
-        char close = *s->p == '{' ? '}' : ']';
-        int is_obj = close == '}';
-        if (depth >= PSR_MAX_DEPTH)
-            return fail(s, "JSON nested deeper than %d at byte %zu", PSR_MAX_DEPTH, off(s));
-        s->p++;
-        ws(s);
-        if (s->p < s->end && *s->p == close) {
-            s->p++;
-            return 0;
-        }
-        for (;;) {
-            if (is_obj) {
-                if (s->p >= s->end || *s->p != '"') return unexpected(s, "'\"' (a key)");
-                s->p++;
-                if (string_body(s, &str, &n, &esc) != 0) return -1;
-                ws(s);
-                if (s->p >= s->end || *s->p != ':') return unexpected(s, "':'");
-                s->p++;
-                ws(s);
-            }
-            if (skip_value(s, depth + 1) != 0) return -1;
-            ws(s);
-            if (s->p >= s->end) return truncated(s);
-            if (*s->p == ',') {
-                s->p++;
-                ws(s);
-                continue;
-            }
-            if (*s->p == close) {
-                s->p++;
-                return 0;
-            }
-            return unexpected(s, is_obj ? "',' or '}'" : "',' or ']'");
-        }
+    jsk_error e;
+    const char *q = jsk_value(s->p, s->end, PSR_MAX_DEPTH - depth, 0, &e);
+    if (q) {
+        s->p = q;
+        return 0;
     }
-    case 't': return literal(s, "true", 4);
-    case 'f': return literal(s, "false", 5);
-    case 'n': return literal(s, "null", 4);
-    default: return number_token(s, &str, &n);
-    }
+    s->p = e.at;
+    if (e.status == JSK_DEPTH) return fail(s, "JSON nested deeper than %d at byte %zu", PSR_MAX_DEPTH, off(s));
+    if (e.status == JSK_TRUNCATED) return truncated(s);
+    return unexpected(s, e.expected);
 }
 
 /* A scalar value as text: a string's (unescaped) body or a number token.

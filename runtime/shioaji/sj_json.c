@@ -1,73 +1,26 @@
 /* sj_json.c — field lookup in small JSON documents (see sj_json.h).
  *
- * A recursive-descent skipper finds where each value ends; lookups walk the
- * top level of an object comparing keys. Depth is bounded so that a hostile
- * answer cannot exhaust the stack.
+ * core/json_skip finds where each value ends; lookups walk the top level of
+ * an object comparing keys. Depth is bounded so that a hostile answer cannot
+ * exhaust the stack.
  */
 #include "shioaji/sj_json.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "core/json_skip.h"
+
 #define SJ_JSON_MAX_DEPTH 64
 
-static const char *skip_ws(const char *p, const char *end) {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
-    return p;
-}
+/* Values are skipped by the one strict skipper (core/json_skip.h); Python's
+ * NaN/Infinity are accepted because the server may be written in Python. */
+static const char *skip_ws(const char *p, const char *end) { return jsk_ws(p, end); }
 
-/* p at '"': returns the position after the closing quote, NULL if unterminated. */
-static const char *skip_string(const char *p, const char *end) {
-    p++;
-    while (p < end) {
-        if (*p == '\\') {
-            p += 2;
-            continue;
-        }
-        if (*p == '"') return p + 1;
-        p++;
-    }
-    return NULL;
-}
-
-static const char *skip_value(const char *p, const char *end, int depth) {
-    if (depth > SJ_JSON_MAX_DEPTH) return NULL;
-    p = skip_ws(p, end);
-    if (p >= end) return NULL;
-    if (*p == '"') return skip_string(p, end);
-    if (*p == '{' || *p == '[') {
-        char close = *p == '{' ? '}' : ']';
-        int is_obj = *p == '{';
-        p = skip_ws(p + 1, end);
-        if (p < end && *p == close) return p + 1;
-        for (;;) {
-            if (is_obj) {
-                p = skip_ws(p, end);
-                if (p >= end || *p != '"') return NULL;
-                p = skip_string(p, end);
-                if (!p) return NULL;
-                p = skip_ws(p, end);
-                if (p >= end || *p != ':') return NULL;
-                p++;
-            }
-            p = skip_value(p, end, depth + 1);
-            if (!p) return NULL;
-            p = skip_ws(p, end);
-            if (p >= end) return NULL;
-            if (*p == ',') {
-                p++;
-                continue;
-            }
-            if (*p == close) return p + 1;
-            return NULL;
-        }
-    }
-    /* number, true, false, null: up to the next delimiter */
-    const char *start = p;
-    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' &&
-           *p != '\n' && *p != '\r')
-        p++;
-    return p > start ? p : NULL;
+/* p at a value: the byte after it, NULL when it is not JSON. */
+static const char *skip_value(const char *p, const char *end) {
+    jsk_error e;
+    return jsk_value(p, end, SJ_JSON_MAX_DEPTH, JSK_PY_SPECIALS, &e);
 }
 
 int sj_json_find(const char *json, size_t len, const char *key, const char **val, size_t *vlen) {
@@ -80,13 +33,13 @@ int sj_json_find(const char *json, size_t len, const char *key, const char **val
     for (;;) {
         if (p >= end || *p != '"') return -1;
         const char *ks = p + 1;
-        const char *ke = skip_string(p, end);
+        const char *ke = skip_value(p, end); /* a string: p is at '"' */
         if (!ke) return -1;
         int match = (size_t)(ke - 1 - ks) == klen && memcmp(ks, key, klen) == 0;
         p = skip_ws(ke, end);
         if (p >= end || *p != ':') return -1;
         p = skip_ws(p + 1, end);
-        const char *ve = skip_value(p, end, 1);
+        const char *ve = skip_value(p, end);
         if (!ve) return -1;
         if (match) {
             *val = p;
@@ -241,7 +194,7 @@ int sj_json_array_next(const char **pos, const char *end, const char **val, size
     } else {
         return -1;
     }
-    const char *ve = skip_value(p, end, 1);
+    const char *ve = skip_value(p, end);
     if (!ve) return -1;
     *val = p;
     *vlen = (size_t)(ve - p);
