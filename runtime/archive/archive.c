@@ -66,6 +66,7 @@
 #include "core/clock.h"
 #include "core/session.h"
 #include "core/shj_common.h"
+#include "core/thread.h"
 
 #define ARC_DEFAULT_FSYNC_MS 100
 #define ARC_DEFAULT_BLOCK_BYTES (256u << 10)
@@ -551,6 +552,7 @@ static void write_block(arc_writer *w, arc_block *b) {
 
 static void *writer_main(void *arg) {
     arc_writer *w = arg;
+    shj_thread_background("shj-archive");
     pthread_mutex_lock(&w->mu);
     for (;;) {
         if (!w->paused && w->qcount > 0) {

@@ -36,6 +36,7 @@
 #include "archive/archive.h"
 #include "archive/archive_format.h"
 #include "core/shj_common.h"
+#include "core/thread.h"
 
 typedef struct arc_prefetch arc_prefetch;
 
@@ -555,6 +556,7 @@ static int pf_decode(pf_worker *wk, pf_slot *s) {
 
 static void *pf_main(void *arg) {
     pf_worker *wk = arg;
+    shj_thread_background("shj-readahead");
     arc_prefetch *pf = wk->pf;
     arc_reader *w = wk->w;
     pthread_mutex_lock(&pf->mu);

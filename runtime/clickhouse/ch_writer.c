@@ -34,6 +34,7 @@
 #include "clickhouse/ch_rowbinary.h"
 #include "clickhouse/ch_schema.h"
 #include "core/shj_common.h"
+#include "core/thread.h"
 
 typedef struct chw_batch {
     struct chw_batch *next;
@@ -202,6 +203,7 @@ static void list_append(chw_batch **head, chw_batch **tail, chw_batch *b) {
 
 static void *fb_main(void *arg) {
     chw_writer *w = arg;
+    shj_thread_background("shj-ch-fallback");
     pthread_mutex_lock(&w->fb_mu);
     for (;;) {
         while (!w->fb_in_head && !w->fb_stop) pthread_cond_wait(&w->fb_cv, &w->fb_mu);

@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/shj_common.h"
+#include "core/thread.h"
 
 static struct {
     pthread_t thread;
@@ -76,6 +77,7 @@ uint64_t wd_stuck_reports(void) { return atomic_load(&wd.stuck_reports); }
 
 static void *wd_main(void *arg) {
     SHJ_UNUSED(arg);
+    shj_thread_background("shj-watchdog");
     pthread_mutex_lock(&wd.mu);
     while (!wd.stop) {
         struct timespec ts;

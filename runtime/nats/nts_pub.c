@@ -32,6 +32,7 @@
 #include "core/clock.h"
 #include "core/event_json.h"
 #include "core/shj_common.h"
+#include "core/thread.h"
 #include "nats/nts_codec.h"
 #include "nats/nts_pub.h"
 
@@ -359,6 +360,7 @@ static int send_window(nts_pub *p, jsCtx *js, uint64_t from, uint32_t n) {
 
 static void *pub_thread(void *arg) {
     nts_pub *p = arg;
+    shj_thread_background("shj-nats-pub");
     natsConnection *nc = connect_loop(p);
     jsCtx *js = NULL;
     if (nc) {

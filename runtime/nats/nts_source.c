@@ -25,6 +25,7 @@
 
 #include "core/instrument.h"
 #include "core/shj_common.h"
+#include "core/thread.h"
 #include "loop/bus.h"
 #include "loop/rt.h"
 #include "nats/nts_codec.h"
@@ -158,6 +159,7 @@ static natsSubscription *subscribe_loop(nts_src *s, natsConnection **ncp, jsCtx 
 
 static void *fetch_thread(void *arg) {
     nts_src *s = arg;
+    shj_thread_background("shj-nats-fetch");
     natsConnection *nc = NULL;
     jsCtx *js = NULL;
     natsSubscription *sub = subscribe_loop(s, &nc, &js);
