@@ -4,7 +4,8 @@
  * And the live Shioaji ingest path on two payload mixes side by side (issue
  * 10): SSE bytes in 16 KiB chunks -> SSE framing -> src_deliver -> raw
  * archive (lz4) -> parse -> bus, once with the simulator's payloads and once
- * with Sinopac's published samples (bench_sinopac.h).
+ * with Sinopac's published samples (bench_sinopac.h), their dates restamped
+ * to one trading day as one session's stream (see one_session).
  *
  * Baselines measured in the same run: the generator alone, and generator +
  * parser without bus or archive, so the table shows where the time goes.
@@ -219,6 +220,31 @@ static void free_corpus(corpus *c) {
     free(c->tag);
 }
 
+/* Sinopac's samples come from three days (2026-04-01, 05-20, 05-21) and
+ * both sessions; cycled, nearly every payload would belong to another
+ * trading day than the one before, and the raw archive (one file per trading
+ * day, by exchange time) would seal a block per payload, which no real feed
+ * does. Restamp every "date" so that all belong to trading day 2026-05-21 as
+ * one session's stream would: day-session times get 2026-05-21, night-session
+ * times (>= 15:00) the evening before. Same length: the bytes stay the mix. */
+static char *find_key(char *p, char *end, const char *lower, const char *upper) {
+    char *k = memmem(p, (size_t)(end - p), lower, strlen(lower));
+    return k ? k : memmem(p, (size_t)(end - p), upper, strlen(upper)); /* quote_idx: "Date", "Time" */
+}
+
+static void one_session(corpus *c) {
+    for (size_t i = 0; i < c->n; i++) {
+        char *p = c->buf + c->off[i], *end = p + c->len[i];
+        char *d = find_key(p, end, "\"date\":\"", "\"Date\":\"");
+        char *t = find_key(p, end, "\"time\":\"", "\"Time\":\"");
+        if (!d || !t || d + 8 + 10 > end || t + 8 + 2 > end) continue;
+        d += 8; /* past "date":" */
+        t += 8;
+        int night = (t[0] - '0') * 10 + (t[1] - '0') >= 15;
+        memcpy(d, night ? "2026-05-20" : "2026-05-21", 10);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: bench_pipeline [events=5000000] [dir=/tmp/shj-bench-pipeline]\n");
@@ -252,6 +278,7 @@ int main(int argc, char **argv) {
     if (system(cmd) != 0) return 1;
     int have_sinopac = load_sinopac(&sinopac, n_ingest) == 0;
     if (have_sinopac) {
+        one_session(&sinopac);
         bench_ingest(&sinopac, dir, &sp_p, &sp_e, &sp_mb);
         if (system(cmd) != 0) return 1;
     }
