@@ -125,8 +125,7 @@ static const chw_archive_ops arc_ops = {arc_durable, arc_path};
  * that one number splits done from to-do in every day file. */
 static void reconcile(chw_route_t *r, const chw_opts *opts, chrc_result *res) {
     char err[600];
-    uint16_t source = opts->source_number > 0 ? (uint16_t)opts->source_number : r->src->source_id;
-    int rc = chrc_run(opts->archive_dir, r->src->name, source, opts->dsn, opts->create_schema, res, err,
+    int rc = chrc_run(opts->archive_dir, r->src->name, chw_row_source(opts, r->src->source_id), opts->dsn, opts->create_schema, res, err,
                       sizeof err);
     if (res->max_seq > r->src->next_seq) r->src->next_seq = res->max_seq;
     if (rc == SHJ_ERR) {

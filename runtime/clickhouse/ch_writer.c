@@ -696,8 +696,7 @@ size_t chw_push(chw_writer *w, const shj_event *evs, size_t n) {
             else w->alive_head = b;
             w->alive_tail = b;
         }
-        uint16_t source = w->o.source_number > 0 ? (uint16_t)w->o.source_number : ev->source_id;
-        if (chb_encode_as(&b->data, ev, source) != SHJ_OK) return i; /* out of memory: push back */
+        if (chb_encode_as(&b->data, ev, chw_row_source(&w->o, ev->source_id)) != SHJ_OK) return i; /* out of memory: push back */
         if (rsv_count()) cha_collect(&w->aliases, ev);
         if (ev->seq > b->max_seq) b->max_seq = ev->seq;
         if (ev->seq < b->min_seq) b->min_seq = ev->seq;

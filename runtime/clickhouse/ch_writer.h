@@ -148,6 +148,12 @@ int chw_route(src_source *src, const chw_opts *opts, int stop_on_fatal, char *er
 int chw_route_stats(int route, chw_stats *out);
 /* FFI-END */
 
+/* The `source` column of a row from source source_id under opts (the one
+ * rule: the writer's rows and the reconcile at start). */
+static inline uint16_t chw_row_source(const chw_opts *o, uint16_t source_id) {
+    return o->source_number > 0 ? (uint16_t)o->source_number : source_id;
+}
+
 typedef void (*chw_fatal_fn)(void *ctx, chw_writer *w, const char *why);
 /* Metrics: called on the loop when ClickHouse acknowledged a batch, with the
  * receive times of its rows (replayed rows left out). Process-wide; NULL = none. */

@@ -13,11 +13,9 @@
 
 #define SJ_JSON_MAX_DEPTH 64
 
-/* Values are skipped by the one strict skipper (core/json_skip.h); Python's
- * NaN/Infinity are accepted because the server may be written in Python. */
-static const char *skip_ws(const char *p, const char *end) { return jsk_ws(p, end); }
-
-/* p at a value: the byte after it, NULL when it is not JSON. */
+/* p at a value: the byte after it, NULL when it is not JSON. Values are
+ * skipped by the one strict skipper (core/json_skip.h); Python's NaN/Infinity
+ * are accepted because the server may be written in Python. */
 static const char *skip_value(const char *p, const char *end) {
     jsk_error e;
     return jsk_value(p, end, SJ_JSON_MAX_DEPTH, JSK_PY_SPECIALS, &e);
@@ -26,9 +24,9 @@ static const char *skip_value(const char *p, const char *end) {
 int sj_json_find(const char *json, size_t len, const char *key, const char **val, size_t *vlen) {
     const char *p = json, *end = json + len;
     size_t klen = strlen(key);
-    p = skip_ws(p, end);
+    p = jsk_ws(p, end);
     if (p >= end || *p != '{') return -1;
-    p = skip_ws(p + 1, end);
+    p = jsk_ws(p + 1, end);
     if (p < end && *p == '}') return 0;
     for (;;) {
         if (p >= end || *p != '"') return -1;
@@ -36,9 +34,9 @@ int sj_json_find(const char *json, size_t len, const char *key, const char **val
         const char *ke = skip_value(p, end); /* a string: p is at '"' */
         if (!ke) return -1;
         int match = (size_t)(ke - 1 - ks) == klen && memcmp(ks, key, klen) == 0;
-        p = skip_ws(ke, end);
+        p = jsk_ws(ke, end);
         if (p >= end || *p != ':') return -1;
-        p = skip_ws(p + 1, end);
+        p = jsk_ws(p + 1, end);
         const char *ve = skip_value(p, end);
         if (!ve) return -1;
         if (match) {
@@ -46,11 +44,11 @@ int sj_json_find(const char *json, size_t len, const char *key, const char **val
             *vlen = (size_t)(ve - p);
             return 1;
         }
-        p = skip_ws(ve, end);
+        p = jsk_ws(ve, end);
         if (p >= end) return -1;
         if (*p == '}') return 0;
         if (*p != ',') return -1;
-        p = skip_ws(p + 1, end);
+        p = jsk_ws(p + 1, end);
     }
 }
 
@@ -178,16 +176,16 @@ int sj_json_get_bool(const char *json, size_t len, const char *key, int *out) {
 }
 
 int sj_json_array_next(const char **pos, const char *end, const char **val, size_t *vlen) {
-    const char *p = skip_ws(*pos, end);
+    const char *p = jsk_ws(*pos, end);
     if (p >= end) return -1;
     if (*p == '[') {
-        p = skip_ws(p + 1, end);
+        p = jsk_ws(p + 1, end);
         if (p < end && *p == ']') {
             *pos = p + 1;
             return 0;
         }
     } else if (*p == ',') {
-        p = skip_ws(p + 1, end);
+        p = jsk_ws(p + 1, end);
     } else if (*p == ']') {
         *pos = p + 1;
         return 0;
@@ -198,7 +196,7 @@ int sj_json_array_next(const char **pos, const char *end, const char **val, size
     if (!ve) return -1;
     *val = p;
     *vlen = (size_t)(ve - p);
-    *pos = skip_ws(ve, end);
+    *pos = jsk_ws(ve, end);
     if (*pos >= end || (**pos != ',' && **pos != ']')) return -1;
     return 1;
 }

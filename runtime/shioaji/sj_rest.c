@@ -108,8 +108,6 @@ static void pace_for(sj_src *s, double seconds) {
     ev_timer_start(s->base.loop, &s->pacer);
 }
 
-static void pop_head(sj_src *s) { ring_pop(&s->jobs); }
-
 static void rest_done(void *ctx, sj_http_req *r, int http, const char *body, size_t len, const char *cerr);
 
 static void pump(sj_src *s) {
@@ -125,7 +123,7 @@ static void pump(sj_src *s) {
         sj_job *j = ring_front(&s->jobs);
         const sj_job_ops *o = ops_of(j);
         if (!o || (o->drop_if_obsolete && o->drop_if_obsolete(s, j))) {
-            pop_head(s);
+            ring_pop(&s->jobs);
             continue;
         }
         int64_t now = clk_mono_ns();
@@ -158,7 +156,7 @@ static void pump(sj_src *s) {
         }
 
         s->cur = *j;
-        pop_head(s);
+        ring_pop(&s->jobs);
         sj_request rq = {.method = "POST"};
         if (!o->request(s, &s->cur, &rq)) {
             /* Dropped, or handed to its owner (which released or keeps what it owns). */
